@@ -1,0 +1,178 @@
+"""`hfmap build`: source -> lineage -> embeddings -> projection -> clusters -> neighbours -> build dir.
+
+Each stage is timed and shown; the timings, counts and the bad-row report go
+into the manifest. The build is written atomically (pipeline.artifacts).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from rich.console import Console
+
+from pipeline import __version__
+from pipeline.artifacts import BuildWriter
+from pipeline.clusters import cluster
+from pipeline.embed import EmbeddingCache, fitted_embedder
+from pipeline.lineage import build_lineage
+from pipeline.neighbours import NeighbourIndex, knn_table
+from pipeline.project import project
+from pipeline.report import IssueLog
+from pipeline.sources import describe_source, load_source
+from pipeline.text import model_text
+
+EMBEDDERS = ("auto", "minilm", "tfidf")
+NEIGHBOURS_PER_MODEL = 10
+
+
+@dataclass
+class BuildOptions:
+    source: str | None = None
+    out_dir: Path = Path("builds")
+    embedder: str = "auto"
+    model_path: str | None = None
+    minilm_max_rows: int = 5_000
+    dim: int = 64
+    seed: int = 0
+    n_clusters: int | None = None
+    fit_sample_size: int = 50_000
+    cache_dir: Path = Path(".hfmap-cache")
+    refit: bool = False
+    keep_builds: int = 3
+    progress: bool = True
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    manifest: dict
+    log: IssueLog = field(repr=False)
+
+
+class _Stages:
+    """Times each stage and prints one line per stage."""
+
+    def __init__(self, console: Console, quiet: bool):
+        self.console = console
+        self.quiet = quiet
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        if not self.quiet:
+            self.console.print(f"[bold]{name}[/bold] …")
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+        if not self.quiet:
+            self.console.print(f"[bold]{name}[/bold] done in {self.seconds[name]:.1f} s")
+
+
+def choose_embedder(name: str, n_rows: int, minilm_max_rows: int) -> str:
+    """`auto` -> minilm for small sources (better semantics), tfidf above minilm_max_rows (speed)."""
+    if name not in EMBEDDERS:
+        raise ValueError(f"Unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)}.")
+    if name == "auto":
+        return "minilm" if n_rows <= minilm_max_rows else "tfidf"
+    return name
+
+
+def run_build(options: BuildOptions, console: Console | None = None) -> BuildResult:
+    """Run every stage and write one complete build; raises before writing anything on failure."""
+    console = console or Console(stderr=True)
+    stages = _Stages(console, quiet=not options.progress)
+    log = IssueLog()
+    started = time.perf_counter()
+
+    with stages.stage("read source"):
+        models = load_source(options.source, log, progress=options.progress)
+    embedder_name = choose_embedder(options.embedder, len(models), options.minilm_max_rows)
+
+    with stages.stage("lineage"):
+        lineage = build_lineage(models, log)
+
+    with stages.stage("embed"):
+        texts = model_text(models)
+        embedder = fitted_embedder(
+            embedder_name, options.cache_dir, texts, model_path=options.model_path,
+            dim=options.dim, seed=options.seed, refit=options.refit, progress=options.progress,
+        )
+        vectors, n_new = EmbeddingCache(options.cache_dir).embed(embedder, texts, progress=options.progress)
+
+    with stages.stage("project"):
+        coords = project(vectors, seed=options.seed, fit_sample_size=options.fit_sample_size, progress=options.progress)
+
+    with stages.stage("cluster"):
+        labels, clusters = cluster(vectors, texts, k=options.n_clusters, seed=options.seed, progress=options.progress)
+        del texts
+
+    with stages.stage("neighbours"):
+        index = NeighbourIndex.build(vectors, seed=options.seed)
+        neighbours = knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
+
+    with stages.stage("write"), BuildWriter(options.out_dir, options.keep_builds) as writer:
+        table = _models_table(models, lineage.models, coords, labels)
+        clusters = _with_centres(clusters, table)
+        _write_parquet(table, writer.path / "models.parquet")
+        for name, frame in (
+            ("edges", lineage.edges),
+            ("families", lineage.families),
+            ("transitions", lineage.transitions),
+            ("clusters", clusters),
+            ("neighbours", neighbours),
+        ):
+            _write_parquet(frame, writer.path / f"{name}.parquet")
+        np.save(writer.path / "embeddings.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+        index.save(writer.path / "index")
+        embedder.save(writer.path / "embedder")
+        writer.manifest = {
+            "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
+            "hfmap_version": __version__,
+            "source": describe_source(options.source),
+            "counts": {
+                "models": len(table),
+                "edges": len(lineage.edges),
+                "edges_in_data": int(lineage.edges["parent_in_data"].sum()) if len(lineage.edges) else 0,
+                "families": len(lineage.families),
+                "roots": int((lineage.models["depth"] == 0).sum()),
+                "max_depth": int(lineage.models["depth"].max()) if len(table) else 0,
+                "transitions": len(lineage.transitions),
+                "clusters": len(clusters),
+                "rejected_rows": log.count("rejected"),
+                "repaired_values": log.count("repaired"),
+            },
+            "embedder": {"name": embedder.name, "dim": int(vectors.shape[1]), "state_id": embedder.state_id},
+            "embedding": {"newly_embedded": int(n_new), "from_cache": int(len(vectors) - n_new)},
+            "neighbour_index": index.kind,
+            "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items() if k != "progress"},
+            "seed": options.seed,
+            "stage_seconds": stages.seconds,
+            "issues": log.to_dict(),
+        }
+        writer.manifest["stage_seconds"]["total"] = round(time.perf_counter() - started, 3)
+    return BuildResult(path=writer.final_path, manifest=writer.manifest, log=log)
+
+
+def _models_table(models: pd.DataFrame, lineage_models: pd.DataFrame, coords: dict, labels: np.ndarray) -> pd.DataFrame:
+    table = pd.concat([models.reset_index(drop=True), lineage_models.drop(columns="model_id").reset_index(drop=True)], axis=1)
+    xyz, xy = coords[3], coords[2]
+    table["x"], table["y"], table["z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    table["x2d"], table["y2d"] = xy[:, 0], xy[:, 1]
+    table["cluster"] = labels.astype("int32")
+    return table
+
+
+def _with_centres(clusters: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    centres = table.groupby("cluster")[["x", "y", "z", "x2d", "y2d"]].median().reset_index()
+    return clusters.merge(centres, on="cluster", how="left")
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="zstd", row_group_size=256_000)

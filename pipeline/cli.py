@@ -1,0 +1,152 @@
+"""The `hfmap` command line: build, synth, sample, info, similar.
+
+Every mistake a user can make (missing source, unreadable file, unknown
+embedder, no build yet) ends in one sentence on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from pipeline.config import Settings
+
+USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A mistake the user can fix; its message is shown as one sentence."""
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hfmap", description="A map of the Hugging Face model ecosystem.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build a map from a source into a new build directory")
+    build.add_argument("--source", default="sample",
+                       help="'sample' (bundled real sample, default), hf:<dataset id>, or a .parquet/.csv/.jsonl file")
+    build.add_argument("--out", type=Path, default=settings.build_dir, help=f"builds directory (default {settings.build_dir})")
+    build.add_argument("--embedder", default="auto", choices=["auto", "minilm", "tfidf"],
+                       help=f"auto = minilm up to {settings.minilm_max_rows:,} models, else tfidf")
+    build.add_argument("--model-path", default=settings.minilm_path, help="local sentence-transformers model directory for minilm")
+    build.add_argument("--dim", type=int, default=64, help="tfidf vector dimensions (default 64)")
+    build.add_argument("--seed", type=int, default=0, help="random seed: same input + seed gives the same map")
+    build.add_argument("--clusters", type=int, default=None, help="number of clusters (default: chosen automatically)")
+    build.add_argument("--fit-sample", type=int, default=50_000, help="UMAP fits on this many models and places the rest")
+    build.add_argument("--cache-dir", type=Path, default=settings.cache_dir, help=f"embedding cache (default {settings.cache_dir})")
+    build.add_argument("--refit", action="store_true", help="refit the tfidf embedder instead of reusing the cached one")
+    build.add_argument("--quiet", action="store_true", help="no progress output")
+
+    synth = commands.add_parser("synth", help="write a SYNTHETIC data set in the published schema (benchmarks only)")
+    synth.add_argument("--rows", type=int, required=True)
+    synth.add_argument("--out", type=Path, required=True, help=".parquet or .csv")
+    synth.add_argument("--seed", type=int, default=0)
+
+    sample = commands.add_parser("sample", help="regenerate the bundled sample from family-tree exports")
+    sample.add_argument("--exports", type=Path, required=True, help="directory of *_tree.csv exports (../shared/data)")
+    sample.add_argument("--out", type=Path, default=None, help="default: the bundled sample file")
+
+    info = commands.add_parser("info", help="summarize a build")
+    info.add_argument("--build", type=Path, default=settings.build_dir, help="a build, or a builds directory (its current build)")
+
+    similar = commands.add_parser("similar", help="models most similar to a model id or a free-text query")
+    similar.add_argument("query", help="a model id in the build, or free text with --text")
+    similar.add_argument("--text", action="store_true", help="treat QUERY as free text")
+    similar.add_argument("-k", type=int, default=10)
+    similar.add_argument("--build", type=Path, default=settings.build_dir)
+    return parser
+
+
+def _build(args, settings: Settings, console: Console) -> None:
+    from pipeline.build import BuildOptions, run_build
+    from pipeline.summary import print_summary
+
+    if args.dim < 2:
+        raise UserError("--dim must be at least 2.")
+    if args.fit_sample < 100:
+        raise UserError("--fit-sample must be at least 100.")
+    if args.clusters is not None and args.clusters < 1:
+        raise UserError("--clusters must be at least 1.")
+    options = BuildOptions(
+        source=args.source, out_dir=args.out, embedder=args.embedder, model_path=args.model_path,
+        minilm_max_rows=settings.minilm_max_rows, dim=args.dim, seed=args.seed, n_clusters=args.clusters,
+        fit_sample_size=args.fit_sample, cache_dir=args.cache_dir, refit=args.refit,
+        keep_builds=settings.keep_builds, progress=not args.quiet,
+    )
+    result = run_build(options, console=Console(stderr=True, quiet=args.quiet))
+    print_summary(result.path, console)
+
+
+def _synth(args, console: Console) -> None:
+    from pipeline.synth import write_synthetic
+
+    if args.rows < 1:
+        raise UserError("--rows must be at least 1.")
+    if args.out.suffix.lower() not in (".parquet", ".csv"):
+        raise UserError("--out must end in .parquet or .csv.")
+    path = write_synthetic(args.rows, args.out, seed=args.seed)
+    console.print(f"wrote {args.rows:,} SYNTHETIC rows to {path}")
+
+
+def _sample(args, console: Console) -> None:
+    from pipeline.report import IssueLog
+    from pipeline.sources import SAMPLE_PATH
+    from pipeline.sources.family_exports import write_sample
+
+    exports = sorted(args.exports.glob("*_tree.csv")) if args.exports.is_dir() else []
+    if not exports:
+        raise UserError(f"{args.exports} holds no *_tree.csv family-tree exports.")
+    log = IssueLog()
+    out = args.out or SAMPLE_PATH
+    rows = write_sample(exports, out, log)
+    console.print(f"wrote {rows:,} models from {len(exports)} exports to {out}")
+    for line in log.summary_lines():
+        console.print(f"  {line}")
+
+
+def _similar(args, console: Console) -> None:
+    from pipeline.similar import similar_models
+
+    result = similar_models(args.build, args.query, k=args.k, free_text=args.text)
+    for row in result.itertuples():
+        console.print(f"{row.similarity:6.3f}  {row.model_id}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline.artifacts import BuildFormatError
+    from pipeline.sources import SourceError
+
+    console = Console()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"hfmap: {error}", file=sys.stderr)
+        return USER_ERROR
+    args = _parser(settings).parse_args(argv)
+    try:
+        if args.command == "build":
+            _build(args, settings, console)
+        elif args.command == "synth":
+            _synth(args, console)
+        elif args.command == "sample":
+            _sample(args, console)
+        elif args.command == "info":
+            from pipeline.summary import print_summary
+
+            print_summary(args.build, console)
+        elif args.command == "similar":
+            _similar(args, console)
+    except (UserError, SourceError, BuildFormatError, ValueError) as error:
+        print(f"hfmap: {error}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("hfmap: interrupted; the previous build is untouched.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

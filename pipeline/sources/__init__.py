@@ -1,0 +1,91 @@
+"""Load any supported source into the normalized model table (pipeline.schema).
+
+A source is one of:
+- ``sample`` (default): the bundled real sample, pipeline/data/sample_models.parquet;
+- ``hf:<dataset id>``: a data set on the Hub loaded with `datasets.load_dataset`,
+  e.g. ``hf:modelbiome/ai_ecosystem_withmodelcards``;
+- a ``.parquet`` or ``.csv`` file in the published data set's schema (or a
+  family-tree export CSV, recognised by its ``metadata`` column);
+- a ``.jsonl`` / ``.jsonl.gz`` file of Hub API model records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from tqdm import tqdm
+
+from pipeline.report import IssueLog
+from pipeline.schema import MODEL_SCHEMA, to_frame
+from pipeline.sources.family_exports import PUBLISHED_SCHEMA, export_to_published, read_export
+from pipeline.sources.hub_records import hub_jsonl_batches
+from pipeline.sources.normalize import normalize_batch
+from pipeline.sources.published import SourceError, csv_batches, hf_dataset_batches, parquet_batches
+
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_models.parquet"
+
+__all__ = ["SAMPLE_PATH", "SourceError", "load_source", "describe_source"]
+
+
+def describe_source(spec: str | None) -> str:
+    """The source as recorded in the manifest."""
+    return "sample" if spec in (None, "", "sample") else spec
+
+
+def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
+    if spec.startswith("hf:"):
+        return hf_dataset_batches(spec[3:])
+    path = SAMPLE_PATH if spec == "sample" else Path(spec)
+    if not path.exists():
+        raise SourceError(f"The source {spec} does not exist.")
+    if path.is_dir():
+        raise SourceError(f"The source {spec} is a directory; give a .parquet, .csv or .jsonl file, hf:<dataset id> or 'sample'.")
+    if path.stat().st_size == 0:
+        raise SourceError(f"The source {spec} is empty.")
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return parquet_batches(path)
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json")):
+        return hub_jsonl_batches(path, log)
+    if name.endswith(".csv"):
+        if _is_family_export(path):
+            rows = export_to_published(read_export(path), path.name.removesuffix(".csv"), log)
+            return len(rows), iter([pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA)])
+        return csv_batches(path, log)
+    raise SourceError(f"The source {spec} has an unknown format; give a .parquet, .csv or .jsonl file, hf:<dataset id> or 'sample'.")
+
+
+def _is_family_export(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        header = handle.readline()
+    return "metadata" in header.split(",") and "model_id" in header
+
+
+def load_source(spec: str | None, log: IssueLog, progress: bool = False) -> pd.DataFrame:
+    """Read, normalize and de-duplicate a source. Raises SourceError if it cannot be read
+    at all or holds no usable row."""
+    spec = describe_source(spec)
+    total, batches = _batches(spec, log)
+    tables = []
+    with tqdm(total=total, desc="read source", unit="rows", disable=not progress) as bar:
+        for batch in batches:
+            tables.append(normalize_batch(batch, log))
+            bar.update(batch.num_rows)
+    table = pa.concat_tables(tables) if tables else MODEL_SCHEMA.empty_table()
+    table = _drop_duplicate_ids(table, log)
+    if table.num_rows == 0:
+        raise SourceError(f"The source {spec} holds no model rows with an id.")
+    return to_frame(table)
+
+
+def _drop_duplicate_ids(table: pa.Table, log: IssueLog) -> pa.Table:
+    """Keep the first row of each model_id; count the others."""
+    duplicated = table.column("model_id").to_pandas().duplicated(keep="first").to_numpy()
+    if duplicated.any():
+        examples = table.column("model_id").filter(pa.array(duplicated)).to_pylist()[:5]
+        log.rejected("duplicate model_id (first row kept)", examples, count=int(duplicated.sum()))
+        table = table.filter(pa.array(~duplicated))
+    return table

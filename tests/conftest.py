@@ -1,0 +1,28 @@
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("HFMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real family-tree exports beside the repository (CI always has them)."""
+    if not any(SHARED_DATA.glob("*_tree.csv")):
+        pytest.fail(f"the real exports are missing: expected {SHARED_DATA}/*_tree.csv (set HFMAP_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_published() -> pd.DataFrame:
+    """The bundled sample in the published data set's schema (real rows)."""
+    from pipeline.sources import SAMPLE_PATH
+
+    return pd.read_parquet(SAMPLE_PATH)
