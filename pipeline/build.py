@@ -25,7 +25,7 @@ from pipeline.lineage import build_lineage
 from pipeline.neighbours import NeighbourIndex, knn_table
 from pipeline.project import project
 from pipeline.report import IssueLog
-from pipeline.sources import describe_source, load_source
+from pipeline.sources import check_source, describe_source, load_source
 from pipeline.text import model_text
 
 EMBEDDERS = ("auto", "minilm", "tfidf")
@@ -90,6 +90,7 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
     stages = _Stages(console, quiet=not options.progress)
     log = IssueLog()
     started = time.perf_counter()
+    check_source(options.source)  # a missing or unknown source fails before any stage starts
 
     with stages.stage("read source"):
         models = load_source(options.source, log, progress=options.progress)
@@ -102,7 +103,7 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
         texts = model_text(models)
         embedder = fitted_embedder(
             embedder_name, options.cache_dir, texts, model_path=options.model_path,
-            dim=options.dim, seed=options.seed, refit=options.refit, progress=options.progress,
+            dim=options.dim, seed=options.seed, refit=options.refit,
         )
         vectors, n_new = EmbeddingCache(options.cache_dir).embed(embedder, texts, progress=options.progress)
 
@@ -117,21 +118,22 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
         index = NeighbourIndex.build(vectors, seed=options.seed)
         neighbours = knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
 
-    with stages.stage("write"), BuildWriter(options.out_dir, options.keep_builds) as writer:
-        table = _models_table(models, lineage.models, coords, labels)
-        clusters = _with_centres(clusters, table)
-        _write_parquet(table, writer.path / "models.parquet")
-        for name, frame in (
-            ("edges", lineage.edges),
-            ("families", lineage.families),
-            ("transitions", lineage.transitions),
-            ("clusters", clusters),
-            ("neighbours", neighbours),
-        ):
-            _write_parquet(frame, writer.path / f"{name}.parquet")
-        np.save(writer.path / "embeddings.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-        index.save(writer.path / "index")
-        embedder.save(writer.path / "embedder")
+    with BuildWriter(options.out_dir, options.keep_builds) as writer:
+        with stages.stage("write"):
+            table = _models_table(models, lineage.models, coords, labels)
+            clusters = _with_centres(clusters, table)
+            _write_parquet(table, writer.path / "models.parquet")
+            for name, frame in (
+                ("edges", lineage.edges),
+                ("families", lineage.families),
+                ("transitions", lineage.transitions),
+                ("clusters", clusters),
+                ("neighbours", neighbours),
+            ):
+                _write_parquet(frame, writer.path / f"{name}.parquet")
+            np.save(writer.path / "embeddings.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+            index.save(writer.path / "index")
+            embedder.save(writer.path / "embedder")
         writer.manifest = {
             "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
             "hfmap_version": __version__,
@@ -175,4 +177,7 @@ def _with_centres(clusters: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="zstd", row_group_size=256_000)
+    """Zstd Parquet without pandas' dtype metadata: pandas cannot re-create Arrow list dtypes from it,
+    and the Arrow schema alone reads back into any pandas or pyarrow."""
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    pq.write_table(table, path, compression="zstd", row_group_size=256_000)

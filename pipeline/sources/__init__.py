@@ -26,8 +26,9 @@ from pipeline.sources.normalize import normalize_batch
 from pipeline.sources.published import SourceError, csv_batches, hf_dataset_batches, parquet_batches
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_models.parquet"
+SOURCE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".jsonl.gz", ".ndjson", ".json")
 
-__all__ = ["SAMPLE_PATH", "SourceError", "load_source", "describe_source"]
+__all__ = ["SAMPLE_PATH", "SourceError", "check_source", "describe_source", "load_source"]
 
 
 def describe_source(spec: str | None) -> str:
@@ -35,9 +36,11 @@ def describe_source(spec: str | None) -> str:
     return "sample" if spec in (None, "", "sample") else spec
 
 
-def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
+def check_source(spec: str | None) -> Path | None:
+    """The source's file (None for hf:<id>); SourceError when it is missing, empty or of an unknown kind."""
+    spec = describe_source(spec)
     if spec.startswith("hf:"):
-        return hf_dataset_batches(spec[3:])
+        return None
     path = SAMPLE_PATH if spec == "sample" else Path(spec)
     if not path.exists():
         raise SourceError(f"The source {spec} does not exist.")
@@ -45,6 +48,15 @@ def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
         raise SourceError(f"The source {spec} is a directory; give a .parquet, .csv or .jsonl file, hf:<dataset id> or 'sample'.")
     if path.stat().st_size == 0:
         raise SourceError(f"The source {spec} is empty.")
+    if not path.name.lower().endswith(SOURCE_SUFFIXES):
+        raise SourceError(f"The source {spec} has an unknown format; give a .parquet, .csv or .jsonl file, hf:<dataset id> or 'sample'.")
+    return path
+
+
+def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
+    path = check_source(spec)
+    if path is None:
+        return hf_dataset_batches(spec[3:])
     name = path.name.lower()
     if name.endswith(".parquet"):
         return parquet_batches(path)
@@ -54,8 +66,7 @@ def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
         if _is_family_export(path):
             rows = export_to_published(read_export(path), path.name.removesuffix(".csv"), log)
             return len(rows), iter([pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA)])
-        return csv_batches(path, log)
-    raise SourceError(f"The source {spec} has an unknown format; give a .parquet, .csv or .jsonl file, hf:<dataset id> or 'sample'.")
+    return csv_batches(path, log)
 
 
 def _is_family_export(path: Path) -> bool:

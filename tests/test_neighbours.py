@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from pipeline.neighbours import TABLE_COLUMNS, NeighbourIndex, knn_table
+
+
+def unit_vectors(n: int, dim: int = 12, seed: int = 0) -> np.ndarray:
+    """Unit vectors around a few directions, so neighbourhoods are meaningful."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(8, dim))
+    vectors = centres[np.arange(n) % 8] + rng.normal(scale=0.4, size=(n, dim))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def exact_neighbours(vectors: np.ndarray, k: int) -> np.ndarray:
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -np.inf)
+    return np.argsort(-sims, axis=1, kind="stable")[:, :k]
+
+
+@pytest.fixture(scope="module")
+def vectors() -> np.ndarray:
+    return unit_vectors(600)
+
+
+@pytest.fixture(scope="module")
+def approximate(vectors) -> NeighbourIndex:
+    return NeighbourIndex.build(vectors, exact_threshold=100, seed=0)
+
+
+def test_exact_index_finds_self_first_and_true_nearest(vectors):
+    index = NeighbourIndex.build(vectors)
+    assert index.kind == "exact"
+    indices, sims = index.query(vectors[:50], k=5)
+    assert indices.dtype == np.int64 and sims.dtype == np.float32
+    np.testing.assert_array_equal(indices[:, 0], np.arange(50))
+    np.testing.assert_allclose(sims[:, 0], 1.0, atol=1e-5)
+    others, other_sims = index.query(vectors[:50], k=5, exclude_self_ids=np.arange(50))
+    np.testing.assert_array_equal(others, exact_neighbours(vectors, 5)[:50])
+    assert (np.diff(other_sims, axis=1) <= 0).all()
+
+
+def test_pynndescent_index_agrees_with_exact_on_most_neighbours(vectors, approximate):
+    assert approximate.kind == "nndescent"
+    truth = exact_neighbours(vectors, 10)
+    graph_indices, _ = approximate.self_neighbours(10)
+    query_indices, query_sims = approximate.query(vectors, k=10, exclude_self_ids=np.arange(600))
+    for found in (graph_indices, query_indices):
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found)])
+        assert recall > 0.9
+        assert not (found == np.arange(600)[:, None]).any()
+    np.testing.assert_allclose(query_sims[:, 0], (vectors * vectors[query_indices[:, 0]]).sum(axis=1), atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["exact", "nndescent"])
+def test_save_load_round_trip(vectors, approximate, kind, tmp_path):
+    index = approximate if kind == "nndescent" else NeighbourIndex.build(vectors)
+    before = index.query(vectors[:40], k=6)
+    index.save(tmp_path)
+    loaded = NeighbourIndex.load(tmp_path, vectors)
+    assert loaded.kind == kind
+    after = loaded.query(vectors[:40], k=6)
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_allclose(before[1], after[1], atol=1e-6)
+    with pytest.raises(ValueError, match="covers 600 vectors"):
+        NeighbourIndex.load(tmp_path, vectors[:10])
+
+
+@pytest.mark.parametrize("kind", ["exact", "nndescent"])
+def test_knn_table_lists_k_other_models_per_model(vectors, approximate, kind):
+    index = approximate if kind == "nndescent" else NeighbourIndex.build(vectors)
+    table = knn_table(index, vectors, k=10)
+    assert list(table.columns) == list(TABLE_COLUMNS) and len(table) == 6000
+    assert (table["model_index"] != table["neighbour_index"]).all()
+    assert table.groupby("model_index")["rank"].apply(list).map(lambda r: r == list(range(1, 11))).all()
+    assert (table.groupby("model_index")["similarity"].diff().dropna() <= 1e-6).all()
+    k_wider_than_graph = knn_table(index, vectors, k=20)
+    assert len(k_wider_than_graph) == 12000 and (k_wider_than_graph["model_index"] != k_wider_than_graph["neighbour_index"]).all()
+
+
+def test_tiny_index_pads_missing_neighbours():
+    vectors = unit_vectors(3)
+    index = NeighbourIndex.build(vectors)
+    indices, sims = index.self_neighbours(k=5)
+    assert (indices[:, 2:] == -1).all() and np.isnan(sims[:, 2:]).all()
+    assert len(knn_table(index, vectors, k=5)) == 6
+    with pytest.raises(ValueError, match="indexed vectors"):
+        knn_table(index, vectors[:2], k=5)
