@@ -20,7 +20,8 @@ from rich.console import Console
 from pipeline import __version__
 from pipeline.artifacts import BuildWriter
 from pipeline.clusters import cluster
-from pipeline.embed import EmbeddingCache, fitted_embedder
+from pipeline.embed import EmbeddingCache, fitted_embedder, text_keys
+from pipeline.incremental import TEXT_KEYS_FILE, carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
 from pipeline.lineage import build_lineage
 from pipeline.neighbours import NeighbourIndex, knn_table
 from pipeline.project import project
@@ -46,6 +47,7 @@ class BuildOptions:
     cache_dir: Path = Path(".hfmap-cache")
     refit: bool = False
     keep_builds: int = 3
+    full: bool = False
     progress: bool = True
 
 
@@ -101,22 +103,43 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
 
     with stages.stage("embed"):
         texts = model_text(models)
+        keys = text_keys(texts)
         embedder = fitted_embedder(
             embedder_name, options.cache_dir, texts, model_path=options.model_path,
             dim=options.dim, seed=options.seed, refit=options.refit,
         )
-        vectors, n_new = EmbeddingCache(options.cache_dir).embed(embedder, texts, progress=options.progress)
+        vectors, n_new = EmbeddingCache(options.cache_dir).embed(embedder, texts, keys=keys, progress=options.progress)
+
+    carried = "--full given" if options.full else carry_or_reason(
+        options.out_dir, embedder.name, embedder.state_id, asdict(options), models["model_id"], keys
+    )
+    if isinstance(carried, str):
+        mode, mode_reason, carried = "full", carried, None
+    else:
+        mode, mode_reason = "incremental", f"{len(carried.fresh_rows):,} new or changed models placed on the map of {carried.history['based_on']}"
+    if options.progress:
+        console.print(f"[bold]{mode} build[/bold]: {mode_reason}")
 
     with stages.stage("project"):
-        coords = project(vectors, seed=options.seed, fit_sample_size=options.fit_sample_size, progress=options.progress)
+        if carried:
+            coords = carried_coordinates(carried, vectors)
+        else:
+            coords = project(vectors, seed=options.seed, fit_sample_size=options.fit_sample_size, progress=options.progress)
 
     with stages.stage("cluster"):
-        labels, clusters = cluster(vectors, texts, k=options.n_clusters, seed=options.seed, progress=options.progress)
+        if carried:
+            labels, clusters = carried_clusters(carried, vectors)
+        else:
+            labels, clusters = cluster(vectors, texts, k=options.n_clusters, seed=options.seed, progress=options.progress)
         del texts
 
     with stages.stage("neighbours"):
-        index = NeighbourIndex.build(vectors, seed=options.seed)
-        neighbours = knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
+        if carried:
+            index = carried.index.carried_to(vectors, carried.row_now)
+            neighbours = carried_neighbours(carried, index, vectors, k=NEIGHBOURS_PER_MODEL)
+        else:
+            index = NeighbourIndex.build(vectors, seed=options.seed)
+            neighbours = knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
 
     with BuildWriter(options.out_dir, options.keep_builds) as writer:
         with stages.stage("write"):
@@ -132,6 +155,7 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
             ):
                 _write_parquet(frame, writer.path / f"{name}.parquet")
             np.save(writer.path / "embeddings.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+            np.save(writer.path / TEXT_KEYS_FILE, keys)
             index.save(writer.path / "index")
             embedder.save(writer.path / "embedder")
         writer.manifest = {
@@ -153,6 +177,11 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
             "embedder": {"name": embedder.name, "dim": int(vectors.shape[1]), "state_id": embedder.state_id},
             "embedding": {"newly_embedded": int(n_new), "from_cache": int(len(vectors) - n_new)},
             "neighbour_index": index.kind,
+            "mode": mode,
+            "mode_reason": mode_reason,
+            "history": carried.history if carried else {
+                "last_full_build": writer.build_id, "models_at_last_full": len(table), "changed_since_full": 0,
+            },
             "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items() if k != "progress"},
             "seed": options.seed,
             "stage_seconds": stages.seconds,

@@ -38,6 +38,8 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     build.add_argument("--fit-sample", type=int, default=50_000, help="UMAP fits on this many models and places the rest")
     build.add_argument("--cache-dir", type=Path, default=settings.cache_dir, help=f"embedding cache (default {settings.cache_dir})")
     build.add_argument("--refit", action="store_true", help="refit the tfidf embedder instead of reusing the cached one")
+    build.add_argument("--full", action="store_true",
+                       help="refit the whole map even if the current build could be carried forward")
     build.add_argument("--quiet", action="store_true", help="no progress output")
 
     synth = commands.add_parser("synth", help="write a SYNTHETIC data set in the published schema (benchmarks only)")
@@ -73,7 +75,7 @@ def _build(args, settings: Settings, console: Console) -> None:
     options = BuildOptions(
         source=args.source, out_dir=args.out, embedder=args.embedder, model_path=args.model_path,
         minilm_max_rows=settings.minilm_max_rows, dim=args.dim, seed=args.seed, n_clusters=args.clusters,
-        fit_sample_size=args.fit_sample, cache_dir=args.cache_dir, refit=args.refit,
+        fit_sample_size=args.fit_sample, cache_dir=args.cache_dir, refit=args.refit, full=args.full,
         keep_builds=settings.keep_builds, progress=not args.quiet,
     )
     result = run_build(options, console=Console(stderr=True, quiet=args.quiet))

@@ -322,10 +322,13 @@ class EmbeddingCache:
         """Where the vectors of this embedder state live."""
         return self.directory / f"{embedder.name}-{embedder.state_id}"
 
-    def embed(self, embedder: Embedder, texts: Sequence[str], progress: bool = False) -> tuple[np.ndarray, int]:
-        """Vectors for texts in input order, and how many distinct texts had to be embedded now."""
+    def embed(
+        self, embedder: Embedder, texts: Sequence[str], keys: np.ndarray | None = None, progress: bool = False
+    ) -> tuple[np.ndarray, int]:
+        """Vectors for texts in input order, and how many distinct texts had to be embedded now
+        (keys: their text_keys, when the caller has them already)."""
         texts = list(texts)
-        keys = text_keys(texts)
+        keys = text_keys(texts) if keys is None else keys
         unique_keys, first_row, row_to_unique = np.unique(keys, return_index=True, return_inverse=True)
         cached_keys, cached_vectors = self._read(embedder)
         found = _positions(cached_keys, unique_keys) >= 0

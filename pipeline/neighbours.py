@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Self
@@ -25,32 +26,56 @@ from tqdm.auto import tqdm
 EXACT_BELOW = 50_000
 INDEX_FILE = "neighbour_index.json"
 NNDESCENT_FILE = "nndescent.pkl"
+BASE_ROWS_FILE = "base_rows.npy"
 EXACT_BLOCK_CELLS = 1 << 25  # similarities computed per block (128 MiB of float32)
 NNDESCENT_NEIGHBOURS = 16  # graph width: k=10 neighbours + self + slack for recall
 TABLE_COLUMNS = ("model_index", "neighbour_index", "rank", "similarity")
 
 
 class NeighbourIndex:
-    """Cosine k-nearest-neighbour search over a fixed set of unit vectors."""
+    """Cosine k-nearest-neighbour search over the unit vectors of one build.
 
-    def __init__(self, vectors: np.ndarray, kind: str, nndescent: NNDescent | None = None) -> None:
+    An ``nndescent`` index may come from an earlier build: its ``base_rows`` map each
+    graph slot to a row of this build (-1: that model is gone or changed), and rows
+    the graph does not hold (new or changed models) are searched exactly as the
+    ``delta``. A full build has base_rows = every row and no delta.
+    """
+
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        kind: str,
+        nndescent: NNDescent | None = None,
+        base_rows: np.ndarray | None = None,
+        saved_file: Path | None = None,
+    ) -> None:
         self.vectors = vectors
         self.kind = kind  # "exact" or "nndescent"
         self.nndescent = nndescent
+        self.saved_file = saved_file  # where this nndescent graph is already pickled, if anywhere
+        if nndescent is not None:
+            self.base_rows = np.arange(len(vectors), dtype=np.int64) if base_rows is None else np.asarray(base_rows, np.int64)
+            covered = np.zeros(len(vectors), dtype=bool)
+            covered[self.base_rows[self.base_rows >= 0]] = True
+            self.delta_rows = np.flatnonzero(~covered)
+            self.delta_vectors = np.asarray(vectors[self.delta_rows], dtype=np.float32)
+            if len(self.delta_rows):
+                self.delta_vectors = normalize(self.delta_vectors)
+            self.n_stale = int((self.base_rows < 0).sum())
 
     @classmethod
     def build(
         cls,
         vectors: np.ndarray,
-        exact_threshold: int = EXACT_BELOW,
+        exact_threshold: int | None = None,
         seed: int = 0,
         n_neighbors: int = NNDESCENT_NEIGHBOURS,
         n_jobs: int | None = None,
         progress: bool = False,
     ) -> Self:
-        """Exact search for fewer than exact_threshold vectors, else a pynndescent graph of n_neighbors."""
+        """Exact search for fewer than exact_threshold (default EXACT_BELOW) vectors, else a pynndescent graph."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if len(vectors) < exact_threshold:
+        if len(vectors) < (EXACT_BELOW if exact_threshold is None else exact_threshold):
             return cls(normalize(vectors), "exact")
         nndescent = NNDescent(
             vectors,
@@ -63,10 +88,25 @@ class NeighbourIndex:
         )
         return cls(vectors, "nndescent", nndescent)
 
+    def carried_to(self, vectors: np.ndarray, row_now: np.ndarray) -> Self:
+        """This index reused by a later build whose vectors are ``vectors``; row_now[i] is where
+        this index's row i went (-1: removed or changed). An exact index is simply rebuilt."""
+        if self.kind == "exact":
+            return type(self).build(vectors, exact_threshold=len(vectors) + 1)
+        base_rows = np.where(self.base_rows >= 0, row_now[np.maximum(self.base_rows, 0)], -1)
+        return type(self)(vectors, "nndescent", self.nndescent, base_rows, self.saved_file)
+
     @property
     def size(self) -> int:
         """How many vectors are indexed."""
         return len(self.vectors)
+
+    @property
+    def stale_share(self) -> float:
+        """Share of this build's rows that the nndescent graph does not hold or holds out of date."""
+        if self.kind == "exact":
+            return 0.0
+        return (len(self.delta_rows) + self.n_stale) / max(len(self.base_rows), 1)
 
     def query(
         self, vectors: np.ndarray, k: int = 10, exclude_self_ids: np.ndarray | None = None, progress: bool = False
@@ -82,31 +122,48 @@ class NeighbourIndex:
             if exclude_self_ids.shape != (len(vectors),):
                 raise ValueError("exclude_self_ids needs one indexed row number per query vector.")
         if self.kind == "exact":
-            return self._exact_query(vectors, k, exclude_self_ids, progress)
+            return _exact_search(vectors, self.vectors, k, exclude_self_ids, progress)
         extra = 0 if exclude_self_ids is None else 1
-        wanted = min(k + extra, self.size)
-        indices, distances = self.nndescent.query(vectors, k=wanted)
-        return _drop_excluded(indices.astype(np.int64), (1.0 - distances).astype(np.float32), exclude_self_ids, k)
+        wanted = k + extra + (k if self.n_stale else 0)  # stale slots are dropped below
+        slots, distances = self.nndescent.query(vectors, k=min(wanted, len(self.base_rows)))
+        indices = self.base_rows[slots]
+        similarities = np.where(indices >= 0, 1.0 - distances, -np.inf).astype(np.float32)
+        if len(self.delta_rows):
+            delta, delta_similarities = _exact_search(vectors, self.delta_vectors, k + extra)
+            indices = np.hstack([indices, np.where(delta >= 0, self.delta_rows[np.maximum(delta, 0)], -1)])
+            similarities = np.hstack([similarities, np.nan_to_num(delta_similarities, nan=-np.inf)])
+        order = np.argsort(-similarities, axis=1, kind="stable")[:, : k + extra]
+        indices = np.take_along_axis(indices, order, axis=1)
+        similarities = np.take_along_axis(similarities, order, axis=1)
+        indices[~np.isfinite(similarities)] = -1
+        return _drop_excluded(indices, similarities, exclude_self_ids, k)
 
     def self_neighbours(self, k: int = 10, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Each indexed vector's k nearest other vectors (itself excluded) and their similarities."""
         own_rows = np.arange(self.size, dtype=np.int64)
-        graph_width = self.nndescent.neighbor_graph[0].shape[1] if self.kind == "nndescent" else 0
-        if k < graph_width:  # the k-NN graph built with the index already holds the answer
+        fresh_graph = self.kind == "nndescent" and self.stale_share == 0 and (self.base_rows == own_rows).all()
+        if fresh_graph and k < self.nndescent.neighbor_graph[0].shape[1]:  # the k-NN graph already holds the answer
             indices, distances = self.nndescent.neighbor_graph
             return _drop_excluded(indices.astype(np.int64), (1.0 - distances).astype(np.float32), own_rows, k)
         return self.query(self.vectors, k, exclude_self_ids=own_rows, progress=progress)
 
     def save(self, directory: str | Path) -> None:
-        """Write the kind (JSON) and, for pynndescent, the prepared index as a pickle we wrote ourselves."""
+        """Write the kind (JSON) and, for pynndescent, the graph (a pickle we wrote ourselves, hard-linked
+        from the earlier build that wrote it when it is carried over) and its slot-to-row map."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if self.kind == "nndescent":
-            self.nndescent.prepare()  # build the search graph now, not on first query after loading
-            handle, temp = tempfile.mkstemp(prefix=f".{NNDESCENT_FILE}.", dir=directory)
-            with os.fdopen(handle, "wb") as file:
-                pickle.dump(self.nndescent, file, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, directory / NNDESCENT_FILE)
+            target = directory / NNDESCENT_FILE
+            if self.saved_file is not None and self.saved_file.exists():
+                _link_or_copy(self.saved_file, target)
+            else:
+                self.nndescent.prepare()  # build the search graph now, not on first query after loading
+                handle, temp = tempfile.mkstemp(prefix=f".{NNDESCENT_FILE}.", dir=directory)
+                with os.fdopen(handle, "wb") as file:
+                    pickle.dump(self.nndescent, file, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(temp, target)
+            np.save(directory / BASE_ROWS_FILE, self.base_rows)
+            self.saved_file = target
         (directory / INDEX_FILE).write_text(json.dumps({"kind": self.kind, "size": self.size}))
 
     @classmethod
@@ -116,35 +173,51 @@ class NeighbourIndex:
         saved = json.loads((directory / INDEX_FILE).read_text())
         if saved["size"] != len(vectors):
             raise ValueError(f"The index in {str(directory)!r} covers {saved['size']} vectors, not {len(vectors)}.")
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if saved["kind"] == "exact":
-            return cls(normalize(vectors), "exact")
+            return cls(normalize(np.asarray(vectors, dtype=np.float32)), "exact")
         with (directory / NNDESCENT_FILE).open("rb") as file:
-            return cls(vectors, "nndescent", pickle.load(file))
+            nndescent = pickle.load(file)
+        base_rows = np.load(directory / BASE_ROWS_FILE)
+        return cls(vectors, "nndescent", nndescent, base_rows, directory / NNDESCENT_FILE)
 
-    def _exact_query(
-        self, queries: np.ndarray, k: int, exclude_self_ids: np.ndarray | None, progress: bool
-    ) -> tuple[np.ndarray, np.ndarray]:
-        queries = normalize(queries)
-        k_found = max(0, min(k, self.size - (exclude_self_ids is not None)))
-        indices = np.full((len(queries), k), -1, dtype=np.int64)
-        similarities = np.full((len(queries), k), np.nan, dtype=np.float32)
-        if k_found == 0 or len(queries) == 0:
-            return indices, similarities
-        block = max(1, min(4096, EXACT_BLOCK_CELLS // max(self.size, 1)))
-        with tqdm(total=len(queries), desc="neighbours", unit="vec", disable=not progress) as bar:
-            for start in range(0, len(queries), block):
-                stop = min(start + block, len(queries))
-                sims = queries[start:stop] @ self.vectors.T
-                if exclude_self_ids is not None:
-                    sims[np.arange(stop - start), exclude_self_ids[start:stop]] = -np.inf
-                top = np.argpartition(sims, self.size - k_found, axis=1)[:, self.size - k_found :]
-                top_sims = np.take_along_axis(sims, top, axis=1)
-                order = np.argsort(-top_sims, axis=1, kind="stable")
-                indices[start:stop, :k_found] = np.take_along_axis(top, order, axis=1)
-                similarities[start:stop, :k_found] = np.take_along_axis(top_sims, order, axis=1)
-                bar.update(stop - start)
+
+def _exact_search(
+    queries: np.ndarray,
+    vectors: np.ndarray,
+    k: int,
+    exclude_self_ids: np.ndarray | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k cosine search of queries over unit vectors (blocked); -1 / NaN where fewer exist."""
+    queries = normalize(queries)
+    size = len(vectors)
+    k_found = max(0, min(k, size - (exclude_self_ids is not None)))
+    indices = np.full((len(queries), k), -1, dtype=np.int64)
+    similarities = np.full((len(queries), k), np.nan, dtype=np.float32)
+    if k_found == 0 or len(queries) == 0:
         return indices, similarities
+    block = max(1, min(4096, EXACT_BLOCK_CELLS // max(size, 1)))
+    with tqdm(total=len(queries), desc="neighbours", unit="vec", disable=not progress) as bar:
+        for start in range(0, len(queries), block):
+            stop = min(start + block, len(queries))
+            sims = queries[start:stop] @ vectors.T
+            if exclude_self_ids is not None:
+                sims[np.arange(stop - start), exclude_self_ids[start:stop]] = -np.inf
+            top = np.argpartition(sims, size - k_found, axis=1)[:, size - k_found :]
+            top_sims = np.take_along_axis(sims, top, axis=1)
+            order = np.argsort(-top_sims, axis=1, kind="stable")
+            indices[start:stop, :k_found] = np.take_along_axis(top, order, axis=1)
+            similarities[start:stop, :k_found] = np.take_along_axis(top_sims, order, axis=1)
+            bar.update(stop - start)
+    return indices, similarities
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link source to target (same file system), else copy it."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _drop_excluded(

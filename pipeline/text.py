@@ -26,8 +26,8 @@ DROPPED_TAG_PREFIXES = ("base_model:", "region:", "arxiv:", "doi:")
 STRIPPED_TAG_PREFIXES = ("license:", "dataset:")
 
 # Template placeholders in card text say nothing about the model (and would name
-# a cluster "information, needed"): the Hub template's filler and HTML comments.
-CARD_PLACEHOLDERS = r"(?i)\[more information needed\]|<!--.*?-->"
+# a cluster "information, needed"): the Hub and Trainer templates' filler and HTML comments.
+CARD_PLACEHOLDERS = r"(?i)\[?more information needed\]?|<!--.*?-->"
 
 _DROPPED_TAG = "^(?:" + "|".join(p.rstrip(":") for p in DROPPED_TAG_PREFIXES) + "):"
 _STRIPPED_TAG = "^(?:" + "|".join(p.rstrip(":") for p in STRIPPED_TAG_PREFIXES) + "):"

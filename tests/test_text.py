@@ -92,7 +92,8 @@ def test_model_text_of_no_models_is_empty():
 
 def test_card_template_placeholders_are_not_embedded():
     models = models_frame(
-        [{"model_id": "a/b", "card_excerpt": "Model Details <!-- Provide a summary. --> Developed by: [More Information Needed] Alice"}]
+        [{"model_id": "a/b", "card_excerpt": "Model Details <!-- Provide a summary. --> Developed by: [More Information Needed] Alice. "
+                        "## Model description More information needed"}]
     )
     (text,) = model_text(models)
-    assert text == "a b Model Details Developed by: Alice"
+    assert text == "a b Model Details Developed by: Alice. ## Model description"
