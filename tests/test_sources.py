@@ -12,9 +12,8 @@ from pipeline.report import IssueLog
 from pipeline.schema import MODEL_COLUMNS
 from pipeline.sources import SourceError, load_source
 from pipeline.sources.family_exports import read_export
-from pipeline.sources.normalize import clean_model_id, parents_from_tags, parse_list
+from pipeline.sources.normalize import clean_model_id, clean_model_ids, normalize_batch, parents_from_tags, parse_list
 from pipeline.sources.published import hf_dataset_batches
-from pipeline.sources.normalize import normalize_batch
 
 LIST_COLUMNS_PUBLISHED = [
     "tags", "regions", "licenses", "arxiv_papers", "datasets", "parent_model", "finetune_parent",
@@ -179,6 +178,74 @@ def test_hub_jsonl_api_field_names_and_gzip(tmp_path):
     assert model["parent_model"] == ["base/model"]
     assert model["regions"] == ["us"]
     assert not model["has_card"]
+
+
+# --- whole-column cleaning -----------------------------------------------------------------
+
+
+def _normalized(columns: dict, log: IssueLog | None = None) -> dict:
+    return normalize_batch(pa.table(columns), log or IssueLog()).to_pydict()
+
+
+def test_arrow_lists_are_stripped_with_empty_values_dropped_and_null_lists_empty():
+    log = IssueLog()
+    models = _normalized({
+        "model_id": ["a/one", "a/two", "a/three"],
+        "tags": pa.array([[" en ", None, "", "\u3000", "license:mit"], None, []], pa.list_(pa.string())),
+        "datasets": pa.array([["x"], None, [" y ", " "]], pa.large_list(pa.large_string())),
+        "regions": pa.array([None, [], None], pa.list_(pa.null())),
+    }, log)
+    assert models["tags"] == [["en", "license:mit"], [], []]
+    assert models["datasets"] == [["x"], [], ["y"]]
+    assert models["regions"] == [[], [], []]
+    assert log.to_dict() == {"rejected": {}, "repaired": {}}
+
+
+def test_columns_missing_from_the_source_are_derived_from_tags():
+    tags = ["en", "EN", "\u00e9a", "\u4e2d\u6587", "a1", "zh", "region:us", "arxiv:2401.1", "dataset:d/x", "license:", "base_model:p/q"]
+    models = _normalized({"model_id": ["a/b", "a/c"], "tags": pa.array([tags, None], pa.list_(pa.string()))})
+    assert models["languages"] == [["en", "\u00e9a", "zh"], []]  # two letters, lower case (Python's isalpha/islower)
+    assert models["regions"] == [["us"], []]
+    assert models["arxiv_papers"] == [["2401.1"], []]
+    assert models["datasets"] == [["d/x"], []]
+    assert models["licenses"] == [[""], []]
+    assert models["parent_model"] == [["p/q"], []]
+    assert models["finetune_parent"] == [[], []]
+
+
+def test_hub_url_ids_lose_their_prefix_and_are_counted():
+    raw = ["https://huggingface.co/org/a", " http://huggingface.co//org/b/ ", "huggingface.co/org/c", "\u3000org/d\n",
+           "HTTPS://huggingface.co/x", "https://huggingface.co/", "single", None]
+    ids, was_url = clean_model_ids(pa.chunked_array([pa.array(raw, pa.string())]))
+    assert list(zip(ids.to_pylist(), was_url.to_pylist())) == [clean_model_id(v) for v in raw]
+    assert ids.to_pylist() == ["org/a", "org/b", "org/c", "org/d", "HTTPS://huggingface.co/x", None, "single", None]
+
+    log = IssueLog()
+    models = _normalized({"model_id": raw, "author": [None, " ", "me", None, None, None, None, None]}, log)
+    assert models["author"] == ["org", "org", "me", "org", "HTTPS:", None]
+    assert log.count("repaired", "model_id given as a Hub URL") == 4
+    assert log.count("rejected", "row without model_id") == 2
+
+
+def test_flags_from_booleans_or_text():
+    models = _normalized({"model_id": list("abcde"), "private": [" TRUE ", "1", "0", "yes", None]})
+    assert models["private"] == [True, True, False, False, False]
+    models = _normalized({"model_id": list("abc"), "private": [True, None, False]})
+    assert models["private"] == [True, False, False]
+
+
+def test_binary_cards_are_decoded_with_invalid_utf8_replaced():
+    models = _normalized({"model_id": ["a/b", "a/c"], "modelCard": pa.array([b"caf\xe9 card", None], pa.binary())})
+    assert models["card_excerpt"] == ["caf\ufffd card", None]
+    assert models["has_card"] == [True, False]
+    assert models["card_length"] == [9, 0]
+
+
+def test_batches_in_several_chunks_give_the_same_table(sample_published):
+    table = pa.Table.from_pandas(sample_published.head(300), preserve_index=False)
+    chunked = pa.concat_tables([table.slice(0, 101), table.slice(101, 1), table.slice(102)])
+    assert chunked.column("modelCard").num_chunks == 3
+    assert normalize_batch(chunked, IssueLog()).equals(normalize_batch(table, IssueLog()))
 
 
 # --- bad input: counted, never a crash -----------------------------------------------------------
