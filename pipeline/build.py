@@ -110,13 +110,15 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
         )
         vectors, n_new = EmbeddingCache(options.cache_dir).embed(embedder, texts, keys=keys, progress=options.progress)
 
-    carried = "--full given" if options.full else carry_or_reason(
-        options.out_dir, embedder.name, embedder.state_id, asdict(options), models["model_id"], keys
-    )
+    with stages.stage("previous build"):
+        carried = "--full given" if options.full else carry_or_reason(
+            options.out_dir, embedder.name, embedder.state_id, asdict(options), models["model_id"], keys
+        )
     if isinstance(carried, str):
         mode, mode_reason, carried = "full", carried, None
     else:
         mode, mode_reason = "incremental", f"{len(carried.fresh_rows):,} new or changed models placed on the map of {carried.history['based_on']}"
+        texts = None  # only a full build's clustering reads them; free the memory now
     if options.progress:
         console.print(f"[bold]{mode} build[/bold]: {mode_reason}")
 

@@ -14,15 +14,13 @@ Everything is vectorized: the forest and the per-model traits are numpy arrays, 
 (ids, tags, cards) is assembled with Arrow compute kernels, and the file is written one
 row group at a time so the card text of the whole set is never in memory at once.
 
-Command line: ``python -m pipeline.synth N_ROWS OUT [--seed S] [--quiet]``.
+Command line: ``hfmap synth --rows N --out FILE [--seed S]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import string
 import sys
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -2215,24 +2213,3 @@ def is_synthetic(path: str | Path) -> bool:
     """True for a Parquet file written by ``write_synthetic`` (CSV files carry no marker)."""
     meta = pq.read_schema(str(path)).metadata or {}
     return meta.get(SYNTHETIC_KEY) == b"true"
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Write a synthetic model table (benchmarks only).")
-    ap.add_argument("n_rows", type=int)
-    ap.add_argument("out")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--quiet", action="store_true")
-    args = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        path = write_synthetic(args.n_rows, args.out, seed=args.seed, progress=not args.quiet)
-    except (ValueError, OSError) as exc:
-        print(f"error: could not write the synthetic data set: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {args.n_rows:,} synthetic rows to {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
