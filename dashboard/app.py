@@ -1,0 +1,132 @@
+"""The Dash app: ``create_app(build_dir)`` for `hfmap serve` and tests; ``dashboard.app:server`` for gunicorn.
+
+For gunicorn the app is created on first access of ``server`` (or ``app``) from the
+environment's settings (HFMAP_BUILD_DIR, HFMAP_CACHE_DIR, REDIS_URL, …), so importing this
+module alone loads nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html, no_update
+from flask import jsonify
+
+from dashboard.cache import cache_health, init_query_cache
+from dashboard.components import FILTER_INPUTS, filters_from_controls
+from dashboard.pages import distributions, drift, families, map as map_page, network
+from dashboard.queries.models import find_models
+from dashboard.serving import serve, served_build
+from dashboard.url_state import from_query, shared_query, to_query
+from pipeline.config import Settings
+
+log = logging.getLogger("hfmap.dashboard")
+
+VIEWS = [  # (module, path, name)
+    (map_page, "/", "Map"),
+    (network, "/network", "Network"),
+    (distributions, "/distributions", "Distributions"),
+    (families, "/families", "Families"),
+    (drift, "/drift", "Drift"),
+]
+
+
+def create_app(build_dir: Path | None = None, settings: Settings | None = None) -> dash.Dash:
+    """Load the build (a build, or a builds directory whose current build is followed) and wire every view."""
+    settings = settings or Settings.from_env()
+    started = time.perf_counter()
+    build = serve(Path(build_dir or settings.build_dir), settings)
+    # Bootstrap's CSS is served from dashboard/assets/ (Bootstrap 5.3.8, MIT), never from a CDN: the
+    # dashboard must work on a network without internet access.
+    app = dash.Dash(__name__, use_pages=True, pages_folder="", title="hfmap", suppress_callback_exceptions=True,
+                    update_title=None)
+    for module, path, name in VIEWS:
+        dash.register_page(module.__name__, path=path, name=name, title=f"hfmap · {name}", layout=module.layout)
+    app.layout = html.Div([
+        dcc.Location(id="url", refresh=False),  # filters and view settings are written here without reloading
+        dcc.Location(id="navigate", refresh="callback-nav"),  # opening a model from the model finder
+        navigation_bar(),
+        dbc.Container(dash.page_container, fluid=True),
+    ])
+    init_query_cache(app.server, settings.redis_url)
+
+    @app.server.route("/health")
+    def health():
+        current = served_build()
+        cache = cache_health(app.server)
+        return jsonify({"status": "ok" if cache["cache"] == "ok" else "degraded", "build": current.version,
+                        "rows": current.size, **cache})
+
+    log.info("serving build %s (%s models); ready after %.1f s", build.version, f"{build.size:,}", time.perf_counter() - started)
+    return app
+
+
+def navigation_bar() -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink(name, id=f"nav-{path.strip('/') or 'map'}", href=path, active="partial" if path != "/" else "exact"))
+             for _, path, name in VIEWS]
+    return dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand("hfmap", href="/", className="fw-bold"),
+        dbc.Nav(links, navbar=True, className="me-auto"),
+        html.Div(dcc.Dropdown(id="model-finder", placeholder="Find a model…", style={"minWidth": "22rem"}), className="me-3"),
+        html.Span(id="build-badge", className="navbar-text small text-light"),
+    ], fluid=True), color="primary", dark=True, className="mb-3")
+
+
+@dash.callback(
+    Output("url", "search"),
+    *FILTER_INPUTS,
+    Input("view-state", "data"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def keep_state_in_url(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, view, current):
+    """Every filter change and view setting goes into the address bar, so the view can be bookmarked."""
+    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
+    query = to_query(filters, view)
+    return no_update if query == (current or "") else query
+
+
+@dash.callback(
+    *[Output(f"nav-{path.strip('/') or 'map'}", "href") for _, path, _ in VIEWS],
+    Output("build-badge", "children"),
+    Input("url", "search"),
+)
+def carry_state_to_other_views(search):
+    """Links to the other views keep the filters, the opened model and the map selection."""
+    build = served_build()
+    query = shared_query(search or "")
+    return [f"{path}{query}" for _, path, _ in VIEWS] + [f"{build.size:,} models · build {build.version}"]
+
+
+@dash.callback(Output("model-finder", "options"), Input("model-finder", "search_value"))
+def offer_models(text):
+    return find_models.cached(served_build(), text or "", 20)
+
+
+@dash.callback(
+    Output("navigate", "href"),
+    Input("model-finder", "value"),
+    State("url", "pathname"),
+    State("url", "search"),
+    prevent_initial_call=True,
+)
+def open_found_model(model_id, pathname, search):
+    """Open the chosen model in the current view (the map when the view has no model)."""
+    if not model_id:
+        return no_update
+    filters, view = from_query(search or "")
+    page = pathname if pathname in ("/", "/network") else "/"
+    return page + to_query(filters, {**view, "model": model_id})
+
+
+def __getattr__(name: str):
+    """``server`` / ``app`` for gunicorn: the app built from the environment on first access."""
+    if name in ("app", "server"):
+        app = globals().get("_app") or create_app()
+        globals()["_app"] = app
+        return app if name == "app" else app.server
+    raise AttributeError(name)

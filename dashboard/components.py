@@ -1,0 +1,141 @@
+"""Layout pieces shared by the views: the page frame with its filter panel, and the model details card."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+import dash_bootstrap_components as dbc
+from dash import Input, dcc, html
+
+from dashboard.data import Build
+from dashboard.filters import Filters
+from dashboard.queries.models import category_options
+
+HUB_URL = "https://huggingface.co"
+CHIP_COLOURS = {"license": "success", "language": "info", "tag": "secondary", "dataset": "warning", "relation": "primary"}
+
+FILTER_INPUTS = [
+    Input("filter-search", "value"),
+    Input("filter-min-downloads", "value"),
+    Input("filter-min-likes", "value"),
+    Input("filter-libraries", "value"),
+    Input("filter-pipelines", "value"),
+    Input("filter-licenses", "value"),
+    Input("filter-base-only", "value"),
+]
+
+
+def filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only) -> Filters:
+    """The filter panel's values as Filters (empty or invalid numbers count as 0)."""
+
+    def count(value) -> int:
+        try:
+            return max(0, int(float(value or 0)))
+        except (TypeError, ValueError, OverflowError):
+            return 0
+
+    return Filters(search or "", count(min_downloads), count(min_likes), tuple(libraries or ()),
+                   tuple(pipelines or ()), tuple(licenses or ()), bool(base_only))
+
+
+def filter_panel(build: Build, filters: Filters) -> dbc.Card:
+    """Search, minimum counts, library / pipeline / license choices and the base-only switch."""
+
+    def choice(id_: str, label: str, column: str, chosen: tuple[str, ...]) -> html.Div:
+        return html.Div([dbc.Label(label, html_for=id_, className="mb-0 small"),
+                         dcc.Dropdown(id=id_, options=category_options.cached(build, column), value=list(chosen),
+                                      multi=True, placeholder="any")], className="mb-2")
+
+    return dbc.Card(
+        dbc.CardBody([
+            html.H6("Filters", className="card-title"),
+            dbc.Label("Search id, author or tag", html_for="filter-search", className="mb-0 small"),
+            dbc.Input(id="filter-search", type="search", value=filters.search, debounce=0.4,
+                      placeholder="e.g. llama, gguf, TheBloke", className="mb-2"),
+            dbc.Row([
+                dbc.Col([dbc.Label("Min downloads", html_for="filter-min-downloads", className="mb-0 small"),
+                         dbc.Input(id="filter-min-downloads", type="number", min=0, value=filters.min_downloads, debounce=True)]),
+                dbc.Col([dbc.Label("Min likes", html_for="filter-min-likes", className="mb-0 small"),
+                         dbc.Input(id="filter-min-likes", type="number", min=0, value=filters.min_likes, debounce=True)]),
+            ], className="mb-2 g-2"),
+            choice("filter-libraries", "Library", "library_name", filters.libraries),
+            choice("filter-pipelines", "Pipeline", "pipeline_tag", filters.pipelines),
+            choice("filter-licenses", "License", "license", filters.licenses),
+            dbc.Switch(id="filter-base-only", label="Base models only", value=filters.base_only),
+        ]),
+        className="mb-3",
+    )
+
+
+def page_frame(build: Build, filters: Filters, view: dict, controls: list, content: list, side: list | None = None) -> html.Div:
+    """A view: the filter panel and the view's controls on the left, its content in the middle,
+    an optional side column (model details) on the right; ``view`` seeds the URL state."""
+    left = [filter_panel(build, filters)]
+    if controls:
+        left.append(dbc.Card(dbc.CardBody(controls), className="mb-3"))
+    columns = [dbc.Col(left, lg=3, md=4), dbc.Col(content, lg=6 if side else 9, md=8)]
+    if side:
+        columns.append(dbc.Col(side, lg=3, md=12))
+    return html.Div([dcc.Store(id="view-state", data=view), dbc.Row(columns)])
+
+
+def chips(values, kind: str) -> list:
+    return [dbc.Badge(str(value), color=CHIP_COLOURS[kind], className="me-1 mb-1 fw-normal") for value in values or ()]
+
+
+def model_href(model_id: str, page: str = "/") -> str:
+    return f"{page}?model={quote(model_id, safe='')}"
+
+
+def model_link(model_id: str, page: str = "/") -> dcc.Link:
+    """A link that opens another model in a view (the map by default)."""
+    return dcc.Link(model_id, href=model_href(model_id, page))
+
+
+def count(value) -> str:
+    return "unknown" if value is None else f"{value:,.0f}"
+
+
+def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
+    """Everything known of one model: metadata, coloured chips, links, parents, children, similar models."""
+    if details is None:
+        return html.Div("Click a model to see its details.", className="text-muted small", id="details-empty")
+    record = details["record"]
+    model_id = record["model_id"]
+    created = record.get("created_at")
+    facts = [
+        ("author", record.get("author")), ("library", record.get("library_name")), ("pipeline", record.get("pipeline_tag")),
+        ("downloads", count(record.get("downloads"))), ("likes", count(record.get("likes"))),
+        ("trending", count(record.get("trending_score"))),
+        ("created", "unknown" if created is None else datetime.fromtimestamp(created, timezone.utc).strftime("%Y-%m-%d")),
+        ("family", record.get("root_id")), ("family size", f"{details['family_size']:,}"), ("depth", record.get("depth")),
+        ("children", f"{details['n_children']:,}"), ("descendants", f"{record.get('n_descendants', 0):,}"),
+        ("card", "none" if not record.get("has_card") else f"{count(record.get('card_length'))} characters"
+         + (", auto-generated" if record.get("card_auto_generated") else "")),
+    ]
+    parents = [html.Li([model_link(p["model_id"], page) if p["in_data"] else html.Span(p["model_id"], title="not in this build"),
+                        " ", *chips([p["relation"]], "relation")]) for p in details["parents"]]
+    children = [html.Li([model_link(c["model_id"], page), " ", *chips([c["relation"]], "relation")]) for c in details["children"]]
+    similar = [html.Li([model_link(s["model_id"], page), html.Span(f" {s['similarity']:.2f}", className="text-muted")])
+               for s in details["similar"]]
+    more_children = details["n_children"] - len(details["children"])
+    return dbc.Card(dbc.CardBody([
+        html.H5(html.A(model_id, href=f"{HUB_URL}/{model_id}", target="_blank", rel="noopener"), id="details-model-id",
+                className="text-break"),
+        html.Div([dcc.Link("Family network →", href=model_href(model_id, "/network"), className="me-3 small"),
+                  dcc.Link("On the map →", href=model_href(model_id, "/"), className="small")], className="mb-2"),
+        html.Dl(sum(([html.Dt(k, className="col-5 fw-normal text-muted"), html.Dd(str(v) if v is not None else "unknown", className="col-7 mb-0")]
+                     for k, v in facts), []), className="row small mb-2"),
+        html.Div(chips(record.get("licenses"), "license") + chips(record.get("languages"), "language")),
+        html.Div(chips(record.get("tags"), "tag"), className="mb-1"),
+        html.Div([html.A(f"arXiv:{paper}", href=f"https://arxiv.org/abs/{paper}", target="_blank", rel="noopener", className="me-2 small")
+                  for paper in record.get("arxiv_papers") or ()]),
+        html.Div([html.A(dataset, href=f"{HUB_URL}/datasets/{dataset}", target="_blank", rel="noopener", className="me-2 small")
+                  for dataset in record.get("datasets") or ()]),
+        html.P(record.get("card_excerpt") or "", className="small text-muted mt-2", style={"whiteSpace": "pre-wrap", "maxHeight": "8em", "overflowY": "auto"}),
+        html.H6("Parents", className="mt-2"), html.Ul(parents or [html.Li("none: a base model")], className="small"),
+        html.H6(f"Children ({details['n_children']:,})"),
+        html.Ul(children + ([html.Li(f"… and {more_children:,} more")] if more_children > 0 else []) or [html.Li("none")], className="small"),
+        html.H6("Similar models"), html.Ul(similar or [html.Li("none")], className="small"),
+    ]), id="model-details-card")

@@ -1,0 +1,217 @@
+"""A build as the dashboard reads it: memory-mapped columns, loaded once, shared by every query.
+
+The dashboard knows nothing of how a build was made; it reads the build directory
+(pipeline.artifacts describes it) through the prepared files of ``dashboard.prepare``.
+Numeric columns are numpy views of the mapped file (no copy); categories are dictionary
+codes; the rest (cards, tags, lists) stays in the mapped file until a model is opened.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dashboard.prepare import CATEGORIES, NO_VALUE, prepared_dir
+from pipeline.artifacts import read_manifest, resolve_build
+from pipeline.schema import RELATIONS
+
+POPULARITY_SEED = 0
+
+
+def mapped_table(path: Path) -> pa.Table:
+    """An Arrow IPC file as a table whose buffers point into the mapped file."""
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+
+
+class Build:
+    """One build, read-only. ``repr`` is its build id, so query-cache keys hold the build version."""
+
+    def __init__(self, path: Path, manifest: dict, prepared: Path):
+        self.path = path
+        self.manifest = manifest
+        self.prepared = prepared
+        self.table = mapped_table(prepared / "models.arrow")
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path, cache_dir: Path) -> Build:
+        """The build at path (a build, or a builds directory whose current build is taken)."""
+        path = resolve_build(Path(path))
+        manifest = read_manifest(path)
+        return cls(path, manifest, prepared_dir(path, cache_dir))
+
+    def __repr__(self) -> str:
+        return f"Build({self.version})"
+
+    @property
+    def version(self) -> str:
+        return self.manifest["build_id"]
+
+    @property
+    def size(self) -> int:
+        return self.table.num_rows
+
+    # ------------------------------------------------------------ per-model columns
+
+    def numbers(self, name: str) -> np.ndarray:
+        """A numeric column as a read-only numpy view (NaN where the source did not say)."""
+        return self.table.column(name).chunk(0).to_numpy() if self.size else np.zeros(0)
+
+    def codes(self, name: str) -> np.ndarray:
+        """The dictionary codes of a category column (see ``categories``)."""
+        return self.table.column(name).chunk(0).indices.to_numpy() if self.size else np.zeros(0, np.int32)
+
+    def categories(self, name: str) -> list[str]:
+        """The values of a category column, in code order."""
+        return self.table.column(name).chunk(0).dictionary.to_pylist() if self.size else []
+
+    def category_of(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The category values (strings) of some rows."""
+        if not len(rows):
+            return np.zeros(0, dtype=object)
+        return np.asarray(self.categories(name), dtype=object)[self.codes(name)[rows]]
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """The model ids of some rows."""
+        return self.table.column("model_id").take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+
+    def model_id(self, row: int) -> str:
+        return self.table.column("model_id")[int(row)].as_py()
+
+    def row(self, model_id: str | None) -> int | None:
+        """Row of a model id, or None when the build does not hold it (a scan: 10 ms at 1.86M models)."""
+        if not model_id or not self.size:
+            return None
+        position = pc.index(self.table.column("model_id"), str(model_id)).as_py()
+        return None if position < 0 else int(position)
+
+    def text_matches(self, text: str) -> np.ndarray:
+        """True for the models whose id, author or one of whose tags contains text (literally, any case)."""
+        text = text.lower()
+        matches = pc.match_substring(self.table.column("search_id"), text).to_numpy(zero_copy_only=False)
+        vocabulary, codes, offsets = self._tags
+        tag_hit = pc.match_substring(vocabulary, text).to_numpy(zero_copy_only=False)
+        if tag_hit.any():
+            hits_before = np.concatenate([[0], np.cumsum(tag_hit[codes], dtype=np.int64)])
+            matches |= hits_before[offsets[1:]] > hits_before[offsets[:-1]]
+        return matches
+
+    @cached_property
+    def _tags(self) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
+        return (mapped_table(self.prepared / "tags.arrow").column("tag"),
+                np.load(self.prepared / "tag_codes.npy", mmap_mode="r"),
+                np.load(self.prepared / "tag_offsets.npy", mmap_mode="r"))
+
+    @cached_property
+    def details(self) -> pa.Table:
+        return mapped_table(self.prepared / "details.arrow")
+
+    def record(self, row: int) -> dict:
+        """Every stored field of one model, as Python values (NaN measures as None)."""
+        record = {**self.table.slice(int(row), 1).to_pylist()[0], **self.details.slice(int(row), 1).to_pylist()[0]}
+        for name, value in record.items():
+            if isinstance(value, float) and np.isnan(value):
+                record[name] = None
+        for name in CATEGORIES:
+            if record.get(name) == NO_VALUE:
+                record[name] = None
+        return record
+
+    @cached_property
+    def popularity_order(self) -> np.ndarray:
+        """All rows, most downloaded first (unknown counts last; ties by row)."""
+        downloads = np.nan_to_num(self.numbers("downloads"), nan=-1.0)
+        return np.argsort(-downloads, kind="stable").astype(np.int32)
+
+    @cached_property
+    def sampling_order(self) -> np.ndarray:
+        """All rows in a fixed random order: samples taken in this order stay put as a view is refined."""
+        return np.random.default_rng(POPULARITY_SEED).permutation(self.size).astype(np.int32)
+
+    # ------------------------------------------------------------ lineage and neighbours
+
+    @cached_property
+    def edges(self) -> Edges:
+        return Edges(mapped_table(self.prepared / "edges.arrow"))
+
+    def neighbours(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The nearest models of a row (rows, similarities), best first."""
+        offsets, rows, similarities = self._neighbour_arrays
+        start, stop = offsets[row], offsets[row + 1]
+        return np.asarray(rows[start:stop]), np.asarray(similarities[start:stop])
+
+    @cached_property
+    def _neighbour_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return tuple(np.load(self.prepared / f"{name}.npy", mmap_mode="r")
+                     for name in ("neighbour_offsets", "neighbours", "similarities"))
+
+    # ------------------------------------------------------------ small tables, read when first asked for
+
+    @cached_property
+    def clusters(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "clusters.parquet")
+
+    @cached_property
+    def families(self) -> pd.DataFrame:
+        """families.parquet with ``root_code``: the code of its root_id in the root_id category column."""
+        families = pd.read_parquet(self.path / "families.parquet")
+        roots = pa.array(families["root_id"].astype(str).to_numpy(), pa.string())
+        dictionary = self.table.column("root_id").chunk(0).dictionary if self.size else pa.array([], pa.string())
+        families["root_code"] = pc.fill_null(pc.index_in(roots, value_set=dictionary), -1).to_numpy()
+        return families
+
+    @cached_property
+    def transitions(self) -> pd.DataFrame:
+        """The transitions table with ``child_row`` (transitions are the in-data edges, in edge order)."""
+        table = pd.read_parquet(self.path / "transitions.parquet")
+        table["child_row"] = self.edges.child_row[self.edges.parent_row >= 0]
+        return table
+
+    def warm_up(self) -> None:
+        """Compute the lazily built indexes now (run in a background thread after start)."""
+        with self._lock:
+            for name in ("popularity_order", "sampling_order", "edges", "_tags"):
+                getattr(self, name)
+
+
+class Edges:
+    """The build's parent links by row number, with each model's parents and children one lookup away."""
+
+    def __init__(self, table: pa.Table):
+        self.parent_row = table.column("parent_row").chunk(0).to_numpy() if len(table) else np.zeros(0, np.int32)
+        self.child_row = table.column("child_row").chunk(0).to_numpy() if len(table) else np.zeros(0, np.int32)
+        relation = table.column("relation").chunk(0) if len(table) else pa.array([], pa.string()).dictionary_encode()
+        names = relation.dictionary.to_pylist()
+        # relation codes in RELATIONS order, so a smaller code is a stronger link
+        self.relation = np.asarray([RELATIONS.index(n) for n in names], dtype=np.int8)[relation.indices.to_numpy()] \
+            if len(table) else np.zeros(0, np.int8)
+        self.parent_id = table.column("parent_id") if len(table) else pa.chunked_array([], pa.string())
+        self._by_child = np.argsort(self.child_row, kind="stable")
+        self._by_parent = np.argsort(self.parent_row, kind="stable")
+
+    def __len__(self) -> int:
+        return len(self.child_row)
+
+    def of_child(self, row: int) -> np.ndarray:
+        """Edge numbers whose child is row (its parents)."""
+        return _equal_range(self.child_row, self._by_child, row)
+
+    def of_parent(self, row: int) -> np.ndarray:
+        """Edge numbers whose parent is row (its children)."""
+        return _equal_range(self.parent_row, self._by_parent, row)
+
+    def children_of(self, rows: np.ndarray) -> np.ndarray:
+        """Edge numbers whose parent is any of rows."""
+        return np.flatnonzero(np.isin(self.parent_row, rows)) if len(rows) else np.zeros(0, np.int64)
+
+
+def _equal_range(values: np.ndarray, order: np.ndarray, value: int) -> np.ndarray:
+    start, stop = np.searchsorted(values, value, sorter=order), np.searchsorted(values, value, side="right", sorter=order)
+    return order[start:stop]

@@ -1,0 +1,1 @@
+"""Drawing only: query results in, plotly figures and cytoscape elements out, one module per view."""

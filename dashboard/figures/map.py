@@ -1,0 +1,168 @@
+"""The map: models at their UMAP positions in 2D (Scattergl) or 3D (Scatter3d).
+
+Per point the browser gets only typed arrays, which plotly sends base64-encoded: float32
+coordinates rounded to 3 decimals, uint8 marker sizes and the int32 row (``customdata``),
+about 20 bytes a point. Hovering a point asks the server for its details (the map page's
+tooltip), so no per-point strings are sent. One trace per legend group, so the legend
+stays readable (12 groups + other).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.data import Build
+from dashboard.figures.colours import (
+    OTHER, OTHER_COLOUR, PALETTE, RELATION_COLOURS, SIMILAR_COLOUR, category_colours, top_colours,
+)
+from dashboard.filters import Selection
+from dashboard.queries.network import Graph
+from dashboard.queries.points import COORDINATES
+
+COLOUR_CHOICES = {
+    "library_name": "library",
+    "pipeline_tag": "pipeline",
+    "cluster": "cluster",
+    "license": "license",
+    "depth": "family depth",
+    "downloads": "popularity (downloads)",
+}
+SIZE_CHOICES = {"downloads": "downloads", "likes": "likes", "trending_score": "trending score", "none": "same size"}
+LABELLED_CLUSTERS = 25
+MAX_DEPTH_GROUP = 4  # depths from here on share one legend group
+SIZES = {2: (3, 14), 3: (2, 9)}  # marker size range in px
+
+
+def point_sizes(values: np.ndarray, dims: int) -> np.ndarray:
+    """Whole-pixel marker sizes growing with log(1 + value) (unknown = 0), over the SIZES range."""
+    low, high = SIZES[dims]
+    logged = np.log1p(np.maximum(np.nan_to_num(values, nan=0.0), 0.0))
+    top = logged.max() if len(logged) else 0.0
+    if top <= 0:
+        return np.full(len(values), low, dtype=np.uint8)
+    return np.round(low + (high - low) * logged / top).astype(np.uint8)
+
+
+def cluster_names(build: Build) -> list[str]:
+    """"<cluster>: <label>" for every cluster number."""
+    labels = dict(zip(build.clusters["cluster"], build.clusters["label"]))
+    count = int(build.numbers("cluster").max()) + 1 if build.size else 0
+    return [f"{c}: {labels.get(c, '')}" for c in range(count)]
+
+
+def legend_groups(build: Build, rows: np.ndarray, colour_by: str) -> tuple[np.ndarray, dict[str, str]]:
+    """Each row's legend group, and the groups in legend order with their colours."""
+    if colour_by == "depth":
+        names = ["base model", *(f"depth {d}" for d in range(1, MAX_DEPTH_GROUP)), f"depth {MAX_DEPTH_GROUP}+"]
+        depth = np.minimum(build.numbers("depth")[rows], MAX_DEPTH_GROUP)
+        return np.asarray(names, dtype=object)[depth], dict(zip(names, PALETTE))
+    if colour_by == "cluster":
+        names = cluster_names(build)
+        colours = top_colours(names, np.bincount(build.numbers("cluster"), minlength=len(names)))
+        groups = np.asarray(names, dtype=object)[build.numbers("cluster")[rows]]
+    else:
+        colours = category_colours(build, colour_by)
+        groups = build.category_of(colour_by, rows)
+    groups = np.where(np.isin(groups, list(colours)), groups, OTHER)
+    return groups, {**colours, OTHER: OTHER_COLOUR}
+
+
+def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "library_name", size_by: str = "downloads",
+               highlight=None, opened: int | None = None, family: Graph | None = None,
+               zoom: Selection | None = None, selection: Selection | None = None) -> go.Figure:
+    """The map of the given rows; ``highlight`` rows (semantic hits) are ringed, the ``opened`` model
+    is starred, a ``family`` graph is drawn as parent-child lines coloured by relation; a 2D map
+    starts at the ``zoom`` box and shows the ``selection`` region (both restored from the URL)."""
+    axes = COORDINATES[dims]
+    coordinates = {axis: np.round(build.numbers(column)[rows].astype(np.float32), 3) for axis, column in axes.items()}
+    sizes = point_sizes(build.numbers(size_by)[rows], dims) if size_by in SIZE_CHOICES and size_by != "none" \
+        else np.full(len(rows), SIZES[dims][0] + 1, dtype=np.uint8)
+    scatter = go.Scattergl if dims == 2 else go.Scatter3d
+    figure = go.Figure()
+
+    def add(at: np.ndarray, name: str, marker: dict, **options) -> None:
+        figure.add_trace(scatter(
+            **{axis: coordinates[axis][at] for axis in axes}, mode="markers", name=name,
+            hoverinfo="none", customdata=rows[at].astype(np.int32),
+            marker={"size": sizes[at], "opacity": 0.8, "line": {"width": 0}, **marker}, **options))
+
+    if colour_by == "downloads":
+        colour = np.round(np.log10(1 + np.nan_to_num(build.numbers("downloads")[rows], nan=0.0)), 2).astype(np.float32)
+        add(np.arange(len(rows)), "models", {"color": colour, "colorscale": "Viridis", "showscale": True,
+                                             "colorbar": {"title": {"text": "log10 downloads"}}}, showlegend=False)
+    else:
+        groups, colours = legend_groups(build, rows, colour_by)
+        present = set(groups)
+        for name, colour in colours.items():
+            if name in present:
+                add(np.flatnonzero(groups == name), name, {"color": colour})
+    if family is not None and family.edges:
+        add_family_lines(figure, build, family, dims)
+    if highlight is not None and len(highlight):
+        at = np.flatnonzero(np.isin(rows, highlight))
+        ring = {"symbol": "circle-open", "color": SIMILAR_COLOUR, "size": 14 if dims == 2 else 7, "line": {"width": 2, "color": SIMILAR_COLOUR}}
+        add(at, "semantic search hits", ring)
+    if opened is not None and opened in set(rows.tolist()):
+        at = np.flatnonzero(rows == opened)
+        add(at, "opened model", {"symbol": "star" if dims == 2 else "diamond", "color": "#000000", "size": 18 if dims == 2 else 8})
+    add_cluster_labels(figure, build, dims)
+    layout = {
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "legend": {"itemsizing": "constant", "title": {"text": COLOUR_CHOICES.get(colour_by, colour_by)},
+                   "bgcolor": "rgba(255,255,255,0.7)"},
+        "uirevision": f"map-{dims}",
+        "clickmode": "event",
+    }
+    if dims == 2:
+        layout.update(xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"}, dragmode="pan",
+                      plot_bgcolor="#ffffff")
+        if zoom is not None:
+            x0, x1, y0, y1 = zoom.points
+            layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]
+        if selection is not None:
+            layout["selections"] = [selection_shape(selection)]
+    else:
+        hidden = {"visible": False, "showspikes": False}
+        layout["scene"] = {"xaxis": hidden, "yaxis": hidden, "zaxis": hidden, "bgcolor": "#ffffff"}
+    figure.update_layout(**layout)
+    return figure
+
+
+def selection_shape(selection: Selection) -> dict:
+    """A plotly layout selection drawing a box or lasso region."""
+    if selection.kind == "box":
+        x0, x1, y0, y1 = selection.points
+        return {"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1}
+    corners = np.asarray(selection.points).reshape(-1, 2)
+    return {"type": "path", "path": "M" + "L".join(f"{x:g},{y:g}" for x, y in corners) + "Z"}
+
+
+def add_family_lines(figure: go.Figure, build: Build, family: Graph, dims: int) -> None:
+    """Parent -> child lines of a family graph, one trace per relation."""
+    axes = COORDINATES[dims]
+    scatter = go.Scattergl if dims == 2 else go.Scatter3d
+    for relation, colour in RELATION_COLOURS.items():
+        pairs = np.asarray([(a, b) for a, b, kind, _ in family.edges if kind == relation], dtype=np.int64).reshape(-1, 2)
+        if not len(pairs):
+            continue
+        line = {}
+        for axis, column in axes.items():
+            values = build.numbers(column)
+            segments = np.full((len(pairs), 3), np.nan, dtype=np.float32)
+            segments[:, 0], segments[:, 1] = values[pairs[:, 0]], values[pairs[:, 1]]
+            line[axis] = np.round(segments.ravel(), 3)
+        figure.add_trace(scatter(**line, mode="lines", name=f"{relation} links", hoverinfo="skip",
+                                 line={"color": colour, "width": 1.5 if dims == 2 else 3}))
+
+
+def add_cluster_labels(figure: go.Figure, build: Build, dims: int) -> None:
+    """The largest clusters' labels, at their centres."""
+    clusters = build.clusters.nlargest(LABELLED_CLUSTERS, "size")
+    if not len(clusters):
+        return
+    axes = COORDINATES[dims]
+    scatter = go.Scatter if dims == 2 else go.Scatter3d  # text on a WebGL trace is drawn less sharply
+    figure.add_trace(scatter(
+        **{axis: clusters[column].round(3).to_numpy() for axis, column in axes.items()}, mode="text", text=clusters["label"].to_numpy(),
+        textfont={"size": 11, "color": "#222222"}, hoverinfo="skip", name="cluster labels", showlegend=False))

@@ -1,0 +1,58 @@
+"""Cytoscape elements and style for the network view: a family tree and a similarity neighbourhood."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dashboard.data import Build
+from dashboard.figures.colours import OTHER_COLOUR, RELATION_COLOURS, SIMILAR_COLOUR, category_colours
+from dashboard.queries.network import SIMILAR, Graph
+
+NODE_SIZE = (14, 60)  # px, by log downloads
+
+
+def graph_elements(build: Build, graph: Graph) -> list[dict]:
+    """Nodes (sized by log downloads, coloured by library) and edges (coloured by relation; similarity
+    links dashed), each similarity pair once."""
+    rows = np.asarray(graph.nodes, dtype=np.int64)
+    downloads = np.nan_to_num(build.numbers("downloads")[rows], nan=0.0)
+    logged = np.log1p(np.maximum(downloads, 0))
+    low, high = NODE_SIZE
+    sizes = low + (high - low) * logged / logged.max() if len(rows) and logged.max() > 0 else np.full(len(rows), low)
+    colours = category_colours(build, "library_name")
+    libraries = build.category_of("library_name", rows)
+    ids = build.ids(rows)
+    elements = []
+    for row, model_id, library, size, count in zip(rows, ids, libraries, sizes, downloads):
+        elements.append({"data": {"id": str(row), "model_id": model_id, "label": model_id.split("/")[-1],
+                                  "library": library, "downloads": int(count),
+                                  "colour": colours.get(library, OTHER_COLOUR), "size": round(float(size), 1)},
+                         "classes": "centre" if row == graph.centre else ""})
+    seen = set()
+    for source, target, kind, weight in graph.edges:
+        pair = (min(source, target), max(source, target), kind) if kind == SIMILAR else (source, target, kind)
+        if pair in seen or source == target:
+            continue
+        seen.add(pair)
+        elements.append({"data": {"id": f"{kind}:{source}-{target}", "source": str(source), "target": str(target),
+                                  "relation": kind, "similarity": weight,
+                                  "colour": SIMILAR_COLOUR if kind == SIMILAR else RELATION_COLOURS[kind]},
+                         "classes": "similar" if kind == SIMILAR else "lineage"})
+    return elements
+
+
+STYLESHEET = [
+    {"selector": "node", "style": {"width": "data(size)", "height": "data(size)", "background-color": "data(colour)",
+                                   "label": "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3,
+                                   "border-width": 1, "border-color": "#ffffff"}},
+    {"selector": "node.centre", "style": {"border-width": 4, "border-color": "#000000", "font-weight": "bold", "font-size": 12}},
+    {"selector": "edge", "style": {"width": 1.5, "line-color": "data(colour)", "curve-style": "bezier", "opacity": 0.8}},
+    {"selector": "edge.lineage", "style": {"target-arrow-shape": "triangle", "target-arrow-color": "data(colour)", "arrow-scale": 0.8}},
+    {"selector": "edge.similar", "style": {"line-style": "dashed", "width": "mapData(similarity, 0, 1, 0.5, 3)"}},
+    {"selector": ":selected", "style": {"border-width": 3, "border-color": "#d62728"}},
+]
+
+
+def relation_legend() -> list[tuple[str, str]]:
+    """(label, colour) of every edge kind, for the view's legend."""
+    return [(f"{name} link", colour) for name, colour in RELATION_COLOURS.items()] + [("similar model", SIMILAR_COLOUR)]

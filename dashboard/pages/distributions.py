@@ -1,0 +1,93 @@
+"""The Distributions view: a histogram of one attribute over the filtered models (and the map
+selection, when one is made), beside all models, with its summary statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
+from dashboard.figures.distributions import histogram_figure
+from dashboard.filters import Selection
+from dashboard.queries.distributions import ATTRIBUTES, histogram
+from dashboard.serving import served_build
+from dashboard.url_state import choice, from_query
+
+
+def layout(**query) -> html.Div:
+    build = served_build()
+    filters, view = from_query(query)
+    controls = [
+        html.H6("Distributions", className="card-title"),
+        dbc.Label("Attribute", html_for="dist-attribute", className="mb-0 small"),
+        dcc.Dropdown(id="dist-attribute", options=[{"label": label, "value": key} for key, (label, _) in ATTRIBUTES.items()],
+                     value=choice(view.get("attr"), ATTRIBUTES, "downloads"), clearable=False),
+        dbc.Switch(id="dist-log", label="Log scale (heavy-tailed counts)", value=view.get("log") != "0", className="mt-2"),
+        html.Div(id="dist-selection", className="small mt-2"),
+        dbc.Button("Clear the selection", id="dist-clear", size="sm", color="secondary", outline=True, className="mt-1",
+                   style={} if view.get("sel") else {"display": "none"}),
+    ]
+    content = [
+        html.Div(id="dist-count", className="small text-muted mb-1"),
+        dcc.Loading(dcc.Graph(id="dist-graph", style={"height": "60vh"}, config={"displaylogo": False}), delay_show=300),
+        html.Div(id="dist-stats", className="mt-2"),
+        dcc.Store(id="dist-region", data=view.get("sel")),
+    ]
+    return page_frame(build, filters, view, controls, content)
+
+
+def stat_text(attribute: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if attribute == "created_at":
+        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d")
+    return f"{value:,.1f}" if abs(value) < 100 and value != int(value) else f"{value:,.0f}"
+
+
+@callback(
+    Output("dist-graph", "figure"),
+    Output("dist-count", "children"),
+    Output("dist-stats", "children"),
+    Output("dist-selection", "children"),
+    *FILTER_INPUTS,
+    Input("dist-attribute", "value"),
+    Input("dist-log", "value"),
+    Input("dist-region", "data"),
+)
+def update_histogram(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, attribute, log, region):
+    build = served_build()
+    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
+    selection = Selection.from_text(region)
+    attribute = choice(attribute, ATTRIBUTES, "downloads")
+    result = histogram.cached(build, filters, selection, attribute, bool(log))
+    stats = result.stats
+    label = "selected models" if selection else "filtered models"
+    count = f"{stats['models']:,} of {build.size:,} models" + (" in the map selection" if selection else " match the filters")
+    if stats["unknown"]:
+        count += f"; {stats['unknown']:,} of them have no known {ATTRIBUTES[attribute][0]} and are not drawn"
+    rows = [("median", stats.get("median")), ("mean", stats.get("mean")), ("90th percentile", stats.get("p90")), ("maximum", stats.get("max"))]
+    if result.log:
+        rows.append(("at zero", result.at_most_zero))
+    table = dbc.Table([html.Tbody([html.Tr([html.Th(name), html.Td(stat_text(attribute, value) if name != "at zero" else f"{value:,}")])
+                                   for name, value in rows])], size="sm", className="w-auto small", id="dist-stats-table")
+    note = "Following the map selection." if selection else "Select models on the 2D map to compare them here."
+    return histogram_figure(result, label=label), count, table, note
+
+
+@callback(Output("dist-region", "data"), Input("dist-clear", "n_clicks"), prevent_initial_call=True)
+def clear_selection(_):
+    return None
+
+
+@callback(
+    Output("view-state", "data", allow_duplicate=True),
+    Input("dist-attribute", "value"),
+    Input("dist-log", "value"),
+    Input("dist-region", "data"),
+    State("view-state", "data"),
+    prevent_initial_call=True,
+)
+def remember_view(attribute, log, region, view):
+    return {**(view or {}), "attr": attribute if attribute != "downloads" else None, "log": None if log else "0", "sel": region}

@@ -1,0 +1,220 @@
+"""The Map view: every model at its UMAP position in 2D or 3D, filtered, coloured and sized.
+
+The server sends at most the point budget (a level-of-detail sample, see
+dashboard.queries.points); zooming the 2D map re-queries the visible box. Hovering shows a
+model's facts, clicking opens its details (and can draw its family's links), a box or lasso
+selection summarizes the models inside it and cross-filters the distributions.
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard.components import FILTER_INPUTS, count, details_card, filters_from_controls, model_link, page_frame
+from dashboard.figures.distributions import histogram_figure
+from dashboard.figures.map import COLOUR_CHOICES, SIZE_CHOICES, map_figure
+from dashboard.filters import Selection
+from dashboard.queries.distributions import histogram, selection_summary
+from dashboard.queries.models import model_details, model_facts
+from dashboard.queries.network import model_graph
+from dashboard.queries.points import map_points
+from dashboard.queries.semantic import semantic_search
+from dashboard.serving import served_build, served_settings
+from dashboard.url_state import choice, from_query, shared_query, whole_number
+
+SEMANTIC_HITS = 25
+FAMILY_NODES = 2000  # most family members whose links are drawn on the map
+MIN_BUDGET, MAX_BUDGET = 1_000, 1_000_000
+
+
+def budget_for(dims: int, value=None) -> int:
+    default = served_settings().map_points_3d if dims == 3 else served_settings().map_points_2d
+    return whole_number(value, default, MIN_BUDGET, MAX_BUDGET) if value not in (None, "") else default
+
+
+def layout(**query) -> html.Div:
+    build = served_build()
+    filters, view = from_query(query)
+    dims = 3 if view.get("dims") == "3" else 2
+    colour = choice(view.get("colour"), COLOUR_CHOICES, "library_name")
+    size = choice(view.get("size"), SIZE_CHOICES, "downloads")
+    budget = budget_for(dims, view.get("budget"))
+    selection = Selection.from_text(view.get("sel"))
+    model = view.get("model") if build.row(view.get("model")) is not None else None
+    controls = [
+        html.H6("Map", className="card-title"),
+        dbc.RadioItems(id="map-dims", options=[{"label": "2D", "value": 2}, {"label": "3D", "value": 3}], value=dims, inline=True),
+        dbc.Label("Colour by", html_for="map-colour", className="mt-2 mb-0 small"),
+        dcc.Dropdown(id="map-colour", options=[{"label": v, "value": k} for k, v in COLOUR_CHOICES.items()], value=colour, clearable=False),
+        dbc.Label("Size by", html_for="map-size", className="mt-2 mb-0 small"),
+        dcc.Dropdown(id="map-size", options=[{"label": v, "value": k} for k, v in SIZE_CHOICES.items()], value=size, clearable=False),
+        dbc.Label("Most points drawn", html_for="map-budget", className="mt-2 mb-0 small"),
+        dbc.Input(id="map-budget", type="number", min=MIN_BUDGET, max=MAX_BUDGET, step=1000, value=budget, debounce=True),
+        dbc.Switch(id="map-family", label="Draw the opened model's family", value=view.get("family") == "1", className="mt-2"),
+        dbc.Label("Semantic search", html_for="map-semantic", className="mt-2 mb-0 small"),
+        dbc.Input(id="map-semantic", type="search", value=view.get("q", ""), debounce=True,
+                  placeholder="describe a model, e.g. japanese speech recognition"),
+        html.Div(id="map-semantic-results", className="small mt-2", style={"maxHeight": "16rem", "overflowY": "auto"}),
+    ]
+    content = [
+        html.Div(id="map-count", className="small text-muted mb-1"),
+        html.Div(id="map-hover", className="small mb-1", style={"minHeight": "1.5em"}),
+        dcc.Loading(dcc.Graph(id="map-graph", style={"height": "72vh"}, clear_on_unhover=True,
+                              config={"scrollZoom": True, "displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}),
+                    delay_show=300),
+        html.Div(id="map-selection-summary", className="mt-2"),
+        dcc.Store(id="map-zoom", data=view.get("zoom")),
+        dcc.Store(id="map-selection", data=selection.to_text() if selection else None),
+        dcc.Store(id="selected-model", data=model),
+    ]
+    side = [html.Div(details_card(model_details.cached(build, model) if model else None), id="model-details")]
+    return page_frame(build, filters, view, controls, content, side)
+
+
+def zoom_from_relayout(relayout: dict | None, current: str | None) -> str | None:
+    """The visible box of the 2D map after a relayout event ("x0,x1,y0,y1"), None when zoomed out."""
+    if not relayout:
+        return current
+    if relayout.get("xaxis.autorange") or relayout.get("autosize"):
+        return None
+    keys = ("xaxis.range[0]", "xaxis.range[1]", "yaxis.range[0]", "yaxis.range[1]")
+    if all(key in relayout for key in keys):
+        return Selection("box", tuple(float(relayout[key]) for key in keys)).to_text()
+    return current
+
+
+@callback(Output("map-zoom", "data"), Input("map-graph", "relayoutData"), State("map-zoom", "data"), prevent_initial_call=True)
+def remember_zoom(relayout, current):
+    zoom = zoom_from_relayout(relayout, current)
+    return no_update if zoom == current else zoom
+
+
+@callback(
+    Output("map-graph", "figure"),
+    Output("map-count", "children"),
+    *FILTER_INPUTS,
+    Input("map-dims", "value"),
+    Input("map-colour", "value"),
+    Input("map-size", "value"),
+    Input("map-budget", "value"),
+    Input("map-family", "value"),
+    Input("map-zoom", "data"),
+    Input("selected-model", "data"),
+    Input("map-semantic", "value"),
+    State("map-selection", "data"),
+)
+def update_map(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only,
+               dims, colour, size, budget, draw_family, zoom, model, semantic, selection):
+    build = served_build()
+    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
+    dims = 3 if dims == 3 else 2
+    view = Selection.from_text(zoom) if dims == 2 else None
+    hits = [hit["row"] for hit in semantic_search.cached(build, semantic or "", SEMANTIC_HITS)]
+    opened = build.row(model)
+    family = model_graph.cached(build, model, "family", FAMILY_NODES) if draw_family and opened is not None else None
+    keep = tuple(hits + ([opened] if opened is not None else []) + (family.nodes if family else []))
+    points = map_points.cached(build, filters, dims, budget_for(dims, budget), view, keep)
+    figure = map_figure(build, points.rows, dims, colour or "library_name", size or "downloads",
+                        highlight=hits, opened=opened, family=family, zoom=view,
+                        selection=Selection.from_text(selection) if dims == 2 else None)
+    region = " in view" if view is not None else ""
+    summary = (f"{points.matching:,} of {points.total:,} models match the filters; "
+               f"{points.shown:,} of {points.in_view:,}{region} drawn")
+    if family is not None and family.descendants_shown < family.descendants_total:
+        summary += f"; family links drawn for {len(family.nodes):,} of its models"
+    return figure, summary
+
+
+@callback(Output("map-hover", "children"), Input("map-graph", "hoverData"))
+def show_hovered(hover):
+    """The hovered model's facts (the figure carries only rows, not text)."""
+    points = (hover or {}).get("points") or []
+    if not points or "customdata" not in points[0]:
+        return ""
+    facts = model_facts.cached(served_build(), int(points[0]["customdata"]))
+    return [html.B(facts["model_id"]), f" · {facts['library']} · {facts['pipeline']} · "
+            f"{count(facts['downloads'])} downloads · {count(facts['likes'])} likes"]
+
+
+@callback(Output("selected-model", "data"), Input("map-graph", "clickData"), prevent_initial_call=True)
+def open_clicked(click):
+    points = (click or {}).get("points") or []
+    if not points or "customdata" not in points[0]:
+        return no_update
+    return served_build().model_id(int(points[0]["customdata"]))
+
+
+@callback(Output("model-details", "children"), Input("selected-model", "data"), prevent_initial_call=True)
+def show_details(model_id):
+    return details_card(model_details.cached(served_build(), model_id) if model_id else None)
+
+
+@callback(Output("map-selection", "data"), Input("map-graph", "selectedData"), State("map-dims", "value"),
+          prevent_initial_call=True)
+def remember_selection(selected, dims):
+    if dims == 3:
+        return no_update
+    selection = Selection.from_plotly(selected)
+    return selection.to_text() if selection else None
+
+
+@callback(Output("map-selection-summary", "children"), *FILTER_INPUTS, Input("map-selection", "data"))
+def summarize_selection(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, selection_text):
+    selection = Selection.from_text(selection_text)
+    if selection is None:
+        return html.Div("Select models with the box or lasso tool of the 2D map to summarize them here.",
+                        className="small text-muted")
+    build = served_build()
+    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
+    summary = selection_summary.cached(build, filters, selection)
+    top = [html.Div([html.Span(f"{title}: ", className="text-muted"),
+                     ", ".join(f"{name} ({n:,})" for name, n in summary[column]) or "none"])
+           for column, title in (("library_name", "libraries"), ("pipeline_tag", "pipelines"), ("license", "licenses"))]
+    figure = histogram_figure(histogram.cached(build, filters, selection, "downloads", True), height=180)
+    return dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([
+            html.H6(f"Selection: {summary['models']:,} models", id="selection-count"),
+            html.Div(f"{summary['downloads']:,.0f} downloads in all", className="small"),
+            html.Div(top, className="small"),
+            html.Div(["Most downloaded: ", *sum(([model_link(m), ", "] for m in summary["examples"]), [])[:-1]], className="small"),
+            dcc.Link("Distributions of the selection →", href="/distributions", id="selection-distributions-link", className="small"),
+        ], md=6),
+        dbc.Col(dcc.Graph(figure=figure, config={"displayModeBar": False}), md=6),
+    ])), id="selection-card")
+
+
+@callback(Output("selection-distributions-link", "href"), Input("url", "search"))
+def link_selection_to_distributions(search):
+    return "/distributions" + shared_query(search or "")
+
+
+@callback(Output("map-semantic-results", "children"), Input("map-semantic", "value"))
+def list_semantic_hits(text):
+    hits = semantic_search.cached(served_build(), text or "", SEMANTIC_HITS)
+    if not hits:
+        return ""
+    return html.Ol([html.Li([model_link(hit["model_id"]), html.Span(f" {hit['similarity']:.2f}", className="text-muted")])
+                    for hit in hits], id="semantic-hits", className="ps-3")
+
+
+@callback(
+    Output("view-state", "data", allow_duplicate=True),
+    Input("map-dims", "value"),
+    Input("map-colour", "value"),
+    Input("map-size", "value"),
+    Input("map-budget", "value"),
+    Input("map-family", "value"),
+    Input("map-semantic", "value"),
+    Input("map-zoom", "data"),
+    Input("map-selection", "data"),
+    Input("selected-model", "data"),
+    prevent_initial_call=True,
+)
+def remember_view(dims, colour, size, budget, draw_family, semantic, zoom, selection, model):
+    dims = 3 if dims == 3 else 2
+    budget = budget_for(dims, budget)
+    return {"dims": dims if dims == 3 else None, "colour": colour if colour != "library_name" else None,
+            "size": size if size != "downloads" else None, "budget": budget if budget != budget_for(dims) else None,
+            "family": "1" if draw_family else None, "q": semantic or None, "zoom": zoom if dims == 2 else None,
+            "sel": selection, "model": model}

@@ -1,0 +1,115 @@
+"""The Network view: a model's family tree and similarity neighbourhood as a draggable force-directed graph.
+
+Edges are coloured by relation (finetune, adapter, quantized, merge, unspecified; similarity
+links dashed), nodes sized by downloads and coloured by library; clicking a node re-centres
+the graph on it. Without a model in the URL the largest family's root is shown.
+"""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import dash_cytoscape as cyto
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard.components import details_card, page_frame
+from dashboard.figures.network import STYLESHEET, graph_elements, relation_legend
+from dashboard.queries.models import model_details
+from dashboard.queries.network import model_graph
+from dashboard.serving import served_build
+from dashboard.url_state import choice, from_query, whole_number
+
+SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
+LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}
+DEFAULT_NODES, MAX_NODES = 300, 2000
+
+
+def default_model() -> str | None:
+    """The root of the largest family: what the view shows before a model is chosen."""
+    families = served_build().families
+    return str(families["root_id"].iat[0]) if len(families) else None
+
+
+def layout(**query) -> html.Div:
+    build = served_build()
+    filters, view = from_query(query)
+    model = view.get("model") if build.row(view.get("model")) is not None else default_model()
+    controls = [
+        html.H6("Network", className="card-title"),
+        dbc.Label("Show", className="mb-0 small"),
+        dbc.RadioItems(id="network-show", options=[{"label": v, "value": k} for k, v in SHOW.items()],
+                       value=choice(view.get("show"), SHOW, "both")),
+        dbc.Label("Most family members drawn", html_for="network-nodes", className="mt-2 mb-0 small"),
+        dbc.Input(id="network-nodes", type="number", min=10, max=MAX_NODES, step=10, debounce=True,
+                  value=whole_number(view.get("nodes"), DEFAULT_NODES, 10, MAX_NODES)),
+        dbc.Label("Nearest models per model", html_for="network-k", className="mt-2 mb-0 small"),
+        dbc.Input(id="network-k", type="number", min=1, max=10, debounce=True, value=whole_number(view.get("k"), 10, 1, 10)),
+        dbc.Checklist(id="network-hops", options=[{"label": "and their nearest models (2 hops)", "value": 2}],
+                      value=[2] if view.get("hops") == "2" else [], className="mt-1 small"),
+        dbc.Label("Layout", className="mt-2 mb-0 small"),
+        dbc.RadioItems(id="network-layout", options=[{"label": v, "value": k} for k, v in LAYOUTS.items()],
+                       value=choice(view.get("layout"), LAYOUTS, "cose"), inline=True),
+        html.Div([html.Div([html.Span("━ ", style={"color": colour}), label], className="small") for label, colour in relation_legend()],
+                 className="mt-2"),
+    ]
+    content = [
+        html.Div(id="network-count", className="small text-muted mb-1"),
+        cyto.Cytoscape(id="network-graph", elements=[], stylesheet=STYLESHEET, style={"width": "100%", "height": "74vh"},
+                       layout={"name": "cose"}, minZoom=0.1, maxZoom=4, boxSelectionEnabled=False),
+        dcc.Store(id="network-selected", data=model),
+    ]
+    side = [html.Div(details_card(model_details.cached(build, model) if model else None, page="/network"), id="network-details")]
+    return page_frame(build, filters, view, controls, content, side)
+
+
+@callback(
+    Output("network-graph", "elements"),
+    Output("network-graph", "layout"),
+    Output("network-count", "children"),
+    Output("network-details", "children"),
+    Input("network-selected", "data"),
+    Input("network-show", "value"),
+    Input("network-nodes", "value"),
+    Input("network-k", "value"),
+    Input("network-hops", "value"),
+    Input("network-layout", "value"),
+)
+def draw_network(model_id, show, nodes, k, hops, layout_name):
+    build = served_build()
+    graph = model_graph.cached(build, model_id or "", choice(show, SHOW, "both"), whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES),
+                               whole_number(k, 10, 1, 10), 2 if hops else 1)
+    if graph is None:
+        return [], no_update, "Choose a model with “Find a model…” above.", details_card(None)
+    name = choice(layout_name, LAYOUTS, "cose")
+    layout = {"name": name, "animate": False, "roots": f"[id = '{graph.centre}']"} if name == "breadthfirst" else \
+        {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60, "randomize": False}
+    parts = [f"{len(graph.nodes):,} models: {model_id}"]
+    if show in ("family", "both"):
+        parts.append(f"{graph.ancestors:,} ancestors, {graph.descendants_shown:,} of {graph.descendants_total:,} descendants")
+    return graph_elements(build, graph), layout, "; ".join(parts), details_card(model_details.cached(build, model_id), page="/network")
+
+
+@callback(Output("network-selected", "data"), Input("network-graph", "tapNodeData"), State("network-selected", "data"),
+          prevent_initial_call=True)
+def recentre(node, current):
+    """Clicking a node makes it the centre."""
+    if not node or node.get("model_id") == current:
+        return no_update
+    return node["model_id"]
+
+
+@callback(
+    Output("view-state", "data", allow_duplicate=True),
+    Input("network-selected", "data"),
+    Input("network-show", "value"),
+    Input("network-nodes", "value"),
+    Input("network-k", "value"),
+    Input("network-hops", "value"),
+    Input("network-layout", "value"),
+    State("view-state", "data"),
+    prevent_initial_call=True,
+)
+def remember_view(model_id, show, nodes, k, hops, layout_name, view):
+    return {**(view or {}), "model": model_id, "show": show if show != "both" else None,
+            "nodes": nodes if whole_number(nodes, DEFAULT_NODES) != DEFAULT_NODES else None,
+            "k": k if whole_number(k, 10) != 10 else None, "hops": "2" if hops else None,
+            "layout": layout_name if layout_name != "cose" else None}

@@ -1,0 +1,105 @@
+"""Histograms of one attribute over the models that pass the filters (and lie in the map selection).
+
+Counts are binned on the server, so the browser gets a few dozen bars whatever the build's
+size. Heavy-tailed counts are binned on a log scale, with the models at zero (or below) in a
+bar of their own; unknown values (the source did not say) are counted, never drawn as zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dashboard.cache import cached_query
+from dashboard.data import Build
+from dashboard.filters import Filters, Selection, filter_mask, selection_mask
+
+ATTRIBUTES = {  # attribute -> (label, heavy-tailed)
+    "downloads": ("downloads (last 30 days)", True),
+    "likes": ("likes", True),
+    "trending_score": ("trending score", True),
+    "card_length": ("model card length (characters)", True),
+    "created_at": ("creation date", False),
+}
+BINS = 40
+
+
+@dataclass
+class Histogram:
+    attribute: str
+    log: bool  # bins are log10-spaced over the positive values
+    edges: np.ndarray  # bin edges: log10 values (log), seconds since 1970 (created_at), else values
+    counts: np.ndarray  # models of the current set per bin
+    counts_all: np.ndarray | None  # every model per bin, when the current set is not everything
+    at_most_zero: int  # log bins only: models of the set whose value is 0 or less
+    at_most_zero_all: int
+    stats: dict  # of the current set: models, unknown, median, mean, p90, max
+
+
+def bin_edges(values: np.ndarray, attribute: str, log: bool, bins: int) -> np.ndarray:
+    """Edges covering every known value of the build (so the set and all models share bins)."""
+    if attribute == "created_at":
+        known = values[~np.isnan(values)]
+        if not len(known):
+            return np.array([0.0, 1.0])
+        months = pd.date_range(pd.Timestamp(known.min(), unit="s").to_period("M").to_timestamp(),
+                               pd.Timestamp(known.max(), unit="s") + pd.offsets.MonthBegin(1), freq="MS", tz=None)
+        return (months.asi8 // 10**9).astype(np.float64) if len(months) > 1 else np.array([known.min(), known.max() + 1])
+    positive = values[values > 0] if log else values[~np.isnan(values)]
+    if not len(positive):
+        return np.array([0.0, 1.0])
+    if log:
+        top = np.log10(positive.max())
+        return np.linspace(0.0, max(top, 1.0) + 1e-9, bins + 1)
+    return np.linspace(positive.min(), positive.max() + 1e-9, bins + 1)
+
+
+def count_in_bins(values: np.ndarray, edges: np.ndarray, log: bool) -> tuple[np.ndarray, int]:
+    known = values[~np.isnan(values)]
+    if log:
+        positive = known[known > 0]
+        return np.histogram(np.log10(np.maximum(positive, 1.0)), edges)[0], int(len(known) - len(positive))
+    return np.histogram(known, edges)[0], 0
+
+
+def summary(values: np.ndarray) -> dict:
+    known = values[~np.isnan(values)]
+    stats = {"models": int(len(values)), "unknown": int(len(values) - len(known))}
+    if len(known):
+        stats.update(median=float(np.median(known)), mean=float(known.mean()),
+                     p90=float(np.percentile(known, 90)), max=float(known.max()))
+    return stats
+
+
+@cached_query
+def histogram(build: Build, filters: Filters, selection: Selection | None, attribute: str, log: bool = True,
+              bins: int = BINS) -> Histogram:
+    """The histogram of ``attribute`` over the filtered (and selected) models, beside all models."""
+    if attribute not in ATTRIBUTES:
+        raise ValueError(f"unknown attribute {attribute!r}")
+    log = log and ATTRIBUTES[attribute][1]
+    values = build.numbers(attribute)
+    edges = bin_edges(values, attribute, log, bins)
+    in_set = filter_mask(build, filters) & selection_mask(build, selection)
+    chosen = values[in_set]
+    counts, at_most_zero = count_in_bins(chosen, edges, log)
+    everything = bool(in_set.all())
+    counts_all, at_most_zero_all = (None, 0) if everything else count_in_bins(values, edges, log)
+    return Histogram(attribute, log, edges, counts, counts_all, at_most_zero, at_most_zero_all, summary(chosen))
+
+
+@cached_query
+def selection_summary(build: Build, filters: Filters, selection: Selection, top: int = 5) -> dict:
+    """What a map selection holds: how many models pass the filters in it, their downloads, and its
+    most common libraries, pipelines and licenses."""
+    rows = np.flatnonzero(filter_mask(build, filters) & selection_mask(build, selection))
+    result = {"models": len(rows), "downloads": float(np.nansum(build.numbers("downloads")[rows]))}
+    for column in ("library_name", "pipeline_tag", "license"):
+        counts = np.bincount(build.codes(column)[rows], minlength=len(build.categories(column)))
+        names = build.categories(column)
+        order = np.argsort(-counts, kind="stable")[:top]
+        result[column] = [(names[i], int(counts[i])) for i in order if counts[i] > 0]
+    result["examples"] = build.ids(rows[np.argsort(-np.nan_to_num(build.numbers("downloads")[rows], nan=-1), kind="stable")[:top]])
+    return result

@@ -1,0 +1,75 @@
+"""Single models: finding them by name, everything known of one, and the choices for the filters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow.compute as pc
+
+from dashboard.cache import cached_query
+from dashboard.data import Build
+from dashboard.prepare import NO_VALUE
+from dashboard.queries.points import first_in_order
+from pipeline.schema import RELATIONS
+
+CHILDREN_LISTED = 50
+
+
+@cached_query
+def find_models(build: Build, text: str, limit: int = 20) -> list[str]:
+    """Ids containing ``text`` (literally, any case), most downloaded first: what a model picker offers."""
+    text = " ".join((text or "").split()).lower()
+    if not text:
+        return build.ids(build.popularity_order[:limit])
+    hits = pc.match_substring(build.table.column("model_id"), text, ignore_case=True).to_numpy(zero_copy_only=False)
+    return build.ids(first_in_order(build.popularity_order, hits, limit))
+
+
+@cached_query
+def model_facts(build: Build, row: int) -> dict:
+    """What hovering a point shows: id, library, pipeline, downloads, likes (None where unknown)."""
+    def known(value: float) -> float | None:
+        return None if np.isnan(value) else float(value)
+
+    return {"model_id": build.model_id(row), "library": build.category_of("library_name", [row])[0],
+            "pipeline": build.category_of("pipeline_tag", [row])[0],
+            "downloads": known(build.numbers("downloads")[row]), "likes": known(build.numbers("likes")[row])}
+
+
+@cached_query
+def category_options(build: Build, column: str, limit: int = 300) -> list[dict]:
+    """Dropdown options of a category column, most frequent first, with their counts."""
+    counts = np.bincount(build.codes(column), minlength=len(build.categories(column)))
+    names = build.categories(column)
+    order = np.argsort(-counts, kind="stable")
+    return [{"label": f"{names[i]} ({counts[i]:,})", "value": names[i]}
+            for i in order[:limit] if counts[i] > 0 and names[i] != NO_VALUE]
+
+
+@cached_query
+def model_details(build: Build, model_id: str) -> dict | None:
+    """One model's stored fields, its parents and children with their relations, its family and
+    its nearest models; None when the build does not hold it."""
+    row = build.row(model_id)
+    if row is None:
+        return None
+    edges = build.edges
+    parents = [
+        {"model_id": build.model_id(edges.parent_row[e]) if edges.parent_row[e] >= 0 else edges.parent_id[int(e)].as_py(),
+         "relation": RELATIONS[edges.relation[e]], "in_data": bool(edges.parent_row[e] >= 0)}
+        for e in edges.of_child(row)
+    ]
+    child_edges = edges.of_parent(row)
+    downloads = np.nan_to_num(build.numbers("downloads"), nan=-1)[edges.child_row[child_edges]]
+    listed = child_edges[np.argsort(-downloads, kind="stable")[:CHILDREN_LISTED]]
+    children = [{"model_id": build.model_id(edges.child_row[e]), "relation": RELATIONS[edges.relation[e]]} for e in listed]
+    near, similarity = build.neighbours(row)
+    record = build.record(row)
+    family = build.families.loc[build.families["root_id"] == record["root_id"]]
+    return {
+        "record": record,
+        "parents": parents,
+        "children": children,
+        "n_children": len(child_edges),
+        "family_size": int(family["size"].iat[0]) if len(family) else 1,
+        "similar": [{"model_id": model, "similarity": round(float(s), 3)} for model, s in zip(build.ids(near), similarity)],
+    }

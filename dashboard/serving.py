@@ -1,0 +1,71 @@
+"""Which build this dashboard process serves.
+
+Started on a builds directory, the dashboard follows its CURRENT pointer: when a new build
+becomes current, the next request after RECHECK_SECONDS loads it (while other requests go on
+with the old one) and every view moves to it. Since query-cache keys hold the build version,
+nothing cached for the old build is served for the new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from dashboard.data import Build
+from pipeline.artifacts import BuildFormatError, resolve_build
+from pipeline.config import Settings
+
+log = logging.getLogger("hfmap.dashboard")
+
+RECHECK_SECONDS = 5.0
+
+_state: dict = {}
+_lock = threading.Lock()
+
+
+def serve(location: Path, settings: Settings) -> Build:
+    """Load the build at location (a build, or a builds directory to follow) and serve it with settings."""
+    build = Build.load(location, settings.cache_dir)
+    _state.update(build=build, location=Path(location), settings=settings, checked=time.monotonic())
+    threading.Thread(target=build.warm_up, name="hfmap-warm-up", daemon=True).start()
+    return build
+
+
+def served_build() -> Build:
+    """The build every view reads now."""
+    if "build" not in _state:
+        raise RuntimeError("No build is served yet; call dashboard.serving.serve first.")
+    if time.monotonic() - _state["checked"] > RECHECK_SECONDS and _lock.acquire(blocking=False):
+        try:
+            _state["checked"] = time.monotonic()
+            follow_current()
+        finally:
+            _lock.release()
+    return _state["build"]
+
+
+def served_settings() -> Settings:
+    """The settings the dashboard was started with."""
+    return _state["settings"]
+
+
+def follow_current() -> None:
+    """Switch to the builds directory's current build if it is not the one served."""
+    try:
+        current = resolve_build(_state["location"])
+    except BuildFormatError as error:
+        log.warning("keeping build %s: %s", _state["build"].version, error)
+        return
+    if current == _state["build"].path:
+        return
+    started = time.perf_counter()
+    try:
+        build = Build.load(current, _state["settings"].cache_dir)
+    except (BuildFormatError, OSError, ValueError) as error:
+        log.warning("keeping build %s: the new current build %s cannot be read (%s)", _state["build"].version, current.name, error)
+        return
+    build.warm_up()
+    log.info("now serving build %s (%s models), loaded in %.1f s", build.version, f"{build.size:,}", time.perf_counter() - started)
+    _state["build"] = build

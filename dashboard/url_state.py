@@ -1,0 +1,74 @@
+"""View state <-> URL query string, so any view with its filters can be bookmarked and shared.
+
+The query holds the shared filters (``Filters`` fields), the opened ``model``, and each
+view's own settings (strings, validated by the view that reads them). Values that do not
+parse fall back to their defaults: a hand-edited URL never breaks a view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from urllib.parse import parse_qs, urlencode
+
+from dashboard.filters import CATEGORY_FILTERS, Filters
+
+SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
+
+
+def to_query(filters: Filters, view: dict | None = None) -> str:
+    """"?search=…&libraries=a&libraries=b&dims=3…": only values that differ from the defaults."""
+    default = Filters()
+    pairs: list[tuple[str, object]] = []
+    for field in fields(Filters):
+        value = getattr(filters, field.name)
+        if value == getattr(default, field.name):
+            continue
+        if field.name in CATEGORY_FILTERS:
+            pairs += [(field.name, item) for item in value]
+        else:
+            pairs.append((field.name, int(value) if isinstance(value, bool) else value))
+    pairs += [(name, value) for name, value in (view or {}).items() if value not in (None, "", False)]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def from_query(query: str | dict) -> tuple[Filters, dict[str, str]]:
+    """Filters and the other values (as strings) from a query string or Dash's page keyword arguments."""
+    if isinstance(query, str):
+        values = parse_qs(query.lstrip("?"))
+    else:
+        values = {key: value if isinstance(value, list) else [value] for key, value in query.items()}
+    parsed: dict[str, object] = {}
+    for field in fields(Filters):
+        raw = values.pop(field.name, None)
+        if not raw:
+            continue
+        if field.name in CATEGORY_FILTERS:
+            parsed[field.name] = tuple(str(item) for item in raw)
+        elif field.name == "base_only":
+            parsed[field.name] = raw[-1] in ("1", "true", "True")
+        elif field.name == "search":
+            parsed[field.name] = str(raw[-1])
+        else:
+            parsed[field.name] = whole_number(raw[-1], 0)
+    return Filters(**parsed), {name: str(raw[-1]) for name, raw in values.items() if raw}
+
+
+def shared_query(query: str) -> str:
+    """The part of a query another view keeps: the filters, the opened model and the selection."""
+    filters, view = from_query(query or "")
+    return to_query(filters, {key: view[key] for key in SHARED_KEYS if key in view})
+
+
+def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:
+    """text as a whole number within [low, high], or default when it is not one."""
+    try:
+        value = int(float(str(text)))
+    except (TypeError, ValueError, OverflowError):
+        return default
+    value = max(low, value)
+    return value if high is None else min(high, value)
+
+
+def choice(text: object, allowed, default: str) -> str:
+    """text when it is one of allowed, else default."""
+    return text if isinstance(text, str) and text in allowed else default

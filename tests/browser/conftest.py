@@ -1,0 +1,243 @@
+"""Real-browser tests: a headless Debian chromium driven by its chromedriver (selenium).
+
+Fixtures
+    browser                 session-wide Chrome WebDriver (quit at the end of the session)
+    sample_build            the bundled sample built once with tfidf; its builds directory
+    dashboard_url           `hfmap serve` over sample_build, started once; its base URL
+    served_app              the `served_app(command, env, port)` context manager (below)
+    free_port, console_errors, wait_for, screenshot
+                            the helpers below, handed out as fixtures so a test module
+                            never has to import this conftest
+
+`make test` installs chromium and chromium-driver (Debian) when they are missing. Without
+them these tests fail when the environment variable CI is set and skip otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+HEALTH_TIMEOUT = 90.0
+STOP_TIMEOUT = 10.0
+
+# Requests to our own servers must never go through a proxy from the environment.
+_LOCAL_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+# ---------------------------------------------------------------- helpers
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def _health_ok(url: str) -> bool:
+    try:
+        with _LOCAL_HTTP.open(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it has not exited in time."""
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)  # its own session: the group id is its pid
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def served_app(command: Sequence[str], env: Mapping[str, str] | None, port: int, *,
+               log_path: Path | None = None, timeout: float = HEALTH_TIMEOUT) -> Iterator[str]:
+    """Run `command` (which must listen on 127.0.0.1:`port`) and yield its base URL.
+
+    `env` is the whole environment of the process (None: this process's environment).
+    Its stdout and stderr go to `log_path` (default: a new file in the temp directory).
+    Yields once GET /health answers 200; fails the test with the log's tail when the
+    process exits first or `timeout` seconds pass. Stopped afterwards: SIGTERM, then kill.
+    """
+    if log_path is None:
+        import tempfile
+
+        log_path = Path(tempfile.mkdtemp(prefix="hfmap-served-")) / "server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    process_env = dict(os.environ if env is None else env)
+    process_env.setdefault("PYTHONUNBUFFERED", "1")
+    base_url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            list(command), cwd=REPO, env=process_env, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        while not _health_ok(f"{base_url}/health"):
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with code {process.returncode} before {base_url}/health "
+                            f"answered: {' '.join(map(str, command))}\n--- {log_path} (tail) ---\n{_tail(log_path)}",
+                            pytrace=False)
+            if time.monotonic() - started > timeout:
+                pytest.fail(f"{base_url}/health did not answer 200 within {timeout:.0f} s: "
+                            f"{' '.join(map(str, command))}\n--- {log_path} (tail) ---\n{_tail(log_path)}",
+                            pytrace=False)
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+def console_errors(driver) -> list[dict]:
+    """SEVERE entries of the browser console since the last call (reading drains the log),
+    favicon 404s left out."""
+    return [entry for entry in driver.get_log("browser")
+            if entry.get("level") == "SEVERE" and "favicon.ico" not in entry.get("message", "")]
+
+
+def wait_for(driver, css: str, timeout: float = 30.0):
+    """The first element matching `css` once it is visible; fails the test after `timeout` s."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+            EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+    except TimeoutException:
+        errors = "\n".join(entry.get("message", "") for entry in console_errors(driver)) or "(none)"
+        pytest.fail(f"{css!r} was not visible within {timeout:.0f} s on {driver.current_url}\n"
+                    f"console errors:\n{errors}", pytrace=False)
+
+
+def screenshot(driver, name: str) -> Path:
+    """Save the window as docs/screenshots/NAME.png and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    if not driver.save_screenshot(str(path)):
+        pytest.fail(f"could not save the screenshot {path}", pytrace=False)
+    return path
+
+
+def _chrome(chromium: str, chromedriver: str):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service  # webdriver.ChromeService in selenium >= 4.10
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit driver path: selenium never asks Selenium Manager (or the network) for one.
+    return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+
+
+# ---------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        missing = " and ".join(name for name, path in (("chromium", chromium), ("chromedriver", chromedriver))
+                               if not path)
+        message = (f"{missing} not found on PATH: the browser tests need Debian's chromium and "
+                   f"chromium-driver (`make test` installs them)")
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    driver = _chrome(chromium, chromedriver)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="session", name="served_app")
+def served_app_fixture(tmp_path_factory):
+    """`served_app(command, env, port)` with each server's log in its own pytest temp dir."""
+
+    def start(command: Sequence[str], env: Mapping[str, str] | None, port: int, **kwargs):
+        kwargs.setdefault("log_path", tmp_path_factory.mktemp("server") / "server.log")
+        return served_app(command, env, port, **kwargs)
+
+    return start
+
+
+@pytest.fixture(scope="session", name="free_port")
+def free_port_fixture():
+    return free_port
+
+
+@pytest.fixture(scope="session", name="console_errors")
+def console_errors_fixture():
+    return console_errors
+
+
+@pytest.fixture(scope="session", name="wait_for")
+def wait_for_fixture():
+    return wait_for
+
+
+@pytest.fixture(scope="session", name="screenshot")
+def screenshot_fixture():
+    return screenshot
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Path:
+    """The bundled sample built once (tfidf, to stay fast); the builds directory."""
+    tmp = tmp_path_factory.mktemp("sample-build")
+    builds = tmp / "builds"
+    command = [sys.executable, "-m", "pipeline.cli", "build", "--source", "sample", "--embedder", "tfidf",
+               "--out", str(builds), "--cache-dir", str(tmp / "cache"), "--quiet"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
+        pytest.fail(f"building the sample failed (exit {result.returncode}): {' '.join(command)}\n{output}",
+                    pytrace=False)
+    return builds
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(sample_build, served_app) -> Iterator[str]:
+    """`hfmap serve` over the sample build, with the embedded cache (REDIS_URL unset)."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(sample_build), "--port", str(port)]
+    with served_app(command, env, port) as url:
+        yield url
