@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -26,3 +28,18 @@ def sample_published() -> pd.DataFrame:
     from pipeline.sources import SAMPLE_PATH
 
     return pd.read_parquet(SAMPLE_PATH)
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Path:
+    """The bundled sample built once with tfidf (fast, and enough for every dashboard test): its
+    builds directory. The dashboard's prepared files go to the ``cache`` folder beside it."""
+    tmp = tmp_path_factory.mktemp("sample-build")
+    builds = tmp / "builds"
+    command = [sys.executable, "-m", "pipeline.cli", "build", "--source", "sample", "--embedder", "tfidf",
+               "--out", str(builds), "--cache-dir", str(tmp / "cache"), "--quiet"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
+        pytest.fail(f"building the sample failed (exit {result.returncode}): {' '.join(command)}\n{output}", pytrace=False)
+    return builds

@@ -110,7 +110,8 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
     layout = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "legend": {"itemsizing": "constant", "title": {"text": COLOUR_CHOICES.get(colour_by, colour_by)},
-                   "bgcolor": "rgba(255,255,255,0.7)"},
+                   "bgcolor": "rgba(255,255,255,0.8)", "x": 0.01, "xanchor": "left", "y": 0.99, "yanchor": "top"},
+        "modebar": {"orientation": "v"},
         "uirevision": f"map-{dims}",
         "clickmode": "event",
     }

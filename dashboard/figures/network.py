@@ -11,9 +11,10 @@ from dashboard.queries.network import SIMILAR, Graph
 NODE_SIZE = (14, 60)  # px, by log downloads
 
 
-def graph_elements(build: Build, graph: Graph) -> list[dict]:
-    """Nodes (sized by log downloads, coloured by library) and edges (coloured by relation; similarity
-    links dashed), each similarity pair once."""
+def graph_elements(build: Build, graph: Graph, passing: set[int] | None = None) -> list[dict]:
+    """Nodes (sized by log downloads, coloured by library; faded unless in ``passing``, the rows that
+    pass the filters, when given) and edges (coloured by relation; similarity links dashed), each
+    similarity pair once."""
     rows = np.asarray(graph.nodes, dtype=np.int64)
     downloads = np.nan_to_num(build.numbers("downloads")[rows], nan=0.0)
     logged = np.log1p(np.maximum(downloads, 0))
@@ -27,7 +28,8 @@ def graph_elements(build: Build, graph: Graph) -> list[dict]:
         elements.append({"data": {"id": str(row), "model_id": model_id, "label": model_id.split("/")[-1],
                                   "library": library, "downloads": int(count),
                                   "colour": colours.get(library, OTHER_COLOUR), "size": round(float(size), 1)},
-                         "classes": "centre" if row == graph.centre else ""})
+                         "classes": " ".join(name for name, on in (("centre", row == graph.centre),
+                                                                   ("filtered-out", passing is not None and int(row) not in passing)) if on)})
     seen = set()
     for source, target, kind, weight in graph.edges:
         pair = (min(source, target), max(source, target), kind) if kind == SIMILAR else (source, target, kind)
@@ -44,7 +46,8 @@ def graph_elements(build: Build, graph: Graph) -> list[dict]:
 STYLESHEET = [
     {"selector": "node", "style": {"width": "data(size)", "height": "data(size)", "background-color": "data(colour)",
                                    "label": "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3,
-                                   "border-width": 1, "border-color": "#ffffff"}},
+                                   "min-zoomed-font-size": 7, "border-width": 1, "border-color": "#ffffff"}},
+    {"selector": "node.filtered-out", "style": {"opacity": 0.25}},
     {"selector": "node.centre", "style": {"border-width": 4, "border-color": "#000000", "font-weight": "bold", "font-size": 12}},
     {"selector": "edge", "style": {"width": 1.5, "line-color": "data(colour)", "curve-style": "bezier", "opacity": 0.8}},
     {"selector": "edge.lineage", "style": {"target-arrow-shape": "triangle", "target-arrow-color": "data(colour)", "arrow-scale": 0.8}},

@@ -15,7 +15,7 @@ from dashboard.url_state import choice, from_query
 from pipeline.schema import RELATIONS
 
 RELATION_CHOICES = {"all": "every relation", **{r: r for r in RELATIONS}}
-GRAPH = {"config": {"displaylogo": False}}
+GRAPH = {"config": {"displayModeBar": False}}
 
 
 def layout(**query) -> html.Div:
@@ -48,13 +48,15 @@ def findings(licenses: dict, languages: dict, cards) -> list:
     classes = licenses["class_labels"]
     restrictive = licenses["class_counts"][classes.index("restrictive")]
     opened = restrictive[classes.index("permissive")] + restrictive[classes.index("copyleft")]
+    classified = opened + restrictive[classes.index("restrictive")]  # children whose license has a known class
     language = languages["counts"]
     multilingual = language[2] + language[4]  # parents with several languages
     base, deeper = cards[cards["depth"] == 0], cards[cards["depth"] > 0]
     items = [
         f"{licenses['links']:,} parent links; {share(licenses['changed'], licenses['known'])} of the "
         f"{licenses['known']:,} with both licenses known change license.",
-        f"Of the links from a restrictive license, {share(opened, restrictive.sum())} lead to a permissive or copyleft one.",
+        f"Of the links from a restrictive license to a classified one, {share(opened, classified)} lead to a permissive "
+        f"or copyleft license.",
         f"Of the children of multilingual parents, {share(multilingual[1], multilingual.sum())} are English only.",
     ]
     if len(base) and len(deeper):

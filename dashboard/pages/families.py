@@ -37,7 +37,7 @@ def layout(**query) -> html.Div:
         sort_by=[{"column_id": sort_by, "direction": "asc" if view.get("dir") == "asc" else "desc"}],
         page_action="custom", page_current=whole_number(view.get("page"), 0), page_size=PAGE_ROWS,
         markdown_options={"link_target": "_self"},
-        style_cell={"fontSize": 13, "padding": "4px 8px"}, style_header={"fontWeight": "bold"},
+        style_table={"overflowX": "auto"}, style_cell={"fontSize": 13, "padding": "4px 8px"}, style_header={"fontWeight": "bold"},
         style_cell_conditional=[{"if": {"column_id": "root_id"}, "textAlign": "left"}],
     )
     content = [html.Div(id="families-count", className="small text-muted mb-1"), table]

@@ -11,16 +11,16 @@ import dash_bootstrap_components as dbc
 import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard.components import details_card, page_frame
+from dashboard.components import FILTER_INPUTS, details_card, filters_from_controls, page_frame
 from dashboard.figures.network import STYLESHEET, graph_elements, relation_legend
 from dashboard.queries.models import model_details
-from dashboard.queries.network import model_graph
+from dashboard.queries.network import model_graph, passing_rows
 from dashboard.serving import served_build
 from dashboard.url_state import choice, from_query, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
 LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}
-DEFAULT_NODES, MAX_NODES = 300, 2000
+DEFAULT_NODES, MAX_NODES = 150, 2000
 
 
 def default_model() -> str | None:
@@ -66,6 +66,7 @@ def layout(**query) -> html.Div:
     Output("network-graph", "layout"),
     Output("network-count", "children"),
     Output("network-details", "children"),
+    *FILTER_INPUTS,
     Input("network-selected", "data"),
     Input("network-show", "value"),
     Input("network-nodes", "value"),
@@ -73,8 +74,10 @@ def layout(**query) -> html.Div:
     Input("network-hops", "value"),
     Input("network-layout", "value"),
 )
-def draw_network(model_id, show, nodes, k, hops, layout_name):
+def draw_network(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only,
+                 model_id, show, nodes, k, hops, layout_name):
     build = served_build()
+    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
     graph = model_graph.cached(build, model_id or "", choice(show, SHOW, "both"), whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES),
                                whole_number(k, 10, 1, 10), 2 if hops else 1)
     if graph is None:
@@ -85,7 +88,11 @@ def draw_network(model_id, show, nodes, k, hops, layout_name):
     parts = [f"{len(graph.nodes):,} models: {model_id}"]
     if show in ("family", "both"):
         parts.append(f"{graph.ancestors:,} ancestors, {graph.descendants_shown:,} of {graph.descendants_total:,} descendants")
-    return graph_elements(build, graph), layout, "; ".join(parts), details_card(model_details.cached(build, model_id), page="/network")
+    passing = None
+    if filters.active:
+        passing = set(passing_rows.cached(build, filters, tuple(graph.nodes)))
+        parts.append(f"{len(passing):,} pass the filters (the others are faded)")
+    return graph_elements(build, graph, passing), layout, "; ".join(parts), details_card(model_details.cached(build, model_id), page="/network")
 
 
 @callback(Output("network-selected", "data"), Input("network-graph", "tapNodeData"), State("network-selected", "data"),

@@ -15,7 +15,7 @@ from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
 
 NO_LICENSE = "(none)"
-OTHER = "other"
+OTHER = "(other licenses)"
 MAX_DEPTH_SHOWN = 8  # deeper models are shown with this depth ("8+")
 
 # License classes after the paper's reading of license drift (restrictive -> permissive/copyleft).

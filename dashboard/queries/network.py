@@ -8,6 +8,7 @@ import numpy as np
 
 from dashboard.cache import cached_query
 from dashboard.data import Build
+from dashboard.filters import Filters, filter_mask
 from pipeline.schema import RELATIONS
 
 SIMILAR = "similar"
@@ -84,6 +85,13 @@ def add_neighbourhood(build: Build, graph: Graph, k: int = 10, hops: int = 1) ->
         graph.add_nodes(reached)
         frontier = reached
     return graph
+
+
+@cached_query
+def passing_rows(build: Build, filters: Filters, rows: tuple[int, ...]) -> list[int]:
+    """The given rows that pass the filters."""
+    mask = filter_mask(build, filters)
+    return [row for row in rows if mask[row]]
 
 
 @cached_query

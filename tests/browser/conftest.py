@@ -2,7 +2,6 @@
 
 Fixtures
     browser                 session-wide Chrome WebDriver (quit at the end of the session)
-    sample_build            the bundled sample built once with tfidf; its builds directory
     dashboard_url           `hfmap serve` over sample_build, started once; its base URL
     served_app              the `served_app(command, env, port)` context manager (below)
     free_port, console_errors, wait_for, screenshot
@@ -217,27 +216,11 @@ def screenshot_fixture():
 
 
 @pytest.fixture(scope="session")
-def sample_build(tmp_path_factory) -> Path:
-    """The bundled sample built once (tfidf, to stay fast); the builds directory."""
-    tmp = tmp_path_factory.mktemp("sample-build")
-    builds = tmp / "builds"
-    command = [sys.executable, "-m", "pipeline.cli", "build", "--source", "sample", "--embedder", "tfidf",
-               "--out", str(builds), "--cache-dir", str(tmp / "cache"), "--quiet"]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
-        pytest.fail(f"building the sample failed (exit {result.returncode}): {' '.join(command)}\n{output}",
-                    pytrace=False)
-    return builds
-
-
-@pytest.fixture(scope="session")
 def dashboard_url(sample_build, served_app) -> Iterator[str]:
     """`hfmap serve` over the sample build, with the embedded cache (REDIS_URL unset)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(sample_build.parent / "cache"))
     command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(sample_build), "--port", str(port)]
     with served_app(command, env, port) as url:
         yield url
