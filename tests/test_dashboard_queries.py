@@ -1,111 +1,225 @@
-"""Query, URL-state and figure functions of the dashboard, called directly on a real sample build."""
-
-import subprocess
-import sys
+"""The dashboard's query functions, called directly on the real sample build."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dashboard.data import Build
-from dashboard.figures import map_figure, point_sizes
-from dashboard.queries import Box, Filters, category_options, filter_mask, level_of_detail, map_points, model_details
-from dashboard.url_state import from_query, to_query
+from dashboard.filters import Filters, Selection, filter_mask, selection_mask
+from dashboard.queries.distributions import histogram, selection_summary
+from dashboard.queries.drift import cards_by_depth, language_class, language_drift, license_class, license_drift
+from dashboard.queries.families import families_page
+from dashboard.queries.models import category_options, find_models, model_details, model_facts
+from dashboard.queries.network import SIMILAR, model_graph
+from dashboard.queries.points import level_of_detail, map_points
+from dashboard.queries.semantic import semantic_search
+from pipeline.artifacts import resolve_build
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory) -> Build:
-    out = tmp_path_factory.mktemp("dash")
-    subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--source", "sample", "--embedder", "tfidf",
-                    "--out", str(out / "builds"), "--cache-dir", str(out / "cache"), "--quiet"], check=True)
-    return Build.load(out / "builds")
+def build(sample_build) -> Build:
+    return Build.load(sample_build, sample_build.parent / "cache")
 
 
-def test_build_loads_view_columns_and_categories(build):
-    assert build.size == 1271 and build.version == build.manifest["build_id"]
-    assert str(build.models["library_name"].dtype) == "category"
-    assert build.row("google/gemma-7b") is not None and build.row("no/such") is None
+@pytest.fixture(scope="module")
+def models(sample_build) -> pd.DataFrame:
+    return pd.read_parquet(resolve_build(sample_build) / "models.parquet")
 
 
-def test_search_is_literal_case_insensitive_over_id_author_and_tags(build):
-    ids = build.models["model_id"]
-    by_id = filter_mask(build, Filters(search="GEMMA-7B"))
-    assert by_id.sum() > 100 and ids[by_id].str.lower().str.contains("gemma-7b", regex=False).mean() > 0.5
-    by_tag = filter_mask(build, Filters(search="text-to-image"))
-    assert by_tag.sum() > 0
-    assert filter_mask(build, Filters(search="(.*")).sum() == 0  # a regex is just text here
-    assert filter_mask(build, Filters(search="  ")).all()
+# ---------------------------------------------------------------- the map's points
 
 
-def test_numeric_category_and_base_filters_combine(build):
-    models = build.models
-    mask = filter_mask(build, Filters(min_downloads=1000, libraries=("transformers",), base_only=True))
-    expected = (models["downloads"] >= 1000) & (models["library_name"] == "transformers") & (models["depth"] == 0)
-    np.testing.assert_array_equal(mask, expected.to_numpy())
-    assert filter_mask(build, Filters(licenses=("apache-2.0",))).sum() == (models["license"] == "apache-2.0").sum()
-
-
-def test_level_of_detail_keeps_matches_and_the_most_popular_within_budget(build):
+def test_level_of_detail_keeps_wanted_rows_then_the_most_popular_within_budget(build):
     everything = np.ones(build.size, dtype=bool)
     keep = filter_mask(build, Filters(search="gguf"))
     rows = level_of_detail(build, everything, 200, keep=keep)
     assert len(rows) == 200 and np.all(np.diff(rows) > 0)
     assert set(np.flatnonzero(keep)) <= set(rows)
-    top = np.argsort(-build.models["downloads"].to_numpy(), kind="stable")[:10]
-    assert set(top) <= set(rows)
-    np.testing.assert_array_equal(rows, level_of_detail(build, everything, 200, keep=keep))
+    top = np.argsort(-np.nan_to_num(build.numbers("downloads"), nan=-1), kind="stable")[:30]
+    assert set(top) <= set(rows)  # 20% of the budget goes to the most downloaded
+    np.testing.assert_array_equal(rows, level_of_detail(build, everything, 200, keep=keep))  # same answer every time
     assert len(level_of_detail(build, everything, 5000)) == build.size
 
 
-def test_map_points_counts_and_zoom_box(build):
-    points = map_points(build, Filters(), dims=2, budget=300)
-    assert points["shown"] == 300 and points["matching"] == points["total"] == 1271
-    x, y = build.models["x2d"], build.models["y2d"]
-    box = Box(float(x.quantile(0.25)), float(x.quantile(0.75)), float(y.quantile(0.25)), float(y.quantile(0.75)))
-    zoomed = map_points(build, Filters(), dims=2, budget=300, box=box)
-    assert zoomed["in_view"] < 1271 and zoomed["shown"] == min(300, zoomed["in_view"])
-    inside = build.models.iloc[zoomed["rows"]]
-    assert inside["x2d"].between(box.x0, box.x1).all() and inside["y2d"].between(box.y0, box.y1).all()
+def test_zooming_in_keeps_every_point_already_drawn_there_and_adds_more(build):
+    full = map_points(build, Filters(), dims=2, budget=300)
+    assert full.shown == 300 and full.matching == full.in_view == full.total == 1271
+    x, y = build.numbers("x2d"), build.numbers("y2d")
+    box = Selection("box", (np.percentile(x, 10), np.percentile(x, 60), np.percentile(y, 10), np.percentile(y, 60)))
+    zoomed = map_points(build, Filters(), dims=2, budget=300, view=box)
+    inside = selection_mask(build, box)
+    assert zoomed.in_view == inside.sum() < 1271 and zoomed.shown == min(300, zoomed.in_view)
+    assert inside[zoomed.rows].all()
+    assert set(full.rows[inside[full.rows]]) <= set(zoomed.rows)
 
 
-def test_url_state_round_trips_and_survives_bad_values():
-    filters = Filters(search="llama 2", min_downloads=10, libraries=("peft", "transformers"), base_only=True)
-    query = to_query(filters, dims=3, colour="cluster", model="google/gemma-7b")
-    parsed, view = from_query(query)
-    assert parsed == filters and view == {"dims": "3", "colour": "cluster", "model": "google/gemma-7b"}
-    assert to_query(Filters()) == ""
-    assert from_query("?min_downloads=lots&min_likes=-5")[0] == Filters()
-    assert from_query({"libraries": "peft"})[0] == Filters(libraries=("peft",))
+def test_map_points_follow_filters_and_draw_kept_rows(build):
+    gemma = map_points(build, Filters(search="gemma"), dims=3, budget=50)
+    assert gemma.matching == filter_mask(build, Filters(search="gemma")).sum() > 50 and gemma.shown == 50
+    opened = build.row("google/gemma-7b")
+    rarely_downloaded = int(np.nanargmin(np.where(filter_mask(build, Filters(search="gemma")), build.numbers("downloads"), np.nan)))
+    kept = map_points(build, Filters(search="gemma"), dims=3, budget=50, keep_rows=(opened, rarely_downloaded))
+    assert {opened, rarely_downloaded} <= set(kept.rows)
 
 
-def test_category_options_are_ordered_by_count(build):
-    options = category_options(build, "library_name")
-    counts = [int(o["label"].rsplit("(", 1)[1].rstrip(")").replace(",", "")) for o in options]
-    assert counts == sorted(counts, reverse=True) and options[0]["value"] in set(build.models["library_name"])
+# ---------------------------------------------------------------- models
 
 
-def test_model_details_lists_parents_children_and_similar_models(build):
+def test_model_details_list_parents_children_family_and_similar_models(build, models):
     details = model_details(build, "google/gemma-7b")
     assert details["record"]["model_id"] == "google/gemma-7b" and details["parents"] == []
-    assert details["n_children"] > 50 and len(details["similar"]) == 10
-    child = details["children"][0]["child_id"]
-    assert model_details(build, child)["parents"][0]["parent_id"] == "google/gemma-7b"
+    assert details["n_children"] == models.set_index("model_id").loc["google/gemma-7b", "n_children"] > 50
+    assert len(details["children"]) == 50 and details["family_size"] == 390 and len(details["similar"]) == 10
+    child = details["children"][0]
+    assert child["relation"] == "finetune"
+    assert model_details(build, child["model_id"])["parents"] == [{"model_id": "google/gemma-7b", "relation": "finetune", "in_data": True}]
+    downloads = [build.numbers("downloads")[build.row(c["model_id"])] for c in details["children"]]
+    assert downloads == sorted(downloads, reverse=True)  # most downloaded children listed first
     assert model_details(build, "no/such") is None
 
 
-@pytest.mark.parametrize("dims", [2, 3])
-@pytest.mark.parametrize("colour", ["library_name", "cluster", "depth", "downloads"])
-def test_map_figure_draws_every_row_once_with_compact_coordinates(build, dims, colour):
-    rows = np.arange(0, build.size, 3)
-    figure = map_figure(build, rows, dims, colour, "downloads")
-    markers = [t for t in figure.data if t.mode == "markers"]
-    assert sum(len(t.x) for t in markers) == len(rows)
-    assert markers[0].x.dtype == np.float32
-    assert any(t.mode == "text" for t in figure.data)  # cluster labels
-    if colour != "downloads":
-        assert len(markers) <= 13  # 12 groups + other: a legend a person can read
+def test_a_parent_outside_the_data_is_listed_by_id(build):
+    details = model_details(build, "LGAI-EXAONE/EXAONE-Deep-32B")
+    assert {"model_id": "LGAI-EXAONE/EXAONE-3.5-32B-Instruct", "relation": "finetune", "in_data": False} in details["parents"]
 
 
-def test_point_sizes_grow_with_log_popularity():
-    sizes = point_sizes(np.array([0, 9, 99, 999999]), 2)
-    assert list(sizes) == sorted(sizes) and sizes[0] == 3.0 and sizes[-1] == 14.0
-    assert point_sizes(np.zeros(3), 3) == 2.0
+def test_find_models_and_hover_facts(build):
+    found = find_models(build, "GEMMA-7b", 5)
+    assert len(found) == 5 and all("gemma-7b" in model.lower() for model in found)
+    downloads = [build.numbers("downloads")[build.row(m)] for m in found]
+    assert downloads == sorted(downloads, reverse=True)
+    facts = model_facts(build, build.row("google/gemma-7b"))
+    assert facts["model_id"] == "google/gemma-7b" and facts["library"] == "transformers" and facts["downloads"] > 0
+
+
+def test_category_options_are_ordered_by_count_without_the_empty_category(build, models):
+    options = category_options(build, "library_name")
+    counts = [int(o["label"].rsplit("(", 1)[1].rstrip(")").replace(",", "")) for o in options]
+    assert counts == sorted(counts, reverse=True)
+    assert options[0] == {"label": "transformers (672)", "value": "transformers"}
+    assert "(none)" not in {o["value"] for o in options}
+
+
+# ---------------------------------------------------------------- the network
+
+
+def test_family_tree_holds_the_whole_family_when_it_fits(build, models):
+    graph = model_graph(build, "google/gemma-7b", "family", max_nodes=1000)
+    family = set(models.index[models["root_id"] == "google/gemma-7b"])
+    assert set(graph.nodes) == family and graph.descendants_total == graph.descendants_shown == 389
+    assert all(kind == "finetune" for _, _, kind, _ in graph.edges)
+    assert {child for _, child, _, _ in graph.edges} == family - {build.row("google/gemma-7b")}
+
+
+def test_family_tree_is_cut_to_the_budget_but_stays_connected(build):
+    graph = model_graph(build, "google/gemma-7b", "family", max_nodes=40)
+    assert len(graph.nodes) == 40 and graph.descendants_shown == 39 < graph.descendants_total
+    drawn = set(graph.nodes)
+    assert all(parent in drawn and child in drawn for parent, child, _, _ in graph.edges)
+    assert {child for _, child, _, _ in graph.edges} == drawn - {graph.centre}  # every node hangs on the tree
+
+
+def test_a_deep_model_shows_its_ancestors_and_similar_models(build, models):
+    deep = models.loc[models["depth"] == 3, "model_id"].iloc[0]
+    graph = model_graph(build, deep, "both", max_nodes=100, k=5)
+    assert graph.ancestors == 3 and build.row("google/gemma-7b") in graph.nodes
+    similar = [edge for edge in graph.edges if edge[2] == SIMILAR]
+    assert len(similar) == 5 and all(edge[0] == graph.centre for edge in similar)
+    one_hop = model_graph(build, deep, "similar", k=5)
+    two_hops = model_graph(build, deep, "similar", k=5, hops=2)
+    assert set(one_hop.nodes) <= set(two_hops.nodes) and len(one_hop.nodes) == 6 and two_hops.ancestors == 0
+    assert len(two_hops.edges) == 5 + 5 * 5  # the centre's 5, then each neighbour's 5
+    assert model_graph(build, "no/such") is None
+
+
+# ---------------------------------------------------------------- distributions
+
+
+def test_histogram_counts_every_known_value_once(build, models):
+    result = histogram(build, Filters(), None, "downloads", True)
+    known = models["downloads"].dropna()
+    assert result.counts.sum() + result.at_most_zero == len(known) and result.at_most_zero == (known <= 0).sum()
+    assert result.stats["unknown"] == 56 and result.stats["median"] == known.median() and result.counts_all is None
+    assert np.allclose(result.edges[0], 0.0) and 10 ** result.edges[-1] >= known.max()
+
+
+def test_histogram_of_a_selection_sits_beside_all_models(build):
+    x, y = build.numbers("x2d"), build.numbers("y2d")
+    selection = Selection("box", (x.min(), np.median(x), y.min(), np.median(y)))
+    result = histogram(build, Filters(libraries=("transformers",)), selection, "likes", True)
+    expected = filter_mask(build, Filters(libraries=("transformers",))) & selection_mask(build, selection)
+    assert result.stats["models"] == expected.sum() and result.counts_all.sum() >= result.counts.sum()
+
+
+def test_creation_dates_are_binned_by_month(build, models):
+    result = histogram(build, Filters(), None, "created_at", True)
+    assert not result.log and result.counts.sum() == models["created_at"].notna().sum()
+    starts = pd.to_datetime(result.edges, unit="s")
+    assert (starts.day == 1).all() and starts[0] <= models["created_at"].min().tz_localize(None)
+
+
+def test_selection_summary_counts_and_ranks(build):
+    x, y = build.numbers("x2d"), build.numbers("y2d")
+    selection = Selection("box", (x.min() - 1, x.max() + 1, y.min() - 1, y.max() + 1))
+    summary = selection_summary(build, Filters(), selection)
+    assert summary["models"] == 1271 and summary["library_name"][0] == ("transformers", 672)
+    assert summary["examples"][0] == "meta-llama/Llama-2-7b-chat-hf"
+
+
+# ---------------------------------------------------------------- families
+
+
+def test_families_page_sorts_filters_and_pages(build, sample_build):
+    families = pd.read_parquet(resolve_build(sample_build) / "families.parquet")
+    first = families_page(build, Filters(), "size", True, 2, 0, 4)
+    assert first["families"] == 10 and [r["size"] for r in first["rows"]] == sorted(families["size"], reverse=True)[:4]
+    assert all(r["matching"] == r["size"] for r in first["rows"])
+    by_downloads = families_page(build, Filters(), "total_downloads", False, 2, 0, 25)
+    assert [r["total_downloads"] for r in by_downloads["rows"]] == sorted(families["total_downloads"])
+    gguf = families_page(build, Filters(search="gguf"), "matching", True, 2, 0, 25)
+    assert 0 < gguf["families"] < 10 and sum(r["matching"] for r in gguf["rows"]) == filter_mask(build, Filters(search="gguf")).sum()
+    assert families_page(build, Filters(), "size", True, 100, 0, 25)["families"] == 3  # 465, 390, 178 models
+    assert families_page(build, Filters(), "size", True, 2, 3, 4)["rows"] == []
+
+
+# ---------------------------------------------------------------- drift
+
+
+def test_license_drift_counts_every_link_once(build, sample_build):
+    transitions = pd.read_parquet(resolve_build(sample_build) / "transitions.parquet")
+    result = license_drift(build, Filters(), "all")
+    assert result["counts"].sum() == result["class_counts"].sum() == result["links"] == len(transitions) == 1261
+    assert result["changed"] == transitions["license_changed"].fillna(False).sum()
+    llama2 = result["labels"].index("llama2")
+    assert result["counts"][llama2].sum() == (transitions["parent_license"] == "llama2").sum()
+    only_gemma = license_drift(build, Filters(search="gemma"), "all")
+    assert only_gemma["links"] < result["links"] and license_drift(build, Filters(), "merge")["links"] == 0
+
+
+def test_license_and_language_classes():
+    assert [license_class(x) for x in ("apache-2.0", "llama2", "cc-by-nc-4.0", "cc-by-4.0", "gpl-3.0", "other", "(none)", "zzz")] == \
+        ["permissive", "restrictive", "restrictive", "permissive", "copyleft", "restrictive", "none", "unclassified"]
+    assert [language_class(x) for x in ([], ["en"], ["en", "fr"], ["ko"], ["de", "fr"])] == \
+        ["none listed", "English only", "English + others", "one other language", "several, no English"]
+
+
+def test_language_drift_and_cards_by_depth(build, models):
+    languages = language_drift(build, Filters(), "all")
+    assert languages["counts"].sum() == languages["links"] == 1261
+    cards = cards_by_depth(build, Filters())
+    assert list(cards["depth"]) == [0, 1, 2, 3] and cards["models"].sum() == 1271
+    base = models[(models["depth"] == 0) & (models["card_length"] > 0)]["card_length"]
+    assert cards.loc[0, "median"] == base.median() and cards.loc[0, "with_card"] == len(base)
+    known = models.loc[models["depth"] == 1, "card_auto_generated"].dropna()
+    assert cards.loc[1, "auto_share"] == pytest.approx(known.mean())
+
+
+# ---------------------------------------------------------------- semantic search
+
+
+def test_semantic_search_finds_models_like_the_text(build):
+    hits = semantic_search(build, "stable diffusion text to image", 10)
+    assert len(hits) == 10 and hits[0]["similarity"] >= hits[-1]["similarity"]
+    pipelines = [build.category_of("pipeline_tag", [hit["row"]])[0] for hit in hits]
+    assert pipelines.count("text-to-image") >= 8
+    assert semantic_search(build, "   ", 10) == []

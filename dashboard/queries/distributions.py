@@ -46,7 +46,7 @@ def bin_edges(values: np.ndarray, attribute: str, log: bool, bins: int) -> np.nd
             return np.array([0.0, 1.0])
         months = pd.date_range(pd.Timestamp(known.min(), unit="s").to_period("M").to_timestamp(),
                                pd.Timestamp(known.max(), unit="s") + pd.offsets.MonthBegin(1), freq="MS", tz=None)
-        return (months.asi8 // 10**9).astype(np.float64) if len(months) > 1 else np.array([known.min(), known.max() + 1])
+        return months.as_unit("s").asi8.astype(np.float64) if len(months) > 1 else np.array([known.min(), known.max() + 1])
     positive = values[values > 0] if log else values[~np.isnan(values)]
     if not len(positive):
         return np.array([0.0, 1.0])

@@ -1,0 +1,620 @@
+"""Benchmark the dashboard (`hfmap serve`) on a SYNTHETIC build of 1.86M models, against the issue's targets.
+
+It measures
+- start time: from launching `hfmap serve` until GET /health answers 200, once on an empty cache
+  directory (the dashboard first writes its memory-mapped files for the build) and then, median of
+  START_RUNS, once those files exist;
+- the server process's resident memory (/proc/PID/status: VmRSS now, VmHWM its peak, split into
+  RssAnon, the process's own memory, and RssFile, pages of the mapped build files, which are shared
+  page cache) after start and after every view, latency run and map was served;
+- bytes: the callback responses each view's first load receives (and a filter change on that view),
+  as headless Chromium saw them (DevTools network events), and whether the server compresses them;
+- latency of each view's main callback, replayed over HTTP (POST /_dash-update-component) from the
+  request Chromium sent when a filter changed: cold (filter values never asked before, so the Redis
+  query cache misses: a new search text, or a new minimum of downloads) and warm (the same request
+  again, a Redis hit); p50 and p95 of --requests requests each;
+- time to the first drawn map: headless Chromium (software WebGL) on a fresh profile and an empty
+  query cache, from navigation start until a frame after plotly_afterplot with the map's points
+  (median of DRAW_RUNS), for the default point budgets and a sweep of 2D and 3D budgets (?budget=N).
+
+Without --builds the build is made under --work first (`hfmap synth`, then `hfmap build --embedder
+tfidf`: about 10 minutes at 1.86M rows) and reused by later runs. The Redis database of --redis-url
+is emptied before the runs and between them. Results go to bench/out/dashboard.json and the
+"## Dashboard" section of docs/benchmarks.md.
+
+    python bench/dashboard.py                                    # 1.86M rows, made under bench/out/dashboard
+    python bench/dashboard.py --builds /work/big/builds --cache-dir /work/big/dcache
+    python bench/dashboard.py --report-only                      # rewrite the docs section from the saved results
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.run import HFMAP, ROOT, machine  # noqa: E402  (the pipeline benchmark's helpers)
+from pipeline.config import Settings  # noqa: E402
+
+VIEWS = {  # path -> the output that names the view's main callback
+    "/": "map-graph.figure",
+    "/network": "network-graph.elements",
+    "/distributions": "dist-graph.figure",
+    "/families": "families-table.data",
+    "/drift": "drift-licenses.figure",
+}
+SEARCHES = (  # realistic search texts, each asked once per view for a cold request
+    "llama", "gguf", "bert", "lora", "whisper", "mistral", "qwen", "gemma", "phi", "t5", "roberta", "stable-diffusion",
+    "vit", "clip", "gpt2", "awq", "gptq", "instruct", "chat", "sentence-transformers", "thebloke", "unsloth", "distil",
+    "falcon", "bloom", "medical", "code", "4bit", "squad", "wav2vec2",
+)
+BUDGETS_2D = (50_000, 100_000, 200_000, 300_000)
+BUDGETS_3D = (10_000, 25_000, 50_000)
+START_RUNS = 3
+DRAW_RUNS = 3
+HEALTH_TIMEOUT = 300.0  # a first start prepares the build's files: ~11 s at 1.86M models
+IDLE_SECONDS = 2.0  # a page is loaded once no callback has been pending for this long
+TARGETS = {"start_s": 5.0, "memory_gb": 3.0, "cold_p95_ms": 500.0, "warm_p95_ms": 50.0, "map_mb": 8.0, "drawn_s": 4.0}
+CHROME_ARGUMENTS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-dev-shm-usage", "--window-size=1400,900")
+
+# Records in window.__map when the map's points are drawn: the first animation frame after a
+# plotly_afterplot whose figure holds marker points (performance.now(): ms since navigation start).
+DRAWN_JS = """
+window.__map = {drawn: null, points: 0};
+(function () {
+  function points(gd) {
+    return (gd._fullData || []).filter(t => (t.mode || '').indexOf('markers') >= 0)
+      .reduce((n, t) => n + (t._length || (t.x ? t.x.length : 0)), 0);
+  }
+  const timer = setInterval(function () {
+    const gd = document.querySelector('#map-graph .js-plotly-plot');
+    if (!gd || !gd.on) return;
+    clearInterval(timer);
+    gd.on('plotly_afterplot', function () {
+      const n = points(gd);
+      if (n > 0 && window.__map.drawn === null) {
+        requestAnimationFrame(function () { window.__map.drawn = performance.now(); window.__map.points = n; });
+      }
+    });
+  }, 5);
+})();
+"""
+# The largest callback response of the page (the map figure): when it arrived and its size.
+MAP_RESPONSE_JS = """
+const entries = performance.getEntriesByType('resource').filter(e => e.name.indexOf('_dash-update-component') >= 0);
+const largest = entries.reduce((a, b) => (b.decodedBodySize > (a ? a.decodedBodySize : -1) ? b : a), null);
+return largest && {start: largest.startTime, end: largest.responseEnd, bytes: largest.decodedBodySize};
+"""
+
+
+# ---------------------------------------------------------------- the build
+
+def ensure_build(args) -> Path:
+    """The builds directory to serve: --builds, or one made under --work from synthetic rows."""
+    if args.builds is not None:
+        if not (args.builds / "CURRENT").exists():
+            sys.exit(f"bench: {args.builds} holds no build (no CURRENT file); leave out --builds to make one under --work.")
+        return args.builds
+    builds = args.work / "builds"
+    if (builds / "CURRENT").exists():
+        return builds
+    source = args.work / f"synth_{args.rows}.parquet"
+    if not source.exists():
+        print(f"bench: writing {args.rows:,} synthetic rows to {source}", flush=True)
+        subprocess.run([*HFMAP, "synth", "--rows", str(args.rows), "--out", str(source)], check=True, cwd=ROOT)
+    print(f"bench: building {args.rows:,} models with tfidf into {builds} (about 10 minutes at 1.86M)", flush=True)
+    subprocess.run([*HFMAP, "build", "--source", str(source), "--embedder", "tfidf", "--out", str(builds),
+                    "--cache-dir", str(args.work / "pipeline-cache"), "--quiet"], check=True, cwd=ROOT)
+    return builds
+
+
+# ---------------------------------------------------------------- the server
+
+@dataclass
+class Server:
+    url: str
+    pid: int
+    start_seconds: float  # from launch until /health answered 200
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def health_ok(url: str) -> bool:
+    import requests
+
+    try:
+        return no_proxy().get(f"{url}/health", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def no_proxy():
+    """An HTTP session that never goes through a proxy from the environment."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+@contextlib.contextmanager
+def running_server(builds: Path, cache_dir: Path, redis_url: str, log: Path, env: dict | None = None):
+    """`hfmap serve` in its own process group, yielded once /health answers; stopped with SIGTERM."""
+    port = free_port()
+    command = [*HFMAP, "serve", "--build", str(builds), "--port", str(port)]
+    environment = {**os.environ, "HFMAP_CACHE_DIR": str(cache_dir), "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
+                   "HF_HUB_OFFLINE": "1", **(env or {})}
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as handle:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while not health_ok(url):
+            if process.poll() is not None or time.perf_counter() - started > HEALTH_TIMEOUT:
+                sys.exit(f"bench: the dashboard did not answer {url}/health (exit code {process.poll()}); see {log}.")
+            time.sleep(0.05)
+        yield Server(url, process.pid, time.perf_counter() - started)
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the server's process group; SIGKILL it if it has not exited after 10 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+
+
+def memory(pid: int) -> dict:
+    """The process's resident memory in GiB: rss and its peak hwm, anon (its own) and file (mapped files)."""
+    fields = {"VmRSS": "rss", "VmHWM": "peak", "RssAnon": "anon", "RssFile": "file"}
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in fields:
+            values[fields[name]] = round(int(rest.split()[0]) / 2**20, 2)
+    return values
+
+
+def empty_redis(redis_url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        sys.exit(f"bench: cannot reach Redis at {redis_url} ({error}); start one or pass --redis-url.")
+
+
+def start_times(builds: Path, cache_dir: Path, args) -> dict:
+    """The first start (fresh cache directory: prepares the build's files) and starts once prepared."""
+    fresh = Path(tempfile.mkdtemp(prefix="fresh-cache-", dir=args.work))
+    try:
+        print("bench: first start on an empty cache directory (prepares the memory-mapped files)", flush=True)
+        with running_server(builds, fresh, args.redis_url, args.work / "serve_first.log") as server:
+            first = {"seconds": round(server.start_seconds, 2), "memory": memory(server.pid)}
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    with running_server(builds, cache_dir, args.redis_url, args.work / "serve_prepare.log"):
+        pass  # makes sure --cache-dir holds the prepared files before the timed starts
+    seconds = []
+    for run in range(START_RUNS):
+        with running_server(builds, cache_dir, args.redis_url, args.work / "serve_prepared.log") as server:
+            seconds.append(round(server.start_seconds, 2))
+        print(f"bench: start once prepared {run + 1}/{START_RUNS}: {seconds[-1]:.2f} s", flush=True)
+    return {"first": first, "prepared_seconds": seconds, "prepared": statistics.median(seconds)}
+
+
+# ---------------------------------------------------------------- the browser
+
+def chrome(network_log: bool = False):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in CHROME_ARGUMENTS:
+        options.add_argument(argument)
+    if network_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(120)
+    return driver
+
+
+def network_events(driver) -> list[dict]:
+    """The DevTools Network events since the last call (reading drains the log)."""
+    messages = (json.loads(entry["message"])["message"] for entry in driver.get_log("performance"))
+    return [m for m in messages if m["method"].startswith("Network.")]
+
+
+def post_data(request: dict) -> str | None:
+    if "postData" in request:
+        return request["postData"]
+    entries = request.get("postDataEntries") or []
+    return b"".join(base64.b64decode(e.get("bytes", "")) for e in entries).decode() or None
+
+
+def responses(events: list[dict]) -> list[dict]:
+    """Every finished request: url, the callback's output and request body (callbacks only), bytes, seconds."""
+    sent, received, done = {}, {}, {}
+    for event in events:
+        params = event["params"]
+        if event["method"] == "Network.requestWillBeSent":
+            sent[params["requestId"]] = params
+        elif event["method"] == "Network.responseReceived":
+            received[params["requestId"]] = params["response"]
+        elif event["method"] == "Network.loadingFinished":
+            done[params["requestId"]] = params
+    found = []
+    for request_id, finished in done.items():
+        if request_id not in sent or request_id not in received:
+            continue
+        request, response = sent[request_id]["request"], received[request_id]
+        headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+        body = post_data(request) if "_dash-update-component" in request["url"] else None
+        found.append({
+            "url": request["url"],
+            "output": json.loads(body)["output"] if body else None,
+            "request": json.loads(body) if body else None,
+            "bytes": int(headers.get("content-length", finished["encodedDataLength"])),
+            "encoding": headers.get("content-encoding", "none"),
+            "seconds": round(finished["timestamp"] - sent[request_id]["timestamp"], 3),
+        })
+    return found
+
+
+def until_idle(driver, timeout: float = 120.0) -> list[dict]:
+    """Network events until no request has been pending for IDLE_SECONDS."""
+    events, pending, quiet_since, started = [], set(), time.monotonic(), time.monotonic()
+    while time.monotonic() - started < timeout:
+        fresh = network_events(driver)
+        events += fresh
+        for event in fresh:
+            request_id = event["params"].get("requestId")
+            if event["method"] == "Network.requestWillBeSent":
+                pending.add(request_id)
+            elif event["method"] in ("Network.loadingFinished", "Network.loadingFailed"):
+                pending.discard(request_id)
+        if fresh or pending:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= IDLE_SECONDS:
+            return events
+        time.sleep(0.1)
+    sys.exit(f"bench: {driver.current_url} was still loading after {timeout:.0f} s.")
+
+
+def view_traffic(url: str, path: str) -> dict:
+    """What a view's first load and then a filter change (a minimum of 1 download) receive."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = chrome(network_log=True)
+    try:
+        driver.get(url + path)
+        first_load = responses(until_idle(driver))
+        field = driver.find_element(By.ID, "filter-min-downloads")
+        field.clear()
+        field.send_keys("1", Keys.ENTER)
+        filter_change = responses(until_idle(driver))
+    finally:
+        driver.quit()
+    return {"first_load": first_load, "filter_change": [r for r in filter_change if r["output"]]}
+
+
+def traffic_summary(traffic: dict, main_output: str) -> dict:
+    """Bytes of a view's callbacks: first load (sum, largest, page and scripts) and a filter change."""
+    callbacks = [r for r in traffic["first_load"] if r["output"]]
+    largest = max(callbacks, key=lambda r: r["bytes"])
+    main = next(r for r in callbacks if main_output in r["output"])
+    return {
+        "callbacks": len(callbacks),
+        "callback_bytes": sum(r["bytes"] for r in callbacks),
+        "largest_output": largest["output"], "largest_bytes": largest["bytes"],
+        "main_bytes": main["bytes"], "main_seconds": main["seconds"],
+        "other_bytes": sum(r["bytes"] for r in traffic["first_load"] if not r["output"]),
+        "filter_change_callbacks": len(traffic["filter_change"]),
+        "filter_change_bytes": sum(r["bytes"] for r in traffic["filter_change"]),
+        "encodings": sorted({r["encoding"] for r in traffic["first_load"]}),
+    }
+
+
+def map_drawn(url: str, query: str) -> dict:
+    """Milliseconds from navigation start until the map's points are drawn, on a fresh browser profile."""
+    driver = chrome()
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": DRAWN_JS})
+        driver.get(url + "/" + query)
+        deadline = time.monotonic() + 120
+        while driver.execute_script("return window.__map.drawn") is None:
+            if time.monotonic() > deadline:
+                sys.exit(f"bench: the map of {url}/{query} was not drawn within 120 s.")
+            time.sleep(0.2)
+        drawn = driver.execute_script("return window.__map")
+        response = driver.execute_script(MAP_RESPONSE_JS)
+    finally:
+        driver.quit()
+    return {"drawn_ms": round(drawn["drawn"]), "points": drawn["points"], "response_end_ms": round(response["end"]),
+            "response_ms": round(response["end"] - response["start"]), "response_bytes": response["bytes"]}
+
+
+def first_maps(url: str, redis_url: str, query: str) -> dict:
+    """DRAW_RUNS first draws of the map at query (each on an empty query cache), and their medians."""
+    runs = []
+    for _ in range(DRAW_RUNS):
+        empty_redis(redis_url)
+        runs.append(map_drawn(url, query))
+    middle = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    print(f"bench: map {query or '(defaults)'}: {middle['points']:,.0f} points, {middle['response_bytes'] / 1e6:.1f} MB,"
+          f" drawn after {middle['drawn_ms'] / 1000:.2f} s (median of {DRAW_RUNS})", flush=True)
+    return {"query": query, "runs": runs, **middle}
+
+
+# ---------------------------------------------------------------- callback latency
+
+def with_filters(request: dict, search: str = "", min_downloads: int | None = None) -> dict:
+    """A copy of a captured callback request with other filter values."""
+    values = {"filter-search": search, "filter-min-downloads": min_downloads}
+    changed = dict(request, inputs=[dict(item) for item in request["inputs"]])
+    for item in changed["inputs"]:
+        if item.get("id") in values:
+            item["value"] = values[item["id"]]
+    return changed
+
+
+def timed_post(session, url: str, request: dict) -> tuple[float, int]:
+    """Milliseconds and response bytes of one callback request."""
+    started = time.perf_counter()
+    response = session.post(f"{url}/_dash-update-component", json=request, timeout=120)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        sys.exit(f"bench: a replayed {request['output']} request answered {response.status_code}: {response.text[:300]}")
+    return elapsed, len(response.content)
+
+
+def percentiles(milliseconds: list[float]) -> dict:
+    return {"p50_ms": round(float(np.percentile(milliseconds, 50)), 1), "p95_ms": round(float(np.percentile(milliseconds, 95)), 1),
+            "max_ms": round(max(milliseconds), 1), "requests": len(milliseconds)}
+
+
+def callback_latency(url: str, request: dict, count: int, seed: int) -> dict:
+    """p50/p95 of a callback: cold by new search texts, cold by new minimum downloads, warm (the same request again)."""
+    if count > len(SEARCHES):
+        sys.exit(f"bench: --requests can be at most {len(SEARCHES)} (the distinct search texts).")
+    session = no_proxy()
+    minimums = np.random.default_rng(seed).choice(np.arange(2, 1_000_000), count, replace=False)
+    cold_search = [timed_post(session, url, with_filters(request, search=text)) for text in SEARCHES[:count]]
+    cold_downloads = [timed_post(session, url, with_filters(request, min_downloads=int(n))) for n in minimums]
+    repeated = with_filters(request, search=SEARCHES[0])
+    warm = [timed_post(session, url, repeated) for _ in range(count)]
+    return {
+        "cold_search": percentiles([ms for ms, _ in cold_search]),
+        "cold_min_downloads": percentiles([ms for ms, _ in cold_downloads]),
+        "warm": percentiles([ms for ms, _ in warm]),
+        "bytes": int(np.median([size for _, size in cold_search + cold_downloads + warm])),
+    }
+
+
+# ---------------------------------------------------------------- the run
+
+def run(args) -> dict:
+    for tool in ("chromium", "chromedriver"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} is not on PATH; install Debian's chromium and chromium-driver.")
+    args.work.mkdir(parents=True, exist_ok=True)
+    empty_redis(args.redis_url)
+    builds = ensure_build(args)
+    cache_dir = args.cache_dir or args.work / "dashboard-cache"
+    results = {"builds": str(builds), "start": start_times(builds, cache_dir, args)}
+    empty_redis(args.redis_url)
+    with running_server(builds, cache_dir, args.redis_url, args.work / "serve.log") as server:
+        health = no_proxy().get(f"{server.url}/health").json()
+        results.update(models=health["rows"], build=health["build"], memory={"after_start": memory(server.pid)})
+        print(f"bench: serving {health['rows']:,} models; {memory(server.pid)['rss']:.2f} GiB resident after start", flush=True)
+        traffic, latency = {}, {}
+        for path, main_output in VIEWS.items():
+            captured = view_traffic(server.url, path)
+            traffic[path] = traffic_summary(captured, main_output)
+            request = next(r["request"] for r in captured["filter_change"] if main_output in r["output"])
+            print(f"bench: {path}: first load {traffic[path]['callback_bytes'] / 1e6:.2f} MB in"
+                  f" {traffic[path]['callbacks']} callbacks; timing {main_output} ...", flush=True)
+            latency[path] = {"output": request["output"], **callback_latency(server.url, request, args.requests, len(latency))}
+            print(f"bench: {path}: cold p95 {latency[path]['cold_search']['p95_ms']:.0f} ms (search),"
+                  f" {latency[path]['cold_min_downloads']['p95_ms']:.0f} ms (min downloads);"
+                  f" warm p95 {latency[path]['warm']['p95_ms']:.0f} ms", flush=True)
+        results.update(traffic=traffic, latency=latency)
+        results["memory"]["after_views_and_latency"] = memory(server.pid)
+        queries = ["", "?dims=3"] + [f"?budget={n}" for n in BUDGETS_2D] + [f"?dims=3&budget={n}" for n in BUDGETS_3D]
+        results["maps"] = [first_maps(server.url, args.redis_url, query) for query in queries]
+        results["memory"]["at_end"] = memory(server.pid)
+    results["defaults"] = default_budgets()
+    return results
+
+
+def default_budgets() -> dict:
+    """The map's default point budgets, from the same environment the server was started with."""
+    settings = Settings.from_env()
+    return {"2d": settings.map_points_2d, "3d": settings.map_points_3d}
+
+
+# ---------------------------------------------------------------- the report
+
+def mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def megabytes(n: float) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def markdown(results: dict, host: dict, command: str) -> str:
+    start, memory_, defaults = results["start"], results["memory"], results["defaults"]
+    lines = [
+        f"## Dashboard ({results['models']:,} models)",
+        "",
+        "`hfmap serve` over the 1.86M-model **synthetic** build (tfidf), measured by `bench/dashboard.py`: the",
+        "server runs in its own process on the Flask development server with the Redis query cache",
+        "(a local Redis 7); browser numbers come from headless Chromium with software WebGL.",
+        "",
+        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
+        f" commit `{host['commit']}`, {host['date']}.",
+        "",
+        f"Reproduce: `{command}`",
+        "",
+        "### Start and memory",
+        "",
+        "| measurement | value |",
+        "|---|---:|",
+        f"| start on an empty cache directory (prepares the memory-mapped files) | {start['first']['seconds']:.1f} s |",
+        f"| start once prepared (median of {len(start['prepared_seconds'])}) | {start['prepared']:.1f} s |",
+    ]
+    for name, label in (("after_start", "after start"), ("after_views_and_latency", "after every view and the latency runs"),
+                        ("at_end", "after the map runs (up to 300k points)")):
+        m = memory_[name]
+        lines.append(f"| resident memory {label}: now / peak (own + mapped files) | {m['rss']:.2f} / {m['peak']:.2f} GiB"
+                     f" ({m['anon']:.2f} + {m['file']:.2f}) |")
+    lines += [
+        "",
+        "Mapped-file pages (RssFile) count in the resident set once touched, but they are the build's",
+        "prepared files in the shared page cache: several server processes share them, and the kernel can",
+        "drop them under memory pressure. RssAnon is what the process itself holds.",
+        "",
+        "### Bytes per view (first load, raw: the server does not compress)",
+        "",
+        "| view | callbacks | callback bytes | largest response | main callback | page and scripts | filter change |",
+        "|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for path, t in results["traffic"].items():
+        lines.append(f"| `{path}` | {t['callbacks']} | {megabytes(t['callback_bytes'])} | {t['largest_output'].strip('.').split('...')[0]}"
+                     f" {megabytes(t['largest_bytes'])} | {megabytes(t['main_bytes'])} | {megabytes(t['other_bytes'])} |"
+                     f" {megabytes(t['filter_change_bytes'])} in {t['filter_change_callbacks']} |")
+    count = next(iter(results["latency"].values()))["warm"]["requests"]
+    lines += [
+        "",
+        f"### Main callback latency (ms, {count} requests each, replayed over HTTP)",
+        "",
+        "Cold: filter values never asked before (a new search text, or a new minimum of downloads), so the",
+        "Redis query cache misses. Warm: the same request again, answered from Redis; what is left is building",
+        "the figure and sending it.",
+        "",
+        "| view | callback | cold, new search p50 / p95 | cold, new min downloads p50 / p95 | warm p50 / p95 | response |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for path, l in results["latency"].items():
+        lines.append(f"| `{path}` | {VIEWS[path]} | {l['cold_search']['p50_ms']:.0f} / {l['cold_search']['p95_ms']:.0f} |"
+                     f" {l['cold_min_downloads']['p50_ms']:.0f} / {l['cold_min_downloads']['p95_ms']:.0f} |"
+                     f" {l['warm']['p50_ms']:.0f} / {l['warm']['p95_ms']:.0f} | {megabytes(l['bytes'])} |")
+    lines += [
+        "",
+        f"### Time to the first drawn map (headless Chromium, software WebGL; median of {DRAW_RUNS})",
+        "",
+        "From navigation start on a fresh browser profile and an empty query cache until the frame after",
+        "`plotly_afterplot` with the map's points; \"response\" is when the map figure had arrived.",
+        "",
+        "| map | points | response | response arrived | drawn | drawing after the response |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for m in results["maps"]:
+        lines.append(f"| {map_name(m['query'], defaults)} | {m['points']:,.0f} | {megabytes(m['response_bytes'])} |"
+                     f" {m['response_end_ms'] / 1000:.2f} s | {m['drawn_ms'] / 1000:.2f} s | {(m['drawn_ms'] - m['response_end_ms']) / 1000:.2f} s |")
+    lines += ["", "### Targets", ""] + [f"- {line}" for line in target_lines(results)]
+    return "\n".join(lines) + "\n"
+
+
+def map_name(query: str, defaults: dict) -> str:
+    dims = 3 if "dims=3" in query else 2
+    budget = next((int(part.split("=")[1]) for part in query.lstrip("?").split("&") if part.startswith("budget=")), None)
+    if budget is None:
+        return f"{dims}D, default budget ({defaults[f'{dims}d']:,})"
+    return f"{dims}D, `{query}`"
+
+
+def target_lines(results: dict) -> list[str]:
+    """The issue's targets, each marked met or missed."""
+    t, start, defaults = TARGETS, results["start"], results["defaults"]
+    peak = results["memory"]["at_end"]
+    lines = [
+        f"start ≤ {t['start_s']:.0f} s: {start['prepared']:.1f} s once prepared, {mark(start['prepared'] <= t['start_s'])}"
+        f" ({start['first']['seconds']:.1f} s on the first start of a build, which prepares its files)",
+        f"memory ≤ {t['memory_gb']:.0f} GB: peak {peak['peak']:.2f} GiB resident ({peak['peak'] * 2**30 / 1e9:.2f} GB),"
+        f" {mark(peak['peak'] * 2**30 / 1e9 <= t['memory_gb'])}; of the resident set at the end, {peak['anon']:.2f} GiB"
+        f" is the process's own memory and {peak['file']:.2f} GiB mapped build files",
+    ]
+    for kind, target in (("cold", t["cold_p95_ms"]), ("warm", t["warm_p95_ms"])):
+        worst = {path: max(l["cold_search"]["p95_ms"], l["cold_min_downloads"]["p95_ms"]) if kind == "cold" else l["warm"]["p95_ms"]
+                 for path, l in results["latency"].items()}
+        missed = {path: ms for path, ms in worst.items() if ms > target}
+        detail = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in worst.items())
+        lines.append(f"filter p95 ≤ {target:.0f} ms {kind}: {detail}; {mark(not missed)}"
+                     + (f" ({len(missed)} of {len(worst)} views over)" if missed else ""))
+    default_maps = [m for m in results["maps"] if "budget=" not in m["query"]]
+    largest = max(m["response_bytes"] for m in default_maps)
+    lines.append(f"map response ≤ {t['map_mb']:.0f} MB: {megabytes(largest)} at the default budgets"
+                 f" ({defaults['2d']:,} points 2D, {defaults['3d']:,} 3D), {mark(largest <= t['map_mb'] * 1e6)}")
+    for m in default_maps:
+        drawn = m["drawn_ms"] / 1000
+        lines.append(f"first map drawn ≤ {t['drawn_s']:.0f} s, {map_name(m['query'], defaults)}: {drawn:.2f} s,"
+                     f" {mark(drawn <= t['drawn_s'])}")
+    return lines
+
+
+def with_dashboard_section(text: str, section: str) -> str:
+    """The benchmarks page with its "## Dashboard" section (the last one) replaced by section."""
+    start = text.find("\n## Dashboard")
+    head = text[:start] if start >= 0 else text
+    return head.rstrip("\n") + "\n\n" + section
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_860_000, help="synthetic models when the build is made here")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "dashboard", help="synthetic data, build, logs")
+    parser.add_argument("--builds", type=Path, default=None, help="serve this existing builds directory instead of making one")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="the dashboard's prepared files (HFMAP_CACHE_DIR; default WORK/dashboard-cache)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="query cache; this database is emptied")
+    parser.add_argument("--requests", type=int, default=20, help="requests per latency measurement")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--report-only", action="store_true", help="rewrite --out from the saved results, run nothing")
+    args = parser.parse_args()
+    saved = ROOT / "bench" / "out" / "dashboard.json"
+    command = "python bench/dashboard.py  (makes the build under bench/out/dashboard when it is missing)"
+    if args.report_only:
+        results = json.loads(saved.read_text())
+    else:
+        started = time.perf_counter()
+        results = {"machine": machine(), **run(args)}
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(results, indent=2))
+        print(f"bench: measured in {time.perf_counter() - started:.0f} s; raw numbers in {saved}", flush=True)
+    text = args.out.read_text() if args.out.exists() else "# Benchmarks\n"
+    args.out.write_text(with_dashboard_section(text, markdown(results, results["machine"], command)))
+    print(f"bench: wrote the dashboard section of {args.out}")
+
+
+if __name__ == "__main__":
+    main()
