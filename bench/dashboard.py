@@ -14,7 +14,7 @@ It measures
   query cache misses: a new search text, or a new minimum of downloads) and warm (the same request
   again, a Redis hit); p50 and p95 of --requests requests each;
 - time to the first drawn map: headless Chromium (software WebGL) on a fresh profile and an empty
-  query cache, from navigation start until a frame after plotly_afterplot with the map's points
+  query cache, from navigation start until the frame after the map's points were plotted
   (median of DRAW_RUNS), for the default point budgets and a sweep of 2D and 3D budgets (?budget=N).
 
 Without --builds the build is made under --work first (`hfmap synth`, then `hfmap build --embedder
@@ -65,16 +65,18 @@ SEARCHES = (  # realistic search texts, each asked once per view for a cold requ
 )
 BUDGETS_2D = (50_000, 100_000, 200_000, 300_000)
 BUDGETS_3D = (10_000, 25_000, 50_000)
+MAX_MIN_DOWNLOADS = 1_000  # cold requests ask for a minimum of downloads up to this (the top ~1-10% of models)
 START_RUNS = 3
-DRAW_RUNS = 3
+DRAW_RUNS = 5
 HEALTH_TIMEOUT = 300.0  # a first start prepares the build's files: ~11 s at 1.86M models
 IDLE_SECONDS = 2.0  # a page is loaded once no callback has been pending for this long
 TARGETS = {"start_s": 5.0, "memory_gb": 3.0, "cold_p95_ms": 500.0, "warm_p95_ms": 50.0, "map_mb": 8.0, "drawn_s": 4.0}
 CHROME_ARGUMENTS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-dev-shm-usage", "--window-size=1400,900")
 
-# Records in window.__map when the map's points are drawn: the first animation frame after a
-# plotly_afterplot whose figure holds marker points (performance.now(): ms since navigation start).
+# Records in window.__map when the map's points are drawn: the first animation frame after dcc.Graph's
+# Plotly.react has finished with a figure that holds marker points (dcc.Graph marks the graph div
+# "dash-graph--pending" until then). performance.now() is milliseconds since navigation start.
 DRAWN_JS = """
 window.__map = {drawn: null, points: 0};
 (function () {
@@ -84,14 +86,10 @@ window.__map = {drawn: null, points: 0};
   }
   const timer = setInterval(function () {
     const gd = document.querySelector('#map-graph .js-plotly-plot');
-    if (!gd || !gd.on) return;
+    if (!gd || gd.classList.contains('dash-graph--pending') || !points(gd)) return;
     clearInterval(timer);
-    gd.on('plotly_afterplot', function () {
-      const n = points(gd);
-      if (n > 0 && window.__map.drawn === null) {
-        requestAnimationFrame(function () { window.__map.drawn = performance.now(); window.__map.points = n; });
-      }
-    });
+    const n = points(gd);
+    requestAnimationFrame(function () { window.__map.drawn = performance.now(); window.__map.points = n; });
   }, 5);
 })();
 """
@@ -318,7 +316,7 @@ def view_traffic(url: str, path: str) -> dict:
         driver.get(url + path)
         first_load = responses(until_idle(driver))
         field = driver.find_element(By.ID, "filter-min-downloads")
-        field.clear()
+        field.send_keys(Keys.CONTROL, "a")  # replaces the 0 (clearing the field would be a change of its own)
         field.send_keys("1", Keys.ENTER)
         filter_change = responses(until_idle(driver))
     finally:
@@ -327,15 +325,18 @@ def view_traffic(url: str, path: str) -> dict:
 
 
 def traffic_summary(traffic: dict, main_output: str) -> dict:
-    """Bytes of a view's callbacks: first load (sum, largest, page and scripts) and a filter change."""
+    """Bytes of a view's callbacks: first load (sum, largest, page and scripts) and a filter change;
+    and the seconds of its main and its slowest callback on that first load."""
     callbacks = [r for r in traffic["first_load"] if r["output"]]
     largest = max(callbacks, key=lambda r: r["bytes"])
+    slowest = max(callbacks, key=lambda r: r["seconds"])
     main = next(r for r in callbacks if main_output in r["output"])
     return {
         "callbacks": len(callbacks),
         "callback_bytes": sum(r["bytes"] for r in callbacks),
         "largest_output": largest["output"], "largest_bytes": largest["bytes"],
         "main_bytes": main["bytes"], "main_seconds": main["seconds"],
+        "slowest_output": slowest["output"], "slowest_seconds": slowest["seconds"],
         "other_bytes": sum(r["bytes"] for r in traffic["first_load"] if not r["output"]),
         "filter_change_callbacks": len(traffic["filter_change"]),
         "filter_change_bytes": sum(r["bytes"] for r in traffic["filter_change"]),
@@ -358,8 +359,8 @@ def map_drawn(url: str, query: str) -> dict:
         response = driver.execute_script(MAP_RESPONSE_JS)
     finally:
         driver.quit()
-    return {"drawn_ms": round(drawn["drawn"]), "points": drawn["points"], "response_end_ms": round(response["end"]),
-            "response_ms": round(response["end"] - response["start"]), "response_bytes": response["bytes"]}
+    return {"points": drawn["points"], "response_bytes": response["bytes"], "request_sent_ms": round(response["start"]),
+            "response_end_ms": round(response["end"]), "drawn_ms": round(drawn["drawn"])}
 
 
 def first_maps(url: str, redis_url: str, query: str) -> dict:
@@ -368,6 +369,7 @@ def first_maps(url: str, redis_url: str, query: str) -> dict:
     for _ in range(DRAW_RUNS):
         empty_redis(redis_url)
         runs.append(map_drawn(url, query))
+    sample_load()
     middle = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     print(f"bench: map {query or '(defaults)'}: {middle['points']:,.0f} points, {middle['response_bytes'] / 1e6:.1f} MB,"
           f" drawn after {middle['drawn_ms'] / 1000:.2f} s (median of {DRAW_RUNS})", flush=True)
@@ -406,7 +408,7 @@ def callback_latency(url: str, request: dict, count: int, seed: int) -> dict:
     if count > len(SEARCHES):
         sys.exit(f"bench: --requests can be at most {len(SEARCHES)} (the distinct search texts).")
     session = no_proxy()
-    minimums = np.random.default_rng(seed).choice(np.arange(2, 1_000_000), count, replace=False)
+    minimums = np.random.default_rng(seed).choice(np.arange(2, MAX_MIN_DOWNLOADS + 1), count, replace=False)
     cold_search = [timed_post(session, url, with_filters(request, search=text)) for text in SEARCHES[:count]]
     cold_downloads = [timed_post(session, url, with_filters(request, min_downloads=int(n))) for n in minimums]
     repeated = with_filters(request, search=SEARCHES[0])
@@ -421,6 +423,13 @@ def callback_latency(url: str, request: dict, count: int, seed: int) -> dict:
 
 # ---------------------------------------------------------------- the run
 
+LOADS: list[float] = []  # the machine's 1-minute load average, sampled after each step
+
+
+def sample_load() -> None:
+    LOADS.append(round(os.getloadavg()[0], 2))
+
+
 def run(args) -> dict:
     for tool in ("chromium", "chromedriver"):
         if not shutil.which(tool):
@@ -430,6 +439,7 @@ def run(args) -> dict:
     builds = ensure_build(args)
     cache_dir = args.cache_dir or args.work / "dashboard-cache"
     results = {"builds": str(builds), "start": start_times(builds, cache_dir, args)}
+    sample_load()
     empty_redis(args.redis_url)
     with running_server(builds, cache_dir, args.redis_url, args.work / "serve.log") as server:
         health = no_proxy().get(f"{server.url}/health").json()
@@ -439,19 +449,20 @@ def run(args) -> dict:
         for path, main_output in VIEWS.items():
             captured = view_traffic(server.url, path)
             traffic[path] = traffic_summary(captured, main_output)
-            request = next(r["request"] for r in captured["filter_change"] if main_output in r["output"])
+            request = [r["request"] for r in captured["filter_change"] if main_output in r["output"]][-1]
             print(f"bench: {path}: first load {traffic[path]['callback_bytes'] / 1e6:.2f} MB in"
                   f" {traffic[path]['callbacks']} callbacks; timing {main_output} ...", flush=True)
             latency[path] = {"output": request["output"], **callback_latency(server.url, request, args.requests, len(latency))}
             print(f"bench: {path}: cold p95 {latency[path]['cold_search']['p95_ms']:.0f} ms (search),"
                   f" {latency[path]['cold_min_downloads']['p95_ms']:.0f} ms (min downloads);"
                   f" warm p95 {latency[path]['warm']['p95_ms']:.0f} ms", flush=True)
+            sample_load()
         results.update(traffic=traffic, latency=latency)
         results["memory"]["after_views_and_latency"] = memory(server.pid)
         queries = ["", "?dims=3"] + [f"?budget={n}" for n in BUDGETS_2D] + [f"?dims=3&budget={n}" for n in BUDGETS_3D]
         results["maps"] = [first_maps(server.url, args.redis_url, query) for query in queries]
         results["memory"]["at_end"] = memory(server.pid)
-    results["defaults"] = default_budgets()
+    results.update(defaults=default_budgets(), load=LOADS)
     return results
 
 
@@ -481,7 +492,9 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "(a local Redis 7); browser numbers come from headless Chromium with software WebGL.",
         "",
         f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
-        f" commit `{host['commit']}`, {host['date']}.",
+        f" commit `{host['commit']}`, {host['date']}. The 1-minute load average during the runs (this benchmark's",
+        f"server and browser included) was {min(results['load']):.1f} to {max(results['load']):.1f}"
+        f" (median {statistics.median(results['load']):.1f}) on {host['cpus']} CPUs.",
         "",
         f"Reproduce: `{command}`",
         "",
@@ -505,44 +518,54 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "",
         "### Bytes per view (first load, raw: the server does not compress)",
         "",
-        "| view | callbacks | callback bytes | largest response | main callback | page and scripts | filter change |",
-        "|---|---:|---:|---|---:|---:|---:|",
+        "| view | callbacks | callback bytes | largest response | page and scripts | a filter change | slowest callback of the first load |",
+        "|---|---:|---:|---|---:|---:|---|",
     ]
     for path, t in results["traffic"].items():
-        lines.append(f"| `{path}` | {t['callbacks']} | {megabytes(t['callback_bytes'])} | {t['largest_output'].strip('.').split('...')[0]}"
-                     f" {megabytes(t['largest_bytes'])} | {megabytes(t['main_bytes'])} | {megabytes(t['other_bytes'])} |"
-                     f" {megabytes(t['filter_change_bytes'])} in {t['filter_change_callbacks']} |")
+        lines.append(f"| `{path}` | {t['callbacks']} | {megabytes(t['callback_bytes'])} | {output_name(t['largest_output'])}"
+                     f" {megabytes(t['largest_bytes'])} | {megabytes(t['other_bytes'])} |"
+                     f" {megabytes(t['filter_change_bytes'])} in {t['filter_change_callbacks']} callbacks |"
+                     f" {output_name(t['slowest_output'])} {t['slowest_seconds']:.2f} s |")
     count = next(iter(results["latency"].values()))["warm"]["requests"]
     lines += [
         "",
         f"### Main callback latency (ms, {count} requests each, replayed over HTTP)",
         "",
-        "Cold: filter values never asked before (a new search text, or a new minimum of downloads), so the",
-        "Redis query cache misses. Warm: the same request again, answered from Redis; what is left is building",
-        "the figure and sending it.",
+        "Cold: filter values never asked before (a new search text, or a new minimum of downloads from 2 to",
+        f"{MAX_MIN_DOWNLOADS:,}), so the Redis query cache misses. Warm: the same request again, answered from Redis;",
+        "what is left is building the figure and sending it. First load: the same callback when the view was",
+        "first opened after the start (no filters; tables a view reads are loaded on first use), as Chromium saw it.",
         "",
-        "| view | callback | cold, new search p50 / p95 | cold, new min downloads p50 / p95 | warm p50 / p95 | response |",
-        "|---|---|---:|---:|---:|---:|",
+        "| view | callback | cold, new search p50 / p95 | cold, new min downloads p50 / p95 | warm p50 / p95 | first load | response |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for path, l in results["latency"].items():
         lines.append(f"| `{path}` | {VIEWS[path]} | {l['cold_search']['p50_ms']:.0f} / {l['cold_search']['p95_ms']:.0f} |"
                      f" {l['cold_min_downloads']['p50_ms']:.0f} / {l['cold_min_downloads']['p95_ms']:.0f} |"
-                     f" {l['warm']['p50_ms']:.0f} / {l['warm']['p95_ms']:.0f} | {megabytes(l['bytes'])} |")
+                     f" {l['warm']['p50_ms']:.0f} / {l['warm']['p95_ms']:.0f} |"
+                     f" {results['traffic'][path]['main_seconds'] * 1000:.0f} | {megabytes(l['bytes'])} |")
     lines += [
         "",
         f"### Time to the first drawn map (headless Chromium, software WebGL; median of {DRAW_RUNS})",
         "",
         "From navigation start on a fresh browser profile and an empty query cache until the frame after",
-        "`plotly_afterplot` with the map's points; \"response\" is when the map figure had arrived.",
+        "dcc.Graph's `Plotly.react` of the map's points finished. The map's callback request was sent, and",
+        "its response had arrived, at the times shown (also from navigation start).",
         "",
-        "| map | points | response | response arrived | drawn | drawing after the response |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| map | points | response | request sent | response arrived | drawn | drawing after the response |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results["maps"]:
         lines.append(f"| {map_name(m['query'], defaults)} | {m['points']:,.0f} | {megabytes(m['response_bytes'])} |"
-                     f" {m['response_end_ms'] / 1000:.2f} s | {m['drawn_ms'] / 1000:.2f} s | {(m['drawn_ms'] - m['response_end_ms']) / 1000:.2f} s |")
+                     f" {m['request_sent_ms'] / 1000:.2f} s | {m['response_end_ms'] / 1000:.2f} s | {m['drawn_ms'] / 1000:.2f} s |"
+                     f" {(m['drawn_ms'] - m['response_end_ms']) / 1000:.2f} s |")
     lines += ["", "### Targets", ""] + [f"- {line}" for line in target_lines(results)]
     return "\n".join(lines) + "\n"
+
+
+def output_name(output: str) -> str:
+    """A callback's first output: "..map-graph.figure...map-count.children.." -> "map-graph.figure"."""
+    return output.strip(".").split("...")[0].split("@")[0]
 
 
 def map_name(query: str, defaults: dict) -> str:

@@ -182,6 +182,13 @@ def target_lines(results: list[dict]) -> list[str]:
     return lines
 
 
+def dashboard_section(path: Path) -> str:
+    """The "## Dashboard" section bench/dashboard.py wrote at the end of path, kept when the page is rewritten."""
+    text = path.read_text() if path.exists() else ""
+    start = text.find("\n## Dashboard")
+    return text[start:] if start >= 0 else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_860_000], help="tfidf build sizes")
@@ -194,7 +201,7 @@ def main() -> None:
     command = "make bench  (or: python bench/run.py [--sizes N ...] [--minilm-rows N])"
     if args.report_only:
         saved = json.loads((args.work / "results.json").read_text())
-        args.out.write_text(markdown(saved["results"], saved["machine"], command))
+        args.out.write_text(markdown(saved["results"], saved["machine"], command) + dashboard_section(args.out))
         return
     started = time.perf_counter()
     runs = [(rows, "tfidf") for rows in args.sizes] + ([(args.minilm_rows, "minilm")] if args.minilm_rows else [])
@@ -203,7 +210,7 @@ def main() -> None:
     host = machine()
     (args.work / "results.json").write_text(json.dumps({"machine": host, "results": results}, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(results, host, command))
+    args.out.write_text(markdown(results, host, command) + dashboard_section(args.out))
     print(f"bench: wrote {args.out} in {time.perf_counter() - started:.0f} s")
 
 

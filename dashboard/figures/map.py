@@ -1,8 +1,9 @@
 """The map: models at their UMAP positions in 2D (Scattergl) or 3D (Scatter3d).
 
-Per point the browser gets only typed arrays, which plotly sends base64-encoded: float32
-coordinates rounded to 3 decimals, uint8 marker sizes and the int32 row (``customdata``),
-about 20 bytes a point. Hovering a point asks the server for its details (the map page's
+Per point the browser gets float32 coordinates rounded to 3 decimals and uint8 marker sizes
+as typed arrays (plotly sends them base64-encoded), and the model's row as ``customdata``, a
+plain list (dcc.Graph copies customdata into click and hover events only from a plain list):
+about 25 bytes a point. Hovering a point asks the server for its details (the map page's
 tooltip), so no per-point strings are sent. One trace per legend group, so the legend
 stays readable (12 groups + other).
 """
@@ -84,7 +85,7 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
     def add(at: np.ndarray, name: str, marker: dict, **options) -> None:
         figure.add_trace(scatter(
             **{axis: coordinates[axis][at] for axis in axes}, mode="markers", name=name,
-            hoverinfo="none", customdata=rows[at].astype(np.int32),
+            hoverinfo="none", customdata=rows[at].tolist(),
             marker={"size": sizes[at], "opacity": 0.8, "line": {"width": 0}, **marker}, **options))
 
     if colour_by == "downloads":

@@ -46,10 +46,12 @@ def graph_elements(build: Build, graph: Graph, passing: set[int] | None = None) 
 STYLESHEET = [
     {"selector": "node", "style": {"width": "data(size)", "height": "data(size)", "background-color": "data(colour)",
                                    "label": "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3,
-                                   "min-zoomed-font-size": 7, "border-width": 1, "border-color": "#ffffff"}},
+                                   "min-zoomed-font-size": 7, "border-width": 1, "border-color": "#ffffff",
+                                   "z-index-compare": "manual", "z-index": 10}},  # a click on a node hits the node
     {"selector": "node.filtered-out", "style": {"opacity": 0.25}},
     {"selector": "node.centre", "style": {"border-width": 4, "border-color": "#000000", "font-weight": "bold", "font-size": 12}},
-    {"selector": "edge", "style": {"width": 1.5, "line-color": "data(colour)", "curve-style": "bezier", "opacity": 0.8}},
+    {"selector": "edge", "style": {"width": 1.5, "line-color": "data(colour)", "curve-style": "bezier", "opacity": 0.8,
+                                   "z-index-compare": "manual", "z-index": 1}},
     {"selector": "edge.lineage", "style": {"target-arrow-shape": "triangle", "target-arrow-color": "data(colour)", "arrow-scale": 0.8}},
     {"selector": "edge.similar", "style": {"line-style": "dashed", "width": "mapData(similarity, 0, 1, 0.5, 3)"}},
     {"selector": ":selected", "style": {"border-width": 3, "border-color": "#d62728"}},

@@ -58,7 +58,7 @@ def layout(**query) -> html.Div:
         html.Div(id="map-semantic-results", className="small mt-2", style={"maxHeight": "16rem", "overflowY": "auto"}),
     ]
     content = [
-        html.Div(id="map-count", className="small text-muted mb-1"),
+        html.Div(id="map-count", className="small text-muted mb-1", style={"minHeight": "1.5em"}),
         html.Div(id="map-hover", className="small mb-1", style={"minHeight": "1.5em"}),
         dcc.Loading(dcc.Graph(id="map-graph", style={"height": "72vh"}, clear_on_unhover=True,
                               config={"scrollZoom": True, "displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}),

@@ -52,7 +52,9 @@ def layout(**query) -> html.Div:
                  className="mt-2"),
     ]
     content = [
-        html.Div(id="network-count", className="small text-muted mb-1"),
+        # a fixed height: text appearing above the graph must not move it (cytoscape would then
+        # place clicks where the nodes were before the shift)
+        html.Div(id="network-count", className="small text-muted mb-1", style={"height": "3em", "overflow": "hidden"}),
         cyto.Cytoscape(id="network-graph", elements=[], stylesheet=STYLESHEET, style={"width": "100%", "height": "74vh"},
                        layout={"name": "cose"}, minZoom=0.1, maxZoom=4, boxSelectionEnabled=False),
         dcc.Store(id="network-selected", data=model),

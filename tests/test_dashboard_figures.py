@@ -1,0 +1,90 @@
+"""Figure functions: what the browser is sent for the map, the network, the histograms and the drift view."""
+
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from dashboard.data import Build
+from dashboard.figures.distributions import histogram_figure
+from dashboard.figures.drift import card_length_figure, transition_heatmap
+from dashboard.figures.map import map_figure, point_sizes
+from dashboard.figures.network import graph_elements
+from dashboard.filters import Filters, Selection
+from dashboard.queries.distributions import histogram
+from dashboard.queries.drift import cards_by_depth, license_drift
+from dashboard.queries.network import model_graph
+
+
+@pytest.fixture(scope="module")
+def build(sample_build) -> Build:
+    return Build.load(sample_build, sample_build.parent / "cache")
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("colour", ["library_name", "pipeline_tag", "license", "cluster", "depth", "downloads"])
+def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
+    rows = np.arange(0, build.size, 3, dtype=np.int32)
+    figure = map_figure(build, rows, dims, colour, "downloads")
+    markers = [t for t in figure.data if t.mode == "markers"]
+    assert sorted(np.concatenate([t.customdata for t in markers]).tolist()) == rows.tolist()
+    assert markers[0].x.dtype == np.float32 and markers[0].marker.size.dtype == np.uint8
+    assert all(t.hoverinfo == "none" for t in markers)  # hover facts come from the server, no per-point strings
+    assert len(markers) <= 13  # 12 groups + other: a legend a person can read
+    assert any(t.mode == "text" for t in figure.data)  # cluster labels
+    sent = json.loads(pio.to_json(figure))
+    assert "bdata" in json.dumps(sent["data"][0]["x"])  # base64 typed array, not a list of numbers
+
+
+def test_map_colours_a_category_the_same_whatever_is_drawn(build):
+    transformers = lambda figure: next(t.marker.color for t in figure.data if t.name == "transformers")  # noqa: E731
+    assert transformers(map_figure(build, np.arange(0, 600, dtype=np.int32), 2)) == \
+        transformers(map_figure(build, np.arange(600, build.size, dtype=np.int32), 2))
+
+
+def test_map_marks_hits_the_opened_model_its_family_and_the_restored_view(build):
+    rows = np.arange(build.size, dtype=np.int32)
+    opened = build.row("google/gemma-7b")
+    family = model_graph(build, "google/gemma-7b", "family", 100)
+    zoom = Selection("box", (0, 1, 0, 1))
+    selection = Selection("lasso", (0, 0, 1, 0, 0, 1))
+    figure = map_figure(build, rows, 2, highlight=[1, 2, 3], opened=opened, family=family, zoom=zoom, selection=selection)
+    names = [t.name for t in figure.data]
+    assert "semantic search hits" in names and "opened model" in names and "finetune links" in names
+    lines = next(t for t in figure.data if t.name == "finetune links")
+    assert len(lines.x) == 3 * len(family.edges)  # parent, child, gap per link
+    assert list(figure.layout.xaxis.range) == [0, 1] and figure.layout.selections[0].path == "M0,0L1,0L0,1Z"
+
+
+def test_point_sizes_grow_with_log_popularity():
+    sizes = point_sizes(np.array([0, 9, 99, 999999, np.nan]), 2)
+    assert list(sizes[:4]) == sorted(sizes[:4]) and sizes[0] == 3 and sizes[3] == 14 and sizes[4] == 3
+    assert (point_sizes(np.zeros(3), 3) == 2).all()
+
+
+def test_network_elements_colour_relations_and_fade_filtered_models(build):
+    graph = model_graph(build, "google/gemma-7b", "both", 30, 5)
+    elements = graph_elements(build, graph, passing={graph.centre})
+    nodes = [e for e in elements if "source" not in e["data"]]
+    edges = [e for e in elements if "source" in e["data"]]
+    assert len(nodes) == len(graph.nodes) and nodes[0]["classes"] == "centre"
+    assert all("filtered-out" in n["classes"] for n in nodes[1:])
+    assert {e["data"]["relation"] for e in edges} == {"finetune", "similar"}
+    assert len({e["data"]["id"] for e in edges}) == len(edges)  # a similarity pair once, however often it was found
+
+
+def test_histogram_figure_puts_zeros_in_their_own_bar(build):
+    result = histogram(build, Filters(search="gemma"), None, "downloads", True)
+    figure = histogram_figure(result)
+    assert [t.name for t in figure.data] == ["all models", "filtered models"]
+    assert figure.data[1].y[0] == result.at_most_zero and sum(figure.data[1].y) == result.counts.sum() + result.at_most_zero
+    assert figure.layout.xaxis.ticktext[0] == "0"
+
+
+def test_drift_figures(build):
+    licenses = license_drift(build, Filters(), "all")
+    heatmap = transition_heatmap(licenses["labels"], licenses["counts"], "licenses")
+    assert np.asarray(heatmap.data[0].z).max() <= 1 and np.asarray(heatmap.data[0].text).sum() == licenses["links"]
+    boxes = card_length_figure(cards_by_depth(build, Filters()))
+    assert list(boxes.data[0].x) == ["base", "1", "2", "3"]
