@@ -1,5 +1,5 @@
-# Two commands on a fresh machine:  `make run` (build the bundled sample and summarize it)
-# and `make test` (the test suite). Both install what they need into .venv first;
+# Two commands on a fresh machine:  `make run` (build the bundled sample if there is no build
+# yet, then serve the dashboard on http://127.0.0.1:8050/) and `make test` (the test suite). Both install what they need into .venv first;
 # `make test` also installs Debian's chromium and chromium-driver for the browser tests.
 PYTHON ?= python3.11
 VENV := .venv
@@ -36,7 +36,8 @@ browser:
 	exit 1
 
 run: install
-	$(BIN)/hfmap build --source sample
+	@if [ ! -f "$${HFMAP_BUILD_DIR:-builds}/CURRENT" ]; then $(BIN)/hfmap build --source sample; fi
+	$(BIN)/hfmap serve
 
 test: install browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
