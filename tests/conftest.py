@@ -43,3 +43,19 @@ def sample_build(tmp_path_factory) -> Path:
         output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
         pytest.fail(f"building the sample failed (exit {result.returncode}): {' '.join(command)}\n{output}", pytrace=False)
     return builds
+
+
+@pytest.fixture(scope="session")
+def dashboard_build(sample_build):
+    """The sample build as the dashboard loads it (prepared files beside the builds directory)."""
+    from dashboard.data import Build
+
+    return Build.load(sample_build, sample_build.parent / "cache")
+
+
+@pytest.fixture(scope="session")
+def sample_models(sample_build) -> pd.DataFrame:
+    """The sample build's own models table, to check the dashboard against."""
+    from pipeline.artifacts import resolve_build
+
+    return pd.read_parquet(resolve_build(sample_build) / "models.parquet")

@@ -17,14 +17,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
-def build(sample_build) -> Build:
-    return Build.load(sample_build, sample_build.parent / "cache")
+def build(dashboard_build) -> Build:
+    return dashboard_build
 
 
 @pytest.fixture(scope="module")
-def models(sample_build) -> pd.DataFrame:
-    """The build's own models table, to check the dashboard against."""
-    return pd.read_parquet(resolve_build(sample_build) / "models.parquet")
+def models(sample_models) -> pd.DataFrame:
+    return sample_models
 
 
 def test_prepared_columns_match_the_build(build, models):

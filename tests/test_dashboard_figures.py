@@ -18,8 +18,8 @@ from dashboard.queries.network import model_graph
 
 
 @pytest.fixture(scope="module")
-def build(sample_build) -> Build:
-    return Build.load(sample_build, sample_build.parent / "cache")
+def build(dashboard_build) -> Build:
+    return dashboard_build
 
 
 @pytest.mark.parametrize("dims", [2, 3])

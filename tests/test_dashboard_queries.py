@@ -17,13 +17,13 @@ from pipeline.artifacts import resolve_build
 
 
 @pytest.fixture(scope="module")
-def build(sample_build) -> Build:
-    return Build.load(sample_build, sample_build.parent / "cache")
+def build(dashboard_build) -> Build:
+    return dashboard_build
 
 
 @pytest.fixture(scope="module")
-def models(sample_build) -> pd.DataFrame:
-    return pd.read_parquet(resolve_build(sample_build) / "models.parquet")
+def models(sample_models) -> pd.DataFrame:
+    return sample_models
 
 
 # ---------------------------------------------------------------- the map's points

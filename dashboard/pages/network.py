@@ -63,18 +63,23 @@ def layout(**query) -> html.Div:
     return page_frame(build, filters, view, controls, content, side)
 
 
-@callback(
-    Output("network-graph", "elements"),
-    Output("network-graph", "layout"),
-    Output("network-count", "children"),
-    Output("network-details", "children"),
-    *FILTER_INPUTS,
+VIEW_INPUTS = [  # the model and the view's settings, in the order its callbacks take them
     Input("network-selected", "data"),
     Input("network-show", "value"),
     Input("network-nodes", "value"),
     Input("network-k", "value"),
     Input("network-hops", "value"),
     Input("network-layout", "value"),
+]
+
+
+@callback(
+    Output("network-graph", "elements"),
+    Output("network-graph", "layout"),
+    Output("network-count", "children"),
+    Output("network-details", "children"),
+    *FILTER_INPUTS,
+    *VIEW_INPUTS,
 )
 def draw_network(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only,
                  model_id, show, nodes, k, hops, layout_name):
@@ -108,12 +113,7 @@ def recentre(node, current):
 
 @callback(
     Output("view-state", "data", allow_duplicate=True),
-    Input("network-selected", "data"),
-    Input("network-show", "value"),
-    Input("network-nodes", "value"),
-    Input("network-k", "value"),
-    Input("network-hops", "value"),
-    Input("network-layout", "value"),
+    *VIEW_INPUTS,
     State("view-state", "data"),
     prevent_initial_call=True,
 )
