@@ -9,6 +9,7 @@ codes; the rest (cards, tags, lists) stays in the mapped file until a model is o
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from pipeline.artifacts import read_manifest, resolve_build
 from pipeline.schema import RELATIONS
 
 POPULARITY_SEED = 0
+SEARCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hfmap-search")  # Arrow's search frees the GIL
 
 
 def mapped_table(path: Path) -> pa.Table:
@@ -39,6 +41,8 @@ class Build:
         self.prepared = prepared
         self.table = mapped_table(prepared / "models.arrow")
         self._lock = threading.Lock()
+        self._derived: dict = {}
+        self._derived_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: Path, cache_dir: Path) -> Build:
@@ -93,15 +97,22 @@ class Build:
         return None if position < 0 else int(position)
 
     def text_matches(self, text: str) -> np.ndarray:
-        """True for the models whose id, author or one of whose tags contains text (literally, any case)."""
+        """True for the models whose id, author or one of whose tags contains text (literally, any
+        case). The ids are searched in two halves and the tags beside them, on SEARCH_THREADS."""
         text = text.lower()
-        matches = pc.match_substring(self.table.column("search_id"), text).to_numpy(zero_copy_only=False)
+        ids = self.table.column("search_id")
+        halves = [SEARCH_THREADS.submit(pc.match_substring, part, text) for part in (ids.slice(0, self.size // 2), ids.slice(self.size // 2))]
+        tagged = SEARCH_THREADS.submit(self.rows_with_tag_containing, text)
+        matches = np.concatenate([half.result().to_numpy(zero_copy_only=False) for half in halves])
+        matches[tagged.result()] = True
+        return matches
+
+    def rows_with_tag_containing(self, text: str) -> np.ndarray:
+        """Rows of the models one of whose (lower-case) tags contains text."""
         vocabulary, codes, offsets = self._tags
         tag_hit = pc.match_substring(vocabulary, text).to_numpy(zero_copy_only=False)
-        if tag_hit.any():
-            hits_before = np.concatenate([[0], np.cumsum(tag_hit[codes], dtype=np.int64)])
-            matches |= hits_before[offsets[1:]] > hits_before[offsets[:-1]]
-        return matches
+        positions = np.flatnonzero(tag_hit[codes]) if tag_hit.any() else np.zeros(0, dtype=np.int64)
+        return np.searchsorted(offsets, positions, side="right") - 1
 
     @cached_property
     def _tags(self) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
@@ -167,17 +178,17 @@ class Build:
         families["root_code"] = pc.fill_null(pc.index_in(roots, value_set=dictionary), -1).to_numpy()
         return families
 
-    @cached_property
-    def transitions(self) -> pd.DataFrame:
-        """The transitions table with ``child_row`` (transitions are the in-data edges, in edge order)."""
-        table = pd.read_parquet(self.path / "transitions.parquet")
-        table["child_row"] = self.edges.child_row[self.edges.parent_row >= 0]
-        return table
+    def derived(self, name: str, compute):
+        """``compute(build)``, computed once for this build and kept with it (a query's own index)."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = compute(self)
+            return self._derived[name]
 
     def warm_up(self) -> None:
         """Compute the lazily built indexes now (run in a background thread after start)."""
         with self._lock:
-            for name in ("popularity_order", "sampling_order", "edges", "_tags"):
+            for name in ("popularity_order", "sampling_order", "edges", "_tags", "families"):
                 getattr(self, name)
 
 

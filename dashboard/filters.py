@@ -8,12 +8,14 @@ picked things in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import shapely
 
 from dashboard.data import Build
 
+MASKS_KEPT = 16  # 1.86 MB each at 1.86M models
 CATEGORY_FILTERS = {"libraries": "library_name", "pipelines": "pipeline_tag", "licenses": "license"}
 
 
@@ -92,8 +94,10 @@ class Selection:
             return None
 
 
+@lru_cache(maxsize=MASKS_KEPT)
 def filter_mask(build: Build, filters: Filters) -> np.ndarray:
-    """True for every model that passes the filters."""
+    """True for every model that passes the filters (read-only: the last few masks are kept in
+    this process, since one filter change asks several queries for the same mask)."""
     mask = np.ones(build.size, dtype=bool)
     if filters.search:
         mask &= build.text_matches(filters.search)
@@ -107,6 +111,7 @@ def filter_mask(build: Build, filters: Filters) -> np.ndarray:
             mask &= np.isin(build.codes(column), wanted)
     if filters.base_only:
         mask &= build.numbers("depth") == 0
+    mask.flags.writeable = False
     return mask
 
 

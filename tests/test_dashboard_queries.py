@@ -2,12 +2,13 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 from dashboard.queries.distributions import histogram, selection_summary
-from dashboard.queries.drift import cards_by_depth, language_class, language_drift, license_class, license_drift
+from dashboard.queries.drift import cards_by_depth, language_classes, language_drift, license_class, license_drift
 from dashboard.queries.families import families_page
 from dashboard.queries.models import category_options, find_models, model_details, model_facts
 from dashboard.queries.network import SIMILAR, model_graph
@@ -199,8 +200,8 @@ def test_license_drift_counts_every_link_once(build, sample_build):
 def test_license_and_language_classes():
     assert [license_class(x) for x in ("apache-2.0", "llama2", "cc-by-nc-4.0", "cc-by-4.0", "gpl-3.0", "other", "(none)", "zzz")] == \
         ["permissive", "restrictive", "restrictive", "permissive", "copyleft", "restrictive", "none", "unclassified"]
-    assert [language_class(x) for x in ([], ["en"], ["en", "fr"], ["ko"], ["de", "fr"])] == \
-        ["none listed", "English only", "English + others", "one other language", "several, no English"]
+    lists = pa.chunked_array([pa.array([[], ["en"], ["en", "fr"], ["ko"], ["de", "fr"], None], pa.list_(pa.string()))])
+    assert language_classes(lists).tolist() == [0, 1, 2, 3, 4, 0]  # none listed, English only, English + others, …
 
 
 def test_language_drift_and_cards_by_depth(build, models):

@@ -1,21 +1,21 @@
 """The map: models at their UMAP positions in 2D (Scattergl) or 3D (Scatter3d).
 
 Per point the browser gets float32 coordinates rounded to 3 decimals and uint8 marker sizes
-as typed arrays (plotly sends them base64-encoded), and the model's row as ``customdata``, a
-plain list (dcc.Graph copies customdata into click and hover events only from a plain list):
-about 25 bytes a point. Hovering a point asks the server for its details (the map page's
-tooltip), so no per-point strings are sent. One trace per legend group, so the legend
-stays readable (12 groups + other).
+as base64 typed arrays, and the model's row as ``customdata``, a plain list (dcc.Graph copies
+customdata into click and hover events only from a plain list): about 21 bytes a point.
+Hovering a point asks the server for the model's facts, so no per-point strings are sent.
+One trace per legend group, so the legend stays readable (12 groups + other).
 """
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
-import plotly.graph_objects as go
 
 from dashboard.data import Build
 from dashboard.figures.colours import (
-    OTHER, OTHER_COLOUR, PALETTE, RELATION_COLOURS, SIMILAR_COLOUR, category_colours, top_colours,
+    OTHER, OTHER_COLOUR, PALETTE, RELATION_COLOURS, SIMILAR_COLOUR, top_colours,
 )
 from dashboard.filters import Selection
 from dashboard.queries.network import Graph
@@ -52,62 +52,72 @@ def cluster_names(build: Build) -> list[str]:
     return [f"{c}: {labels.get(c, '')}" for c in range(count)]
 
 
-def legend_groups(build: Build, rows: np.ndarray, colour_by: str) -> tuple[np.ndarray, dict[str, str]]:
-    """Each row's legend group, and the groups in legend order with their colours."""
+def legend_groups(build: Build, rows: np.ndarray, colour_by: str) -> tuple[np.ndarray, list[str], list[str]]:
+    """Each row's legend group (an index into the names), the group names in legend order and
+    their colours; the last group is OTHER when the colouring has more values than colours."""
     if colour_by == "depth":
         names = ["base model", *(f"depth {d}" for d in range(1, MAX_DEPTH_GROUP)), f"depth {MAX_DEPTH_GROUP}+"]
-        depth = np.minimum(build.numbers("depth")[rows], MAX_DEPTH_GROUP)
-        return np.asarray(names, dtype=object)[depth], dict(zip(names, PALETTE))
+        return np.minimum(build.numbers("depth")[rows], MAX_DEPTH_GROUP), names, list(PALETTE[: len(names)])
     if colour_by == "cluster":
-        names = cluster_names(build)
-        colours = top_colours(names, np.bincount(build.numbers("cluster"), minlength=len(names)))
-        groups = np.asarray(names, dtype=object)[build.numbers("cluster")[rows]]
+        values, codes = cluster_names(build), build.numbers("cluster")
     else:
-        colours = category_colours(build, colour_by)
-        groups = build.category_of(colour_by, rows)
-    groups = np.where(np.isin(groups, list(colours)), groups, OTHER)
-    return groups, {**colours, OTHER: OTHER_COLOUR}
+        values, codes = build.categories(colour_by), build.codes(colour_by)
+    colours = top_colours(values, np.bincount(codes, minlength=len(values)))
+    group_of_value = np.full(len(values), len(colours), dtype=np.int64)  # every other value: OTHER
+    index_of = {value: i for i, value in enumerate(values)}
+    for group, value in enumerate(colours):
+        group_of_value[index_of[value]] = group
+    return group_of_value[codes[rows]], [*colours, OTHER], [*colours.values(), OTHER_COLOUR]
+
+
+def typed_array(values: np.ndarray) -> dict:
+    """A numeric array in plotly.js's typed-array form: its dtype and its bytes in base64."""
+    values = np.ascontiguousarray(values)
+    return {"dtype": values.dtype.str.lstrip("<>|="), "bdata": base64.b64encode(values.tobytes()).decode("ascii")}
 
 
 def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "library_name", size_by: str = "downloads",
                highlight=None, opened: int | None = None, family: Graph | None = None,
-               zoom: Selection | None = None, selection: Selection | None = None) -> go.Figure:
-    """The map of the given rows; ``highlight`` rows (semantic hits) are ringed, the ``opened`` model
-    is starred, a ``family`` graph is drawn as parent-child lines coloured by relation; a 2D map
-    starts at the ``zoom`` box and shows the ``selection`` region (both restored from the URL)."""
+               zoom: Selection | None = None, selection: Selection | None = None) -> dict:
+    """The map of the given rows as a plotly figure dict; ``highlight`` rows (semantic hits) are
+    ringed, the ``opened`` model is starred, a ``family`` graph is drawn as parent-child lines
+    coloured by relation; a 2D map starts at the ``zoom`` box and shows the ``selection`` region
+    (both restored from the URL). A dict, not a go.Figure: plotly.py's validation of 100k points
+    would take longer than everything else."""
     axes = COORDINATES[dims]
     coordinates = {axis: np.round(build.numbers(column)[rows].astype(np.float32), 3) for axis, column in axes.items()}
     sizes = point_sizes(build.numbers(size_by)[rows], dims) if size_by in SIZE_CHOICES and size_by != "none" \
         else np.full(len(rows), SIZES[dims][0] + 1, dtype=np.uint8)
-    scatter = go.Scattergl if dims == 2 else go.Scatter3d
-    figure = go.Figure()
+    kind = "scattergl" if dims == 2 else "scatter3d"
+    data = []
 
     def add(at: np.ndarray, name: str, marker: dict, **options) -> None:
-        figure.add_trace(scatter(
-            **{axis: coordinates[axis][at] for axis in axes}, mode="markers", name=name,
-            hoverinfo="none", customdata=rows[at].tolist(),
-            marker={"size": sizes[at], "opacity": 0.8, "line": {"width": 0}, **marker}, **options))
+        data.append({
+            "type": kind, "mode": "markers", "name": name, "hoverinfo": "none",
+            **{axis: typed_array(coordinates[axis][at]) for axis in axes},
+            "customdata": rows[at].tolist(),
+            "marker": {"size": typed_array(sizes[at]), "opacity": 0.8, "line": {"width": 0}, **marker}, **options})
 
     if colour_by == "downloads":
         colour = np.round(np.log10(1 + np.nan_to_num(build.numbers("downloads")[rows], nan=0.0)), 2).astype(np.float32)
-        add(np.arange(len(rows)), "models", {"color": colour, "colorscale": "Viridis", "showscale": True,
+        add(np.arange(len(rows)), "models", {"color": typed_array(colour), "colorscale": "Viridis", "showscale": True,
                                              "colorbar": {"title": {"text": "log10 downloads"}}}, showlegend=False)
     else:
-        groups, colours = legend_groups(build, rows, colour_by)
-        present = set(groups)
-        for name, colour in colours.items():
-            if name in present:
-                add(np.flatnonzero(groups == name), name, {"color": colour})
+        groups, names, colours = legend_groups(build, rows, colour_by)
+        for group, (name, colour) in enumerate(zip(names, colours)):
+            at = np.flatnonzero(groups == group)
+            if len(at):
+                add(at, name, {"color": colour})
     if family is not None and family.edges:
-        add_family_lines(figure, build, family, dims)
+        data += family_lines(build, family, dims)
     if highlight is not None and len(highlight):
-        at = np.flatnonzero(np.isin(rows, highlight))
-        ring = {"symbol": "circle-open", "color": SIMILAR_COLOUR, "size": 14 if dims == 2 else 7, "line": {"width": 2, "color": SIMILAR_COLOUR}}
-        add(at, "semantic search hits", ring)
-    if opened is not None and opened in set(rows.tolist()):
-        at = np.flatnonzero(rows == opened)
-        add(at, "opened model", {"symbol": "star" if dims == 2 else "diamond", "color": "#000000", "size": 18 if dims == 2 else 8})
-    add_cluster_labels(figure, build, dims)
+        ring = {"symbol": "circle-open", "color": SIMILAR_COLOUR, "size": 14 if dims == 2 else 7,
+                "line": {"width": 2, "color": SIMILAR_COLOUR}}
+        add(np.flatnonzero(np.isin(rows, highlight)), "semantic search hits", ring)
+    if opened is not None and (rows == opened).any():
+        add(np.flatnonzero(rows == opened), "opened model",
+            {"symbol": "star" if dims == 2 else "diamond", "color": "#000000", "size": 18 if dims == 2 else 8})
+    data += cluster_labels(build, dims)
     layout = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "legend": {"itemsizing": "constant", "title": {"text": COLOUR_CHOICES.get(colour_by, colour_by)},
@@ -127,8 +137,7 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
     else:
         hidden = {"visible": False, "showspikes": False}
         layout["scene"] = {"xaxis": hidden, "yaxis": hidden, "zaxis": hidden, "bgcolor": "#ffffff"}
-    figure.update_layout(**layout)
-    return figure
+    return {"data": data, "layout": layout}
 
 
 def selection_shape(selection: Selection) -> dict:
@@ -140,31 +149,30 @@ def selection_shape(selection: Selection) -> dict:
     return {"type": "path", "path": "M" + "L".join(f"{x:g},{y:g}" for x, y in corners) + "Z"}
 
 
-def add_family_lines(figure: go.Figure, build: Build, family: Graph, dims: int) -> None:
+def family_lines(build: Build, family: Graph, dims: int) -> list[dict]:
     """Parent -> child lines of a family graph, one trace per relation."""
-    axes = COORDINATES[dims]
-    scatter = go.Scattergl if dims == 2 else go.Scatter3d
+    traces = []
     for relation, colour in RELATION_COLOURS.items():
         pairs = np.asarray([(a, b) for a, b, kind, _ in family.edges if kind == relation], dtype=np.int64).reshape(-1, 2)
         if not len(pairs):
             continue
         line = {}
-        for axis, column in axes.items():
+        for axis, column in COORDINATES[dims].items():
             values = build.numbers(column)
-            segments = np.full((len(pairs), 3), np.nan, dtype=np.float32)
+            segments = np.full((len(pairs), 3), np.nan, dtype=np.float32)  # parent, child, gap
             segments[:, 0], segments[:, 1] = values[pairs[:, 0]], values[pairs[:, 1]]
-            line[axis] = np.round(segments.ravel(), 3)
-        figure.add_trace(scatter(**line, mode="lines", name=f"{relation} links", hoverinfo="skip",
-                                 line={"color": colour, "width": 1.5 if dims == 2 else 3}))
+            line[axis] = typed_array(np.round(segments.ravel(), 3))
+        traces.append({"type": "scattergl" if dims == 2 else "scatter3d", "mode": "lines", "name": f"{relation} links",
+                       "hoverinfo": "skip", "line": {"color": colour, "width": 1.5 if dims == 2 else 3}, **line})
+    return traces
 
 
-def add_cluster_labels(figure: go.Figure, build: Build, dims: int) -> None:
+def cluster_labels(build: Build, dims: int) -> list[dict]:
     """The largest clusters' labels, at their centres."""
     clusters = build.clusters.nlargest(LABELLED_CLUSTERS, "size")
     if not len(clusters):
-        return
-    axes = COORDINATES[dims]
-    scatter = go.Scatter if dims == 2 else go.Scatter3d  # text on a WebGL trace is drawn less sharply
-    figure.add_trace(scatter(
-        **{axis: clusters[column].round(3).to_numpy() for axis, column in axes.items()}, mode="text", text=clusters["label"].to_numpy(),
-        textfont={"size": 11, "color": "#222222"}, hoverinfo="skip", name="cluster labels", showlegend=False))
+        return []
+    return [{"type": "scatter" if dims == 2 else "scatter3d",  # text on a WebGL trace is drawn less sharply
+             "mode": "text", "text": clusters["label"].tolist(), "textfont": {"size": 11, "color": "#222222"},
+             "hoverinfo": "skip", "name": "cluster labels", "showlegend": False,
+             **{axis: clusters[column].round(3).tolist() for axis, column in COORDINATES[dims].items()}}]

@@ -7,7 +7,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboard.cache import cached_query
 from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
+from dashboard.data import Build
+from dashboard.filters import Filters
 from dashboard.figures.drift import auto_generated_figure, card_length_figure, transition_heatmap
 from dashboard.queries.drift import cards_by_depth, language_drift, license_drift
 from dashboard.serving import served_build
@@ -43,7 +46,7 @@ def share(part: float, whole: float) -> str:
     return f"{part / whole:.0%}" if whole else "–"
 
 
-def findings(licenses: dict, languages: dict, cards) -> list:
+def findings(licenses: dict, languages: dict, cards) -> list[str]:
     """The paper's four findings as sentences with this data's numbers."""
     classes = licenses["class_labels"]
     restrictive = licenses["class_counts"][classes.index("restrictive")]
@@ -65,7 +68,7 @@ def findings(licenses: dict, languages: dict, cards) -> list:
         items.append(f"Median card length: {base['median'].iat[0]:,.0f} characters for base models, "
                      f"about {median_deeper:,.0f} below them; auto-generated cards: {base['auto_share'].iat[0]:.0%} "
                      f"for base models, {auto_deeper:.0%} below.")
-    return [html.Ul([html.Li(item) for item in items], className="small mb-0", id="drift-findings-list")]
+    return items
 
 
 @callback(
@@ -79,20 +82,26 @@ def findings(licenses: dict, languages: dict, cards) -> list:
     Input("drift-relation", "value"),
 )
 def update_drift(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, relation):
-    build = served_build()
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    relation = choice(relation, RELATION_CHOICES, "all")
+    sentences, *figures = drift_view.cached(served_build(), filters, choice(relation, RELATION_CHOICES, "all"))
+    return (dbc.Card(dbc.CardBody(html.Ul([html.Li(s) for s in sentences], className="small mb-0", id="drift-findings-list"))),
+            *figures)
+
+
+@cached_query
+def drift_view(build: Build, filters: Filters, relation: str) -> tuple:
+    """The findings and the five figures for one state of the view, cached whole."""
     license_result = license_drift.cached(build, filters, relation)
     language_result = language_drift.cached(build, filters, relation)
     cards = cards_by_depth.cached(build, filters)
-    return (
-        dbc.Card(dbc.CardBody(findings(license_result, language_result, cards))),
+    figures = (
         transition_heatmap(license_result["labels"], license_result["counts"], "License, parent → child", 480),
         transition_heatmap(license_result["class_labels"], license_result["class_counts"], "License class, parent → child", 480),
         transition_heatmap(language_result["labels"], language_result["counts"], "Languages, parent → child", 420),
         auto_generated_figure(cards, 420),
         card_length_figure(cards),
     )
+    return (findings(license_result, language_result, cards), *(figure.to_plotly_json() for figure in figures))
 
 
 @callback(Output("view-state", "data", allow_duplicate=True), Input("drift-relation", "value"), State("view-state", "data"), prevent_initial_call=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from dashboard.cache import cached_query
 from dashboard.components import FILTER_INPUTS, count, details_card, filters_from_controls, model_link, page_frame
+from dashboard.data import Build
 from dashboard.figures.distributions import histogram_figure
 from dashboard.figures.map import COLOUR_CHOICES, SIZE_CHOICES, map_figure
-from dashboard.filters import Selection
+from dashboard.filters import Filters, Selection
 from dashboard.queries.distributions import histogram, selection_summary
 from dashboard.queries.models import model_details, model_facts
 from dashboard.queries.network import model_graph
@@ -90,6 +92,27 @@ def remember_zoom(relayout, current):
     return no_update if zoom == current else zoom
 
 
+@cached_query
+def map_view(build: Build, filters: Filters, dims: int, colour: str, size: str, budget: int, zoom: str | None,
+             model: str | None, draw_family: bool, semantic: str, selection: str | None) -> tuple[dict, str]:
+    """The map figure and its count line for one state of the view, cached whole, so a repeated
+    view costs one Redis read."""
+    view = Selection.from_text(zoom) if dims == 2 else None
+    hits = [hit["row"] for hit in semantic_search.cached(build, semantic, SEMANTIC_HITS)]
+    opened = build.row(model)
+    family = model_graph.cached(build, model, "family", FAMILY_NODES) if draw_family and opened is not None else None
+    keep = tuple(hits + ([opened] if opened is not None else []) + (family.nodes if family else []))
+    points = map_points.cached(build, filters, dims, budget, view, keep)
+    figure = map_figure(build, points.rows, dims, colour, size, highlight=hits, opened=opened, family=family, zoom=view,
+                        selection=Selection.from_text(selection) if dims == 2 else None)
+    region = " in view" if view is not None else ""
+    summary = (f"{points.matching:,} of {points.total:,} models match the filters; "
+               f"{points.shown:,} of {points.in_view:,}{region} drawn")
+    if family is not None and family.descendants_shown < family.descendants_total:
+        summary += f"; family links drawn for {len(family.nodes):,} of its models"
+    return figure, summary
+
+
 @callback(
     Output("map-graph", "figure"),
     Output("map-count", "children"),
@@ -106,24 +129,11 @@ def remember_zoom(relayout, current):
 )
 def update_map(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only,
                dims, colour, size, budget, draw_family, zoom, model, semantic, selection):
-    build = served_build()
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
     dims = 3 if dims == 3 else 2
-    view = Selection.from_text(zoom) if dims == 2 else None
-    hits = [hit["row"] for hit in semantic_search.cached(build, semantic or "", SEMANTIC_HITS)]
-    opened = build.row(model)
-    family = model_graph.cached(build, model, "family", FAMILY_NODES) if draw_family and opened is not None else None
-    keep = tuple(hits + ([opened] if opened is not None else []) + (family.nodes if family else []))
-    points = map_points.cached(build, filters, dims, budget_for(dims, budget), view, keep)
-    figure = map_figure(build, points.rows, dims, colour or "library_name", size or "downloads",
-                        highlight=hits, opened=opened, family=family, zoom=view,
-                        selection=Selection.from_text(selection) if dims == 2 else None)
-    region = " in view" if view is not None else ""
-    summary = (f"{points.matching:,} of {points.total:,} models match the filters; "
-               f"{points.shown:,} of {points.in_view:,}{region} drawn")
-    if family is not None and family.descendants_shown < family.descendants_total:
-        summary += f"; family links drawn for {len(family.nodes):,} of its models"
-    return figure, summary
+    return map_view.cached(served_build(), filters, dims, choice(colour, COLOUR_CHOICES, "library_name"),
+                           choice(size, SIZE_CHOICES, "downloads"), budget_for(dims, budget), zoom if dims == 2 else None,
+                           model, bool(draw_family), " ".join((semantic or "").split()), selection if dims == 2 else None)
 
 
 @callback(Output("map-hover", "children"), Input("map-graph", "hoverData"))

@@ -2,24 +2,31 @@
 
 License and language drift come from the transitions table (one row per parent link inside
 the data), restricted to links whose child passes the filters; card length and
-auto-generated cards by depth come from the models themselves.
+auto-generated cards by depth come from the models themselves. The links' traits are turned
+into small integer codes once per build (``links``), so each query only counts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
+from pipeline.schema import RELATIONS
 
 NO_LICENSE = "(none)"
 OTHER = "(other licenses)"
 MAX_DEPTH_SHOWN = 8  # deeper models are shown with this depth ("8+")
 
 # License classes after the paper's reading of license drift (restrictive -> permissive/copyleft).
-# A license id is matched by prefix; anything unmatched is "unclassified".
+# A license id is matched by prefix (the longest match wins); anything unmatched is "unclassified".
 LICENSE_CLASSES = {
     "permissive": ("apache", "mit", "bsd", "cc-by-4", "cc-by-3", "cc-by-2", "cc0", "unlicense", "wtfpl", "zlib",
                    "isc", "afl", "artistic", "bsl", "ecl", "ms-pl", "postgresql", "ncsa", "pddl", "odc-by"),
@@ -28,13 +35,13 @@ LICENSE_CLASSES = {
                     "other", "deepseek", "apple", "c-uda", "intel-research", "fair-noncommercial", "mistral",
                     "qwen", "tongyi", "flux"),
 }
-LANGUAGE_CLASSES = ("none listed", "English only", "English + others", "one other language", "several, no English")
+CLASS_ORDER = ["restrictive", "permissive", "copyleft", "unclassified", "none"]
+LANGUAGE_CLASSES = ["none listed", "English only", "English + others", "one other language", "several, no English"]
 
 
 def license_class(license: str) -> str:
     if license == NO_LICENSE:
         return "none"
-    # the longest matching prefix decides ("cc-by-nc" is restrictive although "cc-by" is not)
     best, best_length = "unclassified", 0
     for kind, prefixes in LICENSE_CLASSES.items():
         for prefix in prefixes:
@@ -43,67 +50,96 @@ def license_class(license: str) -> str:
     return best
 
 
-def language_class(languages) -> str:
-    languages = list(languages) if languages is not None else []
-    english = "en" in languages
-    if not languages:
-        return LANGUAGE_CLASSES[0]
-    if english:
-        return LANGUAGE_CLASSES[1] if len(languages) == 1 else LANGUAGE_CLASSES[2]
-    return LANGUAGE_CLASSES[3] if len(languages) == 1 else LANGUAGE_CLASSES[4]
+@dataclass
+class Links:
+    """Every in-data parent link of a build, its traits as codes (row i = transitions row i)."""
+
+    child_row: np.ndarray  # the child's row in the build
+    relation: np.ndarray  # index into RELATIONS
+    licenses: list[str]  # license names (NO_LICENSE included)
+    parent_license: np.ndarray  # index into licenses
+    child_license: np.ndarray
+    license_changed: np.ndarray  # 1 changed, 0 kept, -1 unknown (either license missing)
+    parent_language: np.ndarray  # index into LANGUAGE_CLASSES
+    child_language: np.ndarray
 
 
-def links(build: Build, filters: Filters, relation: str) -> pd.DataFrame:
-    """The transitions whose child passes the filters, of one relation ("all": any)."""
-    table = build.transitions
-    keep = filter_mask(build, filters)[table["child_row"].to_numpy()]
+def language_classes(lists: pa.ChunkedArray) -> np.ndarray:
+    """The LANGUAGE_CLASSES index of each language list."""
+    lists = pc.fill_null(lists, pa.scalar([], lists.type)).combine_chunks()
+    count = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+    english = np.bincount(pc.list_parent_indices(lists).to_numpy()[pc.equal(pc.list_flatten(lists), "en").to_numpy(zero_copy_only=False)],
+                          minlength=len(count)) > 0
+    classes = np.where(english, np.where(count == 1, 1, 2), np.where(count == 1, 3, 4))
+    return np.where(count == 0, 0, classes).astype(np.int8)
+
+
+def links(build: Build) -> Links:
+    """The build's links as codes: read once per build (see ``Build.derived``)."""
+    table = pq.read_table(build.path / "transitions.parquet",
+                          columns=["relation", "parent_license", "child_license", "license_changed", "parent_languages", "child_languages"])
+    parent = pc.fill_null(table.column("parent_license"), NO_LICENSE)
+    child = pc.fill_null(table.column("child_license"), NO_LICENSE)
+    licenses = pc.unique(pa.chunked_array(parent.chunks + child.chunks)).to_pylist()
+    relations = pa.array(RELATIONS)
+    changed = table.column("license_changed")
+    return Links(
+        child_row=build.edges.child_row[build.edges.parent_row >= 0],  # transitions are the in-data edges, in edge order
+        relation=pc.index_in(table.column("relation"), value_set=relations).to_numpy(zero_copy_only=False).astype(np.int8),
+        licenses=licenses,
+        parent_license=pc.index_in(parent, value_set=pa.array(licenses)).to_numpy(zero_copy_only=False).astype(np.int32),
+        child_license=pc.index_in(child, value_set=pa.array(licenses)).to_numpy(zero_copy_only=False).astype(np.int32),
+        license_changed=np.where(pc.is_null(changed).to_numpy(zero_copy_only=False), -1,
+                                 pc.fill_null(changed, False).to_numpy(zero_copy_only=False)).astype(np.int8),
+        parent_language=language_classes(table.column("parent_languages")),
+        child_language=language_classes(table.column("child_languages")),
+    )
+
+
+def kept_links(build: Build, filters: Filters, relation: str) -> tuple[Links, np.ndarray]:
+    """The build's links, and which of them count: child passes the filters, relation as asked ("all": any)."""
+    codes = build.derived("drift-links", links)
+    keep = filter_mask(build, filters)[codes.child_row]
     if relation != "all":
-        keep &= (table["relation"] == relation).to_numpy()
-    return table[keep]
+        keep &= codes.relation == RELATIONS.index(relation)
+    return codes, keep
 
 
-def transition_matrix(parent: pd.Series, child: pd.Series, labels: list[str]) -> np.ndarray:
-    """counts[i, j] = links whose parent has labels[i] and child labels[j]."""
-    index = {label: i for i, label in enumerate(labels)}
-    counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    pairs = pd.DataFrame({"p": parent.map(index), "c": child.map(index)}).value_counts()
-    for (p, c), n in pairs.items():
-        counts[p, c] += n
-    return counts
+def pair_counts(parent: np.ndarray, child: np.ndarray, size: int) -> np.ndarray:
+    """counts[i, j] = links from a parent with code i to a child with code j."""
+    return np.bincount(parent.astype(np.int64) * size + child, minlength=size * size).reshape(size, size)
 
 
 @cached_query
 def license_drift(build: Build, filters: Filters, relation: str = "all", top: int = 10) -> dict:
-    """Parent -> child license counts over the ``top`` licenses (the rest as "other"), the share of
+    """Parent -> child license counts over the ``top`` licenses (the rest as OTHER), the share of
     links that change license, and the same counts by license class."""
-    table = links(build, filters, relation)
-    parent_full = table["parent_license"].astype(object).fillna(NO_LICENSE)
-    child_full = table["child_license"].astype(object).fillna(NO_LICENSE)
-    common = pd.concat([parent_full, child_full]).value_counts()
-    labels = list(common.index[:top])
-    parent, child = parent_full, child_full
-    if len(common) > top:
-        labels.append(OTHER)
-        parent, child = (side.where(side.isin(labels), OTHER) for side in (parent, child))
-    class_of = {name: license_class(name) for name in common.index}
-    classes = ["restrictive", "permissive", "copyleft", "unclassified", "none"]
+    codes, keep = kept_links(build, filters, relation)
+    parent, child = codes.parent_license[keep], codes.child_license[keep]
+    frequency = np.bincount(parent, minlength=len(codes.licenses)) + np.bincount(child, minlength=len(codes.licenses))
+    common = [i for i in np.argsort(-frequency, kind="stable") if frequency[i] > 0]
+    labels = [codes.licenses[i] for i in common[:top]] + ([OTHER] if len(common) > top else [])
+    label_of = np.full(len(codes.licenses), len(labels) - 1, dtype=np.int64)
+    label_of[common[:top]] = np.arange(min(top, len(common)))
+    class_of = np.asarray([CLASS_ORDER.index(license_class(name)) for name in codes.licenses], dtype=np.int64)
+    changed = codes.license_changed[keep]
     return {
         "labels": labels,
-        "counts": transition_matrix(parent, child, labels),
-        "links": len(table),
-        "changed": int(table["license_changed"].fillna(False).sum()),  # null where either license is unknown
-        "known": int(table["license_changed"].notna().sum()),
-        "class_labels": classes,
-        "class_counts": transition_matrix(parent_full.map(class_of), child_full.map(class_of), classes),
+        "counts": pair_counts(label_of[parent], label_of[child], len(labels)),
+        "links": int(keep.sum()),
+        "changed": int((changed == 1).sum()),
+        "known": int((changed >= 0).sum()),
+        "class_labels": CLASS_ORDER,
+        "class_counts": pair_counts(class_of[parent], class_of[child], len(CLASS_ORDER)),
     }
 
 
 @cached_query
 def language_drift(build: Build, filters: Filters, relation: str = "all") -> dict:
     """Parent -> child counts between language-set classes (English only, several, none listed, …)."""
-    table = links(build, filters, relation)
-    parent, child = table["parent_languages"].map(language_class), table["child_languages"].map(language_class)
-    return {"labels": list(LANGUAGE_CLASSES), "counts": transition_matrix(parent, child, list(LANGUAGE_CLASSES)), "links": len(table)}
+    codes, keep = kept_links(build, filters, relation)
+    counts = pair_counts(codes.parent_language[keep], codes.child_language[keep], len(LANGUAGE_CLASSES))
+    return {"labels": LANGUAGE_CLASSES, "counts": counts, "links": int(keep.sum())}
 
 
 @cached_query
