@@ -64,7 +64,7 @@ SEARCHES = (  # realistic search texts, each asked once per view for a cold requ
     "falcon", "bloom", "medical", "code", "4bit", "squad", "wav2vec2",
 )
 BUDGETS_2D = (50_000, 100_000, 200_000, 300_000)
-BUDGETS_3D = (10_000, 25_000, 50_000)
+BUDGETS_3D = (10_000, 20_000, 30_000, 50_000)
 MAX_MIN_DOWNLOADS = 1_000  # cold requests ask for a minimum of downloads up to this (the top ~1-10% of models)
 START_RUNS = 3
 DRAW_RUNS = 5
@@ -435,8 +435,8 @@ def run(args) -> dict:
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is not on PATH; install Debian's chromium and chromium-driver.")
     args.work.mkdir(parents=True, exist_ok=True)
-    empty_redis(args.redis_url)
     builds = ensure_build(args)
+    empty_redis(args.redis_url)
     cache_dir = args.cache_dir or args.work / "dashboard-cache"
     results = {"builds": str(builds), "start": start_times(builds, cache_dir, args)}
     sample_load()
@@ -492,21 +492,25 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "(a local Redis 7); browser numbers come from headless Chromium with software WebGL.",
         "",
         f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
-        f" commit `{host['commit']}`, {host['date']}. The 1-minute load average during the runs (this benchmark's",
-        f"server and browser included) was {min(results['load']):.1f} to {max(results['load']):.1f}"
-        f" (median {statistics.median(results['load']):.1f}) on {host['cpus']} CPUs.",
+        f" commit `{host['commit']}`, {host['date']}.",
+        f"The 1-minute load average during the runs (this benchmark's server and browser included) was"
+        f" {min(results['load']):.1f} to {max(results['load']):.1f} (median {statistics.median(results['load']):.1f}).",
         "",
-        f"Reproduce: `{command}`",
+        f"Reproduce: `{command}`. Without `--builds` it first makes the build under",
+        "bench/out/dashboard (`hfmap synth --rows 1860000`, then `hfmap build --embedder tfidf`: about 10",
+        f"minutes) and reuses it on later runs; this run served `{results['builds']}`.",
         "",
         "### Start and memory",
         "",
         "| measurement | value |",
         "|---|---:|",
         f"| start on an empty cache directory (prepares the memory-mapped files) | {start['first']['seconds']:.1f} s |",
+        f"| resident memory of that first start: now / peak | {start['first']['memory']['rss']:.2f} /"
+        f" {start['first']['memory']['peak']:.2f} GiB |",
         f"| start once prepared (median of {len(start['prepared_seconds'])}) | {start['prepared']:.1f} s |",
     ]
     for name, label in (("after_start", "after start"), ("after_views_and_latency", "after every view and the latency runs"),
-                        ("at_end", "after the map runs (up to 300k points)")):
+                        ("at_end", f"after the map runs (up to {max(m['points'] for m in results['maps']):,.0f} points)")):
         m = memory_[name]
         lines.append(f"| resident memory {label}: now / peak (own + mapped files) | {m['rss']:.2f} / {m['peak']:.2f} GiB"
                      f" ({m['anon']:.2f} + {m['file']:.2f}) |")
@@ -516,7 +520,7 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "prepared files in the shared page cache: several server processes share them, and the kernel can",
         "drop them under memory pressure. RssAnon is what the process itself holds.",
         "",
-        "### Bytes per view (first load, raw: the server does not compress)",
+        f"### Bytes per view (first load; Content-Encoding of the responses: {', '.join(encodings(results))})",
         "",
         "| view | callbacks | callback bytes | largest response | page and scripts | a filter change | slowest callback of the first load |",
         "|---|---:|---:|---|---:|---:|---|",
@@ -563,14 +567,23 @@ def markdown(results: dict, host: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def encodings(results: dict) -> list[str]:
+    return sorted({encoding for t in results["traffic"].values() for encoding in t["encodings"]})
+
+
 def output_name(output: str) -> str:
     """A callback's first output: "..map-graph.figure...map-count.children.." -> "map-graph.figure"."""
     return output.strip(".").split("...")[0].split("@")[0]
 
 
+def budget_of(query: str) -> int | None:
+    """N of a map query's budget=N, None when it has none (the default budget)."""
+    return next((int(part.split("=")[1]) for part in query.lstrip("?").split("&") if part.startswith("budget=")), None)
+
+
 def map_name(query: str, defaults: dict) -> str:
     dims = 3 if "dims=3" in query else 2
-    budget = next((int(part.split("=")[1]) for part in query.lstrip("?").split("&") if part.startswith("budget=")), None)
+    budget = budget_of(query)
     if budget is None:
         return f"{dims}D, default budget ({defaults[f'{dims}d']:,})"
     return f"{dims}D, `{query}`"
@@ -594,7 +607,7 @@ def target_lines(results: dict) -> list[str]:
         detail = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in worst.items())
         lines.append(f"filter p95 ≤ {target:.0f} ms {kind}: {detail}; {mark(not missed)}"
                      + (f" ({len(missed)} of {len(worst)} views over)" if missed else ""))
-    default_maps = [m for m in results["maps"] if "budget=" not in m["query"]]
+    default_maps = [m for m in results["maps"] if budget_of(m["query"]) is None]
     largest = max(m["response_bytes"] for m in default_maps)
     lines.append(f"map response ≤ {t['map_mb']:.0f} MB: {megabytes(largest)} at the default budgets"
                  f" ({defaults['2d']:,} points 2D, {defaults['3d']:,} 3D), {mark(largest <= t['map_mb'] * 1e6)}")
@@ -604,7 +617,7 @@ def target_lines(results: dict) -> list[str]:
                      f" {mark(drawn <= t['drawn_s'])}")
     for margin in (1.0, 0.75):
         limit = t["drawn_s"] * margin
-        fits = {dims: [f"{m['points']:,.0f}" for m in results["maps"] if "budget=" in m["query"]
+        fits = {dims: [f"{budget_of(m['query']):,}" for m in results["maps"] if budget_of(m["query"])
                        and ("dims=3" in m["query"]) == (dims == "3D") and m["drawn_ms"] / 1000 <= limit] for dims in ("2D", "3D")}
         lines.append(f"budgets of the sweep drawn within {limit:.1f} s" + (" (a 25% margin)" if margin < 1 else "") + ": "
                      + "; ".join(f"{dims} {', '.join(found) or 'none'}" for dims, found in fits.items()))
@@ -631,7 +644,7 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="rewrite --out from the saved results, run nothing")
     args = parser.parse_args()
     saved = ROOT / "bench" / "out" / "dashboard.json"
-    command = "python bench/dashboard.py  (makes the build under bench/out/dashboard when it is missing)"
+    command = "python bench/dashboard.py [--builds DIR] [--cache-dir DIR]"
     if args.report_only:
         results = json.loads(saved.read_text())
     else:

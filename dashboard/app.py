@@ -42,8 +42,10 @@ def create_app(build_dir: Path | None = None, settings: Settings | None = None) 
     build = serve(Path(build_dir or settings.build_dir), settings)
     # Bootstrap's CSS is served from dashboard/assets/ (Bootstrap 5.3.8, MIT), never from a CDN: the
     # dashboard must work on a network without internet access.
+    # eager_loading: plotly.js comes with the page instead of after the first graph asks for it
+    # (the first map is drawn about half a second sooner)
     app = dash.Dash(__name__, use_pages=True, pages_folder="", title="hfmap", suppress_callback_exceptions=True,
-                    update_title=None)
+                    update_title=None, eager_loading=True)
     for module, path, name in VIEWS:
         dash.register_page(module.__name__, path=path, name=name, title=f"hfmap · {name}", layout=module.layout)
     app.layout = html.Div([

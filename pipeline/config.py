@@ -22,7 +22,7 @@ class Settings:
     hf_endpoint: str = "https://huggingface.co"  # HF_ENDPOINT: Hub API base URL
     hf_token: str | None = None  # HF_TOKEN: Hub token (never written to a build)
     map_points_2d: int = 100_000  # HFMAP_MAP_POINTS_2D: most points the 2D map sends to the browser
-    map_points_3d: int = 30_000  # HFMAP_MAP_POINTS_3D: most points the 3D map sends to the browser
+    map_points_3d: int = 20_000  # HFMAP_MAP_POINTS_3D: most points the 3D map sends to the browser
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

@@ -35,7 +35,8 @@ def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
     np.testing.assert_allclose(x, build.numbers("x2d" if dims == 2 else "x")[first["customdata"]], atol=1e-3)
     assert all(t["hoverinfo"] == "none" for t in markers)  # hover facts come from the server, no per-point strings
     assert len(markers) <= 13  # 12 groups + other: a legend a person can read
-    assert any(t["mode"] == "text" for t in figure["data"])  # cluster labels
+    labels = [t for t in figure["data"] if t["mode"] == "text"] if dims == 2 else figure["layout"]["scene"]["annotations"]
+    assert len(labels) >= 1  # cluster labels: a text trace in 2D, annotations in 3D
     assert len(to_json_plotly(figure)) < 30 * len(rows) + 20_000  # about 21 bytes a point
 
 

@@ -117,7 +117,6 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
     if opened is not None and (rows == opened).any():
         add(np.flatnonzero(rows == opened), "opened model",
             {"symbol": "star" if dims == 2 else "diamond", "color": "#000000", "size": 18 if dims == 2 else 8})
-    data += cluster_labels(build, dims)
     layout = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "legend": {"itemsizing": "constant", "title": {"text": COLOUR_CHOICES.get(colour_by, colour_by)},
@@ -126,7 +125,10 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
         "uirevision": f"map-{dims}",
         "clickmode": "event",
     }
+    labels = cluster_labels(build, dims)
     if dims == 2:
+        data.append({"type": "scatter", "mode": "text", "hoverinfo": "skip", "name": "cluster labels", "showlegend": False,
+                     "textfont": {"size": 11, "color": "#222222"}, **labels})
         layout.update(xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"}, dragmode="pan",
                       plot_bgcolor="#ffffff")
         if zoom is not None:
@@ -136,7 +138,11 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
             layout["selections"] = [selection_shape(selection)]
     else:
         hidden = {"visible": False, "showspikes": False}
-        layout["scene"] = {"xaxis": hidden, "yaxis": hidden, "zaxis": hidden, "bgcolor": "#ffffff"}
+        layout["scene"] = {"xaxis": hidden, "yaxis": hidden, "zaxis": hidden, "bgcolor": "#ffffff",
+                           # labels as annotations: a 3D text trace takes seconds to draw in software WebGL
+                           "annotations": [{"x": x, "y": y, "z": z, "text": text, "showarrow": False,
+                                            "font": {"size": 11, "color": "#222222"}}
+                                           for x, y, z, text in zip(labels["x"], labels["y"], labels["z"], labels["text"])]}
     return {"data": data, "layout": layout}
 
 
@@ -167,12 +173,8 @@ def family_lines(build: Build, family: Graph, dims: int) -> list[dict]:
     return traces
 
 
-def cluster_labels(build: Build, dims: int) -> list[dict]:
-    """The largest clusters' labels, at their centres."""
+def cluster_labels(build: Build, dims: int) -> dict[str, list]:
+    """The largest clusters' labels ("text") and their centres ("x", "y" and, in 3D, "z")."""
     clusters = build.clusters.nlargest(LABELLED_CLUSTERS, "size")
-    if not len(clusters):
-        return []
-    return [{"type": "scatter" if dims == 2 else "scatter3d",  # text on a WebGL trace is drawn less sharply
-             "mode": "text", "text": clusters["label"].tolist(), "textfont": {"size": 11, "color": "#222222"},
-             "hoverinfo": "skip", "name": "cluster labels", "showlegend": False,
-             **{axis: clusters[column].round(3).tolist() for axis, column in COORDINATES[dims].items()}}]
+    return {"text": clusters["label"].tolist(),
+            **{axis: clusters[column].round(3).tolist() for axis, column in COORDINATES[dims].items()}}
