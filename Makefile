@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test bench clean
+.PHONY: install browser run test bench bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ test: install browser
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-dashboard: install browser
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) builds .hfmap-cache

@@ -207,9 +207,6 @@ class Edges:
         self._by_child = np.argsort(self.child_row, kind="stable")
         self._by_parent = np.argsort(self.parent_row, kind="stable")
 
-    def __len__(self) -> int:
-        return len(self.child_row)
-
     def of_child(self, row: int) -> np.ndarray:
         """Edge numbers whose child is row (its parents)."""
         return _equal_range(self.child_row, self._by_child, row)

@@ -1,8 +1,9 @@
 """Which build this dashboard process serves.
 
-Started on a builds directory, the dashboard follows its CURRENT pointer: when a new build
-becomes current, the next request after RECHECK_SECONDS loads it (while other requests go on
-with the old one) and every view moves to it. Since query-cache keys hold the build version,
+Started on a builds directory, the dashboard follows its CURRENT pointer: a request more than
+RECHECK_SECONDS after the last check looks at it in a background thread, which loads a new
+current build (preparing its files first, if need be) while requests go on with the old one,
+then moves every view to it. Since query-cache keys hold the build version,
 nothing cached for the old build is served for the new one.
 """
 
@@ -38,12 +39,16 @@ def served_build() -> Build:
     if "build" not in _state:
         raise RuntimeError("No build is served yet; call dashboard.serving.serve first.")
     if time.monotonic() - _state["checked"] > RECHECK_SECONDS and _lock.acquire(blocking=False):
-        try:
-            _state["checked"] = time.monotonic()
-            follow_current()
-        finally:
-            _lock.release()
+        _state["checked"] = time.monotonic()
+        threading.Thread(target=follow_current_then_release, name="hfmap-follow", daemon=True).start()
     return _state["build"]
+
+
+def follow_current_then_release() -> None:
+    try:
+        follow_current()
+    finally:
+        _lock.release()
 
 
 def served_settings() -> Settings:

@@ -86,6 +86,16 @@ def test_a_new_current_build_is_served_without_a_restart(sample_build, tmp_path,
     manifest = json.loads((newer / "manifest.json").read_text())
     (newer / "manifest.json").write_text(json.dumps({**manifest, "build_id": newer.name}))
     (builds / POINTER).write_text(newer.name + "\n")
-    assert served_build().version == newer.name and served_build().size == 1271
+    assert served_build().version == first.name  # requests go on with the old build while the new one loads
+    wait_until(lambda: served_build().version == newer.name)
+    assert served_build().size == 1271
     (builds / POINTER).write_text("no-such-build\n")  # a broken pointer keeps the build being served
-    assert served_build().version == newer.name
+    time.sleep(0.5)
+    assert all(served_build().version == newer.name for _ in range(20))
+
+
+def wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
