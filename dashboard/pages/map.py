@@ -86,6 +86,12 @@ def zoom_from_relayout(relayout: dict | None, current: str | None) -> str | None
     return current
 
 
+@callback(Output("map-budget", "value"), Input("map-dims", "value"), prevent_initial_call=True)
+def default_budget_of(dims):
+    """Switching between 2D and 3D starts from that kind's default budget (3D draws far fewer points)."""
+    return budget_for(3 if dims == 3 else 2)
+
+
 @callback(Output("map-zoom", "data"), Input("map-graph", "relayoutData"), State("map-zoom", "data"), prevent_initial_call=True)
 def remember_zoom(relayout, current):
     zoom = zoom_from_relayout(relayout, current)
