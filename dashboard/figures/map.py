@@ -30,7 +30,7 @@ COLOUR_CHOICES = {
     "downloads": "popularity (downloads)",
 }
 SIZE_CHOICES = {"downloads": "downloads", "likes": "likes", "trending_score": "trending score", "none": "same size"}
-LABELLED_CLUSTERS = 25
+LABELLED_CLUSTERS = 15
 MAX_DEPTH_GROUP = 4  # depths from here on share one legend group
 SIZES = {2: (3, 14), 3: (2, 9)}  # marker size range in px
 
@@ -125,7 +125,7 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
         "uirevision": f"map-{dims}",
         "clickmode": "event",
     }
-    labels = cluster_labels(build, dims)
+    labels = cluster_labels(build, dims, rows)
     if dims == 2:
         data.append({"type": "scatter", "mode": "text", "hoverinfo": "skip", "name": "cluster labels", "showlegend": False,
                      "textfont": {"size": 11, "color": "#222222"}, **labels})
@@ -173,8 +173,10 @@ def family_lines(build: Build, family: Graph, dims: int) -> list[dict]:
     return traces
 
 
-def cluster_labels(build: Build, dims: int) -> dict[str, list]:
-    """The largest clusters' labels ("text") and their centres ("x", "y" and, in 3D, "z")."""
-    clusters = build.clusters.nlargest(LABELLED_CLUSTERS, "size")
+def cluster_labels(build: Build, dims: int, rows: np.ndarray) -> dict[str, list]:
+    """The labels ("text") and centres ("x", "y" and, in 3D, "z") of the largest clusters among
+    the drawn rows."""
+    drawn = build.clusters["cluster"].isin(np.unique(build.numbers("cluster")[rows]))
+    clusters = build.clusters[drawn].nlargest(LABELLED_CLUSTERS, "size")
     return {"text": clusters["label"].tolist(),
             **{axis: clusters[column].round(3).tolist() for axis, column in COORDINATES[dims].items()}}

@@ -165,6 +165,19 @@ def test_a_bookmarked_url_restores_the_view(browser, dashboard_url, wait_for, co
     assert console_errors(browser) == []
 
 
+def test_switching_to_3d_draws_a_scene_with_the_3d_budget(browser, dashboard_url, wait_for, console_errors):
+    open_view(browser, dashboard_url + "/", MAP, wait_for)
+    wait_until(lambda: drawn_points(browser), message="points on the map")
+    assert browser.find_element(By.ID, "map-budget").get_attribute("value") == "100000"
+    browser.find_element(By.CSS_SELECTOR, "#map-dims input[value='3']").click()
+    wait_until(lambda: browser.execute_script(
+        "const gd = document.querySelector(arguments[0]); return gd && gd._fullLayout && gd._fullLayout.scene ? 1 : 0;", MAP),
+        message="a 3D scene")
+    assert browser.find_element(By.ID, "map-budget").get_attribute("value") == "20000"
+    assert parse_qs(urlsplit(browser.current_url).query)["dims"] == ["3"]
+    assert console_errors(browser) == []
+
+
 def test_network_shows_the_family_of_a_known_model_and_recentres_on_click(browser, dashboard_url, wait_for, console_errors, screenshot):
     open_view(browser, dashboard_url + "/network?model=google%2Fgemma-7b&show=family&nodes=1000", "#network-graph", wait_for)
     wait_until(lambda: "390 models: google/gemma-7b; 0 ancestors, 389 of 389 descendants" in text_of(browser, "#network-count"),
