@@ -1,4 +1,4 @@
-"""The `hfmap` command line: build, serve, synth, sample, info, similar.
+"""The `hfmap` command line: build, serve, track, synth, sample, info, similar.
 
 Every mistake a user can make (missing source, unreadable file, unknown
 embedder, no build yet) ends in one sentence on stderr and exit code 2.
@@ -65,7 +65,68 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
                        help="a build, or a builds directory (its current build is served)")
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for every one)")
+
+    track = commands.add_parser("track", help="count the Hub's models: one snapshot, one every INTERVAL, or the last result")
+    mode = track.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--once", action="store_true", help="take one snapshot now")
+    mode.add_argument("--every", nargs="?", const=settings.tracker_every, metavar="INTERVAL",
+                      help=f"take a snapshot now and every INTERVAL (6h, 30m, 1d, 1h30m; default {settings.tracker_every}) until stopped")
+    mode.add_argument("--status", action="store_true", help="print the last snapshot and the last failure as JSON")
+    track.add_argument("--db", type=Path, default=settings.tracker_db, help=f"snapshot history (default {settings.tracker_db})")
+    track.add_argument("--jsonl", type=Path, help="also write the listing as Hub API JSON Lines, for `hfmap build --source`")
     return parser
+
+
+# exit codes of `hfmap track --once` besides 0 and USER_ERROR
+SNAPSHOT_FAILED = 1
+SNAPSHOT_SKIPPED = 3
+
+
+def _track(args, settings: Settings, console: Console) -> int:
+    import dataclasses
+    import json
+    import logging
+
+    from pipeline.tracker.history import History
+    from pipeline.tracker.schedule import parse_interval, run_every
+    from pipeline.tracker.snapshot import take_snapshot
+
+    settings = dataclasses.replace(settings, tracker_db=args.db)
+    if args.status:
+        print(json.dumps(status_report(History(args.db)), indent=2))
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # not a line per page
+    if args.every:
+        run_every(settings, parse_interval(args.every), args.jsonl)
+        return 0
+    outcome = take_snapshot(settings, args.jsonl, progress=console.is_terminal)
+    if outcome.status == "ok":
+        console.print(f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models on {settings.hf_endpoint} "
+                      f"({outcome.seconds:.1f} s), in {args.db}")
+        return 0
+    if outcome.status == "skipped":
+        print("hfmap: no snapshot taken: another tracker is taking one.", file=sys.stderr)
+        return SNAPSHOT_SKIPPED
+    print(f"hfmap: the snapshot failed and no count was stored: {outcome.error}", file=sys.stderr)
+    return SNAPSHOT_FAILED
+
+
+def status_report(history) -> dict:
+    """`hfmap track --status`: the last successful snapshot, and the last failure when there is one."""
+    last = history.latest(ok=True)
+    failure = history.latest(ok=False)
+    return {
+        "total_models": last.total_models if last else None,
+        "taken_at": last.taken_at if last else None,
+        "seconds": last.seconds if last else None,
+        "endpoint": last.endpoint if last else None,
+        "by_library": last.by_library if last else {},
+        "by_pipeline": last.by_pipeline if last else {},
+        "by_author": last.by_author if last else {},
+        "last_failure": {"taken_at": failure.taken_at, "reason": failure.error} if failure else None,
+        "history": str(history.path),
+    }
 
 
 def _serve(args, settings: Settings, console: Console) -> None:
@@ -165,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             _similar(args, console)
         elif args.command == "serve":
             _serve(args, settings, console)
+        elif args.command == "track":
+            return _track(args, settings, console)
     except (UserError, SourceError, BuildFormatError, ValueError) as error:
         print(f"hfmap: {error}", file=sys.stderr)
         return USER_ERROR

