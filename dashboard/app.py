@@ -18,7 +18,8 @@ from flask import jsonify
 
 from dashboard.cache import cache_health, init_query_cache
 from dashboard.components import FILTER_INPUTS, filters_from_controls
-from dashboard.pages import distributions, drift, families, map as map_page, network
+from dashboard.api import api
+from dashboard.pages import distributions, drift, families, growth, map as map_page, network
 from dashboard.queries.models import find_models
 from dashboard.serving import serve, served_build
 from dashboard.url_state import from_query, shared_query, to_query
@@ -32,6 +33,7 @@ VIEWS = [  # (module, path, name)
     (distributions, "/distributions", "Distributions"),
     (families, "/families", "Families"),
     (drift, "/drift", "Drift"),
+    (growth, "/growth", "Growth"),
 ]
 
 
@@ -55,6 +57,7 @@ def create_app(build_dir: Path | None = None, settings: Settings | None = None) 
         dbc.Container(dash.page_container, fluid=True),
     ])
     init_query_cache(app.server, settings.redis_url)
+    app.server.register_blueprint(api)
 
     @app.server.route("/health")
     def health():

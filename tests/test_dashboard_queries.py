@@ -10,6 +10,7 @@ from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 from dashboard.queries.distributions import histogram, selection_summary
 from dashboard.queries.drift import cards_by_depth, language_classes, language_drift, license_class, license_drift
 from dashboard.queries.families import families_page
+from dashboard.queries.growth import reconstructed_by_group, reconstructed_growth, tracker_report
 from dashboard.queries.models import category_options, find_models, model_details, model_facts
 from dashboard.queries.network import SIMILAR, model_graph
 from dashboard.queries.points import level_of_detail, map_points
@@ -224,3 +225,39 @@ def test_semantic_search_finds_models_like_the_text(build):
     pipelines = [build.category_of("pipeline_tag", [hit["row"]])[0] for hit in hits]
     assert pipelines.count("text-to-image") >= 8
     assert semantic_search(build, "   ", 10) == []
+
+
+# ---------------------------------------------------------------- growth
+
+
+def test_reconstructed_growth_counts_models_by_creation_day(build, models):
+    created = models["created_at"].dropna()
+    history = reconstructed_growth(build, Filters())
+    assert history["cumulative"][-1] == len(created) == 1215 and history["unknown"] == 56
+    assert list(history["cumulative"]) == sorted(history["cumulative"])
+    first_day = pd.Timestamp(history["days"][0], unit="s", tz="UTC")
+    assert first_day == created.min().floor("D")
+    by_day = created.dt.floor("D").value_counts().sort_index().cumsum()
+    cumulative = dict(zip(pd.to_datetime(history["days"], unit="s", utc=True), history["cumulative"]))
+    assert all(cumulative[day] == count for day, count in by_day.items())
+    gemma = reconstructed_growth(build, Filters(search="gemma"))
+    assert gemma["cumulative"][-1] + gemma["unknown"] == filter_mask(build, Filters(search="gemma")).sum()
+
+
+def test_reconstructed_history_by_library_stacks_to_the_total(build):
+    by_library = reconstructed_by_group(build, Filters(), "library_name")
+    assert by_library["groups"][0] == "transformers" and by_library["groups"][-1] == "other" and len(by_library["groups"]) == 9
+    assert by_library["cumulative"][:, -1].sum() == reconstructed_growth(build, Filters())["cumulative"][-1]
+    assert by_library["months"][0] <= "2022-06" and len(by_library["months"]) == by_library["cumulative"].shape[1]
+
+
+def test_tracker_report_reads_the_history(tmp_path):
+    from pipeline.tracker.history import History
+
+    history = History(tmp_path / "tracker.sqlite")
+    assert tracker_report(str(history.path), 0)["growth"]["total_models"] is None and not history.exists()
+    history.record_success(100, {"peft": 100}, {"text-generation": 100}, {"a": 100}, 1.0, "hub")
+    history.record_failure("the Hub answered HTTP 500", 2.0, "hub")
+    report = tracker_report(str(history.path), 2)
+    assert report["growth"]["total_models"] == 100 and report["last_run"]["ok"] is False
+    assert report["last_failure"]["reason"] == "the Hub answered HTTP 500" and len(report["snapshots"]) == 1

@@ -3,6 +3,7 @@
 Fixtures
     browser                 session-wide Chrome WebDriver (quit at the end of the session)
     dashboard_url           `hfmap serve` over sample_build, started once; its base URL
+    tracker_history         the snapshot history that server reads
     served_app              the `served_app(command, env, port)` context manager (below)
     free_port, console_errors, wait_for, screenshot
                             the helpers below, handed out as fixtures so a test module
@@ -216,11 +217,18 @@ def screenshot_fixture():
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(sample_build, served_app) -> Iterator[str]:
+def tracker_history(tmp_path_factory) -> Path:
+    """The snapshot history the served dashboard reads (empty until a test runs the tracker)."""
+    return tmp_path_factory.mktemp("tracker") / "tracker.sqlite"
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(sample_build, served_app, tracker_history) -> Iterator[str]:
     """`hfmap serve` over the sample build, with the embedded cache (REDIS_URL unset)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(sample_build.parent / "cache"))
+    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(sample_build.parent / "cache"),
+               HFMAP_TRACKER_DB=str(tracker_history))
     command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(sample_build), "--port", str(port)]
     with served_app(command, env, port) as url:
         yield url

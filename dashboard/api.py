@@ -1,0 +1,62 @@
+"""JSON endpoints for the team's scripts, on the dashboard's server:
+
+GET /api/count                        the Hub's model count from the last successful snapshot
+GET /api/history?from=ISO&to=ISO      successful snapshots between two times (&failures=1: failed runs too)
+GET /api/growth                       growth statistics and the tracker's state
+
+Answers come from the same cached queries as the Growth view.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, jsonify, request
+
+from dashboard.queries.growth import history_version, snapshot_rows, tracker_report, with_age
+from dashboard.serving import served_settings
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def report() -> dict:
+    path = served_settings().tracker_db
+    return with_age(tracker_report.cached(str(path), history_version(path)), datetime.now(timezone.utc))
+
+
+def iso_time(name: str) -> str | None:
+    """A query parameter as an ISO 8601 UTC time (a date alone means its midnight); ValueError if it is not one."""
+    text = request.args.get(name)
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not an ISO 8601 time such as 2026-11-01 or 2026-11-01T12:00:00Z.") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+@api.get("/count")
+def count():
+    growth = report()["growth"]
+    if growth["total_models"] is None:
+        return jsonify({"error": "no successful snapshot yet; run `hfmap track --once`."}), 404
+    return jsonify({"total_models": growth["total_models"], "taken_at": growth["taken_at"], "age_seconds": growth["age_seconds"]})
+
+
+@api.get("/history")
+def history():
+    try:
+        since, until = iso_time("from"), iso_time("to")
+    except ValueError as error:
+        return jsonify({"error": str(error)}), 400
+    path = served_settings().tracker_db
+    rows = snapshot_rows.cached(str(path), history_version(path), since, until, request.args.get("failures") in ("1", "true"))
+    return jsonify({"from": since, "to": until, "snapshots": rows})
+
+
+@api.get("/growth")
+def growth():
+    current = report()
+    return jsonify({**current["growth"], "last_run": current["last_run"], "last_failure": current["last_failure"],
+                    "schedules": current["schedules"]})

@@ -1,0 +1,139 @@
+"""The Growth view: how many models the Hub holds over time.
+
+Tracked: the model-count tracker's snapshots (`hfmap track`, HFMAP_TRACKER_DB), their growth
+statistics and the tracker's state. Reconstructed: before the first snapshot, the build's
+models counted by creation date (following the filters; deleted models are missing). The
+view refreshes itself every REFRESH_SECONDS, so a new snapshot appears without a reload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
+from dashboard.figures.growth import cumulative_figure, stacked_figure
+from dashboard.queries.growth import history_version, reconstructed_by_group, reconstructed_growth, tracker_report, with_age
+from dashboard.serving import served_build, served_settings
+from dashboard.url_state import choice, from_query
+
+STACK_BY = {"library_name": "library", "pipeline_tag": "pipeline"}
+REFRESH_SECONDS = 15
+
+
+def layout(**query) -> html.Div:
+    build = served_build()
+    filters, view = from_query(query)
+    controls = [
+        html.H6("Growth", className="card-title"),
+        dbc.Label("Stack the reconstructed history by", className="mb-0 small"),
+        dbc.RadioItems(id="growth-stack", options=[{"label": v, "value": k} for k, v in STACK_BY.items()],
+                       value=choice(view.get("stack"), STACK_BY, "library_name"), inline=True),
+        html.P(["Tracked counts come from ", html.Code("hfmap track"), " (the whole Hub, whatever the filters); the "
+                "reconstructed history counts the build's models by creation date and follows the filters."],
+               className="small text-muted mt-2"),
+    ]
+    content = [
+        html.Div(id="growth-cards"),
+        html.Div(id="growth-tracker", className="mb-2"),
+        dcc.Graph(id="growth-cumulative", config={"displaylogo": False}),
+        dcc.Graph(id="growth-stacked", config={"displaylogo": False}),
+        html.Div(id="growth-groups"),
+        dcc.Interval(id="growth-refresh", interval=REFRESH_SECONDS * 1000),
+    ]
+    return page_frame(build, filters, view, controls, content)
+
+
+def ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return f"{int(seconds)} seconds ago"
+
+
+def number(value, suffix: str = "") -> str:
+    return "–" if value is None else f"{value:,.0f}{suffix}" if abs(value) >= 10 else f"{value:,.2f}{suffix}"
+
+
+def stat_card(title: str, value: str, note: str = "", id_: str | None = None) -> dbc.Col:
+    heading = html.H4(value, className="mb-0", **({"id": id_} if id_ else {}))
+    return dbc.Col(dbc.Card(dbc.CardBody([html.Div(title, className="small text-muted"), heading,
+                                          html.Div(note, className="small text-muted")])), md=True)
+
+
+def window_text(window: dict | None, key: str) -> tuple[str, str]:
+    if not window:
+        return "–", "needs snapshots an hour or more apart"
+    return number(window[key], "%" if key.startswith("growth") else ""), f"over {window['days']:g} days"
+
+
+def cards(report: dict) -> dbc.Row:
+    growth = report["growth"]
+    seven, thirty = growth["windows"].get("7d"), growth["windows"].get("30d")
+    return dbc.Row([
+        stat_card("Models on the Hub", number(growth["total_models"]),
+                  f"{growth['snapshots']} snapshot{'s' if growth['snapshots'] != 1 else ''}", "growth-total"),
+        stat_card("Added per day, 7 days", *window_text(seven, "added_per_day")),
+        stat_card("Added per day, 30 days", *window_text(thirty, "added_per_day")),
+        stat_card("Growth per 30 days", *window_text(thirty, "growth_percent_per_30_days")),
+        stat_card("Last snapshot", ago(growth["age_seconds"]), growth["taken_at"] or "none yet"),
+    ], className="g-2 mb-2")
+
+
+def tracker_state(report: dict, history: str) -> dbc.Alert:
+    last, failure = report["last_run"], report["last_failure"]
+    if last is None:
+        return dbc.Alert(["No snapshot yet in ", html.Code(history), ": run ", html.Code("hfmap track --once"), " or ",
+                          html.Code("hfmap track --every 6h"), "."], color="secondary", className="small mb-0", id="growth-state")
+    outcome = f"{last['total_models']:,} models" if last["ok"] else f"failed: {last['error']}"
+    parts = [html.B("Last run: "), f"{last['taken_at']} ({last['seconds']:.1f} s), {outcome}. "]
+    schedules = [s for s in report["schedules"] if s["next_run_at"]]
+    parts += [html.B("Next run: "), f"{schedules[0]['next_run_at']} (every {schedules[0]['interval_seconds']:g} s). "] if schedules \
+        else [html.B("Next run: "), "no scheduled tracker is running. "]
+    if failure:
+        parts += [html.B("Last failure: "), f"{failure['taken_at']}: {failure['reason']}"]
+    return dbc.Alert(parts, color="light" if last["ok"] else "warning", className="small mb-0", id="growth-state")
+
+
+def group_table(groups: list[dict], title: str) -> html.Div:
+    header = html.Thead(html.Tr([html.Th(title), html.Th("models"), html.Th("added/day, 7 days"), html.Th("added/day, 30 days"),
+                                 html.Th("growth per 30 days")]))
+    rows = [html.Tr([html.Td(g["name"]), html.Td(f"{g['models']:,}"),
+                     html.Td(window_text(g["7d"], "added_per_day")[0]), html.Td(window_text(g["30d"], "added_per_day")[0]),
+                     html.Td(window_text(g["30d"], "growth_percent_per_30_days")[0])]) for g in groups]
+    return dbc.Table([header, html.Tbody(rows)], size="sm", className="small", striped=True)
+
+
+@callback(
+    Output("growth-cards", "children"),
+    Output("growth-tracker", "children"),
+    Output("growth-cumulative", "figure"),
+    Output("growth-stacked", "figure"),
+    Output("growth-groups", "children"),
+    *FILTER_INPUTS,
+    Input("growth-stack", "value"),
+    Input("growth-refresh", "n_intervals"),
+)
+def update_growth(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, stack, _):
+    build, path = served_build(), served_settings().tracker_db
+    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
+    report = with_age(tracker_report.cached(str(path), history_version(path)), datetime.now(timezone.utc))
+    stack = choice(stack, STACK_BY, "library_name")
+    stacked = stacked_figure(reconstructed_by_group.cached(build, filters, stack),
+                             f"The build's models by {STACK_BY[stack]} and creation month (reconstructed)")
+    latest = report["growth"]
+    groups = dbc.Row([dbc.Col(group_table(latest["by_library"], "library")), dbc.Col(group_table(latest["by_pipeline"], "pipeline"))]) \
+        if latest["snapshots"] else ""
+    return (cards(report), tracker_state(report, str(path)),
+            cumulative_figure(reconstructed_growth.cached(build, filters), report["snapshots"]), stacked, groups)
+
+
+@callback(Output("view-state", "data", allow_duplicate=True), Input("growth-stack", "value"), State("view-state", "data"),
+          prevent_initial_call=True)
+def remember_view(stack, view):
+    return {**(view or {}), "stack": stack if stack != "library_name" else None}

@@ -1,0 +1,101 @@
+"""How the Hub grows: the tracker's snapshots (HFMAP_TRACKER_DB) and, before them, the history
+reconstructed from the build's creation dates.
+
+Queries on the snapshot history take its path and its last row id (``history_version``), so a
+new snapshot or failure makes a new cache key and the view never shows a stale history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from dashboard.cache import cached_query
+from dashboard.data import Build
+from dashboard.filters import Filters, filter_mask
+from pipeline.tracker.growth import growth_stats
+from pipeline.tracker.history import History
+
+TOP_GROUPS = 8
+OTHER = "other"
+
+
+def history_version(path: Path) -> int:
+    """The id of the last row of the snapshot history (0 when there is none): part of every key."""
+    latest = History(path).latest(ok=None)
+    return latest.id if latest else 0
+
+
+@cached_query
+def tracker_report(path: str, version: int) -> dict:
+    """Everything the view and the JSON endpoints tell of the tracker: the successful snapshots
+    (oldest first), the growth statistics, the last run, the last failure, the scheduled trackers."""
+    history = History(Path(path))
+    snapshots = history.snapshots(ok=True)
+    last_run, last_failure = history.latest(ok=None), history.latest(ok=False)
+    return {
+        "snapshots": [asdict(snapshot) for snapshot in snapshots],
+        "growth": growth_stats(snapshots),
+        "last_run": asdict(last_run) if last_run else None,
+        "last_failure": {"taken_at": last_failure.taken_at, "reason": last_failure.error} if last_failure else None,
+        "schedules": history.schedules(),
+    }
+
+
+@cached_query
+def snapshot_rows(path: str, version: int, since: str | None, until: str | None, failures: bool) -> list[dict]:
+    """The snapshots taken between since and until (ISO 8601), successes only unless failures."""
+    return [{"taken_at": s.taken_at, "ok": s.ok, "total_models": s.total_models, "by_library": s.by_library,
+             "by_pipeline": s.by_pipeline, "by_author": s.by_author, "seconds": s.seconds, "error": s.error}
+            for s in History(Path(path)).snapshots(ok=None if failures else True, since=since, until=until)]
+
+
+def with_age(report: dict, now: datetime | None = None) -> dict:
+    """The report with the last snapshot's age as of now (the cached report is not re-aged)."""
+    growth = dict(report["growth"])
+    if growth.get("taken_at"):
+        taken = datetime.fromisoformat(growth["taken_at"])
+        growth["age_seconds"] = round(((now or datetime.now(timezone.utc)) - taken).total_seconds(), 1)
+    return {**report, "growth": growth}
+
+
+@cached_query
+def reconstructed_growth(build: Build, filters: Filters) -> dict:
+    """Cumulative models by creation day, over the build's models that pass the filters (models
+    deleted from the Hub are not in a build, so the early curve is a lower bound)."""
+    created = build.numbers("created_at")[filter_mask(build, filters)]
+    known = created[~np.isnan(created)]
+    if not len(known):
+        return {"days": [], "cumulative": [], "unknown": int(len(created))}
+    days = np.floor(known / 86400).astype(np.int64)
+    first, counts = days.min(), np.bincount(days - days.min())
+    return {"days": (np.arange(first, first + len(counts)) * 86400).astype(np.int64), "cumulative": np.cumsum(counts),
+            "unknown": int(len(created) - len(known))}
+
+
+@cached_query
+def reconstructed_by_group(build: Build, filters: Filters, column: str) -> dict:
+    """Cumulative models by creation month for the TOP_GROUPS most common libraries or pipelines
+    (the rest as OTHER), over the models that pass the filters."""
+    mask = filter_mask(build, filters)
+    created = build.numbers("created_at")[mask]
+    codes = build.codes(column)[mask]
+    known = ~np.isnan(created)
+    created, codes = created[known], codes[known]
+    if not len(created):
+        return {"months": [], "groups": [], "cumulative": np.zeros((0, 0), dtype=np.int64)}
+    moments = created.astype("datetime64[s]").astype("datetime64[M]")
+    months = np.arange(moments.min(), moments.max() + 1)
+    month_index = (moments - months[0]).astype(np.int64)
+    names = build.categories(column)
+    totals = np.bincount(codes, minlength=len(names))
+    top = [code for code in np.argsort(-totals, kind="stable")[:TOP_GROUPS] if totals[code] > 0]
+    group_of = np.full(len(names), len(top), dtype=np.int64)
+    group_of[top] = np.arange(len(top))
+    groups = [names[code] for code in top] + ([OTHER] if (totals > 0).sum() > len(top) else [])
+    counts = np.zeros((len(groups), len(months)), dtype=np.int64)
+    np.add.at(counts, (np.minimum(group_of[codes], len(groups) - 1), month_index), 1)
+    return {"months": months.astype(str).tolist(), "groups": groups, "cumulative": np.cumsum(counts, axis=1)}
