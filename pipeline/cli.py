@@ -41,6 +41,8 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     build.add_argument("--full", action="store_true",
                        help="refit the whole map even if the current build could be carried forward")
     build.add_argument("--quiet", action="store_true", help="no progress output")
+    build.add_argument("--if-missing", action="store_true",
+                       help="do nothing when the builds directory already has a current build (the compose pipeline job)")
 
     synth = commands.add_parser("synth", help="write a SYNTHETIC data set in the published schema (benchmarks only)")
     synth.add_argument("--rows", type=int, required=True)
@@ -146,6 +148,7 @@ def _serve(args, settings: Settings, console: Console) -> None:
 
 
 def _build(args, settings: Settings, console: Console) -> None:
+    from pipeline.artifacts import POINTER
     from pipeline.build import BuildOptions, run_build
     from pipeline.summary import print_summary
 
@@ -155,6 +158,10 @@ def _build(args, settings: Settings, console: Console) -> None:
         raise UserError("--fit-sample must be at least 100.")
     if args.clusters is not None and args.clusters < 1:
         raise UserError("--clusters must be at least 1.")
+    if args.if_missing and (args.out / POINTER).is_file():
+        console.print(f"{args.out} already has a current build ({(args.out / POINTER).read_text().strip()}); "
+                      "nothing to do (--if-missing).")
+        return
     options = BuildOptions(
         source=args.source, out_dir=args.out, embedder=args.embedder, model_path=args.model_path,
         minilm_max_rows=settings.minilm_max_rows, dim=args.dim, seed=args.seed, n_clusters=args.clusters,

