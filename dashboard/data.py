@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from dashboard.prepare import CATEGORIES, NO_VALUE, prepared_dir
 from pipeline.artifacts import read_manifest, resolve_build

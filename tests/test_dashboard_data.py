@@ -11,7 +11,6 @@ import pytest
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 from dashboard.url_state import from_query, shared_query, to_query, whole_number
-from pipeline.artifacts import resolve_build
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

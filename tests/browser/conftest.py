@@ -5,7 +5,7 @@ Fixtures
     dashboard_url           `hfmap serve` over sample_build, started once; its base URL
     tracker_history         the snapshot history that server reads
     served_app              the `served_app(command, env, port)` context manager (below)
-    free_port, console_errors, wait_for, screenshot
+    free_port, console_errors, wait_for, wait_until, screenshot
                             the helpers below, handed out as fixtures so a test module
                             never has to import this conftest
 
@@ -141,6 +141,17 @@ def wait_for(driver, css: str, timeout: float = 30.0):
                     f"console errors:\n{errors}", pytrace=False)
 
 
+def wait_until(condition, timeout: float = 30.0, message: str = "condition"):
+    """condition()'s first truthy value, polled; fails the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {message}", pytrace=False)
+
+
 def screenshot(driver, name: str) -> Path:
     """Save the window as docs/screenshots/NAME.png and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -209,6 +220,11 @@ def console_errors_fixture():
 @pytest.fixture(scope="session", name="wait_for")
 def wait_for_fixture():
     return wait_for
+
+
+@pytest.fixture(scope="session", name="wait_until")
+def wait_until_fixture():
+    return wait_until
 
 
 @pytest.fixture(scope="session", name="screenshot")

@@ -18,7 +18,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from selenium.webdriver.common.by import By
 
 from compose_file import compose, healthcheck_command, service_command, service_environment, service_volumes
@@ -110,17 +109,8 @@ def get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
-def wait_until(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {message}", pytrace=False)
-
-
-def test_the_compose_services_run_together_as_local_processes(tmp_path, browser, free_port, wait_for, console_errors):
+def test_the_compose_services_run_together_as_local_processes(tmp_path, browser, free_port, wait_for, wait_until,
+                                                             console_errors):
     with TestHub(generated_models(2_500)) as hub:
         settings = {"HFMAP_REDIS_PORT": str(free_port()), "HFMAP_PORT": str(free_port()), "HFMAP_WORKERS": "2",
                     "HFMAP_EMBEDDER": "tfidf", "HFMAP_TRACKER_EVERY": "1h", "HF_ENDPOINT": hub.url}

@@ -9,7 +9,6 @@ import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -32,17 +31,6 @@ gd._fullData.forEach((trace, t) => {
 });
 return points;
 """
-
-
-def wait_until(condition, timeout: float = 30.0, message: str = "condition"):
-    """condition()'s first truthy value, polled; fails the test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {message}", pytrace=False)
 
 
 def text_of(browser, css: str) -> str:
@@ -78,7 +66,7 @@ def click_at(browser, element, x: float, y: float) -> None:
     ActionChains(browser).move_to_element_with_offset(element, x - box["width"] / 2, y - box["height"] / 2).click().perform()
 
 
-def test_map_draws_every_sample_model_without_console_errors(browser, dashboard_url, wait_for, console_errors, screenshot):
+def test_map_draws_every_sample_model_without_console_errors(browser, wait_until, dashboard_url, wait_for, console_errors, screenshot):
     open_view(browser, dashboard_url + "/", MAP, wait_for)
     points = wait_until(lambda: drawn_points(browser), message="points on the map")
     assert len(points) == 1271
@@ -89,7 +77,7 @@ def test_map_draws_every_sample_model_without_console_errors(browser, dashboard_
     assert console_errors(browser) == []
 
 
-def test_a_filter_change_changes_the_counts_and_the_url(browser, dashboard_url, wait_for, console_errors):
+def test_a_filter_change_changes_the_counts_and_the_url(browser, wait_until, dashboard_url, wait_for, console_errors):
     open_view(browser, dashboard_url + "/", MAP, wait_for)
     wait_until(lambda: matching_count(browser) == 1271, message="the unfiltered count")
     search = browser.find_element(By.ID, "filter-search")
@@ -106,7 +94,7 @@ def test_a_filter_change_changes_the_counts_and_the_url(browser, dashboard_url, 
     assert console_errors(browser) == []
 
 
-def test_hovering_and_clicking_a_model_shows_it_and_opens_its_details(browser, dashboard_url, wait_for, console_errors):
+def test_hovering_and_clicking_a_model_shows_it_and_opens_its_details(browser, wait_until, dashboard_url, wait_for, console_errors):
     open_view(browser, dashboard_url + "/", MAP, wait_for)
     points = wait_until(lambda: drawn_points(browser), message="points on the map")
     graph = browser.find_element(By.CSS_SELECTOR, MAP)
@@ -125,7 +113,7 @@ def test_hovering_and_clicking_a_model_shows_it_and_opens_its_details(browser, d
     assert console_errors(browser) == []
 
 
-def test_a_box_selection_summarizes_the_models_inside(browser, dashboard_url, wait_for, console_errors, screenshot):
+def test_a_box_selection_summarizes_the_models_inside(browser, wait_until, dashboard_url, wait_for, console_errors, screenshot):
     open_view(browser, dashboard_url + "/", MAP, wait_for)
     wait_until(lambda: drawn_points(browser), message="points on the map")
     browser.find_element(By.CSS_SELECTOR, '#map-graph .modebar-btn[data-val="select"]').click()
@@ -145,7 +133,7 @@ def test_a_box_selection_summarizes_the_models_inside(browser, dashboard_url, wa
     assert console_errors(browser) == []
 
 
-def test_a_bookmarked_url_restores_the_view(browser, dashboard_url, wait_for, console_errors, screenshot):
+def test_a_bookmarked_url_restores_the_view(browser, wait_until, dashboard_url, wait_for, console_errors, screenshot):
     query = "?search=llama&libraries=transformers&dims=3&colour=cluster&model=meta-llama%2FLlama-2-7b-chat-hf"
     open_view(browser, dashboard_url + "/" + query, "#map-graph .js-plotly-plot .gl-container", wait_for)
     wait_until(lambda: matching_count(browser) not in (None, 1271), message="the filtered count")
@@ -165,7 +153,7 @@ def test_a_bookmarked_url_restores_the_view(browser, dashboard_url, wait_for, co
     assert console_errors(browser) == []
 
 
-def test_switching_to_3d_draws_a_scene_with_the_3d_budget(browser, dashboard_url, wait_for, console_errors):
+def test_switching_to_3d_draws_a_scene_with_the_3d_budget(browser, wait_until, dashboard_url, wait_for, console_errors):
     open_view(browser, dashboard_url + "/", MAP, wait_for)
     wait_until(lambda: drawn_points(browser), message="points on the map")
     assert browser.find_element(By.ID, "map-budget").get_attribute("value") == "100000"
@@ -178,7 +166,7 @@ def test_switching_to_3d_draws_a_scene_with_the_3d_budget(browser, dashboard_url
     assert console_errors(browser) == []
 
 
-def test_network_shows_the_family_of_a_known_model_and_recentres_on_click(browser, dashboard_url, wait_for, console_errors, screenshot):
+def test_network_shows_the_family_of_a_known_model_and_recentres_on_click(browser, wait_until, dashboard_url, wait_for, console_errors, screenshot):
     open_view(browser, dashboard_url + "/network?model=google%2Fgemma-7b&show=family&nodes=1000", "#network-graph", wait_for)
     wait_until(lambda: "390 models: google/gemma-7b; 0 ancestors, 389 of 389 descendants" in text_of(browser, "#network-count"),
                message="the gemma-7b family count")
@@ -205,7 +193,7 @@ def test_network_shows_the_family_of_a_known_model_and_recentres_on_click(browse
     assert console_errors(browser) == []
 
 
-def test_distributions_follow_the_filters(browser, dashboard_url, wait_for, console_errors, screenshot):
+def test_distributions_follow_the_filters(browser, wait_until, dashboard_url, wait_for, console_errors, screenshot):
     open_view(browser, dashboard_url + "/distributions?attr=likes", "#dist-graph .js-plotly-plot", wait_for)
     wait_until(lambda: "1,271 of 1,271 models match" in text_of(browser, "#dist-count"), message="the histogram count")
     bars = browser.execute_script("return document.querySelectorAll('#dist-graph .bars path').length")
@@ -218,7 +206,7 @@ def test_distributions_follow_the_filters(browser, dashboard_url, wait_for, cons
     assert console_errors(browser) == []
 
 
-def test_families_sort_and_open_in_the_network_view(browser, dashboard_url, wait_for, console_errors, screenshot):
+def test_families_sort_and_open_in_the_network_view(browser, wait_until, dashboard_url, wait_for, console_errors, screenshot):
     open_view(browser, dashboard_url + "/families", "#families-table td", wait_for)
     wait_until(lambda: "10 families" in text_of(browser, "#families-count"), message="the family count")
     first = lambda: text_of(browser, "#families-table tbody tr:nth-child(2) td:first-child")  # noqa: E731 (row 1 is the header)
@@ -234,7 +222,7 @@ def test_families_sort_and_open_in_the_network_view(browser, dashboard_url, wait
     assert console_errors(browser) == []
 
 
-def test_drift_shows_the_papers_findings_on_the_sample(browser, dashboard_url, wait_for, console_errors, screenshot):
+def test_drift_shows_the_papers_findings_on_the_sample(browser, wait_until, dashboard_url, wait_for, console_errors, screenshot):
     open_view(browser, dashboard_url + "/drift", "#drift-findings-list", wait_for)
     findings = text_of(browser, "#drift-findings-list")
     assert "1,261 parent links" in findings and "English only" in findings and "Median card length" in findings
@@ -246,7 +234,7 @@ def test_drift_shows_the_papers_findings_on_the_sample(browser, dashboard_url, w
     assert console_errors(browser) == []
 
 
-def test_semantic_search_lists_and_rings_the_nearest_models(browser, dashboard_url, wait_for, console_errors):
+def test_semantic_search_lists_and_rings_the_nearest_models(browser, wait_until, dashboard_url, wait_for, console_errors):
     open_view(browser, dashboard_url + "/", MAP, wait_for)
     wait_until(lambda: drawn_points(browser), message="points on the map")
     box = browser.find_element(By.ID, "map-semantic")
