@@ -39,7 +39,6 @@ class Build:
         self.manifest = manifest
         self.prepared = prepared
         self.table = mapped_table(prepared / "models.arrow")
-        self._lock = threading.Lock()
         self._derived: dict = {}
         self._derived_lock = threading.Lock()
 
@@ -185,10 +184,10 @@ class Build:
             return self._derived[name]
 
     def warm_up(self) -> None:
-        """Compute the lazily built indexes now (run in a background thread after start)."""
-        with self._lock:
-            for name in ("popularity_order", "sampling_order", "edges", "_tags", "families"):
-                getattr(self, name)
+        """Compute the lazily built indexes now (run in a background thread after start; a request
+        that needs one first computes it too, which costs time, never correctness)."""
+        for name in ("popularity_order", "sampling_order", "edges", "_tags", "families"):
+            getattr(self, name)
 
 
 class Edges:
