@@ -11,6 +11,7 @@ from dash import Input, dcc, html
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.models import category_options
+from dashboard.url_state import whole_number
 
 HUB_URL = "https://huggingface.co"
 CHIP_COLOURS = {"license": "success", "language": "info", "tag": "secondary", "dataset": "warning", "relation": "primary"}
@@ -28,14 +29,7 @@ FILTER_INPUTS = [
 
 def filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only) -> Filters:
     """The filter panel's values as Filters (empty or invalid numbers count as 0)."""
-
-    def count(value) -> int:
-        try:
-            return max(0, int(float(value or 0)))
-        except (TypeError, ValueError, OverflowError):
-            return 0
-
-    return Filters(search or "", count(min_downloads), count(min_likes), tuple(libraries or ()),
+    return Filters(search or "", whole_number(min_downloads, 0), whole_number(min_likes, 0), tuple(libraries or ()),
                    tuple(pipelines or ()), tuple(licenses or ()), bool(base_only))
 
 
