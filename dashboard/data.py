@@ -165,12 +165,12 @@ class Build:
 
     @cached_property
     def clusters(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "clusters.parquet")
+        return pd.read_parquet(self.prepared / "clusters.parquet")
 
     @cached_property
     def families(self) -> pd.DataFrame:
         """families.parquet with ``root_code``: the code of its root_id in the root_id category column."""
-        families = pd.read_parquet(self.path / "families.parquet")
+        families = pd.read_parquet(self.prepared / "families.parquet")
         roots = pa.array(families["root_id"].astype(str).to_numpy(), pa.string())
         dictionary = self.table.column("root_id").chunk(0).dictionary if self.size else pa.array([], pa.string())
         families["root_code"] = pc.fill_null(pc.index_in(roots, value_set=dictionary), -1).to_numpy()

@@ -16,13 +16,17 @@ tags.arrow, tag_codes.npy, tag_offsets.npy
     the distinct lower-case tags, and each model's tags as codes into them (rows
     offsets[i]:offsets[i+1]). With search_id, this is what the text filter searches.
 details.arrow
-    every other column of models.parquet (tags, licenses, card excerpt, parents, …), in
-    batches of DETAIL_BATCH_ROWS rows: opening one model reads one batch.
+    every other column of models.parquet (tags, licenses, card excerpt, parents, …), and the
+    EXACT_COUNTS as the build's integers (models.arrow's floats are exact only below 2**53),
+    in batches of DETAIL_BATCH_ROWS rows: opening one model reads one batch.
 edges.arrow
     parent_row and child_row (row numbers in models.arrow, -1 for a parent outside the
     data), relation, parent_id; in the build's edge order.
 neighbours.npy, similarities.npy, neighbour_offsets.npy
     each model's nearest models as row numbers: rows offsets[i]:offsets[i+1], best first.
+families.parquet, clusters.parquet, transitions.parquet
+    the build's own small tables, linked (or copied) here, so a served build that is pruned
+    from the builds directory while a worker still serves it stays readable.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import pyarrow.parquet as pq
 
 log = logging.getLogger("hfmap.dashboard")
 
-FORMAT_VERSION = 1  # bump when the files below change: older prepared folders are then rebuilt
+FORMAT_VERSION = 2  # bump when the files below change: older prepared folders are then rebuilt
 # models.parquet columns the views filter, colour, size and draw by (models.arrow); the rest is details.arrow
 VIEW_COLUMNS = (
     "model_id", "author", "likes", "downloads", "trending_score", "pipeline_tag", "library_name", "created_at",
@@ -49,6 +53,8 @@ VIEW_COLUMNS = (
     "x", "y", "z", "x2d", "y2d", "cluster",
 )
 MEASURES = ("likes", "downloads", "trending_score", "card_length")
+EXACT_COUNTS = ("likes", "downloads", "card_length")  # integers kept as such in details.arrow
+SMALL_TABLES = ("families.parquet", "clusters.parquet", "transitions.parquet")
 CATEGORIES = ("author", "library_name", "pipeline_tag", "root_id", "license")
 FIELD_SEPARATOR = "\x1f"  # between id and author in search_id: a search never spans both
 NO_VALUE = "(none)"
@@ -69,6 +75,8 @@ def prepared_dir(build: Path, cache_dir: Path) -> Path:
         model_ids = pa.ipc.open_file(pa.memory_map(str(temp / "models.arrow"))).read_all().column("model_id")
         write_edges(build, model_ids, temp / "edges.arrow")
         write_neighbours(build, rows, temp)
+        for name in SMALL_TABLES:
+            link_or_copy(build / name, temp / name)
         try:
             os.rename(temp, target)
         except OSError:  # another process finished first: use its files
@@ -84,7 +92,7 @@ def write_models(build: Path, folder: Path) -> int:
     """models.arrow (what the views filter, draw and search, one batch) and details.arrow (the rest,
     in batches), read one Parquet row group at a time so a 1.86M-model build stays within memory."""
     source = pq.ParquetFile(build / "models.parquet")
-    detail_names = [name for name in source.schema_arrow.names if name not in VIEW_COLUMNS]
+    detail_names = [name for name in source.schema_arrow.names if name not in VIEW_COLUMNS or name in EXACT_COUNTS]
     view = pq.read_table(build / "models.parquet", columns=list(VIEW_COLUMNS), memory_map=True)
     with pa.OSFile(str(folder / "details.arrow"), "wb") as sink, \
             pa.ipc.new_file(sink, pa.schema([source.schema_arrow.field(name) for name in detail_names])) as details:
@@ -113,8 +121,18 @@ def write_models(build: Path, folder: Path) -> int:
 
 
 def as_float(values: pa.Array, kind: pa.DataType) -> pa.Array:
-    """A numeric column as floats, null -> NaN (numpy reads it without copying)."""
-    return pc.fill_null(pc.cast(values, kind), float("nan"))
+    """A numeric column as floats, null -> NaN (numpy reads it without copying). Integers beyond
+    2**53 become the nearest float (good enough to filter, size and bin by; the details show the
+    exact integer from details.arrow)."""
+    return pc.fill_null(pc.cast(values, kind, safe=False), float("nan"))
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link to source (it outlives the build's directory), or a copy across file systems."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def write_tags(tags: pa.ListArray, folder: Path) -> None:

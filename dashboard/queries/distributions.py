@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.cache import cached_query
+from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 
@@ -26,6 +27,7 @@ ATTRIBUTES = {  # attribute -> (label, heavy-tailed)
 BINS = 40
 
 
+@cache_value_type
 @dataclass
 class Histogram:
     attribute: str

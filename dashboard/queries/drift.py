@@ -76,7 +76,7 @@ def language_classes(lists: pa.ChunkedArray) -> np.ndarray:
 
 def links(build: Build) -> Links:
     """The build's links as codes: read once per build (see ``Build.derived``)."""
-    table = pq.read_table(build.path / "transitions.parquet",
+    table = pq.read_table(build.prepared / "transitions.parquet",
                           columns=["relation", "parent_license", "child_license", "license_changed", "parent_languages", "child_languages"])
     parent = pc.fill_null(table.column("parent_license"), NO_LICENSE)
     child = pc.fill_null(table.column("child_license"), NO_LICENSE)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboard.cache import cached_query
+from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
 from pipeline.schema import RELATIONS
@@ -14,6 +15,7 @@ from pipeline.schema import RELATIONS
 SIMILAR = "similar"
 
 
+@cache_value_type
 @dataclass
 class Graph:
     """Nodes are rows of the build; each edge is (from row, to row, kind, weight): a parent link

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard.cache import cached_query
+from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 
@@ -21,6 +22,7 @@ POPULAR_SHARE = 0.2
 COORDINATES = {2: {"x": "x2d", "y": "y2d"}, 3: {"x": "x", "y": "y", "z": "z"}}  # plotly axis -> column
 
 
+@cache_value_type
 @dataclass
 class MapPoints:
     rows: np.ndarray  # the rows to draw, ascending
