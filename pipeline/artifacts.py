@@ -16,27 +16,31 @@ Layout of ``<out>/``::
         embedder/           the fitted embedder, to embed free-text queries
 
 A build is written under a hidden temporary name and renamed into place only
-when complete, then CURRENT is switched; a failed build leaves the previous one
-and CURRENT untouched.
+when complete (and checked: `before_switch`), then CURRENT is switched; a failed
+build leaves the previous one and CURRENT untouched, and nothing after the switch
+can fail the build (pruning old builds only warns).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+
+from pipeline.errors import BuildFormatError
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 POINTER = "CURRENT"
 TABLES = ("models", "edges", "families", "transitions", "clusters", "neighbours")
 
-
-class BuildFormatError(Exception):
-    """A directory that is not a build this code can read; the message is one sentence."""
+__all__ = ["BuildFormatError", "BuildWriter", "finished_builds", "prune_builds", "read_manifest", "resolve_build"]
+log = logging.getLogger("hfmap.build")
 
 
 def new_build_id() -> str:
@@ -47,13 +51,16 @@ class BuildWriter:
     """Context manager that writes one build atomically into ``out_dir``.
 
     Inside the block, write files under ``writer.path``; on normal exit the
-    manifest is written, the directory renamed to its build id and CURRENT
-    switched to it. On an exception the temporary directory is removed.
+    manifest is written, ``before_switch(path)`` is called on the complete build
+    (whatever it raises removes the build, as any error inside the block does),
+    the directory is renamed to its build id and CURRENT switched to it. On an
+    exception the temporary directory is removed.
     """
 
-    def __init__(self, out_dir: Path, keep_builds: int = 3):
+    def __init__(self, out_dir: Path, keep_builds: int = 3, before_switch: Callable[[Path], None] | None = None):
         self.out_dir = Path(out_dir)
         self.keep_builds = keep_builds
+        self.before_switch = before_switch
         self.build_id = new_build_id()
         self.manifest: dict = {}
         self.path: Path | None = None
@@ -68,13 +75,22 @@ class BuildWriter:
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             return False
-        self.manifest = {"schema_version": SCHEMA_VERSION, "build_id": self.build_id, **self.manifest}
-        _write_json_atomically(self.path / MANIFEST, self.manifest)
-        self.final_path = self.out_dir / self.build_id
-        os.rename(self.path, self.final_path)
+        try:
+            self.manifest = {"schema_version": SCHEMA_VERSION, "build_id": self.build_id, **self.manifest}
+            _write_json_atomically(self.path / MANIFEST, self.manifest)
+            if self.before_switch is not None:
+                self.before_switch(self.path)
+            self.final_path = self.out_dir / self.build_id
+            os.rename(self.path, self.final_path)
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
         _write_text_atomically(self.out_dir / POINTER, self.build_id + "\n")
-        _fsync_dir(self.out_dir)
-        prune_builds(self.out_dir, self.keep_builds)
+        try:  # the build is current: from here on nothing may fail it
+            _fsync_dir(self.out_dir)
+            prune_builds(self.out_dir, self.keep_builds)
+        except (OSError, BuildFormatError) as error:
+            log.warning("build %s is current, but old builds could not be pruned (%s)", self.build_id, error)
         return False
 
 

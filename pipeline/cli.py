@@ -1,24 +1,29 @@
 """The `hfmap` command line: build, serve, track, synth, sample, info, similar.
 
 Every mistake a user can make (missing source, unreadable file, unknown
-embedder, no build yet) ends in one sentence on stderr and exit code 2.
+embedder, no build yet) is a UserError (pipeline.errors) and ends in one
+sentence on stderr and exit code 2. Anything else is a bug in hfmap: one
+sentence that says so and names the file holding the full traceback, exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from pipeline.config import Settings
+from pipeline.errors import UserError
+from pipeline.terminal import literal, printable
 
 USER_ERROR = 2
-
-
-class UserError(Exception):
-    """A mistake the user can fix; its message is shown as one sentence."""
+INTERNAL_ERROR = 1
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -89,6 +94,9 @@ def _track(args, settings: Settings, console: Console) -> int:
     import json
     import logging
 
+    from pipeline.tracker.hf_home import use_tracker_hf_home
+
+    use_tracker_hf_home(args.db)  # before huggingface_hub is imported: never ~/.cache/huggingface
     from pipeline.tracker.history import History
     from pipeline.tracker.schedule import parse_interval, run_every
     from pipeline.tracker.snapshot import take_snapshot
@@ -100,17 +108,21 @@ def _track(args, settings: Settings, console: Console) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # not a line per page
     if args.every:
-        run_every(settings, parse_interval(args.every), args.jsonl)
+        try:
+            interval = parse_interval(args.every)
+        except ValueError as error:
+            raise UserError(f"--every: {error}") from None
+        run_every(settings, interval, args.jsonl)
         return 0
     outcome = take_snapshot(settings, args.jsonl, progress=console.is_terminal)
     if outcome.status == "ok":
-        console.print(f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models on {settings.hf_endpoint} "
-                      f"({outcome.seconds:.1f} s), in {args.db}")
+        console.print(literal(f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models on {settings.hf_endpoint} "
+                              f"({outcome.seconds:.1f} s), in {args.db}"))
         return 0
     if outcome.status == "skipped":
         print("hfmap: no snapshot taken: another tracker is taking one.", file=sys.stderr)
         return SNAPSHOT_SKIPPED
-    print(f"hfmap: the snapshot failed and no count was stored: {outcome.error}", file=sys.stderr)
+    print(f"hfmap: the snapshot failed and no count was stored: {printable(outcome.error)}", file=sys.stderr)
     return SNAPSHOT_FAILED
 
 
@@ -143,14 +155,31 @@ def _serve(args, settings: Settings, console: Console) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(args.build, settings)
-    console.print(f"hfmap dashboard on http://{args.host}:{args.port}/ (Ctrl+C stops it)")
-    app.run(host=args.host, port=args.port, debug=False)
+    console.print(literal(f"hfmap dashboard on http://{args.host}:{args.port}/ (Ctrl+C stops it)"))
+    try:
+        app.run(host=args.host, port=args.port, debug=False)
+    except OSError as error:
+        if error.errno in (98, 48, 10048, 99, 49, 13):  # address in use / not available, permission denied
+            raise UserError(f"Cannot listen on {args.host}:{args.port} ({error.strerror}).") from None
+        raise
+
+
+def _check_out_dir(out: Path) -> None:
+    """UserError unless out is (or can become) a writable builds directory."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {printable(out)} is a file, not a builds directory.")
+    existing = next((p for p in [out, *out.absolute().parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise UserError(f"--out {printable(out)} cannot be created: {printable(existing)} is a file.")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--out {printable(out)} is not writable.")
 
 
 def _build(args, settings: Settings, console: Console) -> None:
     from pipeline.artifacts import POINTER
     from pipeline.build import BuildOptions, run_build
-    from pipeline.summary import print_summary
+    from pipeline.embed import require_sentence_transformers_dir
+    from pipeline.summary import summary_renderables
 
     if args.dim < 2:
         raise UserError("--dim must be at least 2.")
@@ -158,9 +187,15 @@ def _build(args, settings: Settings, console: Console) -> None:
         raise UserError("--fit-sample must be at least 100.")
     if args.clusters is not None and args.clusters < 1:
         raise UserError("--clusters must be at least 1.")
+    _check_out_dir(args.out)
+    if args.model_path and args.embedder in ("auto", "minilm"):
+        try:
+            require_sentence_transformers_dir(args.model_path)
+        except ValueError as error:
+            raise UserError(str(error)) from None
     if args.if_missing and (args.out / POINTER).is_file():
-        console.print(f"{args.out} already has a current build ({(args.out / POINTER).read_text().strip()}); "
-                      "nothing to do (--if-missing).")
+        console.print(literal(f"{args.out} already has a current build ({(args.out / POINTER).read_text().strip()}); "
+                              "nothing to do (--if-missing)."))
         return
     options = BuildOptions(
         source=args.source, out_dir=args.out, embedder=args.embedder, model_path=args.model_path,
@@ -168,8 +203,14 @@ def _build(args, settings: Settings, console: Console) -> None:
         fit_sample_size=args.fit_sample, cache_dir=args.cache_dir, refit=args.refit, full=args.full,
         keep_builds=settings.keep_builds, progress=not args.quiet,
     )
-    result = run_build(options, console=Console(stderr=True, quiet=args.quiet))
-    print_summary(result.path, console)
+    summary: list = []  # read from the finished build before it becomes current, printed after
+
+    def render_summary(path: Path) -> None:
+        summary.extend(summary_renderables(path))
+
+    run_build(options, console=Console(stderr=True, quiet=args.quiet), before_switch=render_summary)
+    for renderable in summary:
+        console.print(renderable)
 
 
 def _synth(args, console: Console) -> None:
@@ -180,7 +221,7 @@ def _synth(args, console: Console) -> None:
     if args.out.suffix.lower() not in (".parquet", ".csv"):
         raise UserError("--out must end in .parquet or .csv.")
     path = write_synthetic(args.rows, args.out, seed=args.seed)
-    console.print(f"wrote {args.rows:,} SYNTHETIC rows to {path}")
+    console.print(literal(f"wrote {args.rows:,} SYNTHETIC rows to {path}"))
 
 
 def _sample(args, console: Console) -> None:
@@ -194,28 +235,45 @@ def _sample(args, console: Console) -> None:
     log = IssueLog()
     out = args.out or SAMPLE_PATH
     rows = write_sample(exports, out, log)
-    console.print(f"wrote {rows:,} models from {len(exports)} exports to {out}")
+    console.print(literal(f"wrote {rows:,} models from {len(exports)} exports to {out}"))
     for line in log.summary_lines():
-        console.print(f"  {line}")
+        console.print(literal(f"  {line}"))
 
 
 def _similar(args, console: Console) -> None:
-    from pipeline.similar import similar_models
+    from pipeline.similar import UnknownModelError, similar_models
 
-    result = similar_models(args.build, args.query, k=args.k, free_text=args.text)
+    try:
+        result = similar_models(args.build, args.query, k=args.k, free_text=args.text)
+    except UnknownModelError as error:
+        raise UserError(str(error)) from None
     for row in result.itertuples():
-        console.print(f"{row.similarity:6.3f}  {row.model_id}", highlight=False)
+        console.print(Text(f"{row.similarity:6.3f}  ") + literal(row.model_id))
+
+
+def _report_bug(error: BaseException) -> int:
+    """One sentence on stderr naming the bug and the file with its full traceback; exit code 1."""
+    text = "".join(traceback.format_exception(error))
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="hfmap-traceback-", suffix=".txt", delete=False,
+                                         encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+        where = f"the full traceback is in {handle.name}"
+    except OSError:
+        print(text, file=sys.stderr)
+        where = "the full traceback is above"
+    message = printable(str(error))
+    message = message if len(message) <= 200 else message[:200] + "…"
+    print(f"hfmap: internal error ({type(error).__name__}: {message}); {where}; please report it.", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.artifacts import BuildFormatError
-    from pipeline.sources import SourceError
-
     console = Console()
     try:
         settings = Settings.from_env()
-    except ValueError as error:
-        print(f"hfmap: {error}", file=sys.stderr)
+    except ValueError as error:  # a setting in the environment that is not a number
+        print(f"hfmap: {printable(error)}", file=sys.stderr)
         return USER_ERROR
     args = _parser(settings).parse_args(argv)
     try:
@@ -235,12 +293,14 @@ def main(argv: list[str] | None = None) -> int:
             _serve(args, settings, console)
         elif args.command == "track":
             return _track(args, settings, console)
-    except (UserError, SourceError, BuildFormatError, ValueError) as error:
-        print(f"hfmap: {error}", file=sys.stderr)
+    except UserError as error:
+        print(f"hfmap: {printable(error)}", file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
         print("hfmap: interrupted; the previous build is untouched.", file=sys.stderr)
         return 130
+    except Exception as error:  # anything else is a bug in hfmap, never a user's mistake
+        return _report_bug(error)
     return 0
 
 

@@ -97,8 +97,8 @@ def test_parent_missing_from_data_kept_flagged_counted():
     e = lin.edges
     assert len(e) == 3
     assert not e["parent_in_data"].any()
-    assert log.count("repaired", "parent missing from data") == 3
-    examples = log.to_dict()["repaired"]["parent missing from data"]["examples"]
+    assert log.count("outside", "parent missing from data") == 3
+    examples = log.to_dict()["outside"]["parent missing from data"]["examples"]
     assert "gone/base -> c/one" in examples
     m = by_id(lin)
     # a model whose parents are all outside the data is a root
@@ -113,7 +113,7 @@ def test_parent_missing_from_data_kept_flagged_counted():
 def test_empty_parent_ids_ignored_and_counted():
     lin, log = run([{"model_id": "a/a", "finetune_parent": ["", "  "]}])
     assert lin.edges.empty
-    assert log.count("rejected", "empty parent id") == 4  # finetune_parent + parent_model copies
+    assert log.count("dropped", "empty parent id") == 4  # finetune_parent + parent_model copies
 
 
 DIAMOND = [
@@ -207,8 +207,8 @@ def test_self_parent_dropped_and_reported():
         {"model_id": "a/solo", "parent_model": ["a/solo"]},
     ])
     assert edge_set(lin) == {("a/base", "a/b", "finetune")}
-    assert log.count("rejected", "self-parent edge") == 2
-    assert "a/b -> a/b" in log.to_dict()["rejected"]["self-parent edge"]["examples"]
+    assert log.count("dropped", "self-parent edge") == 2
+    assert "a/b -> a/b" in log.to_dict()["dropped"]["self-parent edge"]["examples"]
     m = by_id(lin)
     assert m.loc["a/b", "depth"] == 1 and m.loc["a/solo", "depth"] == 0
     assert m.loc["a/b", "n_parents"] == 1 and m.loc["a/solo", "n_parents"] == 0
@@ -226,8 +226,8 @@ def test_two_cycle_with_descendant_below():
     assert m.loc["c/b", "depth"] == 1 and m.loc["c/kid", "depth"] == 2
     assert (m["root_id"] == "c/a").all()
     assert edge_set(lin) == {("c/a", "c/b", "finetune"), ("c/b", "c/kid", "quantized")}
-    assert log.count("rejected", "cycle edge broken") == 1
-    assert log.to_dict()["rejected"]["cycle edge broken"]["examples"] == ["c/b -> c/a"]
+    assert log.count("dropped", "cycle edge broken") == 1
+    assert log.to_dict()["dropped"]["cycle edge broken"]["examples"] == ["c/b -> c/a"]
     assert m.loc["c/a", "n_parents"] == 0 and m.loc["c/b", "n_children"] == 2 - 1
     assert m.loc["c/a", "n_descendants"] == 2
 
@@ -247,7 +247,7 @@ def test_three_cycle_with_descendant_below_and_other_relations():
     assert (m["root_id"] == "t/x").all()
     assert ("t/z", "t/x", "finetune") not in edge_set(lin)
     assert ("gone/up", "t/x", "unspecified") in edge_set(lin)  # missing parent stays
-    assert log.count("rejected", "cycle edge broken") == 1
+    assert log.count("dropped", "cycle edge broken") == 1
     fam = lin.families.set_index("root_id")
     assert fam.loc["t/x", "size"] == 5 and fam.loc["t/x", "max_depth"] == 4
     assert m.loc["t/x", "n_descendants"] == 4
@@ -264,7 +264,7 @@ def test_cycle_below_another_cycle_and_two_separate_cycles():
         {"model_id": "d/2", "finetune_parent": ["d/1"]},
     ])
     m = by_id(lin)
-    assert log.count("rejected", "cycle edge broken") == 2
+    assert log.count("dropped", "cycle edge broken") == 2
     assert m.loc["b/1", "root_id"] == "a/1" and m.loc["b/2", "depth"] == 3
     assert ("b/2", "b/1", "finetune") in edge_set(lin)
     assert set(lin.families["root_id"]) == {"a/1", "d/1"}
@@ -276,7 +276,7 @@ def test_cycle_reachable_from_root_is_not_broken():
         {"model_id": "k/a", "finetune_parent": ["r/root", "k/b"]},
         {"model_id": "k/b", "finetune_parent": ["k/a"]},
     ])
-    assert log.count("rejected", "cycle edge broken") == 0
+    assert log.count("dropped", "cycle edge broken") == 0
     assert ("k/b", "k/a", "finetune") in edge_set(lin)
     m = by_id(lin)
     assert m.loc["k/a", "depth"] == 1 and m.loc["k/b", "depth"] == 2

@@ -12,6 +12,7 @@ A source is one of:
 from __future__ import annotations
 
 from collections.abc import Iterator
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +23,9 @@ from pipeline.report import IssueLog
 from pipeline.schema import MODEL_SCHEMA, to_frame
 from pipeline.sources.family_exports import PUBLISHED_SCHEMA, export_to_published, read_export
 from pipeline.sources.hub_records import hub_jsonl_batches
-from pipeline.sources.normalize import normalize_batch
-from pipeline.sources.published import SourceError, csv_batches, hf_dataset_batches, parquet_batches
+from pipeline.errors import SourceError
+from pipeline.sources.normalize import normalize_batch, read_columns
+from pipeline.sources.published import csv_batches, hf_dataset_batches, parquet_batches
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_models.parquet"
 SOURCE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".jsonl.gz", ".ndjson", ".json")
@@ -59,20 +61,23 @@ def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
         return hf_dataset_batches(spec[3:])
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return parquet_batches(path)
+        return parquet_batches(path, log)
     if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json")):
         return hub_jsonl_batches(path, log)
     if name.endswith(".csv"):
         if _is_family_export(path):
-            rows = export_to_published(read_export(path), path.name.removesuffix(".csv"), log)
-            return len(rows), iter([pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA)])
+            rows = export_to_published(read_export(path, log), path.name.removesuffix(".csv"), log)
+            table = pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA).drop_columns(["family_export"])
+            return len(rows), iter([table])
     return csv_batches(path, log)
 
 
 def _is_family_export(path: Path) -> bool:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
-    return "metadata" in header.split(",") and "model_id" in header
+    """Whether a CSV file's header names both model_id and metadata."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    names = {name.strip() for name in header}
+    return {"model_id", "metadata"} <= names
 
 
 def load_source(spec: str | None, log: IssueLog, progress: bool = False) -> pd.DataFrame:
@@ -83,6 +88,7 @@ def load_source(spec: str | None, log: IssueLog, progress: bool = False) -> pd.D
     tables = []
     with tqdm(total=total, desc="read source", unit="rows", disable=not progress) as bar:
         for batch in batches:
+            log.source_columns(*read_columns(batch.column_names))
             tables.append(normalize_batch(batch, log))
             bar.update(batch.num_rows)
     table = pa.concat_tables(tables) if tables else MODEL_SCHEMA.empty_table()

@@ -11,16 +11,16 @@ numbers are kept exactly as exported (only the Hub URL prefix is removed).
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.errors import SourceError
 from pipeline.report import IssueLog
 from pipeline.sources.normalize import TAG_PREFIXES, clean_model_id, parents_from_tags, parse_list
-from pipeline.sources.published import SourceError
+from pipeline.sources.records import READ_FIELDS, parse_json, record_to_row
 
 CHILD_LIST_RELATIONS = {"children": "finetune", "adapters": "adapter", "quantized": "quantized", "merges": "merge"}
 
@@ -57,39 +57,64 @@ def child_ids(cell: str) -> list[str]:
     return [i for i in ids if i]
 
 
-def read_export(path: Path) -> list[dict]:
-    """Rows of one export CSV as dicts of strings."""
+READ_EXPORT_COLUMNS = ("model_id", "card", "metadata", *CHILD_LIST_RELATIONS)
+
+
+def read_export(path: Path, log: IssueLog | None = None) -> list[dict]:
+    """Rows of one export CSV as dicts of strings (its columns noted in the log, when given)."""
     csv.field_size_limit(sys.maxsize)
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        header = [name for name in (reader.fieldnames or [])]
     if not rows or "model_id" not in rows[0] or "metadata" not in rows[0]:
         raise SourceError(f"{path} is not a family-tree export (it needs model_id and metadata columns).")
+    if log is not None:
+        log.source_columns([c for c in header if c in READ_EXPORT_COLUMNS], [c for c in header if c not in READ_EXPORT_COLUMNS])
     return rows
 
 
-def _record(row: dict) -> dict | None:
-    try:
-        record = json.loads(row.get("metadata") or "")
-    except json.JSONDecodeError:
+def _record(row: dict, model_id: str, log: IssueLog) -> dict | None:
+    """The row's Hub record (None when the export has none, or an unusable one: counted)."""
+    text = row.get("metadata")
+    if not isinstance(text, str) or not text.strip():
         return None
-    return record if isinstance(record, dict) else None
+    try:
+        record = parse_json(text)
+    except (ValueError, RecursionError):
+        record = None
+    if not isinstance(record, dict):
+        log.repaired("export metadata is not a JSON object (row kept without its record)", [model_id])
+        return None
+    return record
 
 
 def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[dict]:
-    """Export rows -> rows of the published schema (dataset-schema.md §1)."""
+    """Export rows -> rows of the published schema (dataset-schema.md §1). Rows without an
+    id are rejected; each record's cells are checked as a Hub API record's are."""
     parent_of: dict[str, tuple[str, str]] = {}
     for row in rows:
-        parent_id = clean_model_id(row["model_id"])[0]
+        parent_id = clean_model_id(row.get("model_id"))[0]
+        if parent_id is None:
+            continue
         for column, relation in CHILD_LIST_RELATIONS.items():
-            for child in child_ids(row.get(column, "")):
+            for child in child_ids(row.get(column) or ""):
                 parent_of.setdefault(child, (parent_id, relation))
 
     out = []
-    for row in rows:
-        model_id = clean_model_id(row["model_id"])[0]
-        record = _record(row)
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        model_id = clean_model_id(row.get("model_id"))[0]
+        if model_id is None:
+            log.rejected("export row without model_id", [f"{family} row {number - 1}"])
+            continue
+        record = _record(row, model_id, log)
+        card = row.get("card")
         published = {name: [] for name in PUBLISHED_LIST_COLUMNS}
-        published.update(model_id=model_id, modelCard=(row.get("card") or None), family_export=family)
+        published.update(model_id=model_id, modelCard=(card if isinstance(card, str) and card else None), family_export=family)
+        if record is not None:
+            log.source_columns([f"metadata.{k}" for k in record if k in READ_FIELDS], [f"metadata.{k}" for k in record if k not in READ_FIELDS])
+            checked = record_to_row({**record, "id": model_id, "modelId": None, "card": None, "modelCard": None}, log, model_id)
+            record = checked
         if record is None:
             log.repaired("export row without Hub record (lineage from the parent's child lists)", [model_id])
             published.update(author=model_id.split("/", 1)[0] if "/" in model_id else None,
@@ -100,16 +125,16 @@ def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[di
                 published["parent_model"] = [parent]
                 published[f"{relation}_parent"] = [parent]
         else:
-            tags, _ = parse_list(record.get("tags"))
+            tags = record["tags"]
             published.update(
-                author=record.get("author"),
-                likes=record.get("likes"),
-                trendingScore=record.get("trendingScore", record.get("trending_score")),
-                private=bool(record.get("private", False)),
-                downloads=record.get("downloads"),
-                pipeline_tag=record.get("pipeline_tag"),
-                library_name=record.get("library_name"),
-                createdAt=record.get("createdAt", record.get("created_at")),
+                author=record["author"],
+                likes=record["likes"],
+                trendingScore=record["trendingScore"],
+                private=record["private"],
+                downloads=record["downloads"],
+                pipeline_tag=record["pipeline_tag"],
+                library_name=record["library_name"],
+                createdAt=record["createdAt"],
                 tags=tags,
             )
             parents, _ = parents_from_tags(tags)

@@ -42,7 +42,75 @@ TAG_PREFIXES = {"licenses": "license:", "datasets": "dataset:", "arxiv_papers": 
 _STRING_LIST = pa.list_(pa.string())
 
 
-# --- per value: for family exports and string-typed list cells -------------------------------
+# --- per value: for family exports, JSON records and string-typed list cells -----------------
+
+MAX_INT64 = 2**63 - 1
+_DIGITS = re.compile(r"\+?[0-9]+")
+_NO_VALUE_WORDS = ("", "nan", "none", "null")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def repair_surrogates(text: str) -> tuple[str, bool]:
+    """text with surrogate pairs joined into their character and lone surrogates replaced by U+FFFD.
+
+    Python's JSON and literal parsers keep "\\ud83d\\udc4d" as two surrogates when they come
+    apart; joined, they are the real character (👍). Returns (text, had a lone surrogate)."""
+    if not _LONE_SURROGATE.search(text):
+        return text, False
+    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return joined, joined.count("\ufffd") > text.count("\ufffd")
+
+
+def parse_count(value, integer: bool = True) -> tuple[int | float | None, str | None]:
+    """One count from any value: (number, None); (None, None) when the value says nothing
+    (null, NaN, empty text); (None, problem) when it cannot be a count: "not a number",
+    "negative", "out of range" (at or beyond 2**63), "not a whole number" (integer counts).
+    Text is read as a number; a boolean is not a number."""
+    if value is None:
+        return None, None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in _NO_VALUE_WORDS:
+            return None, None
+        if _DIGITS.fullmatch(text):
+            if len(text.lstrip("+0")) > 19:
+                return None, "out of range"
+            value = int(text)
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                return None, "not a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None, "not a number"
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return None, None
+        if math.isinf(value):
+            return None, "out of range"
+    else:
+        value = int(value)
+    if value < 0:
+        return None, "negative"
+    if value > MAX_INT64:
+        return None, "out of range"
+    if not integer:
+        return float(value), None
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None, "not a whole number"
+        if value >= 2.0**63:
+            return None, "out of range"
+        return int(value), None
+    return value, None
+
+
+def count_reason(name: str, problem: str) -> str:
+    """The IssueLog reason for a count set to null."""
+    return f"{name} {problem} (set to null)"
 
 
 def clean_model_id(value) -> tuple[str | None, bool]:
@@ -61,25 +129,48 @@ def clean_model_id(value) -> tuple[str | None, bool]:
 
 def parse_list(value) -> tuple[list[str], bool]:
     """A list cell as a list of strings. Accepts real lists, arrays and the Python string
-    form "['a', 'b']" (parsed with ast.literal_eval, never eval). Returns (list, was_malformed)."""
+    form "['a', 'b']" (parsed with ast.literal_eval, never eval). Items that are not text
+    are left out. Returns (list, was_malformed): malformed when the cell is not a list or
+    held an item that is not text."""
     if value is None:
         return [], False
     if isinstance(value, float):
         return [], not math.isnan(value)
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [str(v).strip() for v in value if v is not None and str(v).strip()], False
-    text = str(value).strip()
+        return _text_items(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return [], True
+    text = value.strip()
     if text in ("", "[]", "nan", "None", "null"):
         return [], False
     if not text.startswith("["):
         return [], True
     try:
         parsed = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return [], True
     if not isinstance(parsed, (list, tuple)):
         return [], True
-    return [str(v).strip() for v in parsed if v is not None and str(v).strip()], False
+    return _text_items(parsed)
+
+
+def _text_items(values) -> tuple[list[str], bool]:
+    """The text items of a list, stripped, empty ones left out (surrogate pairs joined, lone
+    ones replaced); (items, whether an item was not text or held a lone surrogate)."""
+    items, bad = [], False
+    for value in values:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            bad = True
+            continue
+        value, lone = repair_surrogates(value.strip())
+        bad |= lone
+        if value:
+            items.append(value)
+    return items, bad
 
 
 def parents_from_tags(tags: list[str]) -> tuple[dict[str, list[str]], list[str]]:
@@ -131,126 +222,279 @@ def _empty_to_null(strings):
     return pc.if_else(pc.equal(strings, ""), pa.scalar(None, strings.type), strings)
 
 
-def _text(batch: pa.Table, name: str) -> pa.ChunkedArray | None:
-    """A column as Arrow strings (None when absent). Strings are used as they are; other
-    types become str(value) per row, with null and NaN as null."""
-    if name not in batch.column_names:
-        return None
+# model field -> the source columns it is read from, first present wins (the published schema's
+# names, the Hub API's, and those of other listings such as the 2022 one's modelId / creation_time /
+# task_category / has_modelcard)
+SOURCE_NAMES = {
+    "model_id": ("model_id", "modelId", "id"),
+    "author": ("author",),
+    "likes": ("likes",),
+    "downloads": ("downloads",),
+    "trending_score": ("trendingScore", "trending_score"),
+    "private": ("private",),
+    "pipeline_tag": ("pipeline_tag", "pipelineTag", "task_category"),
+    "library_name": ("library_name", "libraryName"),
+    "created_at": ("createdAt", "created_at", "creation_time"),
+    "card": ("modelCard", "card"),
+    "has_card": ("has_card", "has_modelcard"),
+}
+# source column -> the value that means "none" there (the 2022 listing's task_category)
+NO_VALUE = {"task_category": "unknown"}
+# C0 and C1 control characters: never part of a Hub id
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x{9f}]"
+_PLAIN_NUMBER = {True: r"\A\s*\+?[0-9]{1,18}\s*\z", False: r"\A\s*\+?(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)\s*\z"}
+
+
+def read_columns(column_names) -> tuple[list[str], list[str]]:
+    """(the columns normalize_batch reads, the ones it does not) of a batch's column names."""
+    read = set(LIST_COLUMNS)
+    for names in SOURCE_NAMES.values():
+        chosen = next((name for name in names if name in column_names), None)
+        if chosen:
+            read.add(chosen)
+    return [c for c in column_names if c in read], [c for c in column_names if c not in read]
+
+
+def _source_column(batch: pa.Table, field: str) -> tuple[str | None, pa.ChunkedArray | None]:
+    """(name, column) of the first source column a model field is read from, dictionaries decoded."""
+    name = next((name for name in SOURCE_NAMES[field] if name in batch.column_names), None)
+    if name is None:
+        return None, None
     column = batch.column(name)
-    if _is_string(column.type) or pa.types.is_null(column.type):
-        return column.cast(pa.string())
-    return pa.chunked_array([pa.array([_str_or_none(v) for v in column.to_pylist()], pa.string())])
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return name, column
 
 
 def _is_string(arrow_type: pa.DataType) -> bool:
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
-def _str_or_none(value) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _is_binary(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type)
+
+
+def utf8_strings(column, name: str, log: IssueLog, examples) -> pa.ChunkedArray | None:
+    """A column as Arrow strings, or None when it is not text. Strings are kept; bytes are
+    decoded as UTF-8, invalid sequences replaced (and counted, by `examples(rows)`)."""
+    column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    if _is_string(column.type) or pa.types.is_null(column.type):
+        return column.cast(pa.string())
+    if not _is_binary(column.type):
         return None
-    return str(value)
+    try:
+        return column.cast(pa.string())
+    except pa.ArrowInvalid:
+        raw = column.to_pylist()
+        decoded = [None if v is None else v.decode("utf-8", errors="replace") for v in raw]
+        bad = [row for row, (v, d) in enumerate(zip(raw, decoded)) if v is not None and "\ufffd".encode() not in v and "\ufffd" in d]
+        log.repaired(f"invalid UTF-8 in {name} replaced", examples(np.array(bad, np.int64)), count=len(bad))
+        return pa.chunked_array([pa.array(decoded, pa.string())])
 
 
-def _strings(batch: pa.Table, name: str) -> pa.ChunkedArray:
-    """A text column stripped, empty -> null (all null when absent)."""
-    text = _text(batch, name)
+def _not_text(column) -> np.ndarray:
+    """Rows of a column of a type that is not text that hold a value (not null)."""
+    return pc.is_valid(column).to_numpy(zero_copy_only=False)
+
+
+def _text(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.ChunkedArray | None:
+    """A text field as Arrow strings (None when the source lacks it). Values of a type that
+    is not text (numbers, lists, booleans) become null and are counted."""
+    name, column = _source_column(batch, field)
+    if column is None:
+        return None
+    text = utf8_strings(column, name, log, examples)
+    if text is None:
+        bad = np.flatnonzero(_not_text(column))
+        log.repaired(f"{name} is not text (set to null)", examples(bad), count=len(bad))
+        return pa.chunked_array([pa.nulls(batch.num_rows, pa.string())])
+    if name in NO_VALUE:
+        text = pc.if_else(pc.equal(text, NO_VALUE[name]), pa.scalar(None, pa.string()), text)
+    return text
+
+
+def _strings(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.ChunkedArray:
+    """A text field stripped, empty -> null (all null when absent)."""
+    text = _text(batch, field, log, examples)
     if text is None:
         return pa.chunked_array([pa.nulls(batch.num_rows, pa.string())])
     return _empty_to_null(pc.utf8_trim_whitespace(text))
 
 
-def _booleans(batch: pa.Table, name: str) -> pa.ChunkedArray:
-    """A flag: booleans as they are, text "true" / "1" in any case; missing -> False."""
-    if name not in batch.column_names:
-        return pa.chunked_array([pa.array(np.zeros(batch.num_rows, dtype=bool))])
-    column = batch.column(name)
+def _booleans(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.ChunkedArray | None:
+    """A flag: booleans as they are, text "true" / "1" in any case; None when absent."""
+    name, column = _source_column(batch, field)
+    if column is None:
+        return None
     if pa.types.is_boolean(column.type):
-        return pc.fill_null(column, False)
-    words = pc.utf8_lower(pc.utf8_trim_whitespace(_text(batch, name)))
-    return pc.fill_null(pc.is_in(words, value_set=pa.array(["true", "1"])), False)
+        return column
+    if pa.types.is_integer(column.type):
+        return pc.not_equal(column, 0)
+    text = utf8_strings(column, name, log, examples)
+    if text is None:
+        bad = np.flatnonzero(_not_text(column))
+        log.repaired(f"{name} is not a flag (set to null)", examples(bad), count=len(bad))
+        return pa.chunked_array([pa.nulls(batch.num_rows, pa.bool_())])
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(text))
+    return pc.if_else(pc.is_in(words, value_set=pa.array(["", "nan", "none", "null"])),
+                      pa.scalar(None, pa.bool_()), pc.is_in(words, value_set=pa.array(["true", "1"])))
 
 
 def _examples(ids: pa.ChunkedArray, rows: np.ndarray) -> list:
     """The ids of the first few of the given row numbers (for the IssueLog)."""
-    return ids.take(pa.array(rows[:5], pa.int64())).to_pylist()
+    return ids.take(pa.array(np.asarray(rows)[:5], pa.int64())).to_pylist()
 
 
-def _numbers(batch: pa.Table, name: str, log: IssueLog, ids: pa.ChunkedArray, integer: bool) -> pa.Array:
-    """A numeric column; non-numeric or negative values become null and are counted."""
+def _numbers(batch: pa.Table, field: str, log: IssueLog, ids: pa.ChunkedArray, integer: bool) -> pa.Array:
+    """A count (int64) or score (float64). A value that cannot be one (not a number, negative,
+    at or beyond 2**63, a fraction where a whole number belongs) becomes null and is counted,
+    by reason. Typed columns are checked with numpy; text is cast by Arrow where it is a plain
+    number, and only the other values go through parse_count in Python."""
     n = batch.num_rows
-    target = pa.int64() if integer else pa.float64()
-    if name not in batch.column_names:
+    dtype, target = (np.int64, pa.int64()) if integer else (np.float64, pa.float64())
+    name, column = _source_column(batch, field)
+    if column is None:
         return pa.nulls(n, target)
-    column = batch.column(name)
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        values = column.to_numpy(zero_copy_only=False).astype("float64")
-        raw_present = ~np.isnan(values)
+    values, valid = np.zeros(n, dtype), np.zeros(n, bool)
+    problems: dict[str, list[np.ndarray]] = {}
+
+    def flag(problem: str, rows: np.ndarray) -> None:
+        if len(rows):
+            problems.setdefault(problem, []).append(rows)
+
+    if pa.types.is_integer(column.type):
+        present = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        filled = pc.fill_null(column, 0).to_numpy()
+        negative = present & (filled < 0) if pa.types.is_signed_integer(column.type) else np.zeros(n, bool)
+        too_big = present & (filled > MAX_INT64) if column.type == pa.uint64() else np.zeros(n, bool)
+        flag("negative", np.flatnonzero(negative))
+        flag("out of range", np.flatnonzero(too_big))
+        valid = present & ~negative & ~too_big
+        values[valid] = filled[valid].astype(dtype)
+    elif pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
+        floats = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+        present = ~np.isnan(floats)
+        with np.errstate(invalid="ignore"):
+            negative = present & (floats < 0)
+            too_big = present & ~negative & (np.isinf(floats) | (integer & (floats >= 2.0**63)))
+            fraction = present & ~negative & ~too_big & (integer & (floats != np.floor(floats)))
+        flag("negative", np.flatnonzero(negative))
+        flag("out of range", np.flatnonzero(too_big))
+        flag("not a whole number", np.flatnonzero(fraction))
+        valid = present & ~negative & ~too_big & ~fraction
+        values[valid] = floats[valid].astype(dtype)
     else:
-        raw = pd.Series(column.to_pylist(), dtype=object)
-        raw_present = raw.notna().to_numpy() & (raw.astype(str).str.strip().isin(["", "nan", "None"]) == False)  # noqa: E712
-        values = pd.to_numeric(raw.where(raw_present, None), errors="coerce").to_numpy(dtype="float64")
-    bad = raw_present & (np.isnan(values) | (values < 0) | np.isinf(values))
-    if bad.any():
-        log.repaired(f"non-numeric {name}", _examples(ids, np.flatnonzero(bad)), count=int(bad.sum()))
-    valid = ~np.isnan(values) & ~bad
-    if integer:
-        return pa.array(np.where(valid, np.nan_to_num(values), 0).round().astype("int64"), mask=~valid)
-    return pa.array(np.where(valid, values, 0.0), mask=~valid)
+        text = utf8_strings(column, name, log, lambda rows: _examples(ids, rows))
+        if text is not None:
+            plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER[integer]), False).to_numpy(zero_copy_only=False)
+            rows = np.flatnonzero(plain)
+            values[rows] = pc.cast(pc.utf8_trim_whitespace(text.take(pa.array(rows, pa.int64()))), target).to_numpy(zero_copy_only=False)
+            valid[rows] = True
+            others = np.flatnonzero(~plain & pc.is_valid(text).to_numpy(zero_copy_only=False))
+            other_values = text.take(pa.array(others, pa.int64())).to_pylist()
+        else:
+            others = np.flatnonzero(pc.is_valid(column).to_numpy(zero_copy_only=False))
+            other_values = column.take(pa.array(others, pa.int64())).to_pylist()
+        by_problem: dict[str, list[int]] = {}
+        for row, value in zip(others.tolist(), other_values):
+            number, problem = parse_count(value, integer)
+            if problem:
+                by_problem.setdefault(problem, []).append(row)
+            elif number is not None:
+                values[row], valid[row] = number, True
+        for problem, rows in by_problem.items():
+            flag(problem, np.array(rows, np.int64))
+
+    for problem, parts in problems.items():
+        rows = np.sort(np.concatenate(parts))
+        log.repaired(count_reason(name, problem), _examples(ids, rows), count=len(rows))
+    return pa.array(values, target, mask=~valid)
 
 
 def _timestamps(batch: pa.Table, log: IssueLog, ids: pa.ChunkedArray) -> pa.ChunkedArray:
-    """createdAt as UTC timestamps. Arrow timestamps and text all in the Hub's own form are
-    cast by Arrow; anything else is parsed by pandas (unparseable values become null and are counted)."""
+    """createdAt as UTC timestamps. Arrow timestamps (naive ones taken as UTC) and text all in
+    the Hub's own form are cast by Arrow; other text is parsed by pandas (unparseable values
+    and values of other types become null and are counted)."""
     target = pa.timestamp("us", tz="UTC")
-    name = next((name for name in ("createdAt", "created_at") if name in batch.column_names), None)
-    if name is None:
+    name, column = _source_column(batch, "created_at")
+    if column is None:
         return pa.chunked_array([pa.nulls(batch.num_rows, target)])
-    column = batch.column(name)
-    if pa.types.is_timestamp(column.type):  # naive timestamps are taken as UTC
-        return column.cast(target, safe=False)
-    if _is_string(column.type) and pc.all(pc.match_substring_regex(column, HUB_TIMESTAMP)).as_py():
+    if pa.types.is_timestamp(column.type):
         try:
             return column.cast(target)
+        except pa.ArrowInvalid:  # beyond what microseconds since 1970 can hold
+            column = pa.chunked_array([pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())])
+    if pa.types.is_date(column.type):
+        column = column.cast(pa.timestamp("s")).cast(target)
+        return column
+    examples = lambda rows: _examples(ids, rows)  # noqa: E731
+    text = utf8_strings(column, name, log, examples)
+    if text is None:
+        bad = np.flatnonzero(_not_text(column))
+        log.repaired(f"{name} is not a time (set to null)", examples(bad), count=len(bad))
+        return pa.chunked_array([pa.nulls(batch.num_rows, target)])
+    if pc.all(pc.match_substring_regex(text, HUB_TIMESTAMP)).as_py():
+        try:
+            return text.cast(target)
         except pa.ArrowInvalid:  # an impossible date such as Feb 30: pandas counts it below
             pass
-    raw = pd.Series(column.to_pylist(), dtype=object)
+    raw = pd.Series(text.to_pylist(), dtype=object)
     present = raw.notna() & (raw.astype(str).str.strip() != "")
     parsed = pd.to_datetime(raw.where(present, None), utc=True, errors="coerce", format="mixed")
     bad = (present & parsed.isna()).to_numpy()
     if bad.any():
-        log.repaired("unparseable createdAt", _examples(ids, np.flatnonzero(bad)), count=int(bad.sum()))
+        log.repaired(f"unparseable {name} (set to null)", _examples(ids, np.flatnonzero(bad)), count=int(bad.sum()))
     return pa.chunked_array([pa.array(parsed.dt.as_unit("us"), type=target)])
 
 
-def normalize_batch(batch: pa.Table, log: IssueLog) -> pa.Table:
-    """One batch in the published schema -> Arrow table in MODEL_SCHEMA (rows without id dropped)."""
+def _model_ids(batch: pa.Table, log: IssueLog) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """The batch's ids (null where there is none) and the rows rejected for a bad one: an id
+    that is not text, or that holds a control character (no Hub id does)."""
     n = batch.num_rows
-    raw_ids = next((_text(batch, name) for name in ("model_id", "modelId", "id") if name in batch.column_names), None)
-    if raw_ids is None:
-        raw_ids = pa.chunked_array([pa.nulls(n, pa.string())])
-    ids, was_url = clean_model_ids(raw_ids)
+    row_examples = lambda rows: [f"row {i} of the batch" for i in np.asarray(rows)[:5]]  # noqa: E731
+    name, column = _source_column(batch, "model_id")
+    if column is None:
+        return pa.chunked_array([pa.nulls(n, pa.string())]), np.zeros(0, np.int64)
+    raw = utf8_strings(column, name, log, row_examples)
+    if raw is None:
+        bad = np.flatnonzero(_not_text(column))
+        log.rejected("model_id is not text", [f"row {i}: {v!r}"[:80] for i, v in zip(bad[:5], column.take(pa.array(bad[:5], pa.int64())).to_pylist())], count=len(bad))
+        return pa.chunked_array([pa.nulls(n, pa.string())]), bad
+    ids, was_url = clean_model_ids(raw)
     url_rows = np.flatnonzero(was_url.to_numpy(zero_copy_only=False))
     log.repaired("model_id given as a Hub URL", _examples(ids, url_rows), count=len(url_rows))
+    control = np.flatnonzero(pc.fill_null(pc.match_substring_regex(ids, CONTROL_CHARACTERS), False).to_numpy(zero_copy_only=False))
+    if len(control):
+        log.rejected("model_id holds a control character", [repr(v) for v in _examples(ids, control)], count=len(control))
+        ids = pa.chunked_array([pc.if_else(pc.match_substring_regex(ids, CONTROL_CHARACTERS), pa.scalar(None, pa.string()), ids)])
+    return ids, control
+
+
+def normalize_batch(batch: pa.Table, log: IssueLog) -> pa.Table:
+    """One batch in the published schema -> Arrow table in MODEL_SCHEMA (rows without a usable id dropped)."""
+    n = batch.num_rows
+    ids, bad_id_rows = _model_ids(batch, log)
+    examples = lambda rows: _examples(ids, rows)  # noqa: E731
 
     columns: dict[str, object] = {"model_id": ids}
-    columns["author"] = pc.coalesce(_strings(batch, "author"), _owner(ids))
+    columns["author"] = pc.coalesce(_strings(batch, "author", log, examples), _owner(ids))
     columns["likes"] = _numbers(batch, "likes", log, ids, integer=True)
     columns["downloads"] = _numbers(batch, "downloads", log, ids, integer=True)
-    trending = "trendingScore" if "trendingScore" in batch.column_names else "trending_score"
-    columns["trending_score"] = _numbers(batch, trending, log, ids, integer=False)
-    columns["private"] = _booleans(batch, "private")
-    columns["pipeline_tag"] = _strings(batch, "pipeline_tag")
-    columns["library_name"] = _strings(batch, "library_name")
+    columns["trending_score"] = _numbers(batch, "trending_score", log, ids, integer=False)
+    private = _booleans(batch, "private", log, examples)
+    columns["private"] = pa.chunked_array([np.zeros(n, bool)]) if private is None else pc.fill_null(private, False)
+    columns["pipeline_tag"] = _strings(batch, "pipeline_tag", log, examples)
+    columns["library_name"] = _strings(batch, "library_name", log, examples)
     columns["created_at"] = _timestamps(batch, log, ids)
     columns.update(_list_columns(batch, ids, log))
     columns.update(_card_columns(batch, ids, log))
 
     table = pa.table({name: columns[name] for name in MODEL_SCHEMA.names}, schema=MODEL_SCHEMA)
     has_id = pc.is_valid(ids)
-    missing = np.flatnonzero(~has_id.to_numpy(zero_copy_only=False))
+    missing = np.setdiff1d(np.flatnonzero(~has_id.to_numpy(zero_copy_only=False)), bad_id_rows)
     if len(missing):
         log.rejected("row without model_id", [f"row {i} of batch" for i in missing[:5]], count=len(missing))
+    if len(missing) or len(bad_id_rows):
         table = table.filter(has_id)
     return table
 
@@ -287,12 +531,18 @@ def _list_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
 
 
 def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: IssueLog) -> pa.ListArray:
-    """One list column as clean lists of strings. Arrow lists of strings are cleaned as a
-    whole; anything else (the string form "['a', 'b']") goes through parse_list per row,
-    counting malformed cells."""
+    """One list column as clean lists of strings. Arrow lists of strings (or of bytes, decoded)
+    are cleaned as a whole; anything else (the string form "['a', 'b']", lists of numbers)
+    goes through parse_list per row, counting malformed cells."""
     value_type = getattr(column.type, "value_type", None)
-    if _is_list(column.type) and (_is_string(value_type) or pa.types.is_null(value_type)):
-        return clean_lists(column.combine_chunks())
+    if _is_list(column.type) and pa.types.is_dictionary(value_type):
+        value_type = value_type.value_type
+        column = column.cast(pa.list_(value_type))
+    if _is_list(column.type) and (_is_string(value_type) or _is_binary(value_type) or pa.types.is_null(value_type)):
+        lists = column.combine_chunks()
+        values, owners = _flatten(lists)
+        values = utf8_strings(values, name, log, lambda rows: _examples(ids, owners[np.asarray(rows, np.int64)]))
+        return clean_lists(pa.ListArray.from_arrays(_offsets(owners, len(lists)), values.combine_chunks()))
     out, malformed = [], []
     for row, value in enumerate(column.to_pylist()):
         items, bad = parse_list(value)
@@ -324,11 +574,16 @@ def _flatten(lists: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
 
 
-def _group(values: pa.Array, rows: np.ndarray, n: int) -> pa.ListArray:
-    """n lists from string values and the (ascending) row each belongs to; rows without values get []."""
+def _offsets(rows: np.ndarray, n: int) -> pa.Array:
+    """List offsets for values whose (ascending) rows are given, n lists."""
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), values)
+    return pa.array(offsets)
+
+
+def _group(values: pa.Array, rows: np.ndarray, n: int) -> pa.ListArray:
+    """n lists from string values and the (ascending) row each belongs to; rows without values get []."""
+    return pa.ListArray.from_arrays(_offsets(rows, n), values)
 
 
 def _prefixed_values(tags: pa.ListArray, prefix: str) -> pa.ListArray:
@@ -381,9 +636,21 @@ def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: Issue
 
 
 def _card_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[str, pa.ChunkedArray]:
-    """has_card, card_length, card_excerpt and card_auto_generated from the card text
-    (of a card over HUGE_CARD_CHARS characters only the head is analysed)."""
-    cards = _card_text(batch)
+    """has_card, card_length, card_excerpt and card_auto_generated from the card text (of a
+    card over HUGE_CARD_CHARS characters only the head is analysed). A source with only a
+    has-card flag (the 2022 listing's has_modelcard) gives has_card and, where it says there
+    is no card, length 0; a source that says nothing about cards gives nulls."""
+    examples = lambda rows: _examples(ids, rows)  # noqa: E731
+    cards = _text(batch, "card", log, examples)
+    flag = _booleans(batch, "has_card", log, examples)
+    if cards is None:
+        n = batch.num_rows
+        unknown = {"card_excerpt": pa.nulls(n, pa.string()), "card_auto_generated": pa.nulls(n, pa.bool_())}
+        if flag is None:
+            return {"has_card": pa.nulls(n, pa.bool_()), "card_length": pa.nulls(n, pa.int64()), **unknown}
+        no_card = pc.invert(flag)
+        return {"has_card": flag, "card_length": pc.if_else(no_card, 0, pa.scalar(None, pa.int64())),
+                **unknown, "card_auto_generated": pc.if_else(no_card, False, pa.scalar(None, pa.bool_()))}
     has_card = has_text(cards)
     lengths = pc.if_else(has_card, pc.utf8_length(cards), 0)
     excerpts, auto_generated = card_excerpts(cards), looks_auto_generated(cards)
@@ -396,17 +663,8 @@ def _card_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
         heads = pc.utf8_slice_codeunits(cards.filter(huge), 0, HUGE_CARD_CHARS)
         excerpts = pc.replace_with_mask(excerpts, huge, card_excerpts(heads).combine_chunks())
         auto_generated = pc.replace_with_mask(auto_generated, huge, looks_auto_generated(heads).combine_chunks())
+    if flag is not None:  # a card flagged but not given: its length is not known
+        flagged_only = pc.and_(pc.fill_null(flag, False), pc.invert(has_card))
+        has_card = pc.or_(has_card, flagged_only)
+        lengths = pc.if_else(flagged_only, pa.scalar(None, pa.int64()), lengths)
     return {"has_card": has_card, "card_length": lengths, "card_excerpt": excerpts, "card_auto_generated": auto_generated}
-
-
-def _card_text(batch: pa.Table) -> pa.ChunkedArray:
-    """The card column (`modelCard` or `card`) as strings: bytes decoded with invalid UTF-8
-    replaced, values of any other type taken as no card."""
-    name = next((name for name in ("modelCard", "card") if name in batch.column_names), None)
-    column = batch.column(name) if name else pa.chunked_array([pa.nulls(batch.num_rows)])
-    if _is_string(column.type):
-        return column
-    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-        decoded = [None if v is None else v.decode("utf-8", errors="replace") for v in column.to_pylist()]
-        return pa.chunked_array([pa.array(decoded, pa.string())])
-    return pa.chunked_array([pa.nulls(batch.num_rows, pa.string())])

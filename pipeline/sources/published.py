@@ -15,28 +15,66 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.errors import SourceError
 from pipeline.report import IssueLog
 
 BATCH_ROWS = 100_000
 REPLACEMENT_CHAR = "\ufffd"
+# columns whose values are one line of text: a line break there means the CSV parser
+# read on past the row's end (an unbalanced quote swallows the lines after it)
+ONE_LINE_COLUMNS = ("model_id", "modelId", "id", "author", "pipeline_tag", "library_name", "createdAt", "created_at")
+
+__all__ = ["BATCH_ROWS", "SourceError", "csv_batches", "hf_dataset_batches", "parquet_batches"]
 
 
-class SourceError(Exception):
-    """A source that cannot be read at all; the message is one sentence for the user."""
-
-
-def parquet_batches(path: Path) -> tuple[int, Iterator[pa.Table]]:
-    """(row count, batches) of a Parquet file."""
+def parquet_batches(path: Path, log: IssueLog) -> tuple[int, Iterator[pa.Table]]:
+    """(row count, batches) of a Parquet file. A row group that cannot be decoded (a corrupt
+    page) is skipped and its rows counted as rejected; text that is not valid UTF-8 is
+    handed on as bytes, which normalize_batch decodes with replacement."""
     try:
         parquet = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as error:
+    except (pa.ArrowException, OSError) as error:
         raise SourceError(f"{path} is not a readable Parquet file ({error}).") from error
 
     def batches() -> Iterator[pa.Table]:
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-            yield pa.Table.from_batches([batch])
+        for group in range(parquet.metadata.num_row_groups):
+            rows_in_group, done = parquet.metadata.row_group(group).num_rows, 0
+            try:
+                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[group]):
+                    done += batch.num_rows
+                    yield _valid_utf8(pa.Table.from_batches([batch]))
+            except (pa.ArrowException, OSError) as error:
+                log.rejected("rows in an unreadable Parquet row group (corrupt page)",
+                             [f"{path.name} row group {group}: {str(error)[:120]}"], count=rows_in_group - done)
 
     return parquet.metadata.num_rows, batches()
+
+
+def _valid_utf8(table: pa.Table) -> pa.Table:
+    """The table with every text column (or list of text) that holds invalid UTF-8 cast to bytes."""
+    for i, field in enumerate(table.schema):
+        binary = _as_binary_type(field.type)
+        if binary is None:
+            continue
+        column = table.column(i)
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            table = table.set_column(i, field.name, pa.chunked_array([chunk.view(binary) for chunk in column.chunks], binary))
+    return table
+
+
+def _as_binary_type(arrow_type: pa.DataType) -> pa.DataType | None:
+    """The bytes type with the layout of a text type (or a list of text), else None."""
+    if pa.types.is_string(arrow_type):
+        return pa.binary()
+    if pa.types.is_large_string(arrow_type):
+        return pa.large_binary()
+    if pa.types.is_list(arrow_type) and _as_binary_type(arrow_type.value_type) is not None:
+        return pa.list_(_as_binary_type(arrow_type.value_type))
+    if pa.types.is_large_list(arrow_type) and _as_binary_type(arrow_type.value_type) is not None:
+        return pa.large_list(_as_binary_type(arrow_type.value_type))
+    return None
 
 
 def csv_batches(path: Path, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
@@ -72,10 +110,29 @@ def csv_batches(path: Path, log: IssueLog) -> tuple[int | None, Iterator[pa.Tabl
             skipped = [line for w in caught for line in str(w.message).splitlines() if line.startswith("Skipping line")]
             log.rejected("CSV line with the wrong number of fields", skipped)
             chunk = chunk.drop(columns=[c for c in chunk.columns if c.startswith("Unnamed:") or c == ""], errors="ignore")
+            chunk = _without_swallowed_lines(chunk, path, log)
             _count_replaced_text(chunk, log)
             yield pa.Table.from_pandas(chunk, preserve_index=False)
 
     return None, batches()
+
+
+def _without_swallowed_lines(chunk: pd.DataFrame, path: Path, log: IssueLog) -> pd.DataFrame:
+    """The chunk without rows where a one-line column holds a line break: an unbalanced quote
+    made the parser read the lines after it into that field. Those rows are rejected and
+    counted, with the lines they swallowed."""
+    columns = [c for c in ONE_LINE_COLUMNS if c in chunk.columns]
+    if chunk.empty or not columns:
+        return chunk
+    spans = pd.Series(False, index=chunk.index)
+    for column in columns:
+        spans |= chunk[column].str.contains("[\r\n]", regex=True, na=False)
+    if not spans.any():
+        return chunk
+    swallowed = [sum(chunk.loc[i, c].count("\n") for c in columns) for i in chunk.index[spans]]
+    examples = [f"{path.name} row {i + 1}: an unbalanced quote swallowed {n} line(s)" for i, n in zip(chunk.index[spans], swallowed)]
+    log.rejected("CSV row spanning several lines (an unbalanced quote?)", examples, count=int(spans.sum()))
+    return chunk[~spans]
 
 
 def _count_replaced_text(chunk: pd.DataFrame, log: IssueLog) -> None:

@@ -1,0 +1,20 @@
+"""The one kind of error hfmap shows a user as a sentence: a mistake the user can fix.
+
+`hfmap` reports a UserError as its message and exit code 2. Every other exception
+is a bug in hfmap and is reported as one: a sentence naming it, the traceback in a
+file, exit code 1 (pipeline.cli).
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A mistake the user can fix; its message is one sentence for the user."""
+
+
+class SourceError(UserError):
+    """A source that cannot be read at all (missing, empty, unreadable, of an unknown kind)."""
+
+
+class BuildFormatError(UserError):
+    """A directory that is not a build this code can read."""
