@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from rich.console import Console
+from rich.text import Text
 
 from pipeline import __version__
 from pipeline.artifacts import BuildWriter
@@ -27,6 +28,7 @@ from pipeline.neighbours import NeighbourIndex, knn_table
 from pipeline.project import project
 from pipeline.report import IssueLog
 from pipeline.sources import check_source, describe_source, load_source
+from pipeline.terminal import literal
 from pipeline.text import model_text
 
 EMBEDDERS = ("auto", "minilm", "tfidf")
@@ -86,8 +88,10 @@ def choose_embedder(name: str, n_rows: int, minilm_max_rows: int) -> str:
     return name
 
 
-def run_build(options: BuildOptions, console: Console | None = None) -> BuildResult:
-    """Run every stage and write one complete build; raises before writing anything on failure."""
+def run_build(options: BuildOptions, console: Console | None = None, before_switch=None) -> BuildResult:
+    """Run every stage and write one complete build; raises before writing anything on failure.
+
+    before_switch(path) is called on the complete build before it becomes current (BuildWriter)."""
     console = console or Console(stderr=True)
     stages = _Stages(console, quiet=not options.progress)
     log = IssueLog()
@@ -120,7 +124,7 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
         mode, mode_reason = "incremental", f"{len(carried.fresh_rows):,} new or changed models placed on the map of {carried.history['based_on']}"
         texts = None  # only a full build's clustering reads them; free the memory now
     if options.progress:
-        console.print(f"[bold]{mode} build[/bold]: {mode_reason}")
+        console.print(Text.assemble((f"{mode} build", "bold"), ": ", literal(mode_reason)))
 
     with stages.stage("project"):
         if carried:
@@ -143,7 +147,7 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
             index = NeighbourIndex.build(vectors, seed=options.seed)
             neighbours = knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
 
-    with BuildWriter(options.out_dir, options.keep_builds) as writer:
+    with BuildWriter(options.out_dir, options.keep_builds, before_switch=before_switch) as writer:
         with stages.stage("write"):
             table = _models_table(models, lineage.models, coords, labels)
             clusters = _with_centres(clusters, table)
@@ -175,6 +179,8 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
                 "clusters": len(clusters),
                 "rejected_rows": log.count("rejected"),
                 "repaired_values": log.count("repaired"),
+                "dropped_links": log.count("dropped"),
+                "links_to_models_outside": log.count("outside"),
             },
             "embedder": {"name": embedder.name, "dim": int(vectors.shape[1]), "state_id": embedder.state_id},
             "embedding": {"newly_embedded": int(n_new), "from_cache": int(len(vectors) - n_new)},
@@ -188,6 +194,7 @@ def run_build(options: BuildOptions, console: Console | None = None) -> BuildRes
             "seed": options.seed,
             "stage_seconds": stages.seconds,
             "issues": log.to_dict(),
+            "source_columns": log.columns_dict(),
         }
         writer.manifest["stage_seconds"]["total"] = round(time.perf_counter() - started, 3)
     return BuildResult(path=writer.final_path, manifest=writer.manifest, log=log)

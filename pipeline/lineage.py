@@ -14,10 +14,10 @@ Edges
     tag, and a parent found only there gets relation "unspecified" (its
     "unspecified" edge is dropped when the same (parent, child) pair has a
     typed edge). Null or empty parent ids are ignored and counted
-    (``rejected: empty parent id``). Self-parents are dropped and counted
-    (``rejected: self-parent edge``). Edges whose parent is not a model of
+    (``dropped: empty parent id``, a link count). Self-parents are dropped and counted
+    (``dropped: self-parent edge``). Edges whose parent is not a model of
     the table are kept with ``parent_in_data=False`` and counted
-    (``repaired: parent missing from data``). Log examples read
+    (``outside: parent missing from data``). Log examples read
     ``"parent -> child"``.
 Roots, depth, primary parent
     A root is a model none of whose parents are in the data. ``depth`` is the
@@ -38,7 +38,7 @@ Cycles
     is reached. Loops that are reachable from a root (or from a broken loop)
     are left alone: the BFS simply reaches them. The dropped edges (all their
     relations) leave the edges table and are counted once per
-    (parent, child) pair (``rejected: cycle edge broken``).
+    (parent, child) pair (``dropped: cycle edge broken``).
 Descendants
     ``n_descendants`` is the size of the model's subtree in the primary-parent
     forest (every non-root has exactly one primary parent, so a family of size
@@ -155,7 +155,7 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
     if not valid.all():
         bad = np.flatnonzero(~valid)
         examples = [f"{sorted_ids[int(child[i])].as_py()} ({RELATIONS[rel[i]]})" for i in bad[:_MAX_EXAMPLES]]
-        log.rejected("empty parent id", examples, count=len(bad))
+        log.dropped_links("empty parent id", examples, count=len(bad))
         values = values.filter(pa.array(valid))
         child, rel = child[valid], rel[valid]
 
@@ -191,7 +191,7 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
     self_edge = child == parent
     if self_edge.any():
         ex = [sorted_ids[int(c)].as_py() for c in np.unique(child[self_edge])[:_MAX_EXAMPLES]]
-        log.rejected("self-parent edge", [f"{m} -> {m}" for m in ex], count=int(self_edge.sum()))
+        log.dropped_links("self-parent edge", [f"{m} -> {m}" for m in ex], count=int(self_edge.sum()))
         child, parent, rel, same_pair = child[~self_edge], parent[~self_edge], rel[~self_edge], same_pair[~self_edge]
 
     # ---- BFS over distinct in-data pairs (best relation per pair) -----------
@@ -215,7 +215,7 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
         examples = [
             f"{all_ids[int(parent[i])].as_py()} -> {sorted_ids[int(child[i])].as_py()}" for i in miss[:_MAX_EXAMPLES]
         ]
-        log.repaired("parent missing from data", examples, count=len(miss))
+        log.outside_links("parent missing from data", examples, count=len(miss))
 
     # final edge order: child id, parent id, relation order
     order = np.lexsort((rel, id_rank[parent], child))
@@ -324,7 +324,7 @@ def _bfs_with_cycle_breaking(
         for i in dropped[np.lexsort((pp[dropped], pc_[dropped]))][: _MAX_EXAMPLES - len(broken_examples)]:
             broken_examples.append(f"{sorted_ids[int(pp[i])].as_py()} -> {sorted_ids[int(pc_[i])].as_py()}")
     if n_broken:
-        log.rejected("cycle edge broken", broken_examples, count=n_broken)
+        log.dropped_links("cycle edge broken", broken_examples, count=n_broken)
     return depth, primary, root, active
 
 
