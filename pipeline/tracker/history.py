@@ -125,12 +125,21 @@ class History:
             rows = connection.execute(f"SELECT * FROM snapshots{where} ORDER BY id", values).fetchall()
         return [Snapshot.from_row(row) for row in rows]
 
-    def latest(self, ok: bool | None = True) -> Snapshot | None:
+    def latest(self, ok: bool | None = True, endpoint: str | None = None) -> Snapshot | None:
+        """The last snapshot: a success (ok=True), a failure (False) or either (None), of any
+        endpoint or of ``endpoint`` only."""
         if not self.exists():
             return None
-        condition = "" if ok is None else f" WHERE ok = {int(ok)}"
+        clauses, values = [], []
+        if ok is not None:
+            clauses.append("ok = ?")
+            values.append(int(ok))
+        if endpoint is not None:
+            clauses.append("endpoint = ?")
+            values.append(endpoint)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         with closing(self.connect()) as connection:
-            row = connection.execute(f"SELECT * FROM snapshots{condition} ORDER BY id DESC LIMIT 1").fetchone()
+            row = connection.execute(f"SELECT * FROM snapshots{where} ORDER BY id DESC LIMIT 1", values).fetchone()
         return Snapshot.from_row(row) if row else None
 
     def set_schedule(self, tracker: str, interval_seconds: float, next_run_at: str | None) -> None:

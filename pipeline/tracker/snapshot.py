@@ -1,14 +1,16 @@
 """One snapshot: take the lock, list and count every model of the Hub, record the outcome.
 
 A run either records the exact totals (a success row) or, when anything goes wrong — the Hub
-unreachable, 429/5xx after retries, a page that is not JSON, a repeated cursor, the run over
-HFMAP_TRACK_TIMEOUT — a failure row with the reason and no counts. The optional JSONL copy
-of the listing appears only when the run succeeds.
+unreachable, 429/5xx after retries, a page that is not a JSON list, too large or too slow, a next
+link off HF_ENDPOINT's origin, a repeated cursor, the run over HFMAP_TRACK_TIMEOUT, or a listing
+that collapsed (fewer than COLLAPSE_FRACTION of the models of the endpoint's last success) — a
+failure row with the reason and no counts. The optional JSONL copy of the listing is written to
+a hidden temporary file beside it and renamed into place only when the run succeeds; a failed
+run removes it and leaves an earlier copy untouched.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -16,17 +18,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 import redis
-from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+from huggingface_hub import close_session
+from huggingface_hub.errors import OfflineModeIsEnabled
 from tqdm.auto import tqdm
 
 from pipeline.config import Settings
-from pipeline.tracker.history import History
-from pipeline.tracker.hub import Counts, ListingError, count_models, jsonl_record, list_models, use_request_timeout
+from pipeline.tracker.history import History, Snapshot
+from pipeline.tracker.hub import Counts, Limits, ListingError, count_models, jsonl_record, list_models, shown
 from pipeline.tracker.lock import LockHeld, snapshot_lock
 
 log = logging.getLogger("hfmap.tracker")
+
+COLLAPSE_FRACTION = 0.5  # a listing with fewer models than this share of the last success is a failure
+ABANDON_AFTER = 5.0  # seconds past the run's deadline (and one read timeout) before the listing thread is left behind
 
 
 @dataclass
@@ -48,12 +53,19 @@ def take_snapshot(settings: Settings, jsonl: Path | None = None, progress: bool 
     try:
         with snapshot_lock(settings.redis_url, settings.tracker_db):
             log.info("snapshot of %s started", settings.hf_endpoint)
+            previous = history.latest(ok=True, endpoint=settings.hf_endpoint)
             counts = Counts()
+            partial = jsonl.with_name(f".{jsonl.name}.partial") if jsonl is not None else None
             try:
-                listed = run_listing(settings, counts, jsonl, progress, history)
+                listed = run_listing(settings, counts, partial, progress, previous, started)
+                refuse_collapse(listed, previous)
+                if partial is not None:
+                    os.replace(partial, jsonl)
             except Exception as error:  # every way a listing can end early is a failed run, never a count
-                reason = describe(error, settings, counts)
-                return failed(history, settings, reason, started)
+                return failed(history, settings, describe(error, counts), started)
+            finally:
+                if partial is not None:
+                    partial.unlink(missing_ok=True)
             seconds = time.monotonic() - started
             snapshot_id = history.record_success(listed.total, dict(listed.by_library), dict(listed.by_pipeline),
                                                  listed.top_authors(settings.top_authors), seconds, settings.hf_endpoint)
@@ -73,56 +85,61 @@ def failed(history: History, settings: Settings, reason: str, started: float) ->
     return Outcome("failed", snapshot_id, error=reason, seconds=seconds)
 
 
-def run_listing(settings: Settings, counts: Counts, jsonl: Path | None, progress: bool, history: History) -> Counts:
-    """List and count in a worker thread, so the whole run can be given up after track_timeout
-    whatever a request is doing (the thread is a daemon: it never holds the process)."""
+def run_listing(settings: Settings, counts: Counts, partial: Path | None, progress: bool, previous: Snapshot | None,
+                started: float) -> Counts:
+    """List and count in a worker thread. The listing ends itself by the run's deadline (every
+    request is held to it); should it still run ABANDON_AFTER seconds past that and a read timeout
+    (stuck where no timeout reaches, such as a name lookup), it is left behind (a daemon thread
+    never holds the process) and its client closed."""
+    limits = Limits(settings.hub_timeout, settings.track_timeout, started + settings.track_timeout)
     result: dict = {}
 
     def work() -> None:
         try:
-            result["counts"] = list_and_count(settings, counts, jsonl, progress, history)
+            result["counts"] = list_and_count(settings, limits, counts, partial, progress, previous)
         except BaseException as error:  # handed to the waiting thread
             result["error"] = error
 
     worker = threading.Thread(target=work, name="hfmap-listing", daemon=True)
     worker.start()
-    worker.join(settings.track_timeout)
+    worker.join(max(0.0, limits.run_deadline - time.monotonic()) + settings.hub_timeout + ABANDON_AFTER)
     if worker.is_alive():
-        raise TimeoutError(f"the snapshot took longer than {settings.track_timeout:g} s (HFMAP_TRACK_TIMEOUT)")
+        close_session()
+        raise limits.run_over()
     if "error" in result:
         raise result["error"]
     return result["counts"]
 
 
-def list_and_count(settings: Settings, counts: Counts, jsonl: Path | None, progress: bool, history: History) -> Counts:
-    use_request_timeout(settings.hub_timeout)
-    previous = history.latest() if history.exists() else None
-    models = tqdm(list_models(settings.hf_endpoint, settings.hf_token, full=jsonl is not None), desc="listing the Hub",
-                  unit=" models", total=previous.total_models if previous else None, disable=not progress, mininterval=2)
-    if jsonl is None:
+def list_and_count(settings: Settings, limits: Limits, counts: Counts, partial: Path | None, progress: bool,
+                   previous: Snapshot | None) -> Counts:
+    models = tqdm(list_models(settings.hf_endpoint, settings.hf_token, limits, full=partial is not None),
+                  desc="listing the Hub", unit=" models", total=previous.total_models if previous else None,
+                  disable=not progress, mininterval=2)
+    if partial is None:
         return count_models(models, into=counts)
-    partial = jsonl.with_name(f".{jsonl.name}.partial")
-    jsonl.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(partial, "w", encoding="utf-8") as out:
-            count_models(models, into=counts, on_model=lambda model: out.write(jsonl_record(model) + "\n"))
-        os.replace(partial, jsonl)
-    finally:
-        partial.unlink(missing_ok=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    with open(partial, "w", encoding="utf-8") as out:
+        count_models(models, into=counts, on_model=lambda model: out.write(jsonl_record(model) + "\n"))
     return counts
 
 
-def describe(error: BaseException, settings: Settings, counts: Counts) -> str:
-    """One sentence saying why a listing ended early."""
+def refuse_collapse(listed: Counts, previous: Snapshot | None) -> None:
+    """A listing that ends with fewer than COLLAPSE_FRACTION of the models of the endpoint's last
+    success is taken for a broken listing (an empty page, a lost cursor), never for a count."""
+    if previous is not None and listed.total < COLLAPSE_FRACTION * previous.total_models:
+        raise ListingError("the listing ended", f"fewer than {COLLAPSE_FRACTION:.0%} of the {previous.total_models:,} "
+                                                f"models of the last successful snapshot, {previous.taken_at}; a drop "
+                                                "that large is taken for a broken listing and not stored as a count")
+
+
+def describe(error: BaseException, counts: Counts) -> str:
+    """One sentence saying why a listing ended early, with text from the Hub made printable."""
     after = f" after {counts.total:,} models"
-    if isinstance(error, (ListingError, TimeoutError, OfflineModeIsEnabled)):
-        return str(error)
-    if isinstance(error, HfHubHTTPError) and error.response is not None:
-        return f"the Hub answered HTTP {error.response.status_code} for {error.response.url}{after} (after retries)"
-    if isinstance(error, json.JSONDecodeError):
-        return f"the Hub sent a page that is not valid JSON{after} ({error.msg})"
-    if isinstance(error, httpx2.TimeoutException):
-        return f"a Hub request took longer than {settings.hub_timeout:g} s{after} (after retries)"
-    if isinstance(error, httpx2.TransportError):
-        return f"cannot reach {settings.hf_endpoint}{after} ({type(error).__name__}: {error})"
-    return f"{type(error).__name__}{after}: {error}"
+    if isinstance(error, ListingError):
+        reason = error.what + after + (f" ({error.detail})" if error.detail else "")
+    elif isinstance(error, OfflineModeIsEnabled):
+        reason = str(error)
+    else:
+        reason = f"{type(error).__name__}{after}: {error}"
+    return shown(reason, limit=2000)
