@@ -28,7 +28,8 @@ from pipeline.sources.normalize import normalize_batch, read_columns
 from pipeline.sources.published import csv_batches, hf_dataset_batches, parquet_batches
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_models.parquet"
-SOURCE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".jsonl.gz", ".ndjson", ".json")
+HUB_RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
+SOURCE_SUFFIXES = (".parquet", ".csv", *HUB_RECORD_SUFFIXES)
 
 __all__ = ["SAMPLE_PATH", "SourceError", "check_source", "describe_source", "load_source"]
 
@@ -62,7 +63,7 @@ def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
     name = path.name.lower()
     if name.endswith(".parquet"):
         return parquet_batches(path, log)
-    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json")):
+    if name.endswith(HUB_RECORD_SUFFIXES):
         return hub_jsonl_batches(path, log)
     if name.endswith(".csv"):
         if _is_family_export(path):
@@ -88,7 +89,8 @@ def load_source(spec: str | None, log: IssueLog, progress: bool = False) -> pd.D
     tables = []
     with tqdm(total=total, desc="read source", unit="rows", disable=not progress) as bar:
         for batch in batches:
-            log.source_columns(*read_columns(batch.column_names))
+            if not spec.lower().endswith(HUB_RECORD_SUFFIXES):  # the JSONL reader names the records' fields itself
+                log.source_columns(*read_columns(batch.column_names))
             tables.append(normalize_batch(batch, log))
             bar.update(batch.num_rows)
     table = pa.concat_tables(tables) if tables else MODEL_SCHEMA.empty_table()

@@ -33,6 +33,13 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
+def _batch(rows: list[dict], has_card_field: bool) -> pa.Table:
+    """A batch of checked rows; without a card column when no record had a card field (the
+    API's listing has none), so cards are unknown there rather than absent."""
+    table = rows_table(rows)
+    return table if has_card_field else table.drop_columns(["modelCard"])
+
+
 def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Table]]:
     """(unknown row count, batches) of a Hub-API JSONL file."""
     try:
@@ -52,6 +59,7 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
     def batches() -> Iterator[pa.Table]:
         rows: list[dict] = []
         fields: set[str] = set()
+        has_card_field = False  # whether a record of the batch says anything about its card
         for number, raw in lines():
             if not raw.strip():
                 continue
@@ -70,15 +78,16 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
                 log.rejected("line is not a JSON object", [f"line {number}"])
                 continue
             fields.update(record)
+            has_card_field |= "card" in record or "modelCard" in record
             row = record_to_row(record, log, f"line {number}", surrogates=SURROGATE_ESCAPE.search(raw) is not None)
             if row is None:
                 continue
             rows.append(row)
             if len(rows) >= BATCH_ROWS:
-                yield rows_table(rows)
-                rows = []
+                yield _batch(rows, has_card_field)
+                rows, has_card_field = [], False
         if rows:
-            yield rows_table(rows)
+            yield _batch(rows, has_card_field)
         fields = {repair_surrogates(name)[0] for name in fields}
         log.source_columns(sorted(fields & READ_FIELDS), sorted(fields - READ_FIELDS))
 
