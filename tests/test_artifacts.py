@@ -68,3 +68,21 @@ def test_no_build_and_unknown_schema_are_refused_with_one_sentence(tmp_path):
     (tmp_path / POINTER).write_text("no-such-build\n")
     with pytest.raises(BuildFormatError, match="does not exist"):
         resolve_build(tmp_path)
+
+
+def test_a_build_that_fails_its_check_before_the_switch_never_becomes_current(tmp_path):
+    first = _write(tmp_path, "first")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    seen = []
+
+    def check(path):
+        seen.append(read_manifest(path)["source"])  # the complete build, manifest included
+        raise KeyError("summary")
+
+    with pytest.raises(KeyError):
+        with BuildWriter(tmp_path, before_switch=check) as writer:
+            (writer.path / "models.parquet").write_text("second")
+            writer.manifest = {"source": "second"}
+    assert seen == ["second"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert resolve_build(tmp_path) == first.final_path
