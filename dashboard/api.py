@@ -31,9 +31,12 @@ def iso_time(name: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     except ValueError:
         raise ValueError(f"{name}={text!r} is not an ISO 8601 time such as 2026-11-01 or 2026-11-01T12:00:00Z.") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is a valid ISO time before the first UTC one
+        raise ValueError(f"{name}={text!r} lies outside the times this server can compare (years 1 to 9999 UTC).") from None
+    return moment.isoformat(timespec="seconds")
 
 
 @api.get("/count")

@@ -20,8 +20,9 @@ from dashboard.cache import cache_health, init_query_cache
 from dashboard.components import FILTER_INPUTS, filters_from_controls
 from dashboard.api import api
 from dashboard.pages import distributions, drift, families, growth, map as map_page, network
-from dashboard.queries.models import find_models
+from dashboard.queries.models import OPTION_VALUE_CHARS, find_models
 from dashboard.serving import serve, served_build
+from dashboard.shown import LABEL_CHARS, shorten
 from dashboard.url_state import from_query, shared_query, to_query
 from pipeline.config import Settings
 
@@ -109,7 +110,9 @@ def carry_state_to_other_views(search):
 
 @dash.callback(Output("model-finder", "options"), Input("model-finder", "search_value"))
 def offer_models(text):
-    return find_models.cached(served_build(), text or "", 20)
+    """The finder's options: ids shortened in the label; an id too long to be a URL value is left out."""
+    return [{"label": shorten(model_id, LABEL_CHARS), "value": model_id}
+            for model_id in find_models.cached(served_build(), text or "", 20) if len(model_id) <= OPTION_VALUE_CHARS]
 
 
 @dash.callback(

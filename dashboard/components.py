@@ -11,9 +11,12 @@ from dash import Input, dcc, html
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.models import category_options
+from dashboard.shown import EXCERPT_CHARS, count_text, shorten, tooltip
 from dashboard.url_state import whole_number
 
 HUB_URL = "https://huggingface.co"
+CHIPS_SHOWN = 40  # of each kind (licenses, languages, tags, …) in the details card
+CHIP_CHARS = 80
 CHIP_COLOURS = {"license": "success", "language": "info", "tag": "secondary", "dataset": "warning", "relation": "primary"}
 
 FILTER_INPUTS = [
@@ -75,7 +78,13 @@ def page_frame(build: Build, filters: Filters, view: dict, controls: list, conte
 
 
 def chips(values, kind: str) -> list:
-    return [dbc.Badge(str(value), color=CHIP_COLOURS[kind], className="me-1 mb-1 fw-normal") for value in values or ()]
+    """Coloured badges for the first CHIPS_SHOWN values (each shortened), and "+N more"."""
+    values = list(values or ())
+    shown = [dbc.Badge(shorten(value, CHIP_CHARS), title=tooltip(value), color=CHIP_COLOURS[kind],
+                       className="me-1 mb-1 fw-normal") for value in values[:CHIPS_SHOWN]]
+    if len(values) > CHIPS_SHOWN:
+        shown.append(html.Span(f"+{len(values) - CHIPS_SHOWN:,} more", className="small text-muted me-1"))
+    return shown
 
 
 def model_href(model_id: str, page: str = "/") -> str:
@@ -83,12 +92,12 @@ def model_href(model_id: str, page: str = "/") -> str:
 
 
 def model_link(model_id: str, page: str = "/") -> dcc.Link:
-    """A link that opens another model in a view (the map by default)."""
-    return dcc.Link(model_id, href=model_href(model_id, page))
+    """A link that opens another model in a view (the map by default); its text is the id, shortened."""
+    return dcc.Link(shorten(model_id), href=model_href(model_id, page), title=tooltip(model_id))
 
 
 def count(value) -> str:
-    return "unknown" if value is None else f"{value:,.0f}"
+    return count_text(value)
 
 
 def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
@@ -108,27 +117,29 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
         ("card", "none" if not record.get("has_card") else f"{count(record.get('card_length'))} characters"
          + (", auto-generated" if record.get("card_auto_generated") else "")),
     ]
-    parents = [html.Li([model_link(p["model_id"], page) if p["in_data"] else html.Span(p["model_id"], title="not in this build"),
+    parents = [html.Li([model_link(p["model_id"], page) if p["in_data"] else html.Span(shorten(p["model_id"]), title="not in this build"),
                         " ", *chips([p["relation"]], "relation")]) for p in details["parents"]]
+    more_parents = details.get("n_parents", len(details["parents"])) - len(details["parents"])
     children = [html.Li([model_link(c["model_id"], page), " ", *chips([c["relation"]], "relation")]) for c in details["children"]]
     similar = [html.Li([model_link(s["model_id"], page), html.Span(f" {s['similarity']:.2f}", className="text-muted")])
                for s in details["similar"]]
     more_children = details["n_children"] - len(details["children"])
     return dbc.Card(dbc.CardBody([
-        html.H5(html.A(model_id, href=f"{HUB_URL}/{model_id}", target="_blank", rel="noopener"), id="details-model-id",
-                className="text-break"),
+        html.H5(html.A(shorten(model_id), href=f"{HUB_URL}/{quote(model_id, safe='/')}", target="_blank", rel="noopener",
+                       title=tooltip(model_id)), id="details-model-id", className="text-break"),
         html.Div([dcc.Link("Family network →", href=model_href(model_id, "/network"), className="me-3 small"),
                   dcc.Link("On the map →", href=model_href(model_id, "/"), className="small")], className="mb-2"),
-        html.Dl(sum(([html.Dt(k, className="col-5 fw-normal text-muted"), html.Dd(str(v) if v is not None else "unknown", className="col-7 mb-0")]
+        html.Dl(sum(([html.Dt(k, className="col-5 fw-normal text-muted"), html.Dd(shorten(v) if v is not None else "unknown", className="col-7 mb-0")]
                      for k, v in facts), []), className="row small mb-2"),
         html.Div(chips(record.get("licenses"), "license") + chips(record.get("languages"), "language")),
         html.Div(chips(record.get("tags"), "tag"), className="mb-1"),
-        html.Div([html.A(f"arXiv:{paper}", href=f"https://arxiv.org/abs/{paper}", target="_blank", rel="noopener", className="me-2 small")
-                  for paper in record.get("arxiv_papers") or ()]),
-        html.Div([html.A(dataset, href=f"{HUB_URL}/datasets/{dataset}", target="_blank", rel="noopener", className="me-2 small")
-                  for dataset in record.get("datasets") or ()]),
-        html.P(record.get("card_excerpt") or "", className="small text-muted mt-2", style={"whiteSpace": "pre-wrap", "maxHeight": "8em", "overflowY": "auto"}),
-        html.H6("Parents", className="mt-2"), html.Ul(parents or [html.Li("none: a base model")], className="small"),
+        html.Div([html.A(f"arXiv:{shorten(paper, 40)}", href=f"https://arxiv.org/abs/{quote(str(paper), safe='.')}", target="_blank",
+                         rel="noopener", className="me-2 small") for paper in (record.get("arxiv_papers") or ())[:CHIPS_SHOWN]]),
+        html.Div([html.A(shorten(dataset, CHIP_CHARS), href=f"{HUB_URL}/datasets/{quote(str(dataset), safe='/')}", target="_blank",
+                         rel="noopener", className="me-2 small") for dataset in (record.get("datasets") or ())[:CHIPS_SHOWN]]),
+        html.P(shorten(record.get("card_excerpt") or "", EXCERPT_CHARS), className="small text-muted mt-2", style={"whiteSpace": "pre-wrap", "maxHeight": "8em", "overflowY": "auto"}),
+        html.H6("Parents", className="mt-2"), html.Ul(parents + ([html.Li(f"… and {more_parents:,} more")] if more_parents > 0 else [])
+                                              or [html.Li("none: a base model")], className="small"),
         html.H6(f"Children ({details['n_children']:,})"),
         html.Ul(children + ([html.Li(f"… and {more_children:,} more")] if more_children > 0 else []) or [html.Li("none")], className="small"),
         html.H6("Similar models"), html.Ul(similar or [html.Li("none")], className="small"),

@@ -16,6 +16,7 @@ import shapely
 from dashboard.data import Build
 
 MASKS_KEPT = 16  # 1.86 MB each at 1.86M models
+MAX_COUNT = 2**63 - 1  # a larger minimum count means the same: no model passes
 CATEGORY_FILTERS = {"libraries": "library_name", "pipelines": "pipeline_tag", "licenses": "license"}
 
 
@@ -35,8 +36,8 @@ class Filters:
     def __post_init__(self):
         set_ = object.__setattr__
         set_(self, "search", " ".join(str(self.search or "").split()))
-        set_(self, "min_downloads", max(0, int(self.min_downloads or 0)))
-        set_(self, "min_likes", max(0, int(self.min_likes or 0)))
+        set_(self, "min_downloads", min(MAX_COUNT, max(0, int(self.min_downloads or 0))))
+        set_(self, "min_likes", min(MAX_COUNT, max(0, int(self.min_likes or 0))))
         for name in CATEGORY_FILTERS:
             set_(self, name, tuple(sorted({str(value) for value in getattr(self, name) or ()})))
         set_(self, "base_only", bool(self.base_only))
@@ -55,6 +56,8 @@ class Selection:
 
     def __post_init__(self):
         points = tuple(round(float(value), 4) for value in self.points)
+        if not all(np.isfinite(points)):
+            raise ValueError("a selection's corners must be finite numbers")
         if self.kind == "box":
             if len(points) != 4:
                 raise ValueError("a box selection needs x0, x1, y0, y1")
@@ -70,14 +73,17 @@ class Selection:
     @classmethod
     def from_plotly(cls, selected: dict | None) -> Selection | None:
         """The region of a plotly ``selectedData`` event (box "range" or "lassoPoints"), if any."""
-        if not selected:
+        if not isinstance(selected, dict):
             return None
-        if selected.get("range") and {"x", "y"} <= selected["range"].keys():
-            (x0, x1), (y0, y1) = selected["range"]["x"], selected["range"]["y"]
-            return cls("box", (x0, x1, y0, y1))
-        lasso = selected.get("lassoPoints") or {}
-        if len(lasso.get("x") or ()) >= 3:
-            return cls("lasso", tuple(value for pair in zip(lasso["x"], lasso["y"]) for value in pair))
+        try:
+            if isinstance(selected.get("range"), dict) and {"x", "y"} <= selected["range"].keys():
+                (x0, x1), (y0, y1) = selected["range"]["x"], selected["range"]["y"]
+                return cls("box", (x0, x1, y0, y1))
+            lasso = selected.get("lassoPoints") or {}
+            if isinstance(lasso, dict) and len(lasso.get("x") or ()) >= 3:
+                return cls("lasso", tuple(value for pair in zip(lasso["x"], lasso["y"]) for value in pair))
+        except (TypeError, ValueError):  # a region that is not one (non-numbers, infinities): no selection
+            return None
         return None
 
     def to_text(self) -> str:
@@ -90,7 +96,7 @@ class Selection:
         kind, _, values = (text or "").partition(":")
         try:
             return cls(kind, tuple(float(value) for value in values.split(",")))
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
 
 

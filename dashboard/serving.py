@@ -5,6 +5,11 @@ RECHECK_SECONDS after the last check looks at it in a background thread, which l
 current build (preparing its files first, if need be) while requests go on with the old one,
 then moves every view to it. Since query-cache keys hold the build version,
 nothing cached for the old build is served for the new one.
+
+A served build may be pruned from the builds directory (pipeline.artifacts keeps
+HFMAP_KEEP_BUILDS builds) while this process still serves it. Its prepared files and small
+tables live in the cache directory, mapped or linked, so they stay readable; and the first
+request that finds the build's directory gone moves this process to the current build at once.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pipeline.config import Settings
 log = logging.getLogger("hfmap.dashboard")
 
 RECHECK_SECONDS = 5.0
+GONE_RECHECK_SECONDS = 1.0  # while the served build's directory is gone and nothing replaces it
 
 _state: dict = {}
 _lock = threading.Lock()
@@ -38,6 +44,12 @@ def served_build() -> Build:
     """The build every view reads now."""
     if "build" not in _state:
         raise RuntimeError("No build is served yet; call dashboard.serving.serve first.")
+    if not _state["build"].path.is_dir() and time.monotonic() - _state.get("gone_checked", -GONE_RECHECK_SECONDS) > GONE_RECHECK_SECONDS:
+        with _lock:  # pruned while served: move to the current build now (if there is one)
+            _state["gone_checked"] = _state["checked"] = time.monotonic()
+            if not _state["build"].path.is_dir():
+                follow_current()
+        return _state["build"]
     if time.monotonic() - _state["checked"] > RECHECK_SECONDS and _lock.acquire(blocking=False):
         _state["checked"] = time.monotonic()
         threading.Thread(target=follow_current_then_release, name="hfmap-follow", daemon=True).start()

@@ -59,14 +59,17 @@ def shared_query(query: str) -> str:
     return to_query(filters, {key: view[key] for key in SHARED_KEYS if key in view})
 
 
+LARGEST_NUMBER = 2**63 - 1  # whole numbers in view state are clipped to this (1e30 means "as many as there are")
+
+
 def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:
-    """text as a whole number within [low, high], or default when it is not one."""
+    """text as a whole number within [low, high] (high: LARGEST_NUMBER when not given), or default
+    when it is not one (nan, inf, words)."""
     try:
         value = int(float(str(text)))
     except (TypeError, ValueError, OverflowError):
         return default
-    value = max(low, value)
-    return value if high is None else min(high, value)
+    return min(LARGEST_NUMBER if high is None else high, max(low, value))
 
 
 def choice(text: object, allowed, default: str) -> str:

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.queries.drift import MAX_DEPTH_SHOWN
+from dashboard.shown import plotly_text
 
 
 def depth_label(depth: int) -> str:
@@ -15,6 +16,7 @@ def depth_label(depth: int) -> str:
 
 def transition_heatmap(labels: list[str], counts: np.ndarray, title: str, height: int = 420) -> go.Figure:
     """Rows = parent's value, columns = child's; colour = share of the parent row, text = link count."""
+    labels = [plotly_text(label) for label in labels]  # licenses from the build: text, never markup
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)
     figure = go.Figure(go.Heatmap(

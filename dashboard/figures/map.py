@@ -20,6 +20,7 @@ from dashboard.figures.colours import (
 from dashboard.filters import Selection
 from dashboard.queries.network import Graph
 from dashboard.queries.points import COORDINATES
+from dashboard.shown import plotly_text
 
 COLOUR_CHOICES = {
     "library_name": "library",
@@ -107,7 +108,7 @@ def map_figure(build: Build, rows: np.ndarray, dims: int, colour_by: str = "libr
         for group, (name, colour) in enumerate(zip(names, colours)):
             at = np.flatnonzero(groups == group)
             if len(at):
-                add(at, name, {"color": colour})
+                add(at, plotly_text(name), {"color": colour})  # a value from the build: text, never markup
     if family is not None and family.edges:
         data += family_lines(build, family, dims)
     if highlight is not None and len(highlight):
@@ -178,5 +179,5 @@ def cluster_labels(build: Build, dims: int, rows: np.ndarray) -> dict[str, list]
     the drawn rows."""
     drawn = build.clusters["cluster"].isin(np.unique(build.numbers("cluster")[rows]))
     clusters = build.clusters[drawn].nlargest(LABELLED_CLUSTERS, "size")
-    return {"text": clusters["label"].tolist(),
+    return {"text": [plotly_text(label) for label in clusters["label"]],
             **{axis: clusters[column].round(3).tolist() for axis, column in COORDINATES[dims].items()}}

@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dash_table, html
 from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
 from dashboard.queries.families import COLUMNS, PAGE_ROWS, families_page
 from dashboard.serving import served_build
+from dashboard.shown import json_count, markdown_text
 from dashboard.url_state import choice, from_query, shared_query, whole_number
 
 HEADERS = {"root_id": "family (root model)", "size": "models", "matching": "matching filters", "max_depth": "depth",
@@ -45,9 +46,11 @@ def layout(**query) -> html.Div:
 
 
 def family_link(root_id: str, query: str) -> str:
-    """Markdown link opening a family's root in the network view, keeping the filters."""
+    """Markdown link opening a family's root in the network view, keeping the filters; the id is
+    shown literally (every markdown character escaped) and the URL is percent-encoded."""
     separator = "&" if query else "?"
-    return f"[{root_id}](/network{query}{separator}model={quote(root_id, safe='')}&show=family)"
+    target = f"/network{query}{separator}model={quote(root_id, safe='')}&show=family"
+    return f"[{markdown_text(root_id)}]({quote(target, safe='/?&=%+')})"
 
 
 @callback(
@@ -72,7 +75,8 @@ def update_families(search, min_downloads, min_likes, libraries, pipelines, lice
         page = pages - 1
         result = families_page.cached(*arguments, page)
     carried = shared_query(query or "")
-    rows = [{**row, "root_id": family_link(row["root_id"], carried)} for row in result["rows"]]
+    rows = [{**row, "root_id": family_link(row["root_id"], carried), "total_downloads": json_count(row["total_downloads"])}
+            for row in result["rows"]]
     what = "families" + (" with a model that passes the filters" if filters.active else "")
     return rows, pages, whole_number(page, 0), f"{result['families']:,} {what}"
 

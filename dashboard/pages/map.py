@@ -23,6 +23,7 @@ from dashboard.queries.network import model_graph
 from dashboard.queries.points import map_points
 from dashboard.queries.semantic import semantic_search
 from dashboard.serving import served_build, served_settings
+from dashboard.shown import LABEL_CHARS, shorten
 from dashboard.url_state import choice, from_query, shared_query, whole_number
 
 SEMANTIC_HITS = 25
@@ -149,7 +150,7 @@ def show_hovered(hover):
     if not points or "customdata" not in points[0]:
         return ""
     facts = model_facts.cached(served_build(), int(points[0]["customdata"]))
-    return [html.B(facts["model_id"]), f" · {facts['library']} · {facts['pipeline']} · "
+    return [html.B(shorten(facts["model_id"])), f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} · "
             f"{count(facts['downloads'])} downloads · {count(facts['likes'])} likes"]
 
 
@@ -185,7 +186,7 @@ def summarize_selection(search, min_downloads, min_likes, libraries, pipelines, 
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
     summary = selection_summary.cached(build, filters, selection)
     top = [html.Div([html.Span(f"{title}: ", className="text-muted"),
-                     ", ".join(f"{name} ({n:,})" for name, n in summary[column]) or "none"])
+                     ", ".join(f"{shorten(name, LABEL_CHARS)} ({n:,})" for name, n in summary[column]) or "none"])
            for column, title in (("library_name", "libraries"), ("pipeline_tag", "pipelines"), ("license", "licenses"))]
     figure = histogram_figure(histogram.cached(build, filters, selection, "downloads", True), height=180)
     return dbc.Card(dbc.CardBody(dbc.Row([

@@ -16,6 +16,7 @@ from dashboard.figures.network import STYLESHEET, graph_elements, relation_legen
 from dashboard.queries.models import model_details
 from dashboard.queries.network import model_graph, passing_rows
 from dashboard.serving import served_build
+from dashboard.shown import shorten
 from dashboard.url_state import choice, from_query, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
@@ -92,9 +93,10 @@ def draw_network(search, min_downloads, min_likes, libraries, pipelines, license
     name = choice(layout_name, LAYOUTS, "cose")
     layout = {"name": name, "animate": False, "roots": f"[id = '{graph.centre}']"} if name == "breadthfirst" else \
         {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60, "randomize": False}
-    parts = [f"{len(graph.nodes):,} models: {model_id}"]
+    parts = [f"{len(graph.nodes):,} models: {shorten(model_id)}"]
     if show in ("family", "both"):
-        parts.append(f"{graph.ancestors:,} ancestors, {graph.descendants_shown:,} of {graph.descendants_total:,} descendants")
+        more = f" (+{graph.ancestors_left_out:,} more not drawn)" if graph.ancestors_left_out else ""
+        parts.append(f"{graph.ancestors:,} ancestors{more}, {graph.descendants_shown:,} of {graph.descendants_total:,} descendants")
     passing = None
     if filters.active:
         passing = set(passing_rows.cached(build, filters, tuple(graph.nodes)))

@@ -9,9 +9,13 @@ from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.prepare import NO_VALUE
 from dashboard.queries.points import first_in_order
+from dashboard.shown import LABEL_CHARS, shorten
 from pipeline.schema import RELATIONS
 
 CHILDREN_LISTED = 50
+PARENTS_LISTED = 50
+OPTION_VALUE_CHARS = 500  # a longer category value is left out of the filter dropdowns (it cannot be a URL value either)
+OPTIONS_MAX_BYTES = 64_000  # the most label and value text one dropdown's options may hold
 
 
 @cached_query
@@ -37,12 +41,23 @@ def model_facts(build: Build, row: int) -> dict:
 
 @cached_query
 def category_options(build: Build, column: str, limit: int = 300) -> list[dict]:
-    """Dropdown options of a category column, most frequent first, with their counts."""
+    """Dropdown options of a category column, most frequent first, with their counts: at most
+    ``limit`` of them and OPTIONS_MAX_BYTES of text; labels shortened, values longer than
+    OPTION_VALUE_CHARS left out."""
     counts = np.bincount(build.codes(column), minlength=len(build.categories(column)))
     names = build.categories(column)
-    order = np.argsort(-counts, kind="stable")
-    return [{"label": f"{names[i]} ({counts[i]:,})", "value": names[i]}
-            for i in order[:limit] if counts[i] > 0 and names[i] != NO_VALUE]
+    options, size = [], 0
+    for i in np.argsort(-counts, kind="stable"):
+        if len(options) == limit or counts[i] == 0:
+            break
+        if names[i] == NO_VALUE or len(names[i]) > OPTION_VALUE_CHARS:
+            continue
+        option = {"label": f"{shorten(names[i], LABEL_CHARS)} ({counts[i]:,})", "value": names[i]}
+        size += len(option["label"]) + len(option["value"])
+        if size > OPTIONS_MAX_BYTES:
+            break
+        options.append(option)
+    return options
 
 
 @cached_query
@@ -56,7 +71,7 @@ def model_details(build: Build, model_id: str) -> dict | None:
     parents = [
         {"model_id": build.model_id(edges.parent_row[e]) if edges.parent_row[e] >= 0 else edges.parent_id[int(e)].as_py(),
          "relation": RELATIONS[edges.relation[e]], "in_data": bool(edges.parent_row[e] >= 0)}
-        for e in edges.of_child(row)
+        for e in edges.of_child(row)[:PARENTS_LISTED]
     ]
     child_edges = edges.of_parent(row)
     downloads = np.nan_to_num(build.numbers("downloads"), nan=-1)[edges.child_row[child_edges]]
@@ -68,6 +83,7 @@ def model_details(build: Build, model_id: str) -> dict | None:
     return {
         "record": record,
         "parents": parents,
+        "n_parents": len(edges.of_child(row)),
         "children": children,
         "n_children": len(child_edges),
         "family_size": int(family["size"].iat[0]) if len(family) else 1,

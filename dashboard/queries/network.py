@@ -13,6 +13,7 @@ from dashboard.filters import Filters, filter_mask
 from pipeline.schema import RELATIONS
 
 SIMILAR = "similar"
+MAX_ANCESTORS = 100  # ancestors drawn at most: a chain 50,000 links deep, or 10,000 parents, stay a small graph
 
 
 @cache_value_type
@@ -25,6 +26,7 @@ class Graph:
     nodes: list[int] = field(default_factory=list)
     edges: list[tuple[int, int, str, float]] = field(default_factory=list)
     ancestors: int = 0
+    ancestors_left_out: int = 0  # parents of drawn ancestors that were not drawn (their own ancestors not counted)
     descendants_shown: int = 0
     descendants_total: int = 0  # along primary parents, as the build counts them
 
@@ -37,24 +39,30 @@ class Graph:
                 self.nodes.append(row)
 
 
-def family_tree(build: Build, row: int, max_nodes: int = 400) -> Graph:
-    """The model, all its ancestors, and its descendants level by level until ``max_nodes``; when a
-    level does not fit, its most downloaded models are kept, so the drawn tree stays connected."""
+def family_tree(build: Build, row: int, max_nodes: int = 400, max_ancestors: int = MAX_ANCESTORS) -> Graph:
+    """The model, its ancestors level by level up to ``max_ancestors``, and its descendants level by
+    level until ``max_nodes``; when a level does not fit, its most downloaded models are kept, so
+    the drawn tree stays connected, and the ancestors left out are counted."""
     edges = build.edges
+    downloads = np.nan_to_num(build.numbers("downloads"), nan=-1)
     graph = Graph(centre=row, nodes=[row], descendants_total=int(build.numbers("n_descendants")[row]))
     seen = {row}
     frontier = np.asarray([row])
-    while len(frontier):  # up: every parent link of every ancestor (a merge has several parents)
+    while len(frontier):  # up: the parent links of each level of ancestors (a merge has several parents)
         links = np.concatenate([edges.of_child(r) for r in frontier])
         links = links[edges.parent_row[links] >= 0]
+        fresh = np.asarray([p for p in np.unique(edges.parent_row[links]) if int(p) not in seen], dtype=np.int64)
+        room = max_ancestors - graph.ancestors
+        if len(fresh) > room:
+            graph.ancestors_left_out = len(fresh) - room
+            fresh = np.sort(fresh[np.argsort(-downloads[fresh], kind="stable")[:room]])
+        seen.update(int(p) for p in fresh)
         for link in links:
-            graph.edges.append((int(edges.parent_row[link]), int(edges.child_row[link]), RELATIONS[edges.relation[link]], 1.0))
-        fresh = [int(p) for p in np.unique(edges.parent_row[links]) if int(p) not in seen]
-        seen.update(fresh)
+            if int(edges.parent_row[link]) in seen:
+                graph.edges.append((int(edges.parent_row[link]), int(edges.child_row[link]), RELATIONS[edges.relation[link]], 1.0))
         graph.add_nodes(fresh)
         graph.ancestors += len(fresh)
-        frontier = np.asarray(fresh, dtype=np.int64)
-    downloads = np.nan_to_num(build.numbers("downloads"), nan=-1)
+        frontier = fresh if not graph.ancestors_left_out else np.zeros(0, dtype=np.int64)
     frontier = np.asarray([row])
     while len(frontier) and len(graph.nodes) < max_nodes:  # down, one level at a time
         links = edges.children_of(frontier)

@@ -3,9 +3,14 @@ build's neighbour index (the same search as `hfmap similar --text`)."""
 
 from __future__ import annotations
 
+import logging
+
 from dashboard.cache import cached_query
 from dashboard.data import Build
+from pipeline.artifacts import BuildFormatError
 from pipeline.similar import SimilaritySearch
+
+log = logging.getLogger("hfmap.dashboard")
 
 
 @cached_query
@@ -14,6 +19,10 @@ def semantic_search(build: Build, text: str, k: int = 25) -> list[dict]:
     text = " ".join((text or "").split())
     if not text:
         return []
-    rows, similarity = build.derived("similarity-search", lambda b: SimilaritySearch(b.path)).near_text(text, k)
+    try:
+        rows, similarity = build.derived("similarity-search", lambda b: SimilaritySearch(b.path)).near_text(text, k)
+    except (OSError, BuildFormatError) as error:  # the build was pruned while served: no hits, never a 500
+        log.warning("semantic search on build %s is unavailable: %s", build.version, error)
+        return []
     return [{"row": int(row), "model_id": model_id, "similarity": round(float(s), 3)}
             for row, model_id, s in zip(rows, build.ids(rows), similarity)]
