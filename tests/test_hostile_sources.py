@@ -379,3 +379,14 @@ def test_a_gzip_file_cut_short_names_the_file_and_line(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(SourceError, match=r"cut\.jsonl\.gz could not be read past line [0-9,]+"):
         _load(path)
+
+
+def test_json_lines_that_are_not_objects_or_not_json(tmp_path):
+    lines = ["null", "[1, 2]", '"text"', "{not json", '{"id": "ok/x", "likes": NaN}', b'{"id": "caf\xe9/x"}'.decode("latin-1")]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes("\n".join(lines[:-1]).encode() + b"\n" + b'{"id": "caf\xe9/x"}\n')
+    models, log = _load(path)
+    assert list(models.index) == ["ok/x", "caf\ufffd/x"] and pd.isna(models.loc["ok/x", "likes"])
+    assert log.count("rejected", "line is not a JSON object") == 3
+    assert log.count("rejected", "line is not valid JSON") == 1
+    assert log.count("repaired", "invalid UTF-8 replaced") == 1

@@ -177,7 +177,7 @@ def test_hub_jsonl_api_field_names_and_gzip(tmp_path):
     assert model["adapter_parent"] == ["base/model"]
     assert model["parent_model"] == ["base/model"]
     assert model["regions"] == ["us"]
-    assert not model["has_card"]
+    assert pd.isna(model["has_card"]) and pd.isna(model["card_length"])  # the record says nothing of a card
 
 
 # --- whole-column cleaning -----------------------------------------------------------------
