@@ -2,9 +2,10 @@
 
 Pages of JSON records (``id`` and the fields asked for with ``expand``) follow one another
 through a ``Link: <…>; rel="next"`` cursor header. Faults can be switched on per page: answers
-with a status code (429 with Retry-After, 500s), slow answers, a body that is not JSON, a
-cursor that points back at its own page. The real huggingface_hub client talks to it through
-HF_ENDPOINT.
+with a status code (429 with Retry-After, 500s), slow answers, answers that drip a byte at a
+time, a body that is not JSON or not a list, a gzip bomb, a cursor that points back at its own
+page, a next link to another server. The real huggingface_hub client talks to it through
+HF_ENDPOINT; every request's query and Authorization header are recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import random
 import threading
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,11 +60,34 @@ class Faults:
     """What goes wrong, by page number (0 = the first page)."""
 
     status: dict[int, list[int]] = field(default_factory=dict)  # page -> status codes of its next requests
-    retry_after: float | None = 0  # Retry-After sent with those statuses (None: no header)
+    retry_after: float | str | None = 0  # Retry-After sent with those statuses (None: no header)
     slow: dict[int, float] = field(default_factory=dict)  # page -> seconds before answering
     invalid_json: set[int] = field(default_factory=set)  # pages whose body is not JSON
+    body: dict[int, bytes] = field(default_factory=dict)  # page -> this body instead of its records
     repeat_cursor: int | None = None  # the page whose next link points back at itself
+    next_link: dict[int, str] = field(default_factory=dict)  # page -> the URL its next link points to
+    drip: dict[int, str] = field(default_factory=dict)  # page -> "head" or "body": that part comes a byte per DRIP_SECONDS, forever
+    gzip_bomb: set[int] = field(default_factory=set)  # pages answered with BOMB_BYTES of gzip that inflate to BOMB_SIZE
     delay: float = 0.0  # seconds before every answer
+
+
+DRIP_SECONDS = 0.1
+BOMB_SIZE = 2**30  # 1 GiB of zeros, sent as about 1 MB of gzip
+
+
+def gzip_bomb(size: int = BOMB_SIZE, segment: int = 2**20) -> bytes:
+    """A gzip member of ``size`` zero bytes: one segment deflated after a full flush (so every
+    segment deflates to the same bytes) repeated, with the real CRC-32 and length."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(segment)
+    head = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    repeated = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    tail = compressor.flush()  # the final empty block and the trailer of a 2-segment member
+    crc = 0
+    for _ in range(size // segment):
+        crc = zlib.crc32(zeros, crc)
+    trailer = crc.to_bytes(4, "little") + (size % 2**32).to_bytes(4, "little")
+    return head + repeated * (size // segment - 1) + tail[:-8] + trailer
 
 
 class TestHub:
@@ -74,6 +99,9 @@ class TestHub:
         self.models, self.page_size = models, page_size
         self.faults = Faults()
         self.requests: list[dict] = []
+        self.authorizations: list[str | None] = []  # the Authorization header of every request
+        self._bomb: bytes | None = None
+        self.paths: list[str] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.server.handle_error = lambda request, address: None  # a client that gave up on a slow page
@@ -88,10 +116,18 @@ class TestHub:
         self.server.shutdown()
         self.server.server_close()
 
+    def page_number(self, query: dict) -> int:
+        offset = int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
+        return offset // self.page_size
+
+    def bomb(self) -> bytes:
+        with self.lock:
+            if self._bomb is None:
+                self._bomb = gzip_bomb()
+            return self._bomb
+
     def page(self, query: dict) -> tuple[int, dict, bytes]:
         """(status, headers, body) for one request of /api/models."""
-        with self.lock:
-            self.requests.append(query)
         offset = int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
         number = offset // self.page_size
         faults = self.faults
@@ -104,12 +140,18 @@ class TestHub:
             return status, headers, json.dumps({"error": f"status {status}"}).encode()
         if number in faults.invalid_json:
             return 200, {}, b"<html>upstream error</html>"
+        if number in faults.body:
+            return 200, {}, faults.body[number]
+        if number in faults.gzip_bomb:
+            return 200, {"Content-Encoding": "gzip"}, self.bomb()
         fields = set(query.get("expand", []))
         records = [{"_id": f"{i:024x}", "id": model["id"], **{k: v for k, v in model.items() if k in fields}}
                    for i, model in enumerate(self.models[offset:offset + self.page_size], start=offset)]
         headers = {}
         following = offset if faults.repeat_cursor == number else offset + self.page_size
-        if following < len(self.models):
+        if number in faults.next_link:
+            headers["Link"] = f'<{faults.next_link[number]}>; rel="next"'
+        elif following < len(self.models):
             cursor = base64.urlsafe_b64encode(str(following).encode()).decode()
             rest = {k: v for k, v in query.items() if k != "cursor"}
             headers["Link"] = f'<{self.url}/api/models?{urlencode({**rest, "cursor": [cursor]}, doseq=True)}>; rel="next"'
@@ -121,10 +163,19 @@ class TestHub:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                with hub.lock:
+                    hub.requests.append(query)
+                    hub.authorizations.append(self.headers.get("Authorization"))
+                    hub.paths.append(self.path)
                 if parts.path != "/api/models":
                     self.send_error(404)
                     return
-                status, headers, body = hub.page(parse_qs(parts.query))
+                drip = hub.faults.drip.get(hub.page_number(query))
+                if drip:
+                    self.drip(drip)
+                    return
+                status, headers, body = hub.page(query)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -132,6 +183,21 @@ class TestHub:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
+
+            def drip(self, part: str) -> None:
+                """An answer that never ends: its head (status line, then one header forever) or, after a
+                normal head, its body, a byte every DRIP_SECONDS until the client hangs up."""
+                if part == "head":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+                    endless = iter(lambda: b"a", None)
+                else:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                     b"Content-Length: 10000000\r\n\r\n[")
+                    endless = iter(lambda: b" ", None)
+                for byte in endless:
+                    self.wfile.write(byte)
+                    self.wfile.flush()
+                    time.sleep(DRIP_SECONDS)
 
             def log_message(self, *_):  # quiet
                 pass

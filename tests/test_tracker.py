@@ -189,7 +189,7 @@ def test_the_history_is_never_rewritten(hub, history_path):
 
 def test_mistakes_are_one_sentence_and_exit_2(history_path):
     result = track(tracker_env("http://127.0.0.1:9", history_path), "--every", "soon")
-    assert result.returncode == 2 and result.stderr.strip() == "hfmap: 'soon' is not an interval; write it like 6h, 30m, 1d or 1h30m."
+    assert result.returncode == 2 and result.stderr.strip() == "hfmap: --every: 'soon' is not an interval; write it like 6h, 30m, 1d or 1h30m."
     assert track(tracker_env("http://127.0.0.1:9", history_path)).returncode == 2  # no mode given
     assert status(tracker_env("http://127.0.0.1:9", history_path))["total_models"] is None  # no history yet
 

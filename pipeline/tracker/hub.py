@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 import httpx2
+import huggingface_hub
 from huggingface_hub import ModelInfo, close_session, get_session
-from huggingface_hub.utils import build_hf_headers
 
 from pipeline import __version__
 
@@ -97,7 +97,7 @@ def list_models(endpoint: str, token: str | None, limits: Limits, full: bool = F
     only to endpoint's origin."""
     url = f"{endpoint.rstrip('/')}/api/models"
     params: dict | None = {"expand": JSONL_FIELDS if full else COUNT_FIELDS}
-    headers = build_hf_headers(token=token or False, library_name="hfmap", library_version=__version__, headers={"Accept-Encoding": "gzip"})
+    headers = request_headers(token)
     home = origin(url)
     while url is not None:
         records, url = fetch_page(url, params, headers, limits)
@@ -107,6 +107,16 @@ def list_models(endpoint: str, token: str | None, limits: Limits, full: bool = F
         params = None  # the next link holds the query
         for record in records:
             yield ModelInfo(**{"siblings": None, **record})
+
+
+def request_headers(token: str | None) -> dict:
+    """The listing's headers, written here: huggingface_hub's build_hf_headers would read a token
+    stored on disk and ask the endpoint for its agent registry (a request of its own, cached under
+    HF_HOME) to fill in the user agent."""
+    headers = {"User-Agent": f"hfmap/{__version__}; hf_hub/{huggingface_hub.__version__}", "Accept-Encoding": "gzip"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
 
 
 def origin(url: str) -> tuple:
