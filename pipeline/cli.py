@@ -179,7 +179,7 @@ def _build(args, settings: Settings, console: Console) -> None:
     from pipeline.artifacts import POINTER
     from pipeline.build import BuildOptions, run_build
     from pipeline.embed import require_sentence_transformers_dir
-    from pipeline.summary import summary_renderables
+    from pipeline.summary import print_renderables, summary_renderables
 
     if args.dim < 2:
         raise UserError("--dim must be at least 2.")
@@ -209,8 +209,7 @@ def _build(args, settings: Settings, console: Console) -> None:
         summary.extend(summary_renderables(path))
 
     run_build(options, console=Console(stderr=True, quiet=args.quiet), before_switch=render_summary)
-    for renderable in summary:
-        console.print(renderable)
+    print_renderables(summary, console)
 
 
 def _synth(args, console: Console) -> None:
@@ -237,7 +236,7 @@ def _sample(args, console: Console) -> None:
     rows = write_sample(exports, out, log)
     console.print(literal(f"wrote {rows:,} models from {len(exports)} exports to {out}"))
     for line in log.summary_lines():
-        console.print(literal(f"  {line}"))
+        console.print(literal(f"  {line}"), soft_wrap=True)
 
 
 def _similar(args, console: Console) -> None:

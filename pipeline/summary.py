@@ -80,6 +80,11 @@ def issue_lines(manifest: dict) -> list[Text]:
     return lines
 
 
+def print_renderables(renderables: list[RenderableType], console: Console) -> None:
+    """Print a summary: lines of text unwrapped (whole lines for grep), tables as tables."""
+    for renderable in renderables:
+        console.print(renderable, soft_wrap=isinstance(renderable, Text))
+
+
 def print_summary(build: Path, console: Console, top: int = 5) -> None:
-    for renderable in summary_renderables(build, top=top):
-        console.print(renderable)
+    print_renderables(summary_renderables(build, top=top), console)

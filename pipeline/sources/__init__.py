@@ -26,6 +26,7 @@ from pipeline.sources.hub_records import hub_jsonl_batches
 from pipeline.errors import SourceError
 from pipeline.sources.normalize import normalize_batch, read_columns
 from pipeline.sources.published import csv_batches, hf_dataset_batches, parquet_batches
+from pipeline.terminal import printable
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_models.parquet"
 HUB_RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
@@ -45,6 +46,8 @@ def check_source(spec: str | None) -> Path | None:
     if spec.startswith("hf:"):
         return None
     path = SAMPLE_PATH if spec == "sample" else Path(spec)
+    if "\x00" in spec:
+        raise SourceError(f"The source {printable(spec)} is not a usable path (it holds a NUL character).")
     if not path.exists():
         raise SourceError(f"The source {spec} does not exist.")
     if path.is_dir():

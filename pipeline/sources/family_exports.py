@@ -57,6 +57,7 @@ def child_ids(cell: str) -> list[str]:
     return [i for i in ids if i]
 
 
+NOT_FETCHED = ("", "n/a", "null", "none")  # metadata of a row whose Hub record the export did not fetch
 READ_EXPORT_COLUMNS = ("model_id", "card", "metadata", *CHILD_LIST_RELATIONS)
 
 
@@ -77,7 +78,7 @@ def read_export(path: Path, log: IssueLog | None = None) -> list[dict]:
 def _record(row: dict, model_id: str, log: IssueLog) -> dict | None:
     """The row's Hub record (None when the export has none, or an unusable one: counted)."""
     text = row.get("metadata")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or text.strip().lower() in NOT_FETCHED:
         return None
     try:
         record = parse_json(text)
