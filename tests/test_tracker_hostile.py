@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 import time
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest

@@ -130,13 +130,14 @@ def origin(url: str) -> tuple:
 
 def fetch_page(url: str, params: dict | None, headers: dict, limits: Limits) -> tuple[list[dict], str | None]:
     """One page of the listing and the next page's URL, retried like huggingface_hub's http_backoff."""
-    wait = FIRST_WAIT
-    for attempt in range(MAX_RETRIES + 1):
+    wait, tries = FIRST_WAIT, 0
+    while True:
+        tries += 1
         try:
             return request_page(url, params, headers, limits)
         except Retriable as error:
-            if attempt == MAX_RETRIES:
-                raise ListingError(error.what, f"{error.detail}; {attempt + 1} tries" if error.detail else f"{attempt + 1} tries") from error
+            if tries > MAX_RETRIES:
+                raise ListingError(error.what, "; ".join(filter(None, [error.detail, f"{tries} tries"]))) from error
             pause = wait if error.retry_after is None else error.retry_after
             if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER:
                 raise ListingError(error.what, f"it asked to retry after {error.retry_after:,.0f} s, longer than "
@@ -146,7 +147,6 @@ def fetch_page(url: str, params: dict | None, headers: dict, limits: Limits) -> 
                                                f"HFMAP_TRACK_TIMEOUT ({limits.run_seconds:g} s)") from error
             time.sleep(pause)
             wait = min(LONGEST_WAIT, wait * 2)
-    raise AssertionError("unreachable")
 
 
 def request_page(url: str, params: dict | None, headers: dict, limits: Limits) -> tuple[list[dict], str | None]:
@@ -166,8 +166,6 @@ def request_page(url: str, params: dict | None, headers: dict, limits: Limits) -
             body = read_body(response, limits.max_page_bytes, deadline)
             link = response.links.get("next", {}).get("url")
             following = str(response.url.join(link)) if link else None
-    except ListingError:
-        raise
     except (httpx2.HTTPError, httpx2.StreamError, httpx2.InvalidURL, RuntimeError) as error:
         if time.monotonic() >= deadline:  # the watchdog closed the client (any error follows), or a read timed out
             raise (limits.run_over() if deadline >= limits.run_deadline else request_over(limits)) from error
@@ -175,9 +173,10 @@ def request_page(url: str, params: dict | None, headers: dict, limits: Limits) -
             raise
         if isinstance(error, httpx2.TimeoutException):
             raise request_over(limits) from error
+        unreachable = (f"cannot reach {shown(url.split('?')[0])}", f"{type(error).__name__}: {error}")
         if isinstance(error, RETRIED_ERRORS):
-            raise Retriable(f"the connection to {shown(url.split('?')[0])} failed", f"{type(error).__name__}: {error}") from error
-        raise ListingError(f"cannot reach {shown(url.split('?')[0])}", f"{type(error).__name__}: {error}") from error
+            raise Retriable(*unreachable) from error
+        raise ListingError(*unreachable) from error
     finally:
         watchdog.cancel()
     return parse_page(body), following
