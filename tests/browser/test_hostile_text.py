@@ -1,0 +1,73 @@
+"""Strings from a build render as text in a real browser: a root id written as a markdown link
+in the Families table and a library holding an <a> tag in the map's legend never become links.
+
+The build is the sample with those two values planted (tests/hostile_builds.py), served by
+`hfmap serve`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from selenium.webdriver.common.by import By
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from hostile_builds import hostile_build  # noqa: E402
+
+EVIL_ROOT = "x](https://evil.example/md) [y"
+EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
+
+
+def plant(tables) -> None:
+    models, families, edges = tables["models"], tables["families"], tables["edges"]
+    largest = families["root_id"].iat[0]
+    for frame, columns in ((models, ("model_id", "root_id", "primary_parent")), (families, ("root_id",)),
+                           (edges, ("parent_id", "child_id"))):
+        for column in columns:
+            frame[column] = frame[column].where(frame[column] != largest, EVIL_ROOT)
+    models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY  # the third most common library: in the legend
+
+
+@pytest.fixture(scope="module")
+def hostile_url(sample_build, served_app, free_port, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile-browser")
+    builds = tmp / "builds"
+    hostile_build(sample_build, builds, "20990101T000000000009Z", plant)
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(tmp / "cache"),
+               HFMAP_TRACKER_DB=str(tmp / "tracker.sqlite"))
+    command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(builds), "--port", str(port)]
+    with served_app(command, env, port) as url:
+        yield url
+
+
+def evil_links(browser) -> list[str]:
+    """Links of the page that lead to the planted host."""
+    return [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a")
+            if urlsplit(a.get_attribute("href") or "").hostname == "evil.example"]
+
+
+def test_a_markdown_root_id_is_text_in_the_families_table(browser, hostile_url, wait_for, wait_until):
+    browser.get(f"{hostile_url}/families")
+    wait_for(browser, "#families-table td", timeout=60)
+    cell = wait_until(lambda: next((td for td in browser.find_elements(By.CSS_SELECTOR, "#families-table td")
+                                    if "evil.example" in td.text), None), 30, "the planted root id in the table")
+    assert cell.text.strip() == EVIL_ROOT  # shown literally
+    assert evil_links(browser) == []
+    link = cell.find_element(By.CSS_SELECTOR, "a")  # still the one link: to the family in the network view
+    assert link.get_attribute("href").startswith(f"{hostile_url}/network?model=x%5D%28https")
+
+
+def test_an_html_library_is_text_in_the_map_legend(browser, hostile_url, wait_for, wait_until):
+    browser.get(f"{hostile_url}/")
+    wait_for(browser, "#map-graph .legend", timeout=90)
+    legend = wait_until(lambda: [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#map-graph .legend .legendtext")
+                                 if "evil" in t.text], 30, "the planted library in the legend")
+    assert legend == [EVIL_LIBRARY]  # the tag's characters, shown as text
+    assert evil_links(browser) == []
+    assert browser.find_elements(By.CSS_SELECTOR, "#map-graph .legend a") == []

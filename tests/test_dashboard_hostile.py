@@ -1,0 +1,279 @@
+"""The dashboard serves whatever a build holds: counts beyond 2**53, hostile and huge strings,
+pathological families, out-of-range URL state and API parameters, a build pruned while served.
+
+The hostile build is the built sample with edited tables (tests/hostile_builds.py); the app is
+the real Dash app, asked through Flask's test client the way a browser asks it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hostile_builds import hostile_build  # noqa: E402
+
+from dashboard.components import details_card  # noqa: E402
+from dashboard.figures.drift import transition_heatmap  # noqa: E402
+from dashboard.figures.map import map_figure  # noqa: E402
+from dashboard.figures.network import graph_elements  # noqa: E402
+from dashboard.filters import Filters, Selection  # noqa: E402
+from dashboard.pages.families import family_link  # noqa: E402
+from dashboard.queries.models import OPTION_VALUE_CHARS, OPTIONS_MAX_BYTES, category_options, model_details  # noqa: E402
+from dashboard.queries.network import MAX_ANCESTORS, model_graph  # noqa: E402
+from dashboard.url_state import from_query  # noqa: E402
+from pipeline.artifacts import POINTER, prune_builds, resolve_build  # noqa: E402
+from pipeline.config import Settings  # noqa: E402
+
+HUGE_DOWNLOADS = 10**16 + 1  # not a float, not a JSON number a browser keeps exactly
+HUGE_LIKES = 2**62
+HUGE_LICENSE = "x" * 20_000_000  # 20 MB
+EVIL_ROOT = "x](https://evil.example/md) [y"
+EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
+CHAIN = 50_000  # links in the deepest chain
+MANY_PARENTS = 10_000
+MB = 1_000_000
+
+
+def make_hostile(tables) -> None:
+    models, families, edges = tables["models"], tables["families"], tables["edges"]
+    largest = families["root_id"].iat[0]
+    for frame, columns in ((models, ("model_id", "root_id", "primary_parent")), (families, ("root_id",)),
+                           (edges, ("parent_id", "child_id"))):
+        for column in columns:
+            frame[column] = frame[column].where(frame[column] != largest, EVIL_ROOT)
+    for column in ("parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent"):
+        models[column] = [None if v is None else [EVIL_ROOT if p == largest else p for p in v] for v in models[column]]
+    models.loc[0, "downloads"] = HUGE_DOWNLOADS
+    families.loc[families["root_id"] == models.loc[0, "root_id"], "total_downloads"] += HUGE_DOWNLOADS
+    models.loc[1, "likes"] = HUGE_LIKES
+    models.at[2, "licenses"] = [HUGE_LICENSE]
+    models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY
+    # a chain CHAIN links deep under model 3, and a model with MANY_PARENTS parents (the chain's first models)
+    template = models.iloc[[3] * (CHAIN + 1)].reset_index(drop=True)
+    template["model_id"] = [f"chain/m{i}" for i in range(CHAIN)] + ["merge/many-parents"]
+    template["root_id"] = "chain/m0"
+    template["depth"] = list(range(CHAIN)) + [1]
+    template["n_descendants"] = [CHAIN - 1 - i for i in range(CHAIN)] + [0]
+    for column in ("parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent"):
+        template[column] = None
+    tables["models"] = pd.concat([models, template], ignore_index=True)
+    links = pd.DataFrame({"parent_id": [f"chain/m{i}" for i in range(CHAIN - 1)] + [f"chain/m{i}" for i in range(MANY_PARENTS)],
+                          "child_id": [f"chain/m{i + 1}" for i in range(CHAIN - 1)] + ["merge/many-parents"] * MANY_PARENTS,
+                          "relation": "finetune", "parent_in_data": True})
+    tables["edges"] = pd.concat([edges, links], ignore_index=True)
+    family = families.iloc[[0]].copy()
+    family["root_id"], family["size"], family["max_depth"] = "chain/m0", CHAIN + 1, CHAIN - 1
+    tables["families"] = pd.concat([families, family], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def hostile(sample_build, tmp_path_factory):
+    """The hostile build's builds directory and cache directory, and the app serving it."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    builds, cache = tmp / "builds", tmp / "cache"
+    hostile_build(sample_build, builds, "20990101T000000000001Z", make_hostile)
+    from dashboard.app import create_app
+
+    app = create_app(builds, Settings(cache_dir=cache, tracker_db=tmp / "tracker.sqlite"))
+    return {"builds": builds, "cache": cache, "app": app, "client": app.server.test_client()}
+
+
+@pytest.fixture(scope="module")
+def build(hostile):
+    from dashboard.serving import served_build
+
+    return served_build()
+
+
+def open_page(client, pathname: str, search: str = "") -> tuple[int, bytes]:
+    """What the browser asks when it opens a view: Dash pages' router callback."""
+    payload = {"output": ".._pages_content.children..._pages_store.data..",
+               "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+               "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                          {"id": "_pages_location", "property": "search", "value": search}],
+               "changedPropIds": ["_pages_location.pathname"], "state": []}
+    response = client.post("/_dash-update-component", json=payload)
+    return response.status_code, response.data
+
+
+VIEWS = ["/", "/network", "/distributions", "/families", "/drift", "/growth"]
+
+
+# ------------------------------------------------------------------------------ counts beyond 2**53
+
+
+def test_counts_beyond_two_to_the_53_are_served_and_shown_exactly(hostile, build):
+    record = model_details(build, build.model_id(0))["record"]
+    assert record["downloads"] == HUGE_DOWNLOADS and isinstance(record["downloads"], int)
+    card = json.dumps(details_card(model_details(build, build.model_id(1))).to_plotly_json(), default=str)
+    assert f"{HUGE_LIKES:,}" in card
+    card = json.dumps(details_card(model_details(build, build.model_id(0))).to_plotly_json(), default=str)
+    assert "10,000,000,000,000,001" in card
+    status, body = open_page(hostile["client"], "/", f"?model={build.model_id(0)}")
+    assert status == 200 and b"10,000,000,000,000,001" in body
+
+
+def test_family_downloads_beyond_two_to_the_53_reach_the_table_as_text(hostile, build):
+    from dashboard.pages.families import update_families
+
+    rows, *_ = update_families("", 0, 0, [], [], [], False, [{"column_id": "total_downloads", "direction": "desc"}], 0, 1, "")
+    top = rows[0]["total_downloads"]
+    assert isinstance(top, str) and int(top.replace(",", "")) >= HUGE_DOWNLOADS
+
+
+# ------------------------------------------------------------------------------ hostile and huge strings
+
+
+def test_a_20_mb_license_never_reaches_a_page(hostile, build):
+    options = category_options(build, "license")
+    assert all(len(o["value"]) <= OPTION_VALUE_CHARS and len(o["label"]) < 200 for o in options)
+    assert sum(len(o["label"]) + len(o["value"]) for o in options) <= OPTIONS_MAX_BYTES
+    for view in VIEWS:
+        status, body = open_page(hostile["client"], view)
+        assert status == 200 and len(body) < MB, (view, len(body))
+    status, body = open_page(hostile["client"], "/", f"?model={build.model_id(2)}")  # its details card
+    assert status == 200 and len(body) < MB and b"20,000,000 characters" in body
+
+
+def test_strings_from_the_build_are_text_in_plotly_and_markdown(build):
+    figure = map_figure(build, np.arange(build.size, dtype=np.int32), 2, "library_name")
+    names = [trace["name"] for trace in figure["data"]]
+    assert "&lt;a href=\"https://evil.example/lib\"&gt;evil-lib&lt;/a&gt;" in names
+    assert not any("<a" in str(name) for name in names)
+    heatmap = transition_heatmap([EVIL_LIBRARY, "mit"], np.ones((2, 2), dtype=int), "t").to_plotly_json()
+    assert "<a" not in json.dumps(heatmap["data"][0]["x"])
+    link = family_link(EVIL_ROOT, "")
+    text, _, target = link[1:].partition("](")
+    assert "](" not in text and "[" not in text.replace("\\[", "") and "https://evil" not in target
+    assert target.startswith("/network?model=x%5D%28https")
+
+
+# ------------------------------------------------------------------------------ pathological families
+
+
+def connected(graph) -> bool:
+    """Every drawn node reaches the centre along drawn parent links (either direction)."""
+    neighbours: dict[int, set[int]] = {}
+    for a, b, kind, _ in graph.edges:
+        if kind != "similar":
+            neighbours.setdefault(a, set()).add(b)
+            neighbours.setdefault(b, set()).add(a)
+    reached, frontier = {graph.centre}, [graph.centre]
+    while frontier:
+        frontier = [n for node in frontier for n in neighbours.get(node, ()) if n not in reached]
+        reached.update(frontier)
+    return set(graph.nodes) <= reached
+
+
+def test_a_chain_50000_deep_draws_a_capped_connected_tree(build):
+    graph = model_graph(build, f"chain/m{CHAIN - 1}", "both", 400)
+    assert graph.ancestors == MAX_ANCESTORS and graph.ancestors_left_out == 1
+    assert connected(graph)
+    assert len(json.dumps(graph_elements(build, graph))) < MB
+    top = model_graph(build, "chain/m0", "family", 2000)  # downwards: the budget of nodes
+    assert len(top.nodes) == 2000 and top.descendants_shown == 1999 and top.descendants_total == CHAIN - 1
+    assert connected(top)
+
+
+def test_ten_thousand_parents_are_capped_in_the_graph_and_the_details(build):
+    graph = model_graph(build, "merge/many-parents", "family", 400)
+    assert graph.ancestors == MAX_ANCESTORS and graph.ancestors_left_out == MANY_PARENTS - MAX_ANCESTORS
+    assert connected(graph)
+    details = model_details(build, "merge/many-parents")
+    assert details["n_parents"] == MANY_PARENTS and len(details["parents"]) == 50
+    card = json.dumps(details_card(details).to_plotly_json(), default=str)
+    assert len(card) < 100_000 and f"and {MANY_PARENTS - 50:,} more" in card
+
+
+def test_the_network_view_says_what_it_left_out(hostile):
+    from dashboard.pages.network import draw_network
+
+    _, _, count, _ = draw_network("", 0, 0, [], [], [], False, "merge/many-parents", "family", 150, 10, [], "cose")
+    assert f"+{MANY_PARENTS - MAX_ANCESTORS:,} more not drawn" in count
+
+
+# ------------------------------------------------------------------------------ out-of-range URL state and API parameters
+
+
+@pytest.mark.parametrize("view, search", [
+    ("/", "?min_downloads=1e30&min_likes=1e400"),
+    ("/", "?sel=lasso:0,0,inf,1,2,2&zoom=box:-inf,1,0,nan&budget=1e30"),
+    ("/families", "?page=1e30&min_size=1e30"),
+    ("/network", "?nodes=1e30&k=-5&model=" + "m" * 100_000),
+    ("/distributions", "?sel=box:0,1e400,0,1&attr=nope"),
+    ("/growth", "?min_downloads=nan"),
+])
+def test_out_of_range_url_state_opens_the_nearest_valid_view(hostile, view, search):
+    status, body = open_page(hostile["client"], view, search)
+    assert status == 200 and len(body) < MB
+
+
+def test_out_of_range_values_reach_the_views_clipped(hostile, build):
+    filters, view = from_query("?min_downloads=1e30&sel=lasso:0,0,inf,1,2,2")
+    assert filters.min_downloads == 2**63 - 1 and Selection.from_text(view["sel"]) is None
+    assert Selection.from_plotly({"lassoPoints": {"x": [0, float("inf"), 2], "y": [0, 1, 2]}}) is None
+    from dashboard.pages.families import update_families
+    from dashboard.pages.map import update_map
+
+    _, pages, page, _ = update_families("", 0, 0, [], [], [], False, None, 10**30, 2, "")
+    assert page == pages - 1  # the last page, not an empty one
+    figure, count = update_map("", 10**30, 0, [], [], [], False, 2, "library_name", "downloads", 10**30, False,
+                               "box:0,inf,0,1", None, "", "lasso:0,0,inf,1,2,2")
+    assert count.startswith("0 of ")
+
+
+def test_api_history_with_a_time_before_the_first_utc_one_is_a_400(hostile):
+    response = hostile["client"].get("/api/history?from=0001-01-01T00:00:00%2B01:00")
+    assert response.status_code == 400 and "years 1 to 9999" in response.get_json()["error"]
+    assert hostile["client"].get("/api/history?from=9999-12-31T23:59:59-01:00").status_code == 400
+    assert hostile["client"].get("/api/history?from=2026-01-01").status_code == 200
+
+
+# ------------------------------------------------------------------------------ a build pruned while served
+
+
+def test_a_build_pruned_while_served_answers_from_the_current_build(hostile, build, sample_build):
+    import dashboard.serving
+    from dashboard.serving import served_build
+
+    builds = hostile["builds"]
+    served = served_build().path
+    newer = []
+    for number in range(2, 6):  # four newer builds, the last current; keep 3 prunes the served one
+        target = builds / f"20990101T00000000000{number}Z"
+        shutil.copytree(resolve_build(sample_build), target)
+        manifest = json.loads((target / "manifest.json").read_text())
+        (target / "manifest.json").write_text(json.dumps({**manifest, "build_id": target.name}))
+        newer.append(target)
+    (builds / POINTER).write_text(newer[-1].name + "\n")
+    prune_builds(builds, 3)
+    assert not served.exists()
+    dashboard.serving._state["gone_checked"] = -1e9  # (a recent check of another test must not delay this one)
+    for view in VIEWS:
+        status, _ = open_page(hostile["client"], view, "?search=gemma")
+        assert status == 200, view
+    assert served_build().path == newer[-1]
+    assert hostile["client"].get("/health").get_json()["build"] == newer[-1].name
+
+
+def test_a_pruned_build_still_answers_while_no_other_build_replaces_it(sample_build, tmp_path):
+    """The prepared files and the small tables outlive the build's directory (mapped or linked)."""
+    from dashboard.data import Build
+    from dashboard.queries.drift import license_drift
+    from dashboard.queries.families import families_page
+
+    source = resolve_build(sample_build)
+    copy = tmp_path / source.name
+    shutil.copytree(source, copy)
+    loaded = Build.load(copy, tmp_path / "cache")
+    shutil.rmtree(copy)
+    assert families_page(loaded, Filters())["families"] > 0
+    assert license_drift(loaded, Filters(), "all")["links"] > 0
+    assert len(loaded.clusters) > 0 and model_details(loaded, loaded.model_id(0)) is not None
