@@ -3,6 +3,8 @@ to other hosts, gzip bombs, pages that drip, Retry-After of a day, pages that ar
 listing that collapses. Each run ends as a stored failure with its reason, within bounded time
 and memory, with no token sent off-origin and no partial file left behind."""
 
+import json
+import json
 import os
 import subprocess
 import sys
@@ -207,3 +209,32 @@ def test_the_tracker_keeps_huggingface_hub_out_of_the_users_home(hub, history_pa
     assert all(path.startswith("/api/models?") for path in hub.paths)  # nothing asked but the listing
     assert track({**env, "HF_TOKEN": "hf_given"}, "--once").returncode == 0
     assert hub.authorizations[-1] == "Bearer hf_given"
+
+
+HOSTILE_IDS = ["esc\x1b[31m/red", "\U0001F44Duser/model", "lone\ud800/surrogate", "[bold]rich[/bold]/x", "nul\x00/x"]
+
+
+def test_odd_ids_are_counted_as_they_are_and_shown_escaped(history_path, tmp_path):
+    models = [{**model, "id": f"{HOSTILE_IDS[i]}-{i}" if i < len(HOSTILE_IDS) else model["id"]}
+              for i, model in enumerate(MODELS[:1_500])]
+    with TestHub(models, page_size=1000) as hub:
+        env = tracker_env(hub.url, history_path)
+        result = track(env, "--once", "--jsonl", str(tmp_path / "hub.jsonl"))
+        assert result.returncode == 0, result.stderr
+        authors = status(env)["by_author"]
+        assert {author: authors.get(author) for author in ("\U0001F44Duser", "esc\x1b[31m", "lone\ud800")} == {
+            "\U0001F44Duser": 1, "esc\x1b[31m": 1, "lone\ud800": 1}
+        lines = (tmp_path / "hub.jsonl").read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 1_500 and [json.loads(line)["id"] for line in lines[:5]] == [m["id"] for m in models[:5]]
+
+        hub.faults = Faults(repeat_cursor=0)  # the first page again: its first id comes twice
+        result = track(env, "--once")
+    assert result.returncode == 1 and "\x1b" not in result.stderr
+    said = "the listing named esc\\x1b[31m/red-0 twice after 1,000 models"  # the ESC written as text
+    assert said in result.stderr and said in failure_of(history_path)
+
+
+def test_a_model_whose_library_is_not_text_ends_the_run(hub, history_path):
+    hub.faults = Faults(body={1: json.dumps([{"id": "a/b", "library_name": ["transformers"]}]).encode()})
+    assert track(tracker_env(hub.url, history_path), "--once").returncode == 1
+    assert failure_of(history_path) == "the Hub sent a model whose library_name is not text after 1,000 models (a/b: a JSON list)"

@@ -96,7 +96,9 @@ def list_models(endpoint: str, token: str | None, limits: Limits, full: bool = F
     `hfmap build --source` JSONL needs). Only ``token`` is sent (never one stored on disk), and
     only to endpoint's origin."""
     url = f"{endpoint.rstrip('/')}/api/models"
-    params: dict | None = {"expand": JSONL_FIELDS if full else COUNT_FIELDS}
+    fields = JSONL_FIELDS if full else COUNT_FIELDS
+    wanted = {"id", *fields}
+    params: dict | None = {"expand": fields}
     headers = request_headers(token)
     home = origin(url)
     while url is not None:
@@ -105,8 +107,8 @@ def list_models(endpoint: str, token: str | None, limits: Limits, full: bool = F
             raise ListingError("the Hub's next-page link left HF_ENDPOINT's origin",
                                f"it points to {shown(url)}; hfmap follows next links only on {shown(endpoint)}")
         params = None  # the next link holds the query
-        for record in records:
-            yield ModelInfo(**{"siblings": None, **record})
+        for record in records:  # only the fields asked for reach huggingface_hub's ModelInfo
+            yield ModelInfo(siblings=None, **{name: value for name, value in record.items() if name in wanted})
 
 
 def request_headers(token: str | None) -> dict:
@@ -244,8 +246,12 @@ def read_body(response: httpx2.Response, limit: int, deadline: float) -> bytes:
     return bytes(body)
 
 
+TEXT_FIELDS = ("author", "library_name", "pipeline_tag")  # text or null: what the counts group by
+
+
 def parse_page(body: bytes) -> list[dict]:
-    """The page's records: a JSON list of objects, each with a string id."""
+    """The page's records: a JSON list of objects, each with a string id and TEXT_FIELDS that are
+    text or null."""
     try:
         records = json.loads(body)
     except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -257,6 +263,10 @@ def parse_page(body: bytes) -> list[dict]:
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             raise ListingError("the Hub sent a model record that is not an object with a string id",
                                f"a JSON {json_kind(record)}")
+        for name in TEXT_FIELDS:
+            if record.get(name) is not None and not isinstance(record[name], str):
+                raise ListingError(f"the Hub sent a model whose {name} is not text",
+                                   f"{shown(record['id'])}: a JSON {json_kind(record[name])}")
     return records
 
 
