@@ -238,3 +238,15 @@ def test_a_model_whose_library_is_not_text_ends_the_run(hub, history_path):
     hub.faults = Faults(body={1: json.dumps([{"id": "a/b", "library_name": ["transformers"]}]).encode()})
     assert track(tracker_env(hub.url, history_path), "--once").returncode == 1
     assert failure_of(history_path) == "the Hub sent a model whose library_name is not text after 1,000 models (a/b: a JSON list)"
+
+
+def test_the_tracker_process_gives_huggingface_hub_a_home_beside_the_history(tmp_path):
+    script = ("import sys; from pipeline.tracker.hf_home import use_tracker_hf_home; use_tracker_hf_home(sys.argv[1]); "
+              "from huggingface_hub import constants as c; "
+              "print(c.HF_HOME, c.HF_HUB_CACHE, c.HF_TOKEN_PATH, c.HF_ASSETS_CACHE, c.HF_XET_CACHE, c.AGENT_HARNESSES_PATH, sep='\\n')")
+    elsewhere = {name: str(tmp_path / "elsewhere") for name in ("HF_HOME", "HF_HUB_CACHE", "HF_TOKEN_PATH", "HF_XET_CACHE")}
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "db" / "tracker.sqlite")], cwd=REPO,
+                            env={**os.environ, **elsewhere}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    home = tmp_path / "db" / "tracker.sqlite.huggingface"
+    assert all(Path(path).is_relative_to(home) for path in result.stdout.split()), result.stdout
