@@ -31,12 +31,9 @@ def find_models(build: Build, text: str, limit: int = 20) -> list[str]:
 @cached_query
 def model_facts(build: Build, row: int) -> dict:
     """What hovering a point shows: id, library, pipeline, downloads, likes (None where unknown)."""
-    def known(value: float) -> float | None:
-        return None if np.isnan(value) else float(value)
-
+    exact = build.details.slice(int(row), 1).select(["downloads", "likes"]).to_pylist()[0]  # integers of any size
     return {"model_id": build.model_id(row), "library": build.category_of("library_name", [row])[0],
-            "pipeline": build.category_of("pipeline_tag", [row])[0],
-            "downloads": known(build.numbers("downloads")[row]), "likes": known(build.numbers("likes")[row])}
+            "pipeline": build.category_of("pipeline_tag", [row])[0], "downloads": exact["downloads"], "likes": exact["likes"]}
 
 
 @cached_query
