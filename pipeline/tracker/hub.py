@@ -9,10 +9,11 @@ Each page is one request over huggingface_hub's HTTP client (``get_session()``, 
 bounds huggingface_hub's own pagination cannot set:
 
 - a whole-request deadline (HFMAP_HUB_TIMEOUT for connecting, headers and body together, never
-  past the run's deadline, HFMAP_TRACK_TIMEOUT), however slowly the bytes come: a watchdog
-  closes the client when it passes;
+  past the run's deadline, HFMAP_TRACK_TIMEOUT), however slowly the bytes come: no read waits
+  longer than the whole request may take, and a watchdog closes the client when it passes;
 - at most MAX_PAGE_BYTES once decompressed (identity or gzip, inflated here with a cap);
-- a JSON list of records, each an object with a string id; no redirects.
+- a JSON list of records, each an object with a string id (and text or null in the fields the
+  counts group by); no redirects.
 
 Failed requests are retried the way huggingface_hub's http_backoff does it: 408, 429 and 5xx
 answers, timeouts and dropped connections, up to MAX_RETRIES times, waiting 1, 2, 4, 8, 8 s, or
@@ -162,7 +163,7 @@ def request_page(url: str, params: dict | None, headers: dict, limits: Limits) -
     watchdog.daemon = True
     watchdog.start()
     try:
-        with get_session().stream("GET", url, params=params, headers=headers, timeout=limits.request_seconds,
+        with get_session().stream("GET", url, params=params, headers=headers, timeout=deadline - now,
                                   follow_redirects=False) as response:
             check_status(response)
             body = read_body(response, limits.max_page_bytes, deadline)
