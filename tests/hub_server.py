@@ -1,16 +1,18 @@
 """A test Hub: a real HTTP server that answers GET /api/models the way the Hugging Face Hub does.
 
-Pages of JSON records (``id`` and the fields asked for with ``expand``) follow one another
-through a ``Link: <…>; rel="next"`` cursor header. Faults can be switched on per page: answers
+Pages of JSON records (``id`` and the fields asked for with ``expand``; gzipped when the client
+accepts it) follow one another through a ``Link: <…>; rel="next"`` cursor header. Faults can be switched on per page: answers
 with a status code (429 with Retry-After, 500s), slow answers, answers that drip a byte at a
 time, a body that is not JSON or not a list, a gzip bomb, a cursor that points back at its own
 page, a next link to another server. The real huggingface_hub client talks to it through
-HF_ENDPOINT; every request's query and Authorization header are recorded.
+HF_ENDPOINT; every request's query and Authorization header, and every answer's
+Content-Encoding, are recorded.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import random
 import threading
@@ -102,6 +104,7 @@ class TestHub:
         self.authorizations: list[str | None] = []  # the Authorization header of every request
         self._bomb: bytes | None = None
         self.paths: list[str] = []
+        self.encodings: list[str | None] = []  # the Content-Encoding of every answer
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.server.handle_error = lambda request, address: None  # a client that gave up on a slow page
@@ -126,8 +129,9 @@ class TestHub:
                 self._bomb = gzip_bomb()
             return self._bomb
 
-    def page(self, query: dict) -> tuple[int, dict, bytes]:
-        """(status, headers, body) for one request of /api/models."""
+    def page(self, query: dict, gzip_accepted: bool = False) -> tuple[int, dict, bytes]:
+        """(status, headers, body) for one request of /api/models; its records gzipped, as the Hub
+        sends them, when the client accepts gzip (a fault's body comes as it is)."""
         offset = int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
         number = offset // self.page_size
         faults = self.faults
@@ -155,7 +159,11 @@ class TestHub:
             cursor = base64.urlsafe_b64encode(str(following).encode()).decode()
             rest = {k: v for k, v in query.items() if k != "cursor"}
             headers["Link"] = f'<{self.url}/api/models?{urlencode({**rest, "cursor": [cursor]}, doseq=True)}>; rel="next"'
-        return 200, headers, json.dumps(records).encode()
+        body = json.dumps(records).encode()
+        if gzip_accepted:
+            headers["Content-Encoding"] = "gzip"
+            body = gzip.compress(body)
+        return 200, headers, body
 
     def handler(self):
         hub = self
@@ -175,7 +183,9 @@ class TestHub:
                 if drip:
                     self.drip(drip)
                     return
-                status, headers, body = hub.page(query)
+                status, headers, body = hub.page(query, "gzip" in self.headers.get("Accept-Encoding", ""))
+                with hub.lock:
+                    hub.encodings.append(headers.get("Content-Encoding"))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

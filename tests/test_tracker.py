@@ -67,6 +67,7 @@ def test_a_snapshot_stores_exact_counts_from_the_smallest_listing(hub, history_p
     assert report["by_author"] == dict(sorted(expected["by_author"].items(), key=lambda kv: (-kv[1], kv[0]))[:100])
     assert report["last_failure"] is None and report["endpoint"] == hub.url
     assert len(hub.requests) == 3 and all(request["expand"] == COUNT_FIELDS for request in hub.requests)
+    assert hub.encodings == ["gzip"] * 3  # read as the Hub sends them
     assert [request.get("cursor") is not None for request in hub.requests] == [False, True, True]  # followed to the end
 
 
