@@ -99,3 +99,29 @@ def wait_until(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(sample_build, tmp_path):
+    """A model with 10**16 + 1 downloads (beyond what a float or a JSON number holds exactly) is
+    served: `hfmap serve` starts and /health and the map answer (it exited with code 2 before)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from hostile_builds import hostile_build
+
+    def huge(tables):
+        tables["models"].loc[0, "downloads"] = 10**16 + 1
+
+    builds = tmp_path / "builds"
+    hostile_build(sample_build, builds, "20990101T000000000020Z", huge)
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update(HFMAP_CACHE_DIR=str(tmp_path / "cache"), HFMAP_TRACKER_DB=str(tmp_path / "tracker.sqlite"))
+    command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(builds), "--port", str(port)]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        health = wait_for_health(f"http://127.0.0.1:{port}", process)
+        assert health["build"] == "20990101T000000000020Z" and health["rows"] == 1271
+        assert get(f"http://127.0.0.1:{port}/")[0] == 200
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
