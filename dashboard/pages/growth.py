@@ -17,6 +17,7 @@ from dashboard.components import FILTER_INPUTS, filters_from_controls, page_fram
 from dashboard.figures.growth import cumulative_figure, stacked_figure
 from dashboard.queries.growth import history_version, reconstructed_by_group, reconstructed_growth, tracker_report, with_age
 from dashboard.serving import served_build, served_settings
+from dashboard.shown import LABEL_CHARS, shorten, tooltip
 from dashboard.url_state import choice, from_query
 
 STACK_BY = {"library_name": "library", "pipeline_tag": "pipeline"}
@@ -103,7 +104,7 @@ def tracker_state(report: dict, history: str) -> dbc.Alert:
 def group_table(groups: list[dict], title: str) -> html.Div:
     header = html.Thead(html.Tr([html.Th(title), html.Th("models"), html.Th("added/day, 7 days"), html.Th("added/day, 30 days"),
                                  html.Th("growth per 30 days")]))
-    rows = [html.Tr([html.Td(g["name"]), html.Td(f"{g['models']:,}"),
+    rows = [html.Tr([html.Td(shorten(g["name"], LABEL_CHARS), title=tooltip(g["name"])), html.Td(f"{g['models']:,}"),
                      html.Td(window_text(g["7d"], "added_per_day")[0]), html.Td(window_text(g["30d"], "added_per_day")[0]),
                      html.Td(window_text(g["30d"], "growth_percent_per_30_days")[0])]) for g in groups]
     return dbc.Table([header, html.Tbody(rows)], size="sm", className="small", striped=True)
