@@ -79,7 +79,8 @@ def _records():
 
 
 def test_a_hostile_listing_builds_and_everything_is_printed_literally(tmp_path):
-    source = tmp_path / "src [bold]odd[/] \x1b[31m.jsonl"
+    source = tmp_path / "src [bold]odd[" / "] \x1b[31m.jsonl"  # the path reads ".../src [bold]odd[/] ESC[31m.jsonl"
+    source.parent.mkdir()
     source.write_text(_records(), encoding="utf-8")
     out = tmp_path / "builds"
     result = _hfmap("build", "--source", source, "--out", out, "--embedder", "tfidf", "--quiet", cwd=tmp_path)
