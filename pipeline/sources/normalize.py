@@ -1,16 +1,22 @@
 """Turn one batch of rows in the published data set's schema into MODEL_SCHEMA.
 
 All sources end here: Parquet/CSV files and `datasets` data sets arrive in the
-published schema (dataset-schema.md §1); Hub API records are mapped to it first.
-Columns may be missing, mistyped or malformed: every value that had to be fixed
-is counted in the IssueLog, rows without an id are rejected, nothing crashes.
+published schema (dataset-schema.md §1), under its names or other common
+spellings (SOURCE_NAMES: the Hub API's, the 2022 listing's); Hub API records are
+mapped to it first. Columns may be missing, mistyped or malformed: every value
+that had to be fixed is counted in the IssueLog, rows without a usable id are
+rejected, nothing crashes and nothing becomes a wrong value. A count is a whole
+number in int64's range or null (parse_count's rules); text of another type is
+null; bytes are decoded with invalid UTF-8 replaced; a source that says nothing
+of a field leaves it null.
 
 Whole columns are cleaned with Arrow compute kernels (a 100k-row batch takes
 about a second). Python runs per row only where the input needs it: list cells
-given as strings ("['a', 'b']", from CSV and JSONL), values of unexpected types,
-binary cards, and rows with `base_model:` tags when the parent columns are missing.
-Trimming follows Python's `str.strip()`: Arrow's utf8_trim_whitespace strips the
-same Unicode whitespace.
+given as strings ("['a', 'b']", from CSV), counts written as text that are not
+plain numbers, values of unexpected types, binary cards with invalid UTF-8, and
+rows with `base_model:` tags when the parent columns are missing. Trimming
+follows Python's `str.strip()`: Arrow's utf8_trim_whitespace strips the same
+Unicode whitespace.
 """
 
 from __future__ import annotations
@@ -292,8 +298,8 @@ def utf8_strings(column, name: str, log: IssueLog, examples) -> pa.ChunkedArray 
         return pa.chunked_array([pa.array(decoded, pa.string())])
 
 
-def _not_text(column) -> np.ndarray:
-    """Rows of a column of a type that is not text that hold a value (not null)."""
+def _present(column) -> np.ndarray:
+    """Whether each row of a column holds a value (is not null)."""
     return pc.is_valid(column).to_numpy(zero_copy_only=False)
 
 
@@ -305,7 +311,7 @@ def _text(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.ChunkedArr
         return None
     text = utf8_strings(column, name, log, examples)
     if text is None:
-        bad = np.flatnonzero(_not_text(column))
+        bad = np.flatnonzero(_present(column))
         log.repaired(f"{name} is not text (set to null)", examples(bad), count=len(bad))
         return pa.chunked_array([pa.nulls(batch.num_rows, pa.string())])
     if name in NO_VALUE:
@@ -332,7 +338,7 @@ def _booleans(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.Chunke
         return pc.not_equal(column, 0)
     text = utf8_strings(column, name, log, examples)
     if text is None:
-        bad = np.flatnonzero(_not_text(column))
+        bad = np.flatnonzero(_present(column))
         log.repaired(f"{name} is not a flag (set to null)", examples(bad), count=len(bad))
         return pa.chunked_array([pa.nulls(batch.num_rows, pa.bool_())])
     words = pc.utf8_lower(pc.utf8_trim_whitespace(text))
@@ -430,7 +436,7 @@ def _timestamps(batch: pa.Table, log: IssueLog, ids: pa.ChunkedArray) -> pa.Chun
     examples = lambda rows: _examples(ids, rows)  # noqa: E731
     text = utf8_strings(column, name, log, examples)
     if text is None:
-        bad = np.flatnonzero(_not_text(column))
+        bad = np.flatnonzero(_present(column))
         log.repaired(f"{name} is not a time (set to null)", examples(bad), count=len(bad))
         return pa.chunked_array([pa.nulls(batch.num_rows, target)])
     if pc.all(pc.match_substring_regex(text, HUB_TIMESTAMP)).as_py():
@@ -457,7 +463,7 @@ def _model_ids(batch: pa.Table, log: IssueLog) -> tuple[pa.ChunkedArray, np.ndar
         return pa.chunked_array([pa.nulls(n, pa.string())]), np.zeros(0, np.int64)
     raw = utf8_strings(column, name, log, row_examples)
     if raw is None:
-        bad = np.flatnonzero(_not_text(column))
+        bad = np.flatnonzero(_present(column))
         log.rejected("model_id is not text", [f"row {i}: {v!r}"[:80] for i, v in zip(bad[:5], column.take(pa.array(bad[:5], pa.int64())).to_pylist())], count=len(bad))
         return pa.chunked_array([pa.nulls(n, pa.string())]), bad
     ids, was_url = clean_model_ids(raw)
