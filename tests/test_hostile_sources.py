@@ -390,3 +390,24 @@ def test_json_lines_that_are_not_objects_or_not_json(tmp_path):
     assert log.count("rejected", "line is not a JSON object") == 3
     assert log.count("rejected", "line is not valid JSON") == 1
     assert log.count("repaired", "invalid UTF-8 replaced") == 1
+
+
+def test_parquet_columns_of_other_physical_types(tmp_path):
+    table = pa.table({
+        "model_id": pa.array(["t/1", "t/2"]).dictionary_encode(),
+        "tags": pa.array([[1, 2], [3]], pa.list_(pa.int64())),
+        "createdAt": pa.array([1_700_000_000, None], pa.int64()),
+        "private": pa.array([1.0, 0.0], pa.float64()),
+        "library_name": pa.array([["a"], None], pa.list_(pa.string())),
+        "likes": pa.array([[1], None], pa.list_(pa.int64())),
+    })
+    pq.write_table(table, tmp_path / "types.parquet")
+    models, log = _load(tmp_path / "types.parquet")
+    assert list(models.index) == ["t/1", "t/2"]
+    assert models["tags"].map(list).tolist() == [[], []] and models["created_at"].isna().all()
+    assert models["library_name"].isna().all() and models["likes"].isna().all()
+    assert log.count("repaired", "malformed list in tags") == 2
+    assert log.count("repaired", "createdAt is not a time (set to null)") == 1
+    assert log.count("repaired", "private is not a flag (set to null)") == 2
+    assert log.count("repaired", "library_name is not text (set to null)") == 1
+    assert log.count("repaired", "likes not a number (set to null)") == 1
