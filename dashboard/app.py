@@ -23,7 +23,7 @@ from dashboard.pages import distributions, drift, families, growth, map as map_p
 from dashboard.queries.models import OPTION_VALUE_CHARS, find_models
 from dashboard.serving import serve, served_build
 from dashboard.shown import LABEL_CHARS, shorten
-from dashboard.url_state import from_query, shared_query, to_query
+from dashboard.url_state import from_query, shared_query, text, to_query
 from pipeline.config import Settings
 
 log = logging.getLogger("hfmap.dashboard")
@@ -93,7 +93,7 @@ def keep_state_in_url(search, min_downloads, min_likes, libraries, pipelines, li
     """Every filter change and view setting goes into the address bar, so the view can be bookmarked."""
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
     query = to_query(filters, view)
-    return no_update if query == (current or "") else query
+    return no_update if query == text(current) else query
 
 
 @dash.callback(
@@ -104,15 +104,15 @@ def keep_state_in_url(search, min_downloads, min_likes, libraries, pipelines, li
 def carry_state_to_other_views(search):
     """Links to the other views keep the filters, the opened model and the map selection."""
     build = served_build()
-    query = shared_query(search or "")
+    query = shared_query(text(search))
     return [f"{path}{query}" for _, path, _ in VIEWS] + [f"{build.size:,} models · build {build.version}"]
 
 
 @dash.callback(Output("model-finder", "options"), Input("model-finder", "search_value"))
-def offer_models(text):
+def offer_models(typed):
     """The finder's options: ids shortened in the label; an id too long to be a URL value is left out."""
     return [{"label": shorten(model_id, LABEL_CHARS), "value": model_id}
-            for model_id in find_models.cached(served_build(), text or "", 20) if len(model_id) <= OPTION_VALUE_CHARS]
+            for model_id in find_models.cached(served_build(), text(typed), 20) if len(model_id) <= OPTION_VALUE_CHARS]
 
 
 @dash.callback(
@@ -124,9 +124,9 @@ def offer_models(text):
 )
 def open_found_model(model_id, pathname, search):
     """Open the chosen model in the current view (the map when the view has no model)."""
-    if not model_id:
+    if not text(model_id):
         return no_update
-    filters, view = from_query(search or "")
+    filters, view = from_query(text(search))
     page = pathname if pathname in ("/", "/network") else "/"
     return page + to_query(filters, {**view, "model": model_id})
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import Input, dcc, html
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.models import category_options
 from dashboard.shown import EXCERPT_CHARS, count_text, shorten, tooltip
-from dashboard.url_state import whole_number
+from dashboard.url_state import text, texts, whole_number
 
 HUB_URL = "https://huggingface.co"
 CHIPS_SHOWN = 40  # of each kind (licenses, languages, tags, …) in the details card
 CHIP_CHARS = 80
+ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?")  # 2106.09685, hep-th/9901001v2
 CHIP_COLOURS = {"license": "success", "language": "info", "tag": "secondary", "dataset": "warning", "relation": "primary"}
 
 FILTER_INPUTS = [
@@ -32,8 +36,8 @@ FILTER_INPUTS = [
 
 def filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only) -> Filters:
     """The filter panel's values as Filters (empty or invalid numbers count as 0)."""
-    return Filters(search or "", whole_number(min_downloads, 0), whole_number(min_likes, 0), tuple(libraries or ()),
-                   tuple(pipelines or ()), tuple(licenses or ()), bool(base_only))
+    return Filters(text(search), whole_number(min_downloads, 0), whole_number(min_likes, 0), texts(libraries),
+                   texts(pipelines), texts(licenses), base_only is True)
 
 
 def filter_panel(build: Build, filters: Filters) -> dbc.Card:
@@ -87,6 +91,29 @@ def chips(values, kind: str) -> list:
     return shown
 
 
+def hub_url(repo_id, kind: str = "") -> str | None:
+    """The Hub page of a model (kind "") or data set (kind "datasets") id, or None when the id is
+    not a valid Hub repo id (huggingface_hub's rules: no "..", no scheme, no spaces, at most one
+    "/"): an id from the build never makes a link that leads off the Hub's repo pages."""
+    try:
+        validate_repo_id(str(repo_id))
+    except HFValidationError:
+        return None
+    return "/".join([HUB_URL, *([kind] if kind else []), quote(str(repo_id), safe="/")])
+
+
+def arxiv_url(paper) -> str | None:
+    """The arXiv page of a paper id, or None when the value is not an arXiv id."""
+    return f"https://arxiv.org/abs/{paper}" if ARXIV_ID.fullmatch(str(paper)) else None
+
+
+def external_link(text: str, url: str | None, title: str | None = None, **props) -> html.A | html.Span:
+    """A link that opens in a new tab, or the text alone when there is no valid URL for it."""
+    if url is None:
+        return html.Span(text, title="not a valid Hub or arXiv id: no link", **props)
+    return html.A(text, href=url, target="_blank", rel="noopener noreferrer", title=title, **props)
+
+
 def model_href(model_id: str, page: str = "/") -> str:
     return f"{page}?model={quote(model_id, safe='')}"
 
@@ -125,18 +152,17 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
                for s in details["similar"]]
     more_children = details["n_children"] - len(details["children"])
     return dbc.Card(dbc.CardBody([
-        html.H5(html.A(shorten(model_id), href=f"{HUB_URL}/{quote(model_id, safe='/')}", target="_blank", rel="noopener",
-                       title=tooltip(model_id)), id="details-model-id", className="text-break"),
+        html.H5(external_link(shorten(model_id), hub_url(model_id), tooltip(model_id)), id="details-model-id", className="text-break"),
         html.Div([dcc.Link("Family network →", href=model_href(model_id, "/network"), className="me-3 small"),
                   dcc.Link("On the map →", href=model_href(model_id, "/"), className="small")], className="mb-2"),
         html.Dl(sum(([html.Dt(k, className="col-5 fw-normal text-muted"), html.Dd(shorten(v) if v is not None else "unknown", className="col-7 mb-0")]
                      for k, v in facts), []), className="row small mb-2"),
         html.Div(chips(record.get("licenses"), "license") + chips(record.get("languages"), "language")),
         html.Div(chips(record.get("tags"), "tag"), className="mb-1"),
-        html.Div([html.A(f"arXiv:{shorten(paper, 40)}", href=f"https://arxiv.org/abs/{quote(str(paper), safe='.')}", target="_blank",
-                         rel="noopener", className="me-2 small") for paper in (record.get("arxiv_papers") or ())[:CHIPS_SHOWN]]),
-        html.Div([html.A(shorten(dataset, CHIP_CHARS), href=f"{HUB_URL}/datasets/{quote(str(dataset), safe='/')}", target="_blank",
-                         rel="noopener", className="me-2 small") for dataset in (record.get("datasets") or ())[:CHIPS_SHOWN]]),
+        html.Div([external_link(f"arXiv:{shorten(paper, 40)}", arxiv_url(paper), className="me-2 small")
+                  for paper in (record.get("arxiv_papers") or ())[:CHIPS_SHOWN]]),
+        html.Div([external_link(shorten(dataset, CHIP_CHARS), hub_url(dataset, "datasets"), className="me-2 small")
+                  for dataset in (record.get("datasets") or ())[:CHIPS_SHOWN]]),
         html.P(shorten(record.get("card_excerpt") or "", EXCERPT_CHARS), className="small text-muted mt-2", style={"whiteSpace": "pre-wrap", "maxHeight": "8em", "overflowY": "auto"}),
         html.H6("Parents", className="mt-2"), html.Ul(parents + ([html.Li(f"… and {more_parents:,} more")] if more_parents > 0 else [])
                                               or [html.Li("none: a base model")], className="small"),

@@ -66,6 +66,20 @@ class Build:
         """A numeric column as a read-only numpy view (NaN where the source did not say)."""
         return self.table.column(name).chunk(0).to_numpy() if self.size else np.zeros(0)
 
+    def whole_numbers(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """An integer count (one of prepare.EXACT_COUNTS) exactly, as the build holds it: its values
+        as int64 (0 where unknown) and which of them are known. ``numbers`` gives the same column as
+        floats, which are exact only below 2**53. Read once per build."""
+        def read(build: Build) -> tuple[np.ndarray, np.ndarray]:
+            column = build.details.column(name)
+            known = column.is_valid().to_numpy(zero_copy_only=False)
+            values = pc.fill_null(column, 0).to_numpy().astype(np.int64, copy=False)
+            for array in (known, values):
+                array.flags.writeable = False
+            return values, known
+
+        return self.derived(f"whole-numbers:{name}", read)
+
     def codes(self, name: str) -> np.ndarray:
         """The dictionary codes of a category column (see ``categories``)."""
         return self.table.column(name).chunk(0).indices.to_numpy() if self.size else np.zeros(0, np.int32)

@@ -93,7 +93,9 @@ class Selection:
     @classmethod
     def from_text(cls, text: str | None) -> Selection | None:
         """The inverse of to_text; None for anything that does not parse."""
-        kind, _, values = (text or "").partition(":")
+        if not isinstance(text, str):
+            return None
+        kind, _, values = text.partition(":")
         try:
             return cls(kind, tuple(float(value) for value in values.split(",")))
         except (ValueError, OverflowError):
@@ -109,7 +111,8 @@ def filter_mask(build: Build, filters: Filters) -> np.ndarray:
         mask &= build.text_matches(filters.search)
     for column, minimum in (("downloads", filters.min_downloads), ("likes", filters.min_likes)):
         if minimum > 0:
-            mask &= build.numbers(column) >= minimum  # unknown counts (NaN) never pass a minimum
+            values, known = build.whole_numbers(column)  # exact integers: 2**53 + 1 is more than 2**53
+            mask &= known & (values >= minimum)  # unknown counts never pass a minimum
     for name, column in CATEGORY_FILTERS.items():
         chosen = getattr(filters, name)
         if chosen:

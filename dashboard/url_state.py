@@ -17,6 +17,7 @@ SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
 
 def to_query(filters: Filters, view: dict | None = None) -> str:
     """"?search=…&libraries=a&libraries=b&dims=3…": only values that differ from the defaults."""
+    view = mapping(view)
     default = Filters()
     pairs: list[tuple[str, object]] = []
     for field in fields(Filters):
@@ -27,12 +28,14 @@ def to_query(filters: Filters, view: dict | None = None) -> str:
             pairs += [(field.name, item) for item in value]
         else:
             pairs.append((field.name, int(value) if isinstance(value, bool) else value))
-    pairs += [(name, value) for name, value in (view or {}).items() if value not in (None, "", False)]
+    pairs += [(name, value) for name, value in view.items() if value not in (None, "", False)]
     return "?" + urlencode(pairs) if pairs else ""
 
 
 def from_query(query: str | dict) -> tuple[Filters, dict[str, str]]:
     """Filters and the other values (as strings) from a query string or Dash's page keyword arguments."""
+    if not isinstance(query, (str, dict)):  # a hand-made request's value of another type: no state
+        query = ""
     if isinstance(query, str):
         values = parse_qs(query.lstrip("?"))
     else:
@@ -63,15 +66,41 @@ LARGEST_NUMBER = 2**63 - 1  # whole numbers in view state are clipped to this (1
 
 
 def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:
-    """text as a whole number within [low, high] (high: LARGEST_NUMBER when not given), or default
-    when it is not one (nan, inf, words)."""
-    try:
-        value = int(float(str(text)))
-    except (TypeError, ValueError, OverflowError):
+    """text as a whole number within [low, high] (high: LARGEST_NUMBER when not given): "1e30" and
+    "inf" are the highest, "-inf" the lowest; default when it is not a number (nan, words, lists)."""
+    high = LARGEST_NUMBER if high is None else high
+    if isinstance(text, bool) or not isinstance(text, (int, float, str)):
         return default
-    return min(LARGEST_NUMBER if high is None else high, max(low, value))
+    try:
+        value = int(text)  # exact for whole numbers of any size ("9007199254740993")
+    except (ValueError, OverflowError):
+        try:
+            number = float(text)
+        except ValueError:
+            return default
+        if number != number:
+            return default
+        value = high if number == float("inf") else low if number == float("-inf") else int(number)
+    return min(high, max(low, value))
 
 
 def choice(text: object, allowed, default: str) -> str:
     """text when it is one of allowed, else default."""
     return text if isinstance(text, str) and text in allowed else default
+
+
+def text(value: object, default: str = "") -> str:
+    """value when it is text, else default (a hand-made request may send a number or a list)."""
+    return value if isinstance(value, str) else default
+
+
+def texts(value: object) -> tuple[str, ...]:
+    """The text items of a multi-choice value (a list; a single text counts as one item)."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, (list, tuple)) else ()
+
+
+def mapping(value: object) -> dict:
+    """value when it is a dict (a view's stored state), else an empty one."""
+    return value if isinstance(value, dict) else {}

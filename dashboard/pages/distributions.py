@@ -13,7 +13,7 @@ from dashboard.figures.distributions import histogram_figure
 from dashboard.filters import Selection
 from dashboard.queries.distributions import ATTRIBUTES, histogram
 from dashboard.serving import served_build
-from dashboard.url_state import choice, from_query
+from dashboard.url_state import choice, from_query, mapping, text
 
 
 def layout(**query) -> html.Div:
@@ -43,6 +43,8 @@ def stat_text(attribute: str, value: float | None) -> str:
         return "–"
     if attribute == "created_at":
         return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d")
+    if isinstance(value, int):  # counts' statistics are exact integers (see queries.distributions.exact_summary)
+        return f"{value:,}"
     return f"{value:,.1f}" if abs(value) < 100 and value != int(value) else f"{value:,.0f}"
 
 
@@ -90,4 +92,6 @@ def clear_selection(_):
     prevent_initial_call=True,
 )
 def remember_view(attribute, log, region, view):
-    return {**(view or {}), "attr": attribute if attribute != "downloads" else None, "log": None if log else "0", "sel": region}
+    attribute = choice(attribute, ATTRIBUTES, "downloads")
+    return {**mapping(view), "attr": attribute if attribute != "downloads" else None, "log": None if log else "0",
+            "sel": text(region) or None}

@@ -14,7 +14,7 @@ from dashboard.filters import Filters
 from dashboard.figures.drift import auto_generated_figure, card_length_figure, transition_heatmap
 from dashboard.queries.drift import cards_by_depth, language_drift, license_drift
 from dashboard.serving import served_build
-from dashboard.url_state import choice, from_query
+from dashboard.url_state import choice, from_query, mapping
 from pipeline.schema import RELATIONS
 
 RELATION_CHOICES = {"all": "every relation", **{r: r for r in RELATIONS}}
@@ -106,4 +106,5 @@ def drift_view(build: Build, filters: Filters, relation: str) -> tuple:
 
 @callback(Output("view-state", "data", allow_duplicate=True), Input("drift-relation", "value"), State("view-state", "data"), prevent_initial_call=True)
 def remember_view(relation, view):
-    return {**(view or {}), "relation": relation if relation != "all" else None}
+    relation = choice(relation, RELATION_CHOICES, "all")
+    return {**mapping(view), "relation": relation if relation != "all" else None}

@@ -12,7 +12,7 @@ from dashboard.components import FILTER_INPUTS, filters_from_controls, page_fram
 from dashboard.queries.families import COLUMNS, PAGE_ROWS, families_page
 from dashboard.serving import served_build
 from dashboard.shown import json_count, markdown_text
-from dashboard.url_state import choice, from_query, shared_query, whole_number
+from dashboard.url_state import choice, from_query, mapping, shared_query, text, whole_number
 
 HEADERS = {"root_id": "family (root model)", "size": "models", "matching": "matching filters", "max_depth": "depth",
            "n_finetune": "finetunes", "n_adapter": "adapters", "n_quantized": "quantized", "n_merge": "merges",
@@ -53,6 +53,13 @@ def family_link(root_id: str, query: str) -> str:
     return f"[{markdown_text(root_id)}]({quote(target, safe='/?&=%+')})"
 
 
+def sort_order(sort_by) -> tuple[str, bool]:
+    """(column, descending) of the table's sort_by ([{"column_id": …, "direction": "asc"|"desc"}]):
+    by size, largest first, unless it names one of COLUMNS."""
+    first = sort_by[0] if isinstance(sort_by, list) and sort_by and isinstance(sort_by[0], dict) else {}
+    return choice(first.get("column_id"), COLUMNS, "size"), first.get("direction") != "asc"
+
+
 @callback(
     Output("families-table", "data"),
     Output("families-table", "page_count"),
@@ -67,14 +74,13 @@ def family_link(root_id: str, query: str) -> str:
 def update_families(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, sort_by, page, min_size, query):
     build = served_build()
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    sort = (sort_by or [{"column_id": "size", "direction": "desc"}])[0]
-    arguments = (build, filters, choice(sort["column_id"], COLUMNS, "size"), sort["direction"] != "asc", whole_number(min_size, 2, 1))
+    arguments = (build, filters, *sort_order(sort_by), whole_number(min_size, 2, 1))
     result = families_page.cached(*arguments, whole_number(page, 0))
     pages = max(1, -(-result["families"] // PAGE_ROWS))
     if whole_number(page, 0) >= pages:  # the filters left fewer pages: show the last one
         page = pages - 1
         result = families_page.cached(*arguments, page)
-    carried = shared_query(query or "")
+    carried = shared_query(text(query))
     rows = [{**row, "root_id": family_link(row["root_id"], carried), "total_downloads": json_count(row["total_downloads"])}
             for row in result["rows"]]
     what = "families" + (" with a model that passes the filters" if filters.active else "")
@@ -90,7 +96,7 @@ def update_families(search, min_downloads, min_likes, libraries, pipelines, lice
     prevent_initial_call=True,
 )
 def remember_view(sort_by, page, min_size, view):
-    sort = (sort_by or [{"column_id": "size", "direction": "desc"}])[0]
-    return {**(view or {}), "sort": sort["column_id"] if sort["column_id"] != "size" else None,
-            "dir": "asc" if sort["direction"] == "asc" else None, "page": page or None,
-            "min_size": min_size if whole_number(min_size, 2, 1) != 2 else None}
+    column, descending = sort_order(sort_by)
+    min_size = whole_number(min_size, 2, 1)
+    return {**mapping(view), "sort": column if column != "size" else None, "dir": None if descending else "asc",
+            "page": whole_number(page, 0) or None, "min_size": min_size if min_size != 2 else None}

@@ -18,7 +18,7 @@ from dashboard.figures.growth import cumulative_figure, stacked_figure
 from dashboard.queries.growth import history_version, reconstructed_by_group, reconstructed_growth, tracker_report, with_age
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, shorten, tooltip
-from dashboard.url_state import choice, from_query
+from dashboard.url_state import choice, from_query, mapping
 
 STACK_BY = {"library_name": "library", "pipeline_tag": "pipeline"}
 REFRESH_SECONDS = 15
@@ -137,4 +137,5 @@ def update_growth(search, min_downloads, min_likes, libraries, pipelines, licens
 @callback(Output("view-state", "data", allow_duplicate=True), Input("growth-stack", "value"), State("view-state", "data"),
           prevent_initial_call=True)
 def remember_view(stack, view):
-    return {**(view or {}), "stack": stack if stack != "library_name" else None}
+    stack = choice(stack, STACK_BY, "library_name")
+    return {**mapping(view), "stack": stack if stack != "library_name" else None}

@@ -24,7 +24,7 @@ from dashboard.queries.points import map_points
 from dashboard.queries.semantic import semantic_search
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, shorten
-from dashboard.url_state import choice, from_query, shared_query, whole_number
+from dashboard.url_state import choice, from_query, shared_query, text, whole_number
 
 SEMANTIC_HITS = 25
 FAMILY_NODES = 2000  # most family members whose links are drawn on the map
@@ -76,14 +76,18 @@ def layout(**query) -> html.Div:
 
 
 def zoom_from_relayout(relayout: dict | None, current: str | None) -> str | None:
-    """The visible box of the 2D map after a relayout event ("x0,x1,y0,y1"), None when zoomed out."""
-    if not relayout:
+    """The visible box of the 2D map after a relayout event ("x0,x1,y0,y1"), None when zoomed out;
+    the current box when the event holds no new one (or one that is not four finite numbers)."""
+    if not isinstance(relayout, dict) or not relayout:
         return current
     if relayout.get("xaxis.autorange") or relayout.get("autosize"):
         return None
     keys = ("xaxis.range[0]", "xaxis.range[1]", "yaxis.range[0]", "yaxis.range[1]")
     if all(key in relayout for key in keys):
-        return Selection("box", tuple(float(relayout[key]) for key in keys)).to_text()
+        try:
+            return Selection("box", tuple(float(relayout[key]) for key in keys)).to_text()
+        except (TypeError, ValueError, OverflowError):
+            return current
     return current
 
 
@@ -139,32 +143,44 @@ def update_map(search, min_downloads, min_likes, libraries, pipelines, licenses,
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
     dims = 3 if dims == 3 else 2
     return map_view.cached(served_build(), filters, dims, choice(colour, COLOUR_CHOICES, "library_name"),
-                           choice(size, SIZE_CHOICES, "downloads"), budget_for(dims, budget), zoom if dims == 2 else None,
-                           model, bool(draw_family), " ".join((semantic or "").split()), selection if dims == 2 else None)
+                           choice(size, SIZE_CHOICES, "downloads"), budget_for(dims, budget), text(zoom) or None if dims == 2 else None,
+                           text(model) or None, draw_family is True, " ".join(text(semantic).split()),
+                           text(selection) or None if dims == 2 else None)
+
+
+def event_row(event) -> int | None:
+    """The build row of the first point of a plotly hover or click event (its customdata), or None
+    when the event names no row of the build."""
+    points = event.get("points") if isinstance(event, dict) else None
+    first = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
+    row = first.get("customdata")
+    if isinstance(row, list) and row:  # some traces wrap customdata in a list
+        row = row[0]
+    if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < served_build().size:
+        return None
+    return row
 
 
 @callback(Output("map-hover", "children"), Input("map-graph", "hoverData"))
 def show_hovered(hover):
     """The hovered model's facts (the figure carries only rows, not text)."""
-    points = (hover or {}).get("points") or []
-    if not points or "customdata" not in points[0]:
+    row = event_row(hover)
+    if row is None:
         return ""
-    facts = model_facts.cached(served_build(), int(points[0]["customdata"]))
+    facts = model_facts.cached(served_build(), row)
     return [html.B(shorten(facts["model_id"])), f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} · "
             f"{count(facts['downloads'])} downloads · {count(facts['likes'])} likes"]
 
 
 @callback(Output("selected-model", "data"), Input("map-graph", "clickData"), prevent_initial_call=True)
 def open_clicked(click):
-    points = (click or {}).get("points") or []
-    if not points or "customdata" not in points[0]:
-        return no_update
-    return served_build().model_id(int(points[0]["customdata"]))
+    row = event_row(click)
+    return no_update if row is None else served_build().model_id(row)
 
 
 @callback(Output("model-details", "children"), Input("selected-model", "data"), prevent_initial_call=True)
 def show_details(model_id):
-    return details_card(model_details.cached(served_build(), model_id) if model_id else None)
+    return details_card(model_details.cached(served_build(), model_id) if text(model_id) else None)
 
 
 @callback(Output("map-selection", "data"), Input("map-graph", "selectedData"), State("map-dims", "value"),
@@ -192,7 +208,9 @@ def summarize_selection(search, min_downloads, min_likes, libraries, pipelines, 
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([
             html.H6(f"Selection: {summary['models']:,} models", id="selection-count"),
-            html.Div(f"{summary['downloads']:,.0f} downloads in all", className="small"),
+            html.Div(f"{summary['downloads']:,} downloads in all" + (f" ({summary['downloads_unknown']:,} models with unknown downloads)"
+                                                                       if summary["downloads_unknown"] else ""),
+                     className="small", id="selection-downloads"),
             html.Div(top, className="small"),
             html.Div(["Most downloaded: ", *sum(([model_link(m), ", "] for m in summary["examples"]), [])[:-1]], className="small"),
             dcc.Link("Distributions of the selection →", href="/distributions", id="selection-distributions-link", className="small"),
@@ -203,12 +221,12 @@ def summarize_selection(search, min_downloads, min_likes, libraries, pipelines, 
 
 @callback(Output("selection-distributions-link", "href"), Input("url", "search"))
 def link_selection_to_distributions(search):
-    return "/distributions" + shared_query(search or "")
+    return "/distributions" + shared_query(text(search))
 
 
 @callback(Output("map-semantic-results", "children"), Input("map-semantic", "value"))
-def list_semantic_hits(text):
-    hits = semantic_search.cached(served_build(), text or "", SEMANTIC_HITS)
+def list_semantic_hits(query):
+    hits = semantic_search.cached(served_build(), text(query), SEMANTIC_HITS)
     if not hits:
         return ""
     return html.Ol([html.Li([model_link(hit["model_id"]), html.Span(f" {hit['similarity']:.2f}", className="text-muted")])
@@ -231,7 +249,8 @@ def list_semantic_hits(text):
 def remember_view(dims, colour, size, budget, draw_family, semantic, zoom, selection, model):
     dims = 3 if dims == 3 else 2
     budget = budget_for(dims, budget)
+    colour, size = choice(colour, COLOUR_CHOICES, "library_name"), choice(size, SIZE_CHOICES, "downloads")
     return {"dims": dims if dims == 3 else None, "colour": colour if colour != "library_name" else None,
             "size": size if size != "downloads" else None, "budget": budget if budget != budget_for(dims) else None,
-            "family": "1" if draw_family else None, "q": semantic or None, "zoom": zoom if dims == 2 else None,
-            "sel": selection, "model": model}
+            "family": "1" if draw_family is True else None, "q": text(semantic) or None,
+            "zoom": text(zoom) or None if dims == 2 else None, "sel": text(selection) or None, "model": text(model) or None}

@@ -17,7 +17,7 @@ from dashboard.queries.models import model_details
 from dashboard.queries.network import model_graph, passing_rows
 from dashboard.serving import served_build
 from dashboard.shown import shorten
-from dashboard.url_state import choice, from_query, whole_number
+from dashboard.url_state import choice, from_query, mapping, text, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
 LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}
@@ -86,7 +86,8 @@ def draw_network(search, min_downloads, min_likes, libraries, pipelines, license
                  model_id, show, nodes, k, hops, layout_name):
     build = served_build()
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    graph = model_graph.cached(build, model_id or "", choice(show, SHOW, "both"), whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES),
+    model_id, show = text(model_id), choice(show, SHOW, "both")
+    graph = model_graph.cached(build, model_id, show, whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES),
                                whole_number(k, 10, 1, 10), 2 if hops else 1)
     if graph is None:
         return [], no_update, "Choose a model with “Find a model…” above.", details_card(None)
@@ -108,9 +109,8 @@ def draw_network(search, min_downloads, min_likes, libraries, pipelines, license
           prevent_initial_call=True)
 def recentre(node, current):
     """Clicking a node makes it the centre."""
-    if not node or node.get("model_id") == current:
-        return no_update
-    return node["model_id"]
+    model_id = text(node.get("model_id")) if isinstance(node, dict) else ""
+    return no_update if not model_id or model_id == current else model_id
 
 
 @callback(
@@ -120,7 +120,8 @@ def recentre(node, current):
     prevent_initial_call=True,
 )
 def remember_view(model_id, show, nodes, k, hops, layout_name, view):
-    return {**(view or {}), "model": model_id, "show": show if show != "both" else None,
-            "nodes": nodes if whole_number(nodes, DEFAULT_NODES) != DEFAULT_NODES else None,
-            "k": k if whole_number(k, 10) != 10 else None, "hops": "2" if hops else None,
+    show, layout_name = choice(show, SHOW, "both"), choice(layout_name, LAYOUTS, "cose")
+    nodes, k = whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES), whole_number(k, 10, 1, 10)
+    return {**mapping(view), "model": text(model_id) or None, "show": show if show != "both" else None,
+            "nodes": nodes if nodes != DEFAULT_NODES else None, "k": k if k != 10 else None, "hops": "2" if hops else None,
             "layout": layout_name if layout_name != "cose" else None}

@@ -8,6 +8,7 @@ bar of their own; unknown values (the source did not say) are counted, never dra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ from dashboard.cache import cached_query
 from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
+from dashboard.prepare import EXACT_COUNTS
+from dashboard.shown import JSON_EXACT
 
 ATTRIBUTES = {  # attribute -> (label, heavy-tailed)
     "downloads": ("downloads (last 30 days)", True),
@@ -37,7 +40,7 @@ class Histogram:
     counts_all: np.ndarray | None  # every model per bin, when the current set is not everything
     at_most_zero: int  # log bins only: models of the set whose value is 0 or less
     at_most_zero_all: int
-    stats: dict  # of the current set: models, unknown, median, mean, p90, max
+    stats: dict  # of the current set: models, unknown, median, mean, p90, max (exact for counts: see exact_summary)
 
 
 def bin_edges(values: np.ndarray, attribute: str, log: bool, bins: int) -> np.ndarray:
@@ -67,11 +70,52 @@ def count_in_bins(values: np.ndarray, edges: np.ndarray, log: bool) -> tuple[np.
 
 
 def summary(values: np.ndarray) -> dict:
+    """Statistics of float values (NaN = unknown): creation dates and trending scores."""
     known = values[~np.isnan(values)]
     stats = {"models": int(len(values)), "unknown": int(len(values) - len(known))}
     if len(known):
         stats.update(median=float(np.median(known)), mean=float(known.mean()),
                      p90=float(np.percentile(known, 90)), max=float(known.max()))
+    return stats
+
+
+def exact_sum(values: np.ndarray) -> int:
+    """The sum of int64 values as a Python integer, never wrapping: the high and low 32 bits are
+    summed apart (each sum fits in int64 for up to 2**31 values) and joined."""
+    values = np.asarray(values, dtype=np.int64)
+    return (int((values >> 32).sum()) << 32) + int((values & 0xFFFFFFFF).sum())
+
+
+def exact_quantile(partitioned: np.ndarray, q: Fraction) -> Fraction:
+    """numpy's default ("linear") quantile of int64 values, computed with fractions: exact at any size.
+    ``partitioned`` must be partitioned at the two positions around q·(n-1)."""
+    position = q * (len(partitioned) - 1)
+    low = int(position)
+    high = min(low + 1, len(partitioned) - 1)
+    a, b = int(partitioned[low]), int(partitioned[high])
+    return a + (position - low) * (b - a)
+
+
+def shown_exactly(value: Fraction) -> int | float:
+    """A statistic as a number the view shows exactly: an integer when it is whole or too large for
+    a float to hold its fraction (the view shows no decimals from 100 on), else the float."""
+    if value.denominator == 1 or abs(value) >= JSON_EXACT:
+        return round(value)
+    return float(value)
+
+
+def exact_summary(values: np.ndarray, known: np.ndarray) -> dict:
+    """Statistics of integer counts (the build's int64 values; ``known`` false where unknown),
+    exact whatever their size: sums in Python integers, quantiles with fractions."""
+    present = values[known]
+    stats = {"models": int(len(values)), "unknown": int(len(values) - len(present))}
+    if len(present):
+        n = len(present)
+        positions = sorted({(n - 1) // 2, n // 2, min(n - 1, 9 * (n - 1) // 10 + 1), 9 * (n - 1) // 10})
+        partitioned = np.partition(present, positions)
+        stats.update(median=shown_exactly(exact_quantile(partitioned, Fraction(1, 2))),
+                     mean=shown_exactly(Fraction(exact_sum(present), n)),
+                     p90=shown_exactly(exact_quantile(partitioned, Fraction(9, 10))), max=int(present.max()))
     return stats
 
 
@@ -89,7 +133,12 @@ def histogram(build: Build, filters: Filters, selection: Selection | None, attri
     counts, at_most_zero = count_in_bins(chosen, edges, log)
     everything = bool(in_set.all())
     counts_all, at_most_zero_all = (None, 0) if everything else count_in_bins(values, edges, log)
-    return Histogram(attribute, log, edges, counts, counts_all, at_most_zero, at_most_zero_all, summary(chosen))
+    if attribute in EXACT_COUNTS:
+        whole, known = build.whole_numbers(attribute)
+        stats = exact_summary(whole[in_set], known[in_set])
+    else:
+        stats = summary(chosen)
+    return Histogram(attribute, log, edges, counts, counts_all, at_most_zero, at_most_zero_all, stats)
 
 
 @cached_query
@@ -97,7 +146,8 @@ def selection_summary(build: Build, filters: Filters, selection: Selection, top:
     """What a map selection holds: how many models pass the filters in it, their downloads, and its
     most common libraries, pipelines and licenses."""
     rows = np.flatnonzero(filter_mask(build, filters) & selection_mask(build, selection))
-    result = {"models": len(rows), "downloads": float(np.nansum(build.numbers("downloads")[rows]))}
+    downloads, known = build.whole_numbers("downloads")
+    result = {"models": len(rows), "downloads": exact_sum(downloads[rows]), "downloads_unknown": int(len(rows) - known[rows].sum())}
     for column in ("library_name", "pipeline_tag", "license"):
         counts = np.bincount(build.codes(column)[rows], minlength=len(build.categories(column)))
         names = build.categories(column)
