@@ -368,6 +368,7 @@ def test_real_2022_listing_growth_curve_matches_its_creation_times(shared_data):
     by_month = lambda times: times.dt.tz_convert("UTC").dt.strftime("%Y-%m").value_counts().sort_index()  # noqa: E731
     expected, got = by_month(listing["creation_time"]), by_month(models["created_at"])
     assert got.to_dict() == expected.to_dict() and len(expected) > 40
+    assert models["created_at"].isna().sum() == listing["creation_time"].isna().sum() == 173  # the listing gives none
     assert models["pipeline_tag"].notna().sum() == (listing.shape[0] - (pq.read_table(path).column("task_category").to_pandas() == "unknown").sum())
     assert models["has_card"].sum() > 30_000
     assert log.count("rejected") == 0
