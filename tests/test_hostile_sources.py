@@ -174,6 +174,11 @@ def test_ids_with_control_characters_are_rejected_and_counted(tmp_path):
     assert list(models.index) == ["good/[bold]x[/]"]
     assert log.count("rejected", "model_id holds a control character") == 4
 
+    lines = [json.dumps({"id": "kid/one", "tags": ["base_model:esc/\x1b[2J", "base_model:fine/parent"]})]
+    models, log = _load(_jsonl(tmp_path / "parents.jsonl", lines))
+    assert list(models.loc["kid/one", "parent_model"]) == ["fine/parent"]
+    assert log.count("dropped", "parent id holds a control character") == 1
+
 
 def test_text_fields_of_the_wrong_type_become_null_and_are_counted(tmp_path):
     lines = [json.dumps({"id": "w/1", "library_name": ["a"], "pipeline_tag": 5, "author": {"x": 1}, "createdAt": 17,

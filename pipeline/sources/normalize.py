@@ -527,6 +527,8 @@ def _list_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
         from_tags = _parents_from_tag_lists(tags, ids, log)
         for column in missing_parent_columns:
             lists[column] = from_tags[column]
+    for column in PARENT_COLUMNS:
+        lists[column] = _parents_without_control_characters(lists[column], ids, log)
 
     for column, prefix in TAG_PREFIXES.items():
         if column not in lists:
@@ -534,6 +536,18 @@ def _list_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
     if "languages" not in lists:
         lists["languages"] = _language_tags(tags)
     return lists
+
+
+def _parents_without_control_characters(lists: pa.ListArray, ids: pa.ChunkedArray, log: IssueLog) -> pa.ListArray:
+    """Parent lists without the parent ids that hold a control character (no Hub id does):
+    those links are dropped and counted."""
+    values, owners = _flatten(lists)
+    bad = pc.fill_null(pc.match_substring_regex(values, CONTROL_CHARACTERS), False).to_numpy(zero_copy_only=False)
+    if not bad.any():
+        return lists
+    examples = [f"{parent!r} -> {child}" for parent, child in zip(values.filter(bad).to_pylist()[:5], _examples(ids, owners[bad]))]
+    log.dropped_links("parent id holds a control character", examples, count=int(bad.sum()))
+    return _group(values.filter(pa.array(~bad)), owners[~bad], len(lists))
 
 
 def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: IssueLog) -> pa.ListArray:
