@@ -11,6 +11,7 @@ from dataclasses import fields
 from urllib.parse import parse_qs, urlencode
 
 from dashboard.filters import CATEGORY_FILTERS, Filters
+from dashboard.shown import JSON_EXACT
 
 SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
 
@@ -102,5 +103,9 @@ def texts(value: object) -> tuple[str, ...]:
 
 
 def mapping(value: object) -> dict:
-    """value when it is a dict (a view's stored state), else an empty one."""
-    return value if isinstance(value, dict) else {}
+    """A view's stored state: value's entries that are text, true/false or whole numbers a browser
+    keeps exactly (what the views store); an empty dict when value is not a dict."""
+    if not isinstance(value, dict):
+        return {}
+    return {key: item for key, item in value.items() if isinstance(key, str) and (
+        item is None or isinstance(item, (str, bool)) or (isinstance(item, int) and abs(item) < JSON_EXACT))}

@@ -3,7 +3,7 @@
 A build is only files, so a test can give one model a count beyond 2**53, a 20 MB license, a
 root id written as a markdown link, or a family 50,000 links deep, without running the
 pipeline: ``hostile_build`` copies the sample build under a new build id and hands its
-models, families and edges tables (pandas) to the test's edit function before writing them
+models, families, edges and transitions tables (pandas) to the test's edit function before writing them
 back. The dashboard then prepares and serves it like any other build.
 """
 
@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from pipeline.artifacts import POINTER, resolve_build
 
-Tables = dict[str, pd.DataFrame]  # "models", "families", "edges"
+Tables = dict[str, pd.DataFrame]  # "models", "families", "edges", "transitions" (one row per in-data edge, in edge order)
 
 
 def hostile_build(sample_builds: Path, builds: Path, build_id: str, edit: Callable[[Tables], None]) -> Path:
@@ -31,7 +31,7 @@ def hostile_build(sample_builds: Path, builds: Path, build_id: str, edit: Callab
     shutil.copytree(source, target)
     manifest = json.loads((target / "manifest.json").read_text())
     (target / "manifest.json").write_text(json.dumps({**manifest, "build_id": build_id}))
-    tables = {name: pq.read_table(target / f"{name}.parquet") for name in ("models", "families", "edges")}
+    tables = {name: pq.read_table(target / f"{name}.parquet") for name in ("models", "families", "edges", "transitions")}
     frames = {name: table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get) for name, table in tables.items()}
     edit(frames)
     for name, frame in frames.items():

@@ -36,9 +36,11 @@ HUGE_LIKES = 2**62
 HUGE_LICENSE = "x" * 20_000_000  # 20 MB
 EVIL_ROOT = "x](https://evil.example/md) [y"
 EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
+NOT_HUB_IDS = ("javascript:alert(1)", "../../x")  # ids of two leaf models: no Hub link may come of them
 CHAIN = 50_000  # links in the deepest chain
 MANY_PARENTS = 10_000
 MB = 1_000_000
+HOSTILE_ID = "20990101T000000000001Z"
 
 
 def make_hostile(tables) -> None:
@@ -55,6 +57,12 @@ def make_hostile(tables) -> None:
     models.loc[1, "likes"] = HUGE_LIKES
     models.at[2, "licenses"] = [HUGE_LICENSE]
     models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY
+    leaves = models.index[(models["n_children"] == 0) & (models["depth"] > 0)][-2:]
+    for row, model_id in zip(leaves, NOT_HUB_IDS):
+        edges.loc[edges["child_id"] == models.at[row, "model_id"], "child_id"] = model_id
+        models.at[row, "model_id"] = model_id
+        models.at[row, "datasets"] = ["../../evil/data", "javascript:alert(2)", "squad"]
+        models.at[row, "arxiv_papers"] = ["javascript:alert(3)", "../../abs", "2106.09685"]
     # a chain CHAIN links deep under model 3, and a model with MANY_PARENTS parents (the chain's first models)
     template = models.iloc[[3] * (CHAIN + 1)].reset_index(drop=True)
     template["model_id"] = [f"chain/m{i}" for i in range(CHAIN)] + ["merge/many-parents"]
@@ -68,6 +76,10 @@ def make_hostile(tables) -> None:
                           "child_id": [f"chain/m{i + 1}" for i in range(CHAIN - 1)] + ["merge/many-parents"] * MANY_PARENTS,
                           "relation": "finetune", "parent_in_data": True})
     tables["edges"] = pd.concat([edges, links], ignore_index=True)
+    transitions = tables["transitions"]
+    added = transitions.iloc[[0] * len(links)].reset_index(drop=True)  # the drift tables' row of each new link
+    added["parent_id"], added["child_id"], added["relation"] = links["parent_id"], links["child_id"], "finetune"
+    tables["transitions"] = pd.concat([transitions, added], ignore_index=True)
     family = families.iloc[[0]].copy()
     family["root_id"], family["size"], family["max_depth"] = "chain/m0", CHAIN + 1, CHAIN - 1
     tables["families"] = pd.concat([families, family], ignore_index=True)
@@ -78,7 +90,7 @@ def hostile(sample_build, tmp_path_factory):
     """The hostile build's builds directory and cache directory, and the app serving it."""
     tmp = tmp_path_factory.mktemp("hostile")
     builds, cache = tmp / "builds", tmp / "cache"
-    hostile_build(sample_build, builds, "20990101T000000000001Z", make_hostile)
+    hostile_build(sample_build, builds, HOSTILE_ID, make_hostile)
     from dashboard.app import create_app
 
     app = create_app(builds, Settings(cache_dir=cache, tracker_db=tmp / "tracker.sqlite"))
@@ -216,8 +228,9 @@ def test_out_of_range_url_state_opens_the_nearest_valid_view(hostile, view, sear
 
 
 def test_out_of_range_values_reach_the_views_clipped(hostile, build):
-    filters, view = from_query("?min_downloads=1e30&sel=lasso:0,0,inf,1,2,2")
-    assert filters.min_downloads == 2**63 - 1 and Selection.from_text(view["sel"]) is None
+    filters, view = from_query("?min_downloads=1e30&min_likes=inf&sel=lasso:0,0,inf,1,2,2")
+    assert filters.min_downloads == filters.min_likes == 2**63 - 1 and Selection.from_text(view["sel"]) is None
+    assert from_query("?min_downloads=9007199254740993&min_likes=-inf")[0].min_downloads == 2**53 + 1
     assert Selection.from_plotly({"lassoPoints": {"x": [0, float("inf"), 2], "y": [0, 1, 2]}}) is None
     from dashboard.pages.families import update_families
     from dashboard.pages.map import update_map
@@ -234,6 +247,129 @@ def test_api_history_with_a_time_before_the_first_utc_one_is_a_400(hostile):
     assert response.status_code == 400 and "years 1 to 9999" in response.get_json()["error"]
     assert hostile["client"].get("/api/history?from=9999-12-31T23:59:59-01:00").status_code == 400
     assert hostile["client"].get("/api/history?from=2026-01-01").status_code == 200
+
+
+# ------------------------------------------------------------------------------ links made from ids
+
+
+def hrefs(component) -> list[str]:
+    """Every href in a component tree (its JSON form)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("href"), str):
+                found.append(node["href"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(json.dumps(component.to_plotly_json(), default=lambda c: c.to_plotly_json())))
+    return found
+
+
+@pytest.mark.parametrize("model_id", NOT_HUB_IDS)
+def test_ids_that_are_not_hub_ids_make_no_outside_link(build, model_id):
+    card = details_card(model_details(build, model_id))
+    links = hrefs(card)
+    outside = [href for href in links if not href.startswith("/")]
+    assert sorted(outside) == ["https://arxiv.org/abs/2106.09685", "https://huggingface.co/datasets/squad"]
+    assert all(href.startswith(("/?model=", "/network?model=")) for href in links if href.startswith("/"))
+    assert not any("javascript" in href.split("?")[0] or "/../" in href for href in links)
+    heading = json.dumps(card.to_plotly_json(), default=lambda c: c.to_plotly_json())
+    assert json.dumps(model_id)[1:-1] in heading  # the id itself is shown, as text
+
+
+def test_hub_links_are_percent_encoded_repo_pages_of_valid_ids():
+    from dashboard.components import arxiv_url, hub_url
+
+    assert hub_url("mistralai/Mistral-7B-v0.1") == "https://huggingface.co/mistralai/Mistral-7B-v0.1"
+    assert hub_url("squad", "datasets") == "https://huggingface.co/datasets/squad"
+    for bad in (*NOT_HUB_IDS, EVIL_ROOT, "a/b/c", "a/..", "https://evil.example/x", "a b", ""):
+        assert hub_url(bad) is None, bad
+    assert arxiv_url("hep-th/9901001v2") == "https://arxiv.org/abs/hep-th/9901001v2" and arxiv_url("../x") is None
+
+
+# ------------------------------------------------------------------------------ exact statistics beyond 2**53
+
+
+def build_dir(hostile) -> Path:
+    return hostile["builds"] / HOSTILE_ID
+
+
+def exact_counts(hostile, column: str) -> list[int]:
+    models = pd.read_parquet(build_dir(hostile) / "models.parquet", columns=[column], dtype_backend="pyarrow")
+    return [int(value) for value in models[column].dropna()]
+
+
+def test_statistics_of_counts_beyond_two_to_the_53_are_exact(hostile, build):
+    from fractions import Fraction
+
+    from dashboard.pages.distributions import update_histogram
+    from dashboard.queries.distributions import histogram, selection_summary
+
+    downloads = exact_counts(hostile, "downloads")
+    stats = histogram(build, Filters(), None, "downloads").stats
+    assert stats["max"] == HUGE_DOWNLOADS and isinstance(stats["max"], int)
+    assert stats["mean"] == float(Fraction(sum(downloads), len(downloads)))  # the correctly rounded exact mean
+    for column, huge, filters in (("downloads", HUGE_DOWNLOADS, Filters(min_downloads=HUGE_DOWNLOADS)),
+                                  ("likes", HUGE_LIKES, Filters(min_likes=HUGE_LIKES))):
+        stats = histogram(build, filters, None, column).stats  # one model: every statistic is its count, exactly
+        assert stats["models"] == 1 and stats["median"] == stats["mean"] == stats["p90"] == stats["max"] == huge, stats
+    _, _, table, _ = update_histogram("", HUGE_DOWNLOADS, 0, [], [], [], False, "downloads", True, None)
+    assert json.dumps(table.to_plotly_json(), default=lambda c: c.to_plotly_json()).count("10,000,000,000,000,001") == 4
+    everything = Selection("box", (-1e9, 1e9, -1e9, 1e9))
+    summary = selection_summary(build, Filters(), everything)
+    assert summary["downloads"] == sum(downloads) and summary["downloads_unknown"] == build.size - len(downloads)
+
+
+def test_minimum_counts_compare_exactly_beyond_two_to_the_53(build):
+    from dashboard.filters import filter_mask
+
+    assert filter_mask(build, Filters(min_likes=HUGE_LIKES)).sum() == 1
+    assert filter_mask(build, Filters(min_likes=HUGE_LIKES + 1)).sum() == 0  # as floats, 2**62 + 1 == 2**62
+    assert filter_mask(build, Filters(min_downloads=HUGE_DOWNLOADS)).sum() == 1
+    assert filter_mask(build, Filters(min_downloads=HUGE_DOWNLOADS + 1)).sum() == 0
+
+
+# ------------------------------------------------------------------------------ hand-made callback requests
+
+
+ODD_VALUES = [None, -1, 10**30, 1e308, "nan", "x" * 5_000, ["a", 1], {"a": [1]}, True, "../../x",
+              {"points": [{"customdata": 10**30}]}, {"points": [{"customdata": -1}]}]
+
+
+def callback_payload(dependency: dict, values: dict) -> dict:
+    """What the browser posts for one callback, with the given values for its inputs and states."""
+    def spec(output: str) -> dict:
+        component, _, prop = output.split("@")[0].rpartition(".")
+        return {"id": component, "property": prop}
+
+    output = dependency["output"]
+    outputs = [spec(part) for part in output.strip(".").split("...")] if output.startswith("..") else spec(output)
+    inputs = [{**item, "value": values.get(f"{item['id']}.{item['property']}")} for item in dependency["inputs"]]
+    state = [{**item, "value": values.get(f"{item['id']}.{item['property']}")} for item in dependency["state"]]
+    return {"output": output, "outputs": outputs, "inputs": inputs, "state": state,
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+
+
+def test_every_callback_answers_odd_values_with_a_view_never_a_500(hostile):
+    """Any value of any type in any input or state of the views' callbacks (a hand-made request, a
+    stale page) gives the nearest valid view; Dash's own page router is left out."""
+    client = hostile["client"]
+    failures = []
+    for dependency in client.get("/_dash-dependencies").get_json():
+        names = [f"{item['id']}.{item['property']}" for item in dependency["inputs"] + dependency["state"]]
+        if any(name.startswith("_pages") for name in names):
+            continue
+        for name in names:
+            for value in ODD_VALUES:
+                response = client.post("/_dash-update-component", json=callback_payload(dependency, {name: value}))
+                if response.status_code >= 500:
+                    failures.append((dependency["output"][:60], name, json.dumps(value)[:40]))
+    assert failures == []
 
 
 # ------------------------------------------------------------------------------ a build pruned while served
@@ -277,3 +413,4 @@ def test_a_pruned_build_still_answers_while_no_other_build_replaces_it(sample_bu
     assert families_page(loaded, Filters())["families"] > 0
     assert license_drift(loaded, Filters(), "all")["links"] > 0
     assert len(loaded.clusters) > 0 and model_details(loaded, loaded.model_id(0)) is not None
+
