@@ -243,6 +243,27 @@ def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(cached_serve
     assert not any(redis_server.client().get(key).startswith(b"!") for key in redis_server.client().keys("hfmap:*"))
 
 
+def test_a_crafted_pickle_under_every_key_even_the_version_keys_never_runs(cached_server, redis_server, build,
+                                                                           computations, tmp_path):
+    """flask-caching keeps a version per memoized function ("…_memver" keys) beside the entries; they
+    go through the same data-only codec, so a pickle under any ``hfmap:*`` key is never executed."""
+    import pickle
+
+    first = families_page.cached(build, Filters())
+    marker = tmp_path / "pwned"
+    client = redis_server.client()
+    keys = client.keys("hfmap:*")
+    assert any(key.endswith(b"_memver") for key in keys) and redis_server.entry_keys()
+    for key in keys:
+        client.set(key, b"!" + pickle.dumps(CreatesAFile(marker)))
+    assert families_page.cached(build, Filters()) == first
+    assert families_page.cached(build, Filters()) == first  # cached again, under a fresh version
+    assert not marker.exists(), "a cached pickle was executed"
+    assert computations.count == 2
+    assert not any(client.get(key).startswith(b"!") for key in client.keys("hfmap:*") if key not in keys)
+    client.close()
+
+
 def test_a_new_build_never_answers_from_the_old_builds_entries(cached_server, redis_server, build, second_build,
                                                                computations):
     """Keys hold the build version: the same query with equal arguments on a build with another id is

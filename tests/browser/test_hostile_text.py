@@ -1,5 +1,7 @@
 """Strings from a build render as text in a real browser: a root id written as a markdown link
-in the Families table and a library holding an <a> tag in the map's legend never become links.
+in the Families table and a library holding an <a> tag in the map's legend never become links;
+ids that are not Hub ids (``javascript:…``, ``../../x``) make no link in the details card, and a
+card excerpt holding HTML is shown as its characters.
 
 The build is the sample with those two values planted (tests/hostile_builds.py), served by
 `hfmap serve`.
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -20,6 +22,8 @@ from hostile_builds import hostile_build  # noqa: E402
 
 EVIL_ROOT = "x](https://evil.example/md) [y"
 EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
+NOT_HUB_IDS = ("javascript:alert(1)", "../../x")
+EVIL_CARD = '<img src="https://evil.example/card.png" onerror="alert(1)"><a href="https://evil.example/card">card</a>'
 
 
 def plant(tables) -> None:
@@ -30,6 +34,11 @@ def plant(tables) -> None:
         for column in columns:
             frame[column] = frame[column].where(frame[column] != largest, EVIL_ROOT)
     models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY  # the third most common library: in the legend
+    leaves = models.index[(models["n_children"] == 0) & (models["depth"] > 0)][:2]
+    for row, model_id in zip(leaves, NOT_HUB_IDS):
+        edges.loc[edges["child_id"] == models.at[row, "model_id"], "child_id"] = model_id
+        models.at[row, "model_id"], models.at[row, "card_excerpt"] = model_id, EVIL_CARD
+        models.at[row, "datasets"], models.at[row, "arxiv_papers"] = ["../../evil", "squad"], ["javascript:alert(2)"]
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +80,16 @@ def test_an_html_library_is_text_in_the_map_legend(browser, hostile_url, wait_fo
     assert legend == [EVIL_LIBRARY]  # the tag's characters, shown as text
     assert evil_links(browser) == []
     assert browser.find_elements(By.CSS_SELECTOR, "#map-graph .legend a") == []
+
+
+@pytest.mark.parametrize("model_id", NOT_HUB_IDS)
+def test_ids_that_are_not_hub_ids_make_no_link_and_card_html_is_text(browser, hostile_url, wait_for, wait_until, model_id):
+    browser.get(f"{hostile_url}/?model={quote(model_id, safe='')}")
+    heading = wait_for(browser, "#details-model-id", timeout=60)
+    assert heading.text.strip() == model_id and heading.find_elements(By.CSS_SELECTOR, "a") == []
+    card = browser.find_element(By.CSS_SELECTOR, "#model-details-card")
+    assert EVIL_CARD in card.text and card.find_elements(By.CSS_SELECTOR, "img") == []
+    links = [a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, "a")]
+    outside = [href for href in links if not href.startswith(hostile_url)]
+    assert outside == ["https://huggingface.co/datasets/squad"]  # the one valid data set id; the others are text
+    assert evil_links(browser) == [] and not any(href.startswith("javascript:") for href in links)
