@@ -21,6 +21,8 @@ from pynndescent import NNDescent
 from sklearn.preprocessing import normalize
 from tqdm.auto import tqdm
 
+from pipeline import jit_cache
+
 # Exact search costs O(n^2): on 2 cores the all-pairs 10-NN of 64-dim vectors takes
 # 6 s at 50k, 27 s at 100k, ~110 s at 200k; pynndescent does 200k in 3 s (recall@10 ~0.98).
 EXACT_BELOW = 50_000
@@ -77,6 +79,7 @@ class NeighbourIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors) < (EXACT_BELOW if exact_threshold is None else exact_threshold):
             return cls(normalize(vectors), "exact")
+        jit_cache.enable()
         nndescent = NNDescent(
             vectors,
             metric="cosine",
@@ -175,6 +178,7 @@ class NeighbourIndex:
             raise ValueError(f"The index in {str(directory)!r} covers {saved['size']} vectors, not {len(vectors)}.")
         if saved["kind"] == "exact":
             return cls(normalize(np.asarray(vectors, dtype=np.float32)), "exact")
+        jit_cache.enable()
         with (directory / NNDESCENT_FILE).open("rb") as file:
             nndescent = pickle.load(file)
         base_rows = np.load(directory / BASE_ROWS_FILE)
