@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import Input, Output, State, dcc, html, no_update
 from flask import jsonify
 
@@ -59,6 +60,7 @@ def create_app(build_dir: Path | None = None, settings: Settings | None = None) 
     ])
     init_query_cache(app.server, settings.redis_url)
     app.server.register_blueprint(api)
+    app.server.before_request(lambda: refuse_malformed_callback(app))
 
     @app.server.route("/health")
     def health():
@@ -69,6 +71,27 @@ def create_app(build_dir: Path | None = None, settings: Settings | None = None) 
 
     log.info("serving build %s (%s models); ready after %.1f s", build.version, f"{build.size:,}", time.perf_counter() - started)
     return app
+
+
+def refuse_malformed_callback(app: dash.Dash):
+    """A 400 with one sentence for a callback request no page of this dashboard sends: not a JSON
+    object, naming no server-side callback, or giving Dash's page router a location that is not an
+    absolute path (the views' own callbacks take any value and fall back to the nearest valid view).
+    None lets the request through."""
+    prefix = app.config.requests_pathname_prefix
+    if flask.request.method != "POST" or flask.request.path != f"{prefix}_dash-update-component":
+        return None
+    body = flask.request.get_json(silent=True)
+    output = body.get("output") if isinstance(body, dict) else None
+    if not isinstance(output, str) or "callback" not in app.callback_map.get(output, {}):
+        return jsonify({"error": "the request names no callback of this dashboard."}), 400
+    for item in [*(body.get("inputs") or []), *(body.get("state") or [])]:
+        if not isinstance(item, dict) or item.get("id") != "_pages_location":
+            continue
+        value = item.get("value")
+        if value is not None and not (isinstance(value, str) and (item.get("property") != "pathname" or value.startswith(prefix))):
+            return jsonify({"error": f"_pages_location.{item.get('property')} must be text (a pathname: an absolute path)."}), 400
+    return None
 
 
 def navigation_bar() -> dbc.Navbar:

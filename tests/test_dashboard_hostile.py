@@ -356,20 +356,38 @@ def callback_payload(dependency: dict, values: dict) -> dict:
 
 
 def test_every_callback_answers_odd_values_with_a_view_never_a_500(hostile):
-    """Any value of any type in any input or state of the views' callbacks (a hand-made request, a
-    stale page) gives the nearest valid view; Dash's own page router is left out."""
+    """Any value of any type in any input or state of any callback (a hand-made request, a stale
+    page) gives the nearest valid view, or a 400 when no page could have sent it."""
     client = hostile["client"]
     failures = []
     for dependency in client.get("/_dash-dependencies").get_json():
         names = [f"{item['id']}.{item['property']}" for item in dependency["inputs"] + dependency["state"]]
-        if any(name.startswith("_pages") for name in names):
-            continue
         for name in names:
             for value in ODD_VALUES:
                 response = client.post("/_dash-update-component", json=callback_payload(dependency, {name: value}))
-                if response.status_code >= 500:
-                    failures.append((dependency["output"][:60], name, json.dumps(value)[:40]))
-    assert failures == []
+                if response.status_code >= 500 or (response.status_code == 400 and not name.startswith("_pages")):
+                    failures.append((dependency["output"][:60], name, json.dumps(value)[:40], response.status_code))
+    assert failures == [], "\n".join(map(str, failures))
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", json.dumps({"output": "nope.children", "inputs": []}).encode(),
+                                  json.dumps({"output": "..no.such...outputs..", "inputs": [], "state": []}).encode()])
+def test_a_request_that_names_no_callback_is_a_400(hostile, body):
+    response = hostile["client"].post("/_dash-update-component", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"] == "the request names no callback of this dashboard."
+
+
+def test_the_page_router_takes_only_text(hostile):
+    status, _ = open_page(hostile["client"], "/network", "?model=x")
+    assert status == 200
+    for pathname, search in ((-1, ""), ("/", ["a"]), ("../../x", "")):
+        payload = {"output": ".._pages_content.children..._pages_store.data..",
+                   "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+                   "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                              {"id": "_pages_location", "property": "search", "value": search}],
+                   "changedPropIds": ["_pages_location.pathname"], "state": []}
+        response = hostile["client"].post("/_dash-update-component", json=payload)
+        assert response.status_code == 400 and "must be text" in response.get_json()["error"]
 
 
 # ------------------------------------------------------------------------------ a build pruned while served
