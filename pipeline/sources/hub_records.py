@@ -5,7 +5,8 @@ return them, optionally with the card text in a `card` field (what the tracker
 writes). Each record's cells are checked (pipeline.sources.records) and mapped
 onto the published schema; lineage, licenses and languages then come from their
 tags. Lines that are not JSON objects are rejected and counted; fields hfmap
-does not read are named in the report.
+does not read are named in the report. Lines are parsed by orjson (strict JSON);
+the few it refuses are read again by Python's json, which decides and counts.
 """
 
 from __future__ import annotations
