@@ -74,9 +74,8 @@ def without_password(url: str) -> str:
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     if not parts.password and not any(key.lower() in SECRET_QUERY_KEYS for key, _ in pairs):
         return url
-    if parts.password:
-        port = f":{parts.port}" if parts.port else ""
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{parts.hostname or ''}{port}")
+    if parts.password:  # the host and port as written ([::1]:6379 keeps its brackets)
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}")
     parts = parts._replace(query=urlencode(
         [(key, "***" if key.lower() in SECRET_QUERY_KEYS else value) for key, value in pairs], safe="*"))
     return urlunsplit(parts)

@@ -360,6 +360,7 @@ def test_unreachable_redis_at_start_is_not_an_error(build, computations, fast_re
     ("redis://user:secret@127.0.0.1:{port}/0", "redis://user:***@127.0.0.1:{port}/0"),
     ("redis://:secret@127.0.0.1:{port}/0", "redis://:***@127.0.0.1:{port}/0"),
     ("redis://127.0.0.1:{port}/0?password=secret", "redis://127.0.0.1:{port}/0?password=***"),
+    ("redis://user:secret@[::1]:{port}/0?password=secret", "redis://user:***@[::1]:{port}/0?password=***"),
 ])
 def test_health_and_logs_hide_the_redis_password(build, url, shown, caplog, fast_retry):
     """/health and the logs show REDIS_URL without its password, in the user part or the query."""
