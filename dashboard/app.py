@@ -21,9 +21,9 @@ from dashboard.cache import cache_health, init_query_cache
 from dashboard.components import FILTER_INPUTS, filters_from_controls
 from dashboard.api import api
 from dashboard.pages import distributions, drift, families, growth, map as map_page, network
-from dashboard.queries.models import OPTION_VALUE_CHARS, find_models
+from dashboard.queries.models import find_models
 from dashboard.serving import serve, served_build
-from dashboard.shown import LABEL_CHARS, shorten
+from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
 from dashboard.url_state import from_query, shared_query, text, to_query
 from pipeline.config import Settings
 
@@ -135,7 +135,7 @@ def carry_state_to_other_views(search):
 def offer_models(typed):
     """The finder's options: ids shortened in the label; an id too long to be a URL value is left out."""
     return [{"label": shorten(model_id, LABEL_CHARS), "value": model_id}
-            for model_id in find_models.cached(served_build(), text(typed), 20) if len(model_id) <= OPTION_VALUE_CHARS]
+            for model_id in find_models.cached(served_build(), text(typed), 20) if len(model_id) <= URL_VALUE_CHARS]
 
 
 @dash.callback(

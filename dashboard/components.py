@@ -14,7 +14,7 @@ from huggingface_hub.utils import validate_repo_id
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.models import category_options
-from dashboard.shown import EXCERPT_CHARS, count_text, shorten, tooltip
+from dashboard.shown import EXCERPT_CHARS, URL_VALUE_CHARS, count_text, shorten, tooltip
 from dashboard.url_state import text, texts, whole_number
 
 HUB_URL = "https://huggingface.co"
@@ -118,8 +118,11 @@ def model_href(model_id: str, page: str = "/") -> str:
     return f"{page}?model={quote(model_id, safe='')}"
 
 
-def model_link(model_id: str, page: str = "/") -> dcc.Link:
-    """A link that opens another model in a view (the map by default); its text is the id, shortened."""
+def model_link(model_id: str, page: str = "/") -> dcc.Link | html.Span:
+    """A link that opens another model in a view (the map by default); its text is the id, shortened.
+    An id too long for a URL is shown without a link."""
+    if len(model_id) > URL_VALUE_CHARS:
+        return html.Span(shorten(model_id), title="an id too long to open")
     return dcc.Link(shorten(model_id), href=model_href(model_id, page), title=tooltip(model_id))
 
 
@@ -154,7 +157,8 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     return dbc.Card(dbc.CardBody([
         html.H5(external_link(shorten(model_id), hub_url(model_id), tooltip(model_id)), id="details-model-id", className="text-break"),
         html.Div([dcc.Link("Family network →", href=model_href(model_id, "/network"), className="me-3 small"),
-                  dcc.Link("On the map →", href=model_href(model_id, "/"), className="small")], className="mb-2"),
+                  dcc.Link("On the map →", href=model_href(model_id, "/"), className="small")]
+                 if len(model_id) <= URL_VALUE_CHARS else [], className="mb-2"),
         html.Dl(sum(([html.Dt(k, className="col-5 fw-normal text-muted"), html.Dd(shorten(v) if v is not None else "unknown", className="col-7 mb-0")]
                      for k, v in facts), []), className="row small mb-2"),
         html.Div(chips(record.get("licenses"), "license") + chips(record.get("languages"), "language")),

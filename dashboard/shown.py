@@ -18,6 +18,7 @@ LABEL_CHARS = 60  # legend names, tick labels, dropdown labels, table cells
 TEXT_CHARS = 300  # ids and values in the details card and lists
 EXCERPT_CHARS = 1_000  # a card excerpt
 FULL_VALUE_CHARS = 2_000  # the full value offered in a tooltip; longer values are not offered whole
+URL_VALUE_CHARS = 500  # the longest value put in a URL (a link, a dropdown's value); a longer one is shown without a link
 JSON_EXACT = 2**53  # integers from here on lose precision as JSON numbers in a browser
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
 

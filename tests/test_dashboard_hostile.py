@@ -12,6 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import dash
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,7 +26,8 @@ from dashboard.figures.map import map_figure  # noqa: E402
 from dashboard.figures.network import graph_elements  # noqa: E402
 from dashboard.filters import Filters, Selection  # noqa: E402
 from dashboard.pages.families import family_link  # noqa: E402
-from dashboard.queries.models import OPTION_VALUE_CHARS, OPTIONS_MAX_BYTES, category_options, model_details  # noqa: E402
+from dashboard.queries.models import OPTIONS_MAX_BYTES, category_options, model_details  # noqa: E402
+from dashboard.shown import URL_VALUE_CHARS  # noqa: E402
 from dashboard.queries.network import MAX_ANCESTORS, model_graph  # noqa: E402
 from dashboard.url_state import from_query  # noqa: E402
 from pipeline.artifacts import POINTER, prune_builds, resolve_build  # noqa: E402
@@ -37,6 +39,7 @@ HUGE_LICENSE = "x" * 20_000_000  # 20 MB
 EVIL_ROOT = "x](https://evil.example/md) [y"
 EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
 NOT_HUB_IDS = ("javascript:alert(1)", "../../x")  # ids of two leaf models: no Hub link may come of them
+HUGE_ID = "huge/" + "x" * 1_000_000  # the id of a third leaf model: 1 MB
 CHAIN = 50_000  # links in the deepest chain
 MANY_PARENTS = 10_000
 MB = 1_000_000
@@ -57,8 +60,8 @@ def make_hostile(tables) -> None:
     models.loc[1, "likes"] = HUGE_LIKES
     models.at[2, "licenses"] = [HUGE_LICENSE]
     models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY
-    leaves = models.index[(models["n_children"] == 0) & (models["depth"] > 0)][-2:]
-    for row, model_id in zip(leaves, NOT_HUB_IDS):
+    leaves = models.index[(models["n_children"] == 0) & (models["depth"] > 0)][-3:]
+    for row, model_id in zip(leaves, (*NOT_HUB_IDS, HUGE_ID)):
         edges.loc[edges["child_id"] == models.at[row, "model_id"], "child_id"] = model_id
         models.at[row, "model_id"] = model_id
         models.at[row, "datasets"] = ["../../evil/data", "javascript:alert(2)", "squad"]
@@ -145,7 +148,7 @@ def test_family_downloads_beyond_two_to_the_53_reach_the_table_as_text(hostile, 
 
 def test_a_20_mb_license_never_reaches_a_page(hostile, build):
     options = category_options(build, "license")
-    assert all(len(o["value"]) <= OPTION_VALUE_CHARS and len(o["label"]) < 200 for o in options)
+    assert all(len(o["value"]) <= URL_VALUE_CHARS and len(o["label"]) < 200 for o in options)
     assert sum(len(o["label"]) + len(o["value"]) for o in options) <= OPTIONS_MAX_BYTES
     for view in VIEWS:
         status, body = open_page(hostile["client"], view)
@@ -290,6 +293,21 @@ def test_hub_links_are_percent_encoded_repo_pages_of_valid_ids():
     for bad in (*NOT_HUB_IDS, EVIL_ROOT, "a/b/c", "a/..", "https://evil.example/x", "a b", ""):
         assert hub_url(bad) is None, bad
     assert arxiv_url("hep-th/9901001v2") == "https://arxiv.org/abs/hep-th/9901001v2" and arxiv_url("../x") is None
+
+
+def test_an_id_too_long_for_a_url_is_shown_shortened_without_a_link(hostile, build):
+    from dashboard.pages.map import open_clicked
+
+    parent = next(p["model_id"] for p in model_details(build, HUGE_ID)["parents"] if p["in_data"])
+    card = json.dumps(details_card(model_details(build, parent)).to_plotly_json(), default=lambda c: c.to_plotly_json())
+    assert len(card) < 100_000 and "1,000,005 characters" in card
+    own = details_card(model_details(build, HUGE_ID))
+    assert len(json.dumps(own.to_plotly_json(), default=lambda c: c.to_plotly_json())) < 100_000
+    assert all(len(href) <= 3 * URL_VALUE_CHARS and "xxxxxxxxxx" not in href for href in hrefs(own))
+    assert len(family_link(HUGE_ID, "")) < 1_000 and "](" not in family_link(HUGE_ID, "")
+    row = build.row(HUGE_ID)
+    assert open_clicked({"points": [{"customdata": row}]}) is dash.no_update
+    assert open_clicked({"points": [{"customdata": build.row(parent)}]}) == parent
 
 
 # ------------------------------------------------------------------------------ exact statistics beyond 2**53

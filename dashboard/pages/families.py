@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dash_table, html
 from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
 from dashboard.queries.families import COLUMNS, PAGE_ROWS, families_page
 from dashboard.serving import served_build
-from dashboard.shown import json_count, markdown_text
+from dashboard.shown import URL_VALUE_CHARS, json_count, markdown_text
 from dashboard.url_state import choice, from_query, mapping, shared_query, text, whole_number
 
 HEADERS = {"root_id": "family (root model)", "size": "models", "matching": "matching filters", "max_depth": "depth",
@@ -47,7 +47,10 @@ def layout(**query) -> html.Div:
 
 def family_link(root_id: str, query: str) -> str:
     """Markdown link opening a family's root in the network view, keeping the filters; the id is
-    shown literally (every markdown character escaped) and the URL is percent-encoded."""
+    shown literally (every markdown character escaped) and the URL is percent-encoded; an id too long
+    for a URL is shown without a link."""
+    if len(root_id) > URL_VALUE_CHARS:  # too long for a URL: the id alone, as text
+        return markdown_text(root_id)
     separator = "&" if query else "?"
     target = f"/network{query}{separator}model={quote(root_id, safe='')}&show=family"
     return f"[{markdown_text(root_id)}]({quote(target, safe='/?&=%+')})"

@@ -23,7 +23,7 @@ from dashboard.queries.network import model_graph
 from dashboard.queries.points import map_points
 from dashboard.queries.semantic import semantic_search
 from dashboard.serving import served_build, served_settings
-from dashboard.shown import LABEL_CHARS, shorten
+from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
 from dashboard.url_state import choice, from_query, shared_query, text, whole_number
 
 SEMANTIC_HITS = 25
@@ -175,7 +175,8 @@ def show_hovered(hover):
 @callback(Output("selected-model", "data"), Input("map-graph", "clickData"), prevent_initial_call=True)
 def open_clicked(click):
     row = event_row(click)
-    return no_update if row is None else served_build().model_id(row)
+    model_id = served_build().model_id(row) if row is not None else ""
+    return model_id if 0 < len(model_id) <= URL_VALUE_CHARS else no_update  # an id too long for a URL opens nothing
 
 
 @callback(Output("model-details", "children"), Input("selected-model", "data"), prevent_initial_call=True)

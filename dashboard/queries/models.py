@@ -9,12 +9,11 @@ from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.prepare import NO_VALUE
 from dashboard.queries.points import first_in_order
-from dashboard.shown import LABEL_CHARS, shorten
+from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
 from pipeline.schema import RELATIONS
 
 CHILDREN_LISTED = 50
 PARENTS_LISTED = 50
-OPTION_VALUE_CHARS = 500  # a longer category value is left out of the filter dropdowns (it cannot be a URL value either)
 OPTIONS_MAX_BYTES = 64_000  # the most label and value text one dropdown's options may hold
 
 
@@ -40,14 +39,14 @@ def model_facts(build: Build, row: int) -> dict:
 def category_options(build: Build, column: str, limit: int = 300) -> list[dict]:
     """Dropdown options of a category column, most frequent first, with their counts: at most
     ``limit`` of them and OPTIONS_MAX_BYTES of text; labels shortened, values longer than
-    OPTION_VALUE_CHARS left out."""
+    URL_VALUE_CHARS left out (a value the URL cannot carry)."""
     counts = np.bincount(build.codes(column), minlength=len(build.categories(column)))
     names = build.categories(column)
     options, size = [], 0
     for i in np.argsort(-counts, kind="stable"):
         if len(options) == limit or counts[i] == 0:
             break
-        if names[i] == NO_VALUE or len(names[i]) > OPTION_VALUE_CHARS:
+        if names[i] == NO_VALUE or len(names[i]) > URL_VALUE_CHARS:
             continue
         option = {"label": f"{shorten(names[i], LABEL_CHARS)} ({counts[i]:,})", "value": names[i]}
         size += len(option["label"]) + len(option["value"])
