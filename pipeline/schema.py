@@ -3,7 +3,9 @@
 Every source (published data set, Hub API JSONL, bundled sample) ends up as a
 pandas DataFrame with exactly these columns, in this order, backed by Arrow
 (``pd.ArrowDtype``). List columns are always lists (empty when unknown), never
-null; counts are nullable integers (null = the source did not say).
+null; counts are nullable integers (null = the source did not say); the card
+features are null when the source says nothing of cards (the Hub's listing), and
+``card_length`` is null when it only says that there is one (``has_modelcard``).
 """
 
 from __future__ import annotations
