@@ -50,10 +50,13 @@ def test_out_pointing_at_a_file_is_one_sentence_before_any_work(tmp_path):
     assert result.returncode == 2 and "is a file" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_user_mistakes_outside_build_are_one_sentence(tmp_path):
+def test_other_user_mistakes_are_one_sentence(tmp_path):
     result = _hfmap("track", "--every", "soon", "--db", tmp_path / "t.sqlite", cwd=tmp_path)
     assert result.returncode == 2 and "is not an interval" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    result = _hfmap("build", "--embedder", "minilm", "--model-path", tmp_path / "nowhere", "--out", tmp_path / "b", cwd=tmp_path)
+    assert result.returncode == 2 and "is not a local sentence-transformers directory" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "b").exists()
 
 
 def _records():
