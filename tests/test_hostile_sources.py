@@ -257,6 +257,21 @@ def test_a_csv_row_that_swallows_the_rows_after_it_is_detected_and_counted(tmp_p
     assert "swallowed 2 line(s)" in log.to_dict()["rejected"]["CSV row spanning several lines (an unbalanced quote?)"]["examples"][0]
 
 
+def test_a_card_that_swallows_the_rows_after_it_is_detected_and_counted(tmp_path):
+    path = tmp_path / "card.csv"
+    path.write_text(
+        "model_id,likes,modelCard\n"
+        'a/1,1,"good card\nwith two lines, and a comma"\n'
+        'a/2,2,"bad card\n'
+        'a/3,3,"next ""quoted"" card"\n'
+        "a/4,4,plain\n"
+    )
+    models, log = _load(path)
+    assert list(models.index) == ["a/1", "a/4"]
+    assert models.loc["a/1", "card_length"] == len("good card\nwith two lines, and a comma")
+    assert log.count("rejected", "CSV row spanning several lines (an unbalanced quote?)") == 1
+
+
 def test_a_csv_quote_left_open_to_the_end_is_one_sentence_naming_the_file(tmp_path):
     path = tmp_path / "open.csv"
     path.write_text('model_id,likes\nok/one,1\n"never closed,2\nmore,3\n')

@@ -118,18 +118,25 @@ def csv_batches(path: Path, log: IssueLog) -> tuple[int | None, Iterator[pa.Tabl
 
 
 def _without_swallowed_lines(chunk: pd.DataFrame, path: Path, log: IssueLog) -> pd.DataFrame:
-    """The chunk without rows where a one-line column holds a line break: an unbalanced quote
-    made the parser read the lines after it into that field. Those rows are rejected and
-    counted, with the lines they swallowed."""
-    columns = [c for c in ONE_LINE_COLUMNS if c in chunk.columns]
-    if chunk.empty or not columns:
+    """The chunk without rows that swallowed the rows after them (an unbalanced quote made the
+    parser read on into the next lines): a one-line column (an id, a name) holding a line
+    break, or, in a file whose rows start with an id, a multi-line field (a card) holding a
+    line that reads as a whole row of this file (an id with "/", then as many commas as the
+    row has separators). Those rows are rejected and counted, with the lines they swallowed."""
+    if chunk.empty:
         return chunk
+    one_line = [c for c in ONE_LINE_COLUMNS if c in chunk.columns]
     spans = pd.Series(False, index=chunk.index)
-    for column in columns:
+    for column in one_line:
         spans |= chunk[column].str.contains("[\r\n]", regex=True, na=False)
+    if chunk.columns[0] in ("model_id", "modelId", "id") and len(chunk.columns) > 2:
+        row_line = rf"\n[^\n,\"/]+/[^\n,\"]+,(?:[^\n,]*,){{{len(chunk.columns) - 2}}}"
+        for column in chunk.columns.difference(one_line):
+            if pd.api.types.is_string_dtype(chunk[column]):
+                spans |= chunk[column].str.contains(row_line, regex=True, na=False)
     if not spans.any():
         return chunk
-    swallowed = [sum(chunk.loc[i, c].count("\n") for c in columns) for i in chunk.index[spans]]
+    swallowed = [sum(str(v).count("\n") for v in chunk.loc[i] if isinstance(v, str)) for i in chunk.index[spans]]
     examples = [f"{path.name} row {i + 1}: an unbalanced quote swallowed {n} line(s)" for i, n in zip(chunk.index[spans], swallowed)]
     log.rejected("CSV row spanning several lines (an unbalanced quote?)", examples, count=int(spans.sum()))
     return chunk[~spans]
