@@ -71,3 +71,18 @@ def test_class_tfidf_prefers_terms_specific_to_a_cluster():
     scores = class_tfidf(counts)
     assert scores[0, 1] > 0 and scores[1, 2] > 0
     assert scores[0, 0] <= 0 and scores[0, 3] <= 0 and scores[0, 2] == 0
+
+
+def test_large_inputs_fit_centroids_on_a_sample_and_assign_every_row(monkeypatch):
+    """Above SMALL_N rows k-means learns from KMEANS_FIT_ROWS of them; every row, sampled or
+    not, then takes its nearest centroid, the same way on every run."""
+    from pipeline import clusters
+
+    monkeypatch.setattr(clusters, "SMALL_N", 100)
+    monkeypatch.setattr(clusters, "KMEANS_FIT_ROWS", 300)
+    vectors, texts, blob = blob_data(2000)
+    labels, table = cluster(vectors, texts, k=4, seed=0)
+    assert table["size"].sum() == 2000
+    for c in range(4):
+        assert len(np.unique(blob[labels == c])) == 1 and (labels == c).sum() == 500
+    np.testing.assert_array_equal(labels, cluster(vectors, texts, k=4, seed=0)[0])
