@@ -432,3 +432,19 @@ def test_parquet_columns_of_other_physical_types(tmp_path):
     assert log.count("repaired", "private is not a flag (set to null)") == 2
     assert log.count("repaired", "library_name is not text (set to null)") == 1
     assert log.count("repaired", "likes not a number (set to null)") == 1
+
+
+def test_the_garbage_collector_runs_whenever_the_caller_holds_a_batch(tmp_path):
+    """The JSONL reader pauses Python's cyclic collector only while it parses records."""
+    import gc
+
+    from pipeline.sources import hub_records
+
+    path = _jsonl(tmp_path / "many.jsonl", [{"id": f"m/{i}", "tags": ["x"]} for i in range(2_500)])
+    _, batches = hub_records.hub_jsonl_batches(path, IssueLog())
+    states = [gc.isenabled() for _ in batches]
+    assert states and all(states) and gc.isenabled()
+    _, batches = hub_records.hub_jsonl_batches(path, IssueLog())
+    next(batches)
+    batches.close()  # a caller that stops early
+    assert gc.isenabled()

@@ -11,11 +11,13 @@ the few it refuses are read again by Python's json, which decides and counts.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import re
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -34,6 +36,31 @@ NOT_JSON = object()  # a line that holds no JSON value
 
 def _open(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+class CyclicGcPause:
+    """Python's cyclic garbage collector paused while records are parsed: they hold no reference
+    cycles (reference counting frees them), but each collection would rescan every live
+    record, which was half of the 760k-record listing's read time. `resumed()` lets it run
+    again while the caller holds a batch."""
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.was_enabled:
+            gc.enable()
+
+    @contextmanager
+    def resumed(self):
+        if self.was_enabled:
+            gc.enable()
+        try:
+            yield
+        finally:
+            gc.disable()
 
 
 def _lenient_record(raw: bytes, number: int, log: IssueLog) -> tuple[object, bool]:
@@ -75,6 +102,10 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
                 raise SourceError(f"{path} could not be read past line {number:,} ({error}).") from error
 
     def batches() -> Iterator[pa.Table]:
+        with CyclicGcPause() as gc_pause:
+            yield from _parsed_batches(gc_pause)
+
+    def _parsed_batches(gc_pause) -> Iterator[pa.Table]:
         rows: list[dict] = []
         fields: set[str] = set()
         has_card_field = False  # whether a record of the batch says anything about its card
@@ -97,10 +128,14 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
                 continue
             rows.append(row)
             if len(rows) >= BATCH_ROWS:
-                yield _batch(rows, has_card_field)
+                batch = _batch(rows, has_card_field)
                 rows, has_card_field = [], False
+                with gc_pause.resumed():  # what the caller does with the batch may well make cycles
+                    yield batch
         if rows:
-            yield _batch(rows, has_card_field)
+            batch = _batch(rows, has_card_field)
+            with gc_pause.resumed():
+                yield batch
         fields = {repair_surrogates(name)[0] for name in fields}
         log.source_columns(sorted(fields & READ_FIELDS), sorted(fields - READ_FIELDS))
 
