@@ -127,3 +127,24 @@ def test_carried_pynndescent_graph_with_new_changed_and_removed_models(tmp_path,
         result = similar_models(tmp_path / "builds", model_id, k=10)
         assert model_id not in set(result["model_id"]) and not set(result["model_id"]) & set(removed)
         assert (result["similarity"] >= kth[row] - 1e-5).mean() >= 0.7
+
+
+def test_incremental_lineage_equals_a_full_builds(tmp_path, sample_published):
+    """New models change their ancestors' n_children and n_descendants (and may join families):
+    the lineage tables of an incremental build are exactly those of a full build of the same models."""
+    earlier, later = split(sample_published, 0.05)
+    for folder in ("day", "full"):
+        (tmp_path / folder).mkdir()
+    _, _, first = build(tmp_path / "day", earlier)
+    incremental_path, incremental, after = build(tmp_path / "day", later)
+    assert incremental["mode"] == "incremental"
+    full_path, full, from_scratch = build(tmp_path / "full", later)
+    assert full["mode"] == "full"
+
+    lineage_columns = ["model_id", "root_id", "depth", "primary_parent", "n_parents", "n_children", "n_descendants"]
+    pd.testing.assert_frame_equal(after[lineage_columns], from_scratch[lineage_columns])
+    for name in ("edges", "families", "transitions"):
+        pd.testing.assert_frame_equal(pd.read_parquet(incremental_path / f"{name}.parquet"), pd.read_parquet(full_path / f"{name}.parquet"))
+    # the new models did change the counts of models that were there the day before
+    both = first.merge(after, on="model_id", suffixes=("_before", ""))
+    assert (both["n_descendants"] != both["n_descendants_before"]).any()
