@@ -130,6 +130,17 @@ def count(value) -> str:
     return count_text(value)
 
 
+def card_fact(record: dict) -> str:
+    """The details card's line on the model card: unknown where the source said nothing of cards."""
+    if record.get("has_card") is None:
+        return "unknown (the source has no card data)"
+    if not record["has_card"]:
+        return "none"
+    length = record.get("card_length")
+    text = "yes" if length is None else f"{count(length)} characters"
+    return text + (", auto-generated" if record.get("card_auto_generated") else "")
+
+
 def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     """Everything known of one model: metadata, coloured chips, links, parents, children, similar models."""
     if details is None:
@@ -144,8 +155,7 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
         ("created", "unknown" if created is None else datetime.fromtimestamp(created, timezone.utc).strftime("%Y-%m-%d")),
         ("family", record.get("root_id")), ("family size", f"{details['family_size']:,}"), ("depth", record.get("depth")),
         ("children", f"{details['n_children']:,}"), ("descendants", f"{record.get('n_descendants', 0):,}"),
-        ("card", "none" if not record.get("has_card") else f"{count(record.get('card_length'))} characters"
-         + (", auto-generated" if record.get("card_auto_generated") else "")),
+        ("card", card_fact(record)),
     ]
     parents = [html.Li([model_link(p["model_id"], page) if p["in_data"] else html.Span(shorten(p["model_id"]), title="not in this build"),
                         " ", *chips([p["relation"]], "relation")]) for p in details["parents"]]

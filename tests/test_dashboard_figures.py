@@ -91,3 +91,12 @@ def test_drift_figures(build):
     assert np.asarray(heatmap.data[0].z).max() <= 1 and np.asarray(heatmap.data[0].text).sum() == licenses["links"]
     boxes = card_length_figure(cards_by_depth(build, Filters()))
     assert list(boxes.data[0].x) == ["base", "1", "2", "3"]
+
+
+def test_the_details_card_says_unknown_where_the_source_had_no_card_data():
+    from dashboard.components import card_fact
+
+    assert card_fact({"has_card": None, "card_length": None}) == "unknown (the source has no card data)"
+    assert card_fact({"has_card": False, "card_length": 0}) == "none"
+    assert card_fact({"has_card": True, "card_length": None}) == "yes"
+    assert card_fact({"has_card": True, "card_length": 1234, "card_auto_generated": True}) == "1,234 characters, auto-generated"
