@@ -31,6 +31,10 @@ NNDESCENT_FILE = "nndescent.pkl"
 BASE_ROWS_FILE = "base_rows.npy"
 EXACT_BLOCK_CELLS = 1 << 25  # similarities computed per block (128 MiB of float32)
 NNDESCENT_NEIGHBOURS = 16  # graph width: k=10 neighbours + self + slack for recall
+# Random-projection trees that seed the graph. pynndescent's default grows with sqrt(n)
+# (49 trees at 760k); on the real listing's 760k tfidf vectors 12 trees gave the same
+# recall@10 (0.993 on 2,000 exact queries) in 24 s instead of 38 s on 2 cores.
+NNDESCENT_TREES = 12
 TABLE_COLUMNS = ("model_index", "neighbour_index", "rank", "similarity")
 
 
@@ -84,6 +88,7 @@ class NeighbourIndex:
             vectors,
             metric="cosine",
             n_neighbors=min(n_neighbors, len(vectors) - 1),
+            n_trees=NNDESCENT_TREES,
             random_state=seed,
             low_memory=True,
             n_jobs=n_jobs,
