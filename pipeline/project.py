@@ -25,8 +25,11 @@ Deterministic: the same vectors and seed give identical coordinates.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import scipy.sparse
@@ -41,6 +44,7 @@ from pipeline import jit_cache
 PCA_DIMS = 50
 MIN_UMAP_POINTS = 4  # below this UMAP has no neighbourhood to speak of
 UMAP_EXACT_BELOW = 4096  # umap-learn computes all distances itself below this many points
+PARALLEL_FIT_ROWS = 20_000  # from here on the maps are fitted side by side (a worker costs ~5 s to start)
 DENSE_DISTANCE_CELLS = 1 << 25  # cap on a placement chunk's dense distance matrix (256 MiB of float64)
 
 
@@ -65,21 +69,20 @@ def project(
     reducer = fit_pre_reduction(vectors[fit_rows], seed)
     fit_data = reduce(reducer, vectors[fit_rows])
     k = max(2, min(n_neighbors, len(fit_rows) - 1))
-    models = fit_umaps(fit_data, n_components, k, min_dist, seed, progress)
+    neighbour_model, layouts = fit_umaps(fit_data, n_components, k, min_dist, seed, progress)
 
     coordinates = {c: np.empty((n, c), dtype=np.float32) for c in n_components}
-    for c, model in models.items():
-        coordinates[c][fit_rows] = model.embedding_
+    for c, layout in layouts.items():
+        coordinates[c][fit_rows] = layout
     rest_rows = np.setdiff1d(np.arange(n), fit_rows, assume_unique=True)
     if len(fit_rows) < UMAP_EXACT_BELOW:  # umap-learn then measures chunk x fit distances densely
         chunk_size = min(chunk_size, max(1, DENSE_DISTANCE_CELLS // len(fit_rows)))
-    neighbour_model = next(iter(models.values()))
     with tqdm(total=len(rest_rows), desc="umap place", unit="pt", disable=not progress or not len(rest_rows)) as bar:
         for start in range(0, len(rest_rows), chunk_size):
             rows = rest_rows[start : start + chunk_size]
             graph = neighbour_graph(neighbour_model, reduce(reducer, vectors[rows]))
-            for c, model in models.items():
-                coordinates[c][rows] = place_by_neighbours(graph, model.embedding_)
+            for c, layout in layouts.items():
+                coordinates[c][rows] = place_by_neighbours(graph, layout)
             bar.update(len(rows))
     return coordinates
 
@@ -106,33 +109,67 @@ def reduce(reducer: PCA | None, vectors: np.ndarray) -> np.ndarray:
 
 def fit_umaps(
     data: np.ndarray, n_components: Sequence[int], n_neighbors: int, min_dist: float, seed: int, progress: bool
-) -> dict[int, UMAP]:
-    """One UMAP per output dimension, sharing a single nearest-neighbour search of data."""
+) -> tuple[UMAP, dict[int, np.ndarray]]:
+    """One UMAP per output dimension, sharing a single nearest-neighbour search of data: the fitted
+    model of the first dimension (to place the other points with) and every dimension's layout.
+
+    From PARALLEL_FIT_ROWS points on, with more than one CPU, the other dimensions are fitted
+    at the same time in worker processes (each fit is single-threaded and seeded, so the
+    layouts are the same as fitted one after another).
+    """
     precomputed = (None, None, None)
     if len(data) >= UMAP_EXACT_BELOW:
         precomputed = nearest_neighbors(
             data, n_neighbors, "euclidean", {}, False, check_random_state(seed), low_memory=True, n_jobs=1
         )
-    models = {}
-    for c in tqdm(n_components, desc="umap fit", unit="map", disable=not progress):
-        model = UMAP(
-            n_components=c,
-            n_neighbors=n_neighbors,
-            min_dist=min_dist,
-            metric="euclidean",  # on unit vectors (or their PCA) this orders neighbours like cosine
-            # the PCA start needs as many points and columns as output dimensions
-            init="pca" if min(data.shape) >= c else "random",
-            random_state=seed,
-            n_jobs=1,
-            low_memory=True,
-            precomputed_knn=precomputed,
-        )
-        with warnings.catch_warnings():
-            # "n_jobs overridden by random_state" and tiny-graph spectral fallbacks are expected here.
-            warnings.simplefilter("ignore", UserWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            models[c] = model.fit(data)
-    return models
+    first, *others = n_components
+    with tqdm(total=len(n_components), desc="umap fit", unit="map", disable=not progress) as bar:
+        if others and len(data) >= PARALLEL_FIT_ROWS and (os.cpu_count() or 1) > 1:
+            knn = (precomputed[0], precomputed[1], None)  # the search index is only needed to place points
+            context = multiprocessing.get_context("spawn")  # no fork of a process holding numba's threads
+            with ProcessPoolExecutor(max_workers=len(others), mp_context=context) as pool:
+                pending = {c: pool.submit(umap_layout, data, c, n_neighbors, min_dist, seed, knn) for c in others}
+                model = fitted_umap(data, first, n_neighbors, min_dist, seed, precomputed)
+                bar.update()
+                layouts = {first: model.embedding_}
+                for c, future in pending.items():
+                    layouts[c] = future.result()
+                    bar.update()
+            return model, layouts
+        model = fitted_umap(data, first, n_neighbors, min_dist, seed, precomputed)
+        bar.update()
+        layouts = {first: model.embedding_}
+        for c in others:
+            layouts[c] = fitted_umap(data, c, n_neighbors, min_dist, seed, precomputed).embedding_
+            bar.update()
+    return model, layouts
+
+
+def fitted_umap(data: np.ndarray, n_components: int, n_neighbors: int, min_dist: float, seed: int, precomputed) -> UMAP:
+    """UMAP to n_components dimensions fitted on data (with its precomputed k-NN, if any)."""
+    model = UMAP(
+        n_components=n_components,
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        metric="euclidean",  # on unit vectors (or their PCA) this orders neighbours like cosine
+        # the PCA start needs as many points and columns as output dimensions
+        init="pca" if min(data.shape) >= n_components else "random",
+        random_state=seed,
+        n_jobs=1,
+        low_memory=True,
+        precomputed_knn=precomputed,
+    )
+    with warnings.catch_warnings():
+        # "n_jobs overridden by random_state" and tiny-graph fallbacks are expected here.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return model.fit(data)
+
+
+def umap_layout(data: np.ndarray, n_components: int, n_neighbors: int, min_dist: float, seed: int, precomputed) -> np.ndarray:
+    """The fitted points' coordinates of fitted_umap (what a worker process sends back)."""
+    jit_cache.enable()
+    return fitted_umap(data, n_components, n_neighbors, min_dist, seed, precomputed).embedding_
 
 
 def neighbour_graph(model: UMAP, data: np.ndarray) -> scipy.sparse.csr_matrix:

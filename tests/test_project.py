@@ -69,3 +69,17 @@ def test_large_sample_path_with_shared_neighbour_index_is_deterministic():
     np.testing.assert_array_equal(first[2], project(vectors, **kwargs)[2])
     centres = np.stack([first[2][blob == b].mean(axis=0) for b in range(4)])
     assert (np.linalg.norm(first[2][:, None] - centres[None], axis=2).argmin(axis=1) == blob).mean() > 0.99
+
+
+def test_maps_fitted_side_by_side_equal_maps_fitted_one_after_another(points, monkeypatch):
+    """From PARALLEL_FIT_ROWS points the 2D map is fitted in a worker process while the 3D map
+    is fitted here: the coordinates are exactly those of fitting both here."""
+    from pipeline import project as projection
+
+    vectors, _ = points
+    monkeypatch.setattr(projection, "PARALLEL_FIT_ROWS", 10**9)
+    one_after_another = project(vectors, seed=0, fit_sample_size=200)
+    monkeypatch.setattr(projection, "PARALLEL_FIT_ROWS", 100)
+    side_by_side = project(vectors, seed=0, fit_sample_size=200)
+    for c in (3, 2):
+        np.testing.assert_array_equal(one_after_another[c], side_by_side[c])
