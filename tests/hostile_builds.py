@@ -39,3 +39,14 @@ def hostile_build(sample_builds: Path, builds: Path, build_id: str, edit: Callab
         pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), target / f"{name}.parquet")
     (Path(builds) / POINTER).write_text(build_id + "\n")
     return target
+
+
+def rename_largest_family_root(tables: Tables, new_id: str) -> str:
+    """Give the largest family's root the id new_id in every table that names it; returns the old id."""
+    models, families, edges = tables["models"], tables["families"], tables["edges"]
+    largest = families["root_id"].iat[0]
+    for frame, columns in ((models, ("model_id", "root_id", "primary_parent")), (families, ("root_id",)),
+                           (edges, ("parent_id", "child_id"))):
+        for column in columns:
+            frame[column] = frame[column].where(frame[column] != largest, new_id)
+    return largest

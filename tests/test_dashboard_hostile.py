@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hostile_builds import hostile_build  # noqa: E402
+from hostile_builds import hostile_build, rename_largest_family_root  # noqa: E402
 
 from dashboard.components import details_card  # noqa: E402
 from dashboard.figures.drift import transition_heatmap  # noqa: E402
@@ -48,11 +48,7 @@ HOSTILE_ID = "20990101T000000000001Z"
 
 def make_hostile(tables) -> None:
     models, families, edges = tables["models"], tables["families"], tables["edges"]
-    largest = families["root_id"].iat[0]
-    for frame, columns in ((models, ("model_id", "root_id", "primary_parent")), (families, ("root_id",)),
-                           (edges, ("parent_id", "child_id"))):
-        for column in columns:
-            frame[column] = frame[column].where(frame[column] != largest, EVIL_ROOT)
+    largest = rename_largest_family_root(tables, EVIL_ROOT)
     for column in ("parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent"):
         models[column] = [None if v is None else [EVIL_ROOT if p == largest else p for p in v] for v in models[column]]
     models.loc[0, "downloads"] = HUGE_DOWNLOADS

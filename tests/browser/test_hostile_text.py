@@ -18,7 +18,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hostile_builds import hostile_build  # noqa: E402
+from hostile_builds import hostile_build, rename_largest_family_root  # noqa: E402
 
 EVIL_ROOT = "x](https://evil.example/md) [y"
 EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
@@ -27,12 +27,8 @@ EVIL_CARD = '<img src="https://evil.example/card.png" onerror="alert(1)"><a href
 
 
 def plant(tables) -> None:
-    models, families, edges = tables["models"], tables["families"], tables["edges"]
-    largest = families["root_id"].iat[0]
-    for frame, columns in ((models, ("model_id", "root_id", "primary_parent")), (families, ("root_id",)),
-                           (edges, ("parent_id", "child_id"))):
-        for column in columns:
-            frame[column] = frame[column].where(frame[column] != largest, EVIL_ROOT)
+    models, edges = tables["models"], tables["edges"]
+    rename_largest_family_root(tables, EVIL_ROOT)
     models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY  # the third most common library: in the legend
     leaves = models.index[(models["n_children"] == 0) & (models["depth"] > 0)][:2]
     for row, model_id in zip(leaves, NOT_HUB_IDS):
