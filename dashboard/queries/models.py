@@ -64,10 +64,11 @@ def model_details(build: Build, model_id: str) -> dict | None:
     if row is None:
         return None
     edges = build.edges
+    parent_edges = edges.of_child(row)
     parents = [
         {"model_id": build.model_id(edges.parent_row[e]) if edges.parent_row[e] >= 0 else edges.parent_id[int(e)].as_py(),
          "relation": RELATIONS[edges.relation[e]], "in_data": bool(edges.parent_row[e] >= 0)}
-        for e in edges.of_child(row)[:PARENTS_LISTED]
+        for e in parent_edges[:PARENTS_LISTED]
     ]
     child_edges = edges.of_parent(row)
     downloads = np.nan_to_num(build.numbers("downloads"), nan=-1)[edges.child_row[child_edges]]
@@ -79,7 +80,7 @@ def model_details(build: Build, model_id: str) -> dict | None:
     return {
         "record": record,
         "parents": parents,
-        "n_parents": len(edges.of_child(row)),
+        "n_parents": len(parent_edges),
         "children": children,
         "n_children": len(child_edges),
         "family_size": int(family["size"].iat[0]) if len(family) else 1,
