@@ -303,6 +303,14 @@ def _present(column) -> np.ndarray:
     return pc.is_valid(column).to_numpy(zero_copy_only=False)
 
 
+def _set_to_null(column, name: str, kind: str, arrow_type: pa.DataType, log: IssueLog, examples) -> pa.ChunkedArray:
+    """All nulls in place of a column whose values are not of the kind named ("text", "a flag"):
+    each value it held is counted as set to null."""
+    bad = np.flatnonzero(_present(column))
+    log.repaired(f"{name} is not {kind} (set to null)", examples(bad), count=len(bad))
+    return pa.chunked_array([pa.nulls(len(column), arrow_type)])
+
+
 def _text(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.ChunkedArray | None:
     """A text field as Arrow strings (None when the source lacks it). Values of a type that
     is not text (numbers, lists, booleans) become null and are counted."""
@@ -311,9 +319,7 @@ def _text(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.ChunkedArr
         return None
     text = utf8_strings(column, name, log, examples)
     if text is None:
-        bad = np.flatnonzero(_present(column))
-        log.repaired(f"{name} is not text (set to null)", examples(bad), count=len(bad))
-        return pa.chunked_array([pa.nulls(batch.num_rows, pa.string())])
+        return _set_to_null(column, name, "text", pa.string(), log, examples)
     if name in NO_VALUE:
         text = pc.if_else(pc.equal(text, NO_VALUE[name]), pa.scalar(None, pa.string()), text)
     return text
@@ -338,11 +344,9 @@ def _booleans(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.Chunke
         return pc.not_equal(column, 0)
     text = utf8_strings(column, name, log, examples)
     if text is None:
-        bad = np.flatnonzero(_present(column))
-        log.repaired(f"{name} is not a flag (set to null)", examples(bad), count=len(bad))
-        return pa.chunked_array([pa.nulls(batch.num_rows, pa.bool_())])
+        return _set_to_null(column, name, "a flag", pa.bool_(), log, examples)
     words = pc.utf8_lower(pc.utf8_trim_whitespace(text))
-    return pc.if_else(pc.is_in(words, value_set=pa.array(["", "nan", "none", "null"])),
+    return pc.if_else(pc.is_in(words, value_set=pa.array(_NO_VALUE_WORDS)),
                       pa.scalar(None, pa.bool_()), pc.is_in(words, value_set=pa.array(["true", "1"])))
 
 
@@ -436,9 +440,7 @@ def _timestamps(batch: pa.Table, log: IssueLog, ids: pa.ChunkedArray) -> pa.Chun
     examples = lambda rows: _examples(ids, rows)  # noqa: E731
     text = utf8_strings(column, name, log, examples)
     if text is None:
-        bad = np.flatnonzero(_present(column))
-        log.repaired(f"{name} is not a time (set to null)", examples(bad), count=len(bad))
-        return pa.chunked_array([pa.nulls(batch.num_rows, target)])
+        return _set_to_null(column, name, "a time", target, log, examples)
     if pc.all(pc.match_substring_regex(text, HUB_TIMESTAMP)).as_py():
         try:
             return text.cast(target)
@@ -469,10 +471,11 @@ def _model_ids(batch: pa.Table, log: IssueLog) -> tuple[pa.ChunkedArray, np.ndar
     ids, was_url = clean_model_ids(raw)
     url_rows = np.flatnonzero(was_url.to_numpy(zero_copy_only=False))
     log.repaired("model_id given as a Hub URL", _examples(ids, url_rows), count=len(url_rows))
-    control = np.flatnonzero(pc.fill_null(pc.match_substring_regex(ids, CONTROL_CHARACTERS), False).to_numpy(zero_copy_only=False))
+    has_control = pc.fill_null(pc.match_substring_regex(ids, CONTROL_CHARACTERS), False)
+    control = np.flatnonzero(has_control.to_numpy(zero_copy_only=False))
     if len(control):
         log.rejected("model_id holds a control character", [repr(v) for v in _examples(ids, control)], count=len(control))
-        ids = pa.chunked_array([pc.if_else(pc.match_substring_regex(ids, CONTROL_CHARACTERS), pa.scalar(None, pa.string()), ids)])
+        ids = pa.chunked_array([pc.if_else(has_control, pa.scalar(None, pa.string()), ids)])
     return ids, control
 
 
