@@ -98,12 +98,9 @@ def record_to_row(record: dict, log: IssueLog, where: str, surrogates: bool = Tr
     private = raw["private"]
     row["private"] = private if type(private) is bool else str(private).strip().lower() == "true"
     tags = raw["tags"]
-    if type(tags) is list and not surrogates:
-        row["tags"] = [tag.strip() for tag in tags if type(tag) is str]
-        if len(row["tags"]) != len(tags) or "" in row["tags"]:
-            row["tags"], malformed = _tags(tags, surrogates)
-            if malformed:
-                log.repaired("malformed list in tags", [f"{model_id or where}: {str(tags)[:80]}"])
+    plain = [tag.strip() for tag in tags if type(tag) is str] if type(tags) is list and not surrogates else None
+    if plain is not None and len(plain) == len(tags) and "" not in plain:  # a list of non-empty strings
+        row["tags"] = plain
     else:
         row["tags"], malformed = _tags(tags, surrogates)
         if malformed:
