@@ -126,10 +126,6 @@ def model_link(model_id: str, page: str = "/") -> dcc.Link | html.Span:
     return dcc.Link(shorten(model_id), href=model_href(model_id, page), title=tooltip(model_id))
 
 
-def count(value) -> str:
-    return count_text(value)
-
-
 def card_fact(record: dict) -> str:
     """The details card's line on the model card: unknown where the source said nothing of cards."""
     if record.get("has_card") is None:
@@ -137,7 +133,7 @@ def card_fact(record: dict) -> str:
     if not record["has_card"]:
         return "none"
     length = record.get("card_length")
-    text = "yes" if length is None else f"{count(length)} characters"
+    text = "yes" if length is None else f"{count_text(length)} characters"
     return text + (", auto-generated" if record.get("card_auto_generated") else "")
 
 
@@ -150,8 +146,8 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     created = record.get("created_at")
     facts = [
         ("author", record.get("author")), ("library", record.get("library_name")), ("pipeline", record.get("pipeline_tag")),
-        ("downloads", count(record.get("downloads"))), ("likes", count(record.get("likes"))),
-        ("trending", count(record.get("trending_score"))),
+        ("downloads", count_text(record.get("downloads"))), ("likes", count_text(record.get("likes"))),
+        ("trending", count_text(record.get("trending_score"))),
         ("created", "unknown" if created is None else datetime.fromtimestamp(created, timezone.utc).strftime("%Y-%m-%d")),
         ("family", record.get("root_id")), ("family size", f"{details['family_size']:,}"), ("depth", record.get("depth")),
         ("children", f"{details['n_children']:,}"), ("descendants", f"{record.get('n_descendants', 0):,}"),

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.cache import cached_query
-from dashboard.components import FILTER_INPUTS, count, details_card, filters_from_controls, model_link, page_frame
+from dashboard.components import FILTER_INPUTS, details_card, filters_from_controls, model_link, page_frame
 from dashboard.data import Build
 from dashboard.figures.distributions import histogram_figure
 from dashboard.figures.map import COLOUR_CHOICES, SIZE_CHOICES, map_figure
@@ -23,7 +23,7 @@ from dashboard.queries.network import model_graph
 from dashboard.queries.points import map_points
 from dashboard.queries.semantic import semantic_search
 from dashboard.serving import served_build, served_settings
-from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
+from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, count_text, shorten
 from dashboard.url_state import choice, from_query, shared_query, text, whole_number
 
 SEMANTIC_HITS = 25
@@ -169,7 +169,7 @@ def show_hovered(hover):
         return ""
     facts = model_facts.cached(served_build(), row)
     return [html.B(shorten(facts["model_id"])), f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} · "
-            f"{count(facts['downloads'])} downloads · {count(facts['likes'])} likes"]
+            f"{count_text(facts['downloads'])} downloads · {count_text(facts['likes'])} likes"]
 
 
 @callback(Output("selected-model", "data"), Input("map-graph", "clickData"), prevent_initial_call=True)
