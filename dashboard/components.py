@@ -155,7 +155,7 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     ]
     parents = [html.Li([model_link(p["model_id"], page) if p["in_data"] else html.Span(shorten(p["model_id"]), title="not in this build"),
                         " ", *chips([p["relation"]], "relation")]) for p in details["parents"]]
-    more_parents = details.get("n_parents", len(details["parents"])) - len(details["parents"])
+    more_parents = details["n_parents"] - len(details["parents"])
     children = [html.Li([model_link(c["model_id"], page), " ", *chips([c["relation"]], "relation")]) for c in details["children"]]
     similar = [html.Li([model_link(s["model_id"], page), html.Span(f" {s['similarity']:.2f}", className="text-muted")])
                for s in details["similar"]]
