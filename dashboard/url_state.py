@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import fields
 from urllib.parse import parse_qs, urlencode
 
-from dashboard.filters import CATEGORY_FILTERS, Filters
+from dashboard.filters import CATEGORY_FILTERS, MAX_COUNT, Filters
 from dashboard.shown import JSON_EXACT
 
 SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
@@ -63,13 +63,10 @@ def shared_query(query: str) -> str:
     return to_query(filters, {key: view[key] for key in SHARED_KEYS if key in view})
 
 
-LARGEST_NUMBER = 2**63 - 1  # whole numbers in view state are clipped to this (1e30 means "as many as there are")
-
-
 def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:
-    """text as a whole number within [low, high] (high: LARGEST_NUMBER when not given): "1e30" and
+    """text as a whole number within [low, high] (high: filters.MAX_COUNT when not given): "1e30" and
     "inf" are the highest, "-inf" the lowest; default when it is not a number (nan, words, lists)."""
-    high = LARGEST_NUMBER if high is None else high
+    high = MAX_COUNT if high is None else high
     if isinstance(text, bool) or not isinstance(text, (int, float, str)):
         return default
     try:
