@@ -46,6 +46,13 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _where(*conditions: tuple[str, object]) -> tuple[str, list]:
+    """(" WHERE a = ? AND ...", values) of the (clause, value) pairs whose value is not None."""
+    kept = [(clause, value) for clause, value in conditions if value is not None]
+    where = f" WHERE {' AND '.join(clause for clause, _ in kept)}" if kept else ""
+    return where, [value for _, value in kept]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     id: int
@@ -110,17 +117,8 @@ class History:
         taken at or after ``since`` and at or before ``until`` (ISO 8601 times)."""
         if not self.exists():
             return []
-        clauses, values = [], []
-        if ok is not None:
-            clauses.append("ok = ?")
-            values.append(int(ok))
-        if since:
-            clauses.append("taken_at >= ?")
-            values.append(since)
-        if until:
-            clauses.append("taken_at <= ?")
-            values.append(until)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, values = _where(("ok = ?", None if ok is None else int(ok)),
+                               ("taken_at >= ?", since or None), ("taken_at <= ?", until or None))
         with closing(self.connect()) as connection:
             rows = connection.execute(f"SELECT * FROM snapshots{where} ORDER BY id", values).fetchall()
         return [Snapshot.from_row(row) for row in rows]
@@ -130,14 +128,7 @@ class History:
         endpoint or of ``endpoint`` only."""
         if not self.exists():
             return None
-        clauses, values = [], []
-        if ok is not None:
-            clauses.append("ok = ?")
-            values.append(int(ok))
-        if endpoint is not None:
-            clauses.append("endpoint = ?")
-            values.append(endpoint)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, values = _where(("ok = ?", None if ok is None else int(ok)), ("endpoint = ?", endpoint))
         with closing(self.connect()) as connection:
             row = connection.execute(f"SELECT * FROM snapshots{where} ORDER BY id DESC LIMIT 1", values).fetchone()
         return Snapshot.from_row(row) if row else None
