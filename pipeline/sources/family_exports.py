@@ -67,7 +67,7 @@ def read_export(path: Path, log: IssueLog | None = None) -> list[dict]:
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)
-        header = [name for name in (reader.fieldnames or [])]
+        header = list(reader.fieldnames or [])
     if not rows or "model_id" not in rows[0] or "metadata" not in rows[0]:
         raise SourceError(f"{path} is not a family-tree export (it needs model_id and metadata columns).")
     if log is not None:
@@ -114,8 +114,7 @@ def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[di
         published.update(model_id=model_id, modelCard=(card if isinstance(card, str) and card else None), family_export=family)
         if record is not None:
             log.source_columns([f"metadata.{k}" for k in record if k in READ_FIELDS], [f"metadata.{k}" for k in record if k not in READ_FIELDS])
-            checked = record_to_row({**record, "id": model_id, "modelId": None, "card": None, "modelCard": None}, log, model_id)
-            record = checked
+            record = record_to_row({**record, "id": model_id, "modelId": None, "card": None, "modelCard": None}, log, model_id)
         if record is None:
             log.repaired("export row without Hub record (lineage from the parent's child lists)", [model_id])
             published.update(author=model_id.split("/", 1)[0] if "/" in model_id else None,
