@@ -36,10 +36,6 @@ SEEDS = (
 PREFIX = "base_model:"
 
 
-def _record_id(line: bytes) -> str:
-    return json.loads(line)["id"]
-
-
 @pytest.fixture(scope="module")
 def real_slice(shared_data, tmp_path_factory):
     """(path of the slice written as JSONL, {model id: its raw base_model parents})."""
