@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import dash
@@ -17,21 +16,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hostile_builds import hostile_build, rename_largest_family_root  # noqa: E402
-
-from dashboard.components import details_card  # noqa: E402
-from dashboard.figures.drift import transition_heatmap  # noqa: E402
-from dashboard.figures.map import map_figure  # noqa: E402
-from dashboard.figures.network import graph_elements  # noqa: E402
-from dashboard.filters import Filters, Selection  # noqa: E402
-from dashboard.pages.families import family_link  # noqa: E402
-from dashboard.queries.models import OPTIONS_MAX_BYTES, category_options, model_details  # noqa: E402
-from dashboard.shown import URL_VALUE_CHARS  # noqa: E402
-from dashboard.queries.network import MAX_ANCESTORS, model_graph  # noqa: E402
-from dashboard.url_state import from_query  # noqa: E402
-from pipeline.artifacts import POINTER, prune_builds, resolve_build  # noqa: E402
-from pipeline.config import Settings  # noqa: E402
+from dashboard.components import details_card
+from dashboard.figures.drift import transition_heatmap
+from dashboard.figures.map import map_figure
+from dashboard.figures.network import graph_elements
+from dashboard.filters import Filters, Selection
+from dashboard.pages.families import family_link
+from dashboard.queries.models import OPTIONS_MAX_BYTES, category_options, model_details
+from dashboard.shown import URL_VALUE_CHARS
+from dashboard.queries.network import MAX_ANCESTORS, model_graph
+from dashboard.url_state import from_query
+from hostile_builds import hostile_build, rename_largest_family_root
+from pipeline.artifacts import POINTER, prune_builds, resolve_build
+from pipeline.config import Settings
 
 HUGE_DOWNLOADS = 10**16 + 1  # not a float, not a JSON number a browser keeps exactly
 HUGE_LIKES = 2**62

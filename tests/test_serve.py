@@ -15,6 +15,7 @@ import pytest
 
 import dashboard.serving
 from dashboard.serving import serve, served_build
+from hostile_builds import hostile_build
 from pipeline.artifacts import POINTER, resolve_build
 from pipeline.config import Settings
 
@@ -104,9 +105,6 @@ def wait_until(condition, timeout: float = 30.0) -> None:
 def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(sample_build, tmp_path):
     """A model with 10**16 + 1 downloads (beyond what a float or a JSON number holds exactly) is
     served: `hfmap serve` starts and /health and the map answer (it exited with code 2 before)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from hostile_builds import hostile_build
-
     def huge(tables):
         tables["models"].loc[0, "downloads"] = 10**16 + 1
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 from selenium.webdriver.common.by import By
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hostile_builds import hostile_build, rename_largest_family_root  # noqa: E402
+from hostile_builds import hostile_build, rename_largest_family_root
 
 EVIL_ROOT = "x](https://evil.example/md) [y"
 EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
