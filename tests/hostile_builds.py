@@ -21,6 +21,12 @@ import pyarrow.parquet as pq
 from pipeline.artifacts import POINTER, resolve_build
 
 Tables = dict[str, pd.DataFrame]  # "models", "families", "edges", "transitions" (one row per in-data edge, in edge order)
+PARENT_COLUMNS = ("parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent")  # lists of ids
+
+# values planted by the hostile-build tests, in the Flask client and in the browser alike
+EVIL_ROOT = "x](https://evil.example/md) [y"  # a root id written as a markdown link
+EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
+NOT_HUB_IDS = ("javascript:alert(1)", "../../x")  # model ids from which no Hub link may come
 
 
 def hostile_build(sample_builds: Path, builds: Path, build_id: str, edit: Callable[[Tables], None]) -> Path:
@@ -49,4 +55,6 @@ def rename_largest_family_root(tables: Tables, new_id: str) -> str:
                            (edges, ("parent_id", "child_id"))):
         for column in columns:
             frame[column] = frame[column].where(frame[column] != largest, new_id)
+    for column in PARENT_COLUMNS:
+        models[column] = [None if ids is None else [new_id if p == largest else p for p in ids] for ids in models[column]]
     return largest

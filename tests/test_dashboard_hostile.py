@@ -26,16 +26,13 @@ from dashboard.queries.models import OPTIONS_MAX_BYTES, category_options, model_
 from dashboard.shown import URL_VALUE_CHARS
 from dashboard.queries.network import MAX_ANCESTORS, model_graph
 from dashboard.url_state import from_query
-from hostile_builds import hostile_build, rename_largest_family_root
+from hostile_builds import EVIL_LIBRARY, EVIL_ROOT, NOT_HUB_IDS, PARENT_COLUMNS, hostile_build, rename_largest_family_root
 from pipeline.artifacts import POINTER, prune_builds, resolve_build
 from pipeline.config import Settings
 
 HUGE_DOWNLOADS = 10**16 + 1  # not a float, not a JSON number a browser keeps exactly
 HUGE_LIKES = 2**62
 HUGE_LICENSE = "x" * 20_000_000  # 20 MB
-EVIL_ROOT = "x](https://evil.example/md) [y"
-EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
-NOT_HUB_IDS = ("javascript:alert(1)", "../../x")  # ids of two leaf models: no Hub link may come of them
 HUGE_ID = "huge/" + "x" * 1_000_000  # the id of a third leaf model: 1 MB
 CHAIN = 50_000  # links in the deepest chain
 MANY_PARENTS = 10_000
@@ -45,9 +42,7 @@ HOSTILE_ID = "20990101T000000000001Z"
 
 def make_hostile(tables) -> None:
     models, families, edges = tables["models"], tables["families"], tables["edges"]
-    largest = rename_largest_family_root(tables, EVIL_ROOT)
-    for column in ("parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent"):
-        models[column] = [None if v is None else [EVIL_ROOT if p == largest else p for p in v] for v in models[column]]
+    rename_largest_family_root(tables, EVIL_ROOT)
     models.loc[0, "downloads"] = HUGE_DOWNLOADS
     families.loc[families["root_id"] == models.loc[0, "root_id"], "total_downloads"] += HUGE_DOWNLOADS
     models.loc[1, "likes"] = HUGE_LIKES
@@ -65,7 +60,7 @@ def make_hostile(tables) -> None:
     template["root_id"] = "chain/m0"
     template["depth"] = list(range(CHAIN)) + [1]
     template["n_descendants"] = [CHAIN - 1 - i for i in range(CHAIN)] + [0]
-    for column in ("parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent"):
+    for column in PARENT_COLUMNS:
         template[column] = None
     tables["models"] = pd.concat([models, template], ignore_index=True)
     links = pd.DataFrame({"parent_id": [f"chain/m{i}" for i in range(CHAIN - 1)] + [f"chain/m{i}" for i in range(MANY_PARENTS)],

@@ -16,11 +16,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 from selenium.webdriver.common.by import By
 
-from hostile_builds import hostile_build, rename_largest_family_root
+from hostile_builds import EVIL_LIBRARY, EVIL_ROOT, NOT_HUB_IDS, hostile_build, rename_largest_family_root
 
-EVIL_ROOT = "x](https://evil.example/md) [y"
-EVIL_LIBRARY = '<a href="https://evil.example/lib">evil-lib</a>'
-NOT_HUB_IDS = ("javascript:alert(1)", "../../x")
 EVIL_CARD = '<img src="https://evil.example/card.png" onerror="alert(1)"><a href="https://evil.example/card">card</a>'
 
 
