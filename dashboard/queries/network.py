@@ -39,8 +39,8 @@ class Graph:
                 self.nodes.append(row)
 
 
-def family_tree(build: Build, row: int, max_nodes: int = 400, max_ancestors: int = MAX_ANCESTORS) -> Graph:
-    """The model, its ancestors level by level up to ``max_ancestors``, and its descendants level by
+def family_tree(build: Build, row: int, max_nodes: int = 400) -> Graph:
+    """The model, its ancestors level by level up to MAX_ANCESTORS, and its descendants level by
     level until ``max_nodes``; when a level does not fit, its most downloaded models are kept, so
     the drawn tree stays connected, and the ancestors left out are counted."""
     edges = build.edges
@@ -52,7 +52,7 @@ def family_tree(build: Build, row: int, max_nodes: int = 400, max_ancestors: int
         links = np.concatenate([edges.of_child(r) for r in frontier])
         links = links[edges.parent_row[links] >= 0]
         fresh = np.asarray([p for p in np.unique(edges.parent_row[links]) if int(p) not in seen], dtype=np.int64)
-        room = max_ancestors - graph.ancestors
+        room = MAX_ANCESTORS - graph.ancestors
         if len(fresh) > room:
             graph.ancestors_left_out = len(fresh) - room
             fresh = np.sort(fresh[np.argsort(-downloads[fresh], kind="stable")[:room]])
