@@ -95,8 +95,9 @@ def build(hostile):
     return served_build()
 
 
-def open_page(client, pathname: str, search: str = "") -> tuple[int, bytes]:
-    """What the browser asks when it opens a view: Dash pages' router callback."""
+def open_page(client, pathname, search="") -> tuple[int, bytes]:
+    """What the browser asks when it opens a view: Dash pages' router callback (a hand-made request
+    may give pathname and search values of any type)."""
     payload = {"output": ".._pages_content.children..._pages_store.data..",
                "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
                "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
@@ -387,13 +388,8 @@ def test_the_page_router_takes_only_text(hostile):
     status, _ = open_page(hostile["client"], "/network", "?model=x")
     assert status == 200
     for pathname, search in ((-1, ""), ("/", ["a"]), ("../../x", "")):
-        payload = {"output": ".._pages_content.children..._pages_store.data..",
-                   "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-                   "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                              {"id": "_pages_location", "property": "search", "value": search}],
-                   "changedPropIds": ["_pages_location.pathname"], "state": []}
-        response = hostile["client"].post("/_dash-update-component", json=payload)
-        assert response.status_code == 400 and "must be text" in response.get_json()["error"]
+        status, body = open_page(hostile["client"], pathname, search)
+        assert status == 400 and "must be text" in json.loads(body)["error"]
 
 
 # ------------------------------------------------------------------------------ a build pruned while served
