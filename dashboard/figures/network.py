@@ -7,7 +7,7 @@ import numpy as np
 from dashboard.data import Build
 from dashboard.figures.colours import OTHER_COLOUR, RELATION_COLOURS, SIMILAR_COLOUR, category_colours
 from dashboard.queries.network import SIMILAR, Graph
-from dashboard.shown import LABEL_CHARS, TEXT_CHARS, shorten
+from dashboard.shown import LABEL_CHARS, shorten
 
 NODE_SIZE = (14, 60)  # px, by log downloads
 
@@ -28,7 +28,7 @@ def graph_elements(build: Build, graph: Graph, passing: set[int] | None = None) 
     for row, model_id, library, size in zip(rows, ids, libraries, sizes):
         # model_id re-centres the graph when the node is clicked: an absurdly long one is cut (and
         # then opens nothing) rather than sent whole
-        elements.append({"data": {"id": str(row), "model_id": model_id if len(model_id) <= TEXT_CHARS else shorten(model_id),
+        elements.append({"data": {"id": str(row), "model_id": shorten(model_id),
                                   "label": shorten(model_id.split("/")[-1], LABEL_CHARS),
                                   "colour": colours.get(library, OTHER_COLOUR), "size": round(float(size), 1)},
                          "classes": " ".join(name for name, on in (("centre", row == graph.centre),
