@@ -339,6 +339,8 @@ def test_a_family_export_whose_metadata_column_is_the_last_one(tmp_path):
     assert models.loc["base/m", "downloads"] == 3 and models.loc["base/m", "card_length"] == len("a card")
     assert list(models.loc["kid/m", "finetune_parent"]) == ["base/m"]
     assert "depth" in log.columns_dict()["unread"]
+    # the columns named are the export's own and its records' fields, never the published schema's
+    assert log.columns_dict()["read"] == ["card", "children", "metadata", "metadata.downloads", "metadata.tags", "model_id"]
 
 
 # --- columns hfmap does not read, and other spellings ---------------------------------------------

@@ -60,12 +60,14 @@ def check_source(spec: str | None) -> Path | None:
 
 
 def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
+    """(row count if known, batches in the published schema). The JSONL and family-export readers
+    note the source's own fields in the log; the others' batches hold the source's columns."""
     path = check_source(spec)
     if path is None:
-        return hf_dataset_batches(spec[3:])
+        return _noting_columns(*hf_dataset_batches(spec[3:]), log)
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return parquet_batches(path, log)
+        return _noting_columns(*parquet_batches(path, log), log)
     if name.endswith(HUB_RECORD_SUFFIXES):
         return hub_jsonl_batches(path, log)
     if name.endswith(".csv"):
@@ -73,7 +75,19 @@ def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
             rows = export_to_published(read_export(path, log), path.name.removesuffix(".csv"), log)
             table = pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA).drop_columns(["family_export"])
             return len(rows), iter([table])
-    return csv_batches(path, log)
+    return _noting_columns(*csv_batches(path, log), log)
+
+
+def _noting_columns(total: int | None, batches: Iterator[pa.Table], log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
+    """The batches of a source whose batches hold its own columns, each batch's columns noted in
+    the log as read or not read."""
+
+    def noted() -> Iterator[pa.Table]:
+        for batch in batches:
+            log.source_columns(*read_columns(batch.column_names))
+            yield batch
+
+    return total, noted()
 
 
 def _is_family_export(path: Path) -> bool:
@@ -92,8 +106,6 @@ def load_source(spec: str | None, log: IssueLog, progress: bool = False) -> pd.D
     tables = []
     with tqdm(total=total, desc="read source", unit="rows", disable=not progress) as bar:
         for batch in batches:
-            if not spec.lower().endswith(HUB_RECORD_SUFFIXES):  # the JSONL reader names the records' fields itself
-                log.source_columns(*read_columns(batch.column_names))
             tables.append(normalize_batch(batch, log))
             bar.update(batch.num_rows)
     table = pa.concat_tables(tables) if tables else MODEL_SCHEMA.empty_table()
