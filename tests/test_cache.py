@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -222,15 +223,18 @@ class CreatesAFile:
         return (open, (str(self.path), "w"))
 
 
+def crafted_pickle(marker: Path) -> bytes:
+    """A CreatesAFile(marker) in flask-caching's own pickle format ("!" and a pickle)."""
+    return b"!" + pickle.dumps(CreatesAFile(marker))
+
+
 def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(cached_server, redis_server, build, computations,
                                                                    tmp_path, caplog):
     """Cache values are data (msgpack), never unpickled: a pickle written under a real entry's key
     is not executed; the query answers normally (computed again), logs once and rewrites the entry."""
-    import pickle
-
     first = families_page.cached(build, Filters())
     marker = tmp_path / "pwned"
-    crafted = b"!" + pickle.dumps(CreatesAFile(marker))  # flask-caching's own pickle format
+    crafted = crafted_pickle(marker)
     with caplog.at_level(logging.WARNING, logger="hfmap.cache"):
         for attempt in (2, 3):
             for key in redis_server.entry_keys():  # the query's real entry
@@ -247,15 +251,13 @@ def test_a_crafted_pickle_under_every_key_even_the_version_keys_never_runs(cache
                                                                            computations, tmp_path):
     """flask-caching keeps a version per memoized function ("…_memver" keys) beside the entries; they
     go through the same data-only codec, so a pickle under any ``hfmap:*`` key is never executed."""
-    import pickle
-
     first = families_page.cached(build, Filters())
     marker = tmp_path / "pwned"
     client = redis_server.client()
     keys = client.keys("hfmap:*")
     assert any(key.endswith(b"_memver") for key in keys) and redis_server.entry_keys()
     for key in keys:
-        client.set(key, b"!" + pickle.dumps(CreatesAFile(marker)))
+        client.set(key, crafted_pickle(marker))
     assert families_page.cached(build, Filters()) == first
     assert families_page.cached(build, Filters()) == first  # cached again, under a fresh version
     assert not marker.exists(), "a cached pickle was executed"
