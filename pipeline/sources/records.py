@@ -88,7 +88,7 @@ def record_to_row(record: dict, log: IssueLog, where: str, surrogates: bool = Tr
     for column in TEXT_CELLS:
         value = raw[column]
         row[column] = value if value is None or (type(value) is str and not surrogates) else \
-            _text_cell(value, column, log, where, model_id, surrogates)
+            _text_cell(value, column, log, where, model_id)
     for column, whole in COUNT_CELLS.items():
         value = raw[column]
         if type(value) is int and 0 <= value <= MAX_INT64:
@@ -119,14 +119,12 @@ def _tags(value, surrogates: bool) -> tuple[list[str], bool]:
     return parse_list(value)
 
 
-def _text_cell(value, column: str, log: IssueLog, where: str, model_id, surrogates: bool) -> str | None:
-    if value is None:
-        return None
+def _text_cell(value, column: str, log: IssueLog, where: str, model_id) -> str | None:
+    """A cell record_to_row could not take as it is (not text, or text that may hold surrogates):
+    null (counted) or the text with its surrogates repaired."""
     if not isinstance(value, str):
         log.repaired(f"{column} is not text (set to null)", [model_id or where])
         return None
-    if not surrogates:
-        return value
     value, lone = repair_surrogates(value)
     if lone:
         log.repaired("lone surrogate replaced", [value[:80] if column == "model_id" else (model_id or where)])
