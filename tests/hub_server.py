@@ -119,9 +119,12 @@ class TestHub:
         self.server.shutdown()
         self.server.server_close()
 
+    def offset(self, query: dict) -> int:
+        """The index of the first model of the page a query's cursor asks for."""
+        return int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
+
     def page_number(self, query: dict) -> int:
-        offset = int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
-        return offset // self.page_size
+        return self.offset(query) // self.page_size
 
     def bomb(self) -> bytes:
         with self.lock:
@@ -132,7 +135,7 @@ class TestHub:
     def page(self, query: dict, gzip_accepted: bool = False) -> tuple[int, dict, bytes]:
         """(status, headers, body) for one request of /api/models; its records gzipped, as the Hub
         sends them, when the client accepts gzip (a fault's body comes as it is)."""
-        offset = int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
+        offset = self.offset(query)
         number = offset // self.page_size
         faults = self.faults
         time.sleep(faults.delay + faults.slow.get(number, 0.0))
