@@ -90,10 +90,10 @@ def fit_labels(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.nd
         if len(vectors) <= SMALL_N:
             return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(vectors).labels_.astype(np.int32)
         model = MiniBatchKMeans(n_clusters=k, n_init=n_init, batch_size=4096, random_state=seed)
-        fit_rows = np.arange(len(vectors))
+        sample = vectors
         if len(vectors) > KMEANS_FIT_ROWS:
-            fit_rows = np.sort(np.random.default_rng(seed).choice(len(vectors), KMEANS_FIT_ROWS, replace=False))
-        model.fit(vectors[fit_rows])
+            sample = vectors[np.sort(np.random.default_rng(seed).choice(len(vectors), KMEANS_FIT_ROWS, replace=False))]
+        model.fit(sample)
         return model.predict(vectors).astype(np.int32)
 
 
