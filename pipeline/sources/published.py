@@ -24,7 +24,7 @@ REPLACEMENT_CHAR = "\ufffd"
 # read on past the row's end (an unbalanced quote swallows the lines after it)
 ONE_LINE_COLUMNS = ("model_id", "modelId", "id", "author", "pipeline_tag", "library_name", "createdAt", "created_at")
 
-__all__ = ["BATCH_ROWS", "SourceError", "csv_batches", "hf_dataset_batches", "parquet_batches"]
+__all__ = ["BATCH_ROWS", "csv_batches", "hf_dataset_batches", "parquet_batches"]
 
 
 def parquet_batches(path: Path, log: IssueLog) -> tuple[int, Iterator[pa.Table]]:
