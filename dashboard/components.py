@@ -133,8 +133,8 @@ def card_fact(record: dict) -> str:
     if not record["has_card"]:
         return "none"
     length = record.get("card_length")
-    text = "yes" if length is None else f"{count_text(length)} characters"
-    return text + (", auto-generated" if record.get("card_auto_generated") else "")
+    size = "yes" if length is None else f"{count_text(length)} characters"
+    return size + (", auto-generated" if record.get("card_auto_generated") else "")
 
 
 def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
