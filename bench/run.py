@@ -162,6 +162,21 @@ def map_quality(builds: Path) -> dict:
     }
 
 
+def mark(ok: bool) -> str:
+    """A target's verdict as written in docs/benchmarks.md."""
+    return "met" if ok else "**missed**"
+
+
+def provenance(host: dict, command: str) -> list[str]:
+    """The lines that say where and how a section's numbers were measured."""
+    return [
+        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
+        f" commit `{host['commit']}`, {host['date']}.",
+        "",
+        f"Reproduce: `{command}`",
+    ]
+
+
 def real_markdown(real: dict, command: str) -> str:
     """The "## Real Hub listing" section."""
     host = real["machine"]
@@ -178,10 +193,7 @@ def real_markdown(real: dict, command: str) -> str:
         "machine, which takes about a minute longer). The machine is shared: the 1-minute load average",
         "before and after each build is given beside it (CPU: user + system seconds of the build process).",
         "",
-        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
-        f" commit `{host['commit']}`, {host['date']}.",
-        "",
-        f"Reproduce: `{command}`",
+        *provenance(host, command),
         "",
         "| build | models | mode | newly embedded | " + " | ".join(STAGES) + " | total | CPU | peak memory | load before / after |",
         "|---|---:|---|---:|" + "---:|" * (len(STAGES) + 4),
@@ -193,9 +205,6 @@ def real_markdown(real: dict, command: str) -> str:
         lines.append(f"| {label} | {b['models']:,} | {b['mode']} | {b['embedding']['newly_embedded']:,} | {cells} |"
                      f" {b['seconds']:.1f} | {b.get('cpu_seconds', 0):.1f} | {b['peak_gib']:.2f} GiB | {load[0]:.1f} / {load[1]:.1f} |")
     share = rebuild["seconds"] / full["seconds"]
-
-    def mark(ok: bool) -> str:
-        return "met" if ok else "**missed**"
 
     quality = real.get("map_quality")
     if quality:
@@ -259,10 +268,7 @@ def markdown(results: list[dict], host: dict, command: str) -> str:
         "trees, relation mix and card lengths), measured by `bench/run.py`. Each build runs in its own",
         "process; peak memory is that process's maximum resident set size.",
         "",
-        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
-        f" commit `{host['commit']}`, {host['date']}.",
-        "",
-        f"Reproduce: `{command}`",
+        *provenance(host, command),
         "",
         "## Full build (seconds per stage)",
         "",
@@ -301,9 +307,6 @@ def target_lines(results: list[dict]) -> list[str]:
         return ["no tfidf run to compare with the targets"]
     big = max(tfidf, key=lambda r: r["rows"])
     full, lines = big["full"], []
-
-    def mark(ok: bool) -> str:
-        return "met" if ok else "**missed**"
 
     lines.append(f"{big['rows']:,} rows end to end in ≤ 15 min: {full['seconds'] / 60:.1f} min, {mark(full['seconds'] <= 900)}")
     lines.append(f"peak memory ≤ 8 GB: {full['peak_gib']:.2f} GiB full build, {mark(full['peak_gib'] <= 8)}")
