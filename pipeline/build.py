@@ -99,7 +99,7 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
     check_source(options.source)  # a missing or unknown source fails before any stage starts
 
     with stages.stage("read source"):
-        models = load_source(options.source, log, progress=options.progress)
+        models = load_source(options.source, log, progress=options.progress, cache_dir=options.cache_dir)
     embedder_name = choose_embedder(options.embedder, len(models), options.minilm_max_rows)
 
     with stages.stage("lineage"):

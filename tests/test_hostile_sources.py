@@ -3,6 +3,7 @@ as null / a rejected row that is counted, never as a crash or a silently wrong v
 
 import gzip
 import json
+import tempfile
 
 import pandas as pd
 import pyarrow as pa
@@ -18,8 +19,22 @@ THUMBS_UP = "\U0001F44D"  # 👍, outside the Basic Multilingual Plane
 
 
 def _load(path, log=None):
+    """The source read as a build reads it. A JSON Lines source is read three times: without a
+    row store, into a new one, and again from it (only its unchanged lines carried): all three
+    must give the same table and the same issues."""
     log = log if log is not None else IssueLog()
-    return load_source(str(path), log).set_index("model_id"), log
+    if not str(path).endswith((".jsonl", ".jsonl.gz")):
+        return load_source(str(path), log).set_index("model_id"), log
+    with tempfile.TemporaryDirectory() as cache:
+        reads = [(load_source(str(path), read_log, cache_dir=cache_dir), read_log)
+                 for cache_dir, read_log in ((None, IssueLog()), (cache, IssueLog()), (cache, IssueLog()))]
+    (fresh, fresh_log), *stored = reads
+    for models, read_log in stored:
+        pd.testing.assert_frame_equal(models, fresh)
+        assert read_log.to_dict() == fresh_log.to_dict()
+        assert read_log.columns_dict() == fresh_log.columns_dict()
+    log.merge(fresh_log)
+    return fresh.set_index("model_id"), log
 
 
 def _jsonl(path, records, escaped=True):

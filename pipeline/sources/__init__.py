@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import csv
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -22,10 +23,11 @@ from tqdm import tqdm
 from pipeline.report import IssueLog
 from pipeline.schema import MODEL_SCHEMA, to_frame
 from pipeline.sources.family_exports import PUBLISHED_SCHEMA, export_to_published, read_export
-from pipeline.sources.hub_records import hub_jsonl_batches
+from pipeline.sources.hub_records import StoreMismatch, hub_jsonl_batches, read_hub_jsonl
 from pipeline.errors import SourceError
 from pipeline.sources.normalize import normalize_batch, read_columns
 from pipeline.sources.published import csv_batches, hf_dataset_batches, parquet_batches
+from pipeline.sources.row_store import RowStore, open_store, save_store
 from pipeline.terminal import printable
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_models.parquet"
@@ -98,21 +100,51 @@ def _is_family_export(path: Path) -> bool:
     return {"model_id", "metadata"} <= names
 
 
-def load_source(spec: str | None, log: IssueLog, progress: bool = False) -> pd.DataFrame:
+def load_source(spec: str | None, log: IssueLog, progress: bool = False, cache_dir: Path | None = None) -> pd.DataFrame:
     """Read, normalize and de-duplicate a source. Raises SourceError if it cannot be read
-    at all or holds no usable row."""
+    at all or holds no usable row. With a cache_dir, a JSONL source's lines read clean are kept
+    there (pipeline.sources.row_store) and the next read of it parses only the lines not kept."""
     spec = describe_source(spec)
-    total, batches = _batches(spec, log)
-    tables = []
-    with tqdm(total=total, desc="read source", unit="rows", disable=not progress) as bar:
-        for batch in batches:
-            tables.append(normalize_batch(batch, log))
-            bar.update(batch.num_rows)
-    table = pa.concat_tables(tables) if tables else MODEL_SCHEMA.empty_table()
-    table = _drop_duplicate_ids(table, log)
+    path = check_source(spec)
+    if cache_dir is not None and path is not None and path.name.lower().endswith(HUB_RECORD_SUFFIXES):
+        table = _read_jsonl_with_store(path, log, Path(cache_dir), progress)
+    else:
+        total, batches = _batches(spec, log)
+        tables = []
+        with tqdm(total=total, desc="read source", unit="rows", disable=not progress) as bar:
+            for batch in batches:
+                tables.append(normalize_batch(batch, log))
+                bar.update(batch.num_rows)
+        table = pa.concat_tables(tables) if tables else None
+    table = _drop_duplicate_ids(table if table is not None else MODEL_SCHEMA.empty_table(), log)
     if table.num_rows == 0:
         raise SourceError(f"The source {spec} holds no model rows with an id.")
     return to_frame(table)
+
+
+def _read_jsonl_with_store(path: Path, log: IssueLog, cache_dir: Path, progress: bool) -> pa.Table | None:
+    """A JSONL source's normalized rows, the lines kept in cache_dir's row store taken from it;
+    the store then keeps the lines read clean now. Issues are logged as a fresh read logs them."""
+    store = open_store(cache_dir)
+    try:
+        table, taken, added = _read_jsonl(path, log, store, progress)
+    except StoreMismatch:
+        logging.getLogger("hfmap.build").warning(
+            "the rows kept in %s were read in batches with other card fields; reading %s whole", store.directory, path
+        )
+        store = store.emptied()
+        table, taken, added = _read_jsonl(path, log, store, progress)
+    save_store(store, taken, added)
+    return table
+
+
+def _read_jsonl(path: Path, log: IssueLog, store: RowStore, progress: bool):
+    """read_hub_jsonl, its issues logged only once it has read the whole file."""
+    read_log = IssueLog()
+    with tqdm(desc="read source", unit="rows", disable=not progress) as bar:
+        result = read_hub_jsonl(path, read_log, store, bar.update)
+    log.merge(read_log)
+    return result
 
 
 def _drop_duplicate_ids(table: pa.Table, log: IssueLog) -> pa.Table:

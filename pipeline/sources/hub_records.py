@@ -14,24 +14,28 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+from dataclasses import dataclass, field
 import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
 from pipeline.errors import SourceError
 from pipeline.report import IssueLog
 from pipeline.sources.published import BATCH_ROWS
-from pipeline.sources.normalize import repair_surrogates
+from pipeline.sources.normalize import normalize_rows, repair_surrogates
 from pipeline.sources.records import READ_FIELDS, parse_json, record_to_row, rows_table
+from pipeline.sources.row_store import LINE_COLUMNS, STORE_SCHEMA, RowStore, line_keys
 
 # a JSON escape of a UTF-16 surrogate (half of a character outside the BMP, or a lone one)
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 NOT_JSON = object()  # a line that holds no JSON value
+CHUNK_LINES = 20_000  # lines hashed and looked up in the row store at a time
 
 
 def _open(path: Path):
@@ -85,8 +89,9 @@ def _batch(rows: list[dict], has_card_field: bool) -> pa.Table:
     return table if has_card_field else table.drop_columns(["modelCard"])
 
 
-def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Table]]:
-    """(unknown row count, batches) of a Hub-API JSONL file."""
+def _open_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) of a JSONL file, gzip or not: opened now, read as iterated;
+    SourceError when it cannot be opened or read to its end."""
     try:
         handle = _open(path)
     except OSError as error:
@@ -101,6 +106,32 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
             except (OSError, EOFError, zlib.error) as error:
                 raise SourceError(f"{path} could not be read past line {number:,} ({error}).") from error
 
+    return lines()
+
+
+def _record(raw: bytes, number: int, log) -> tuple[object, bool]:
+    """(record, may hold surrogates) of a line; NOT_JSON (counted) when it holds no JSON object."""
+    try:  # orjson: strict JSON, valid UTF-8, no lone surrogate, at most 1,024 levels deep
+        record, surrogates = orjson.loads(raw), False
+    except orjson.JSONDecodeError:  # anything else: Python's parser decides, and counts
+        record, surrogates = _lenient_record(raw, number, log)
+        if record is NOT_JSON:
+            return NOT_JSON, False
+    if not isinstance(record, dict):
+        log.rejected("line is not a JSON object", [f"line {number}"])
+        return NOT_JSON, False
+    return record, surrogates
+
+
+def _note_fields(fields: set[str], log: IssueLog) -> None:
+    fields = {repair_surrogates(name)[0] for name in fields}
+    log.source_columns(sorted(fields & READ_FIELDS), sorted(fields - READ_FIELDS))
+
+
+def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Table]]:
+    """(unknown row count, batches) of a Hub-API JSONL file."""
+    lines = _open_lines(path)
+
     def batches() -> Iterator[pa.Table]:
         with CyclicGcPause() as gc_pause:
             yield from _parsed_batches(gc_pause)
@@ -109,17 +140,11 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
         rows: list[dict] = []
         fields: set[str] = set()
         has_card_field = False  # whether a record of the batch says anything about its card
-        for number, raw in lines():
+        for number, raw in lines:
             if not raw.strip():
                 continue
-            try:  # orjson: strict JSON, valid UTF-8, no lone surrogate, at most 1,024 levels deep
-                record, surrogates = orjson.loads(raw), False
-            except orjson.JSONDecodeError:  # anything else: Python's parser decides, and counts
-                record, surrogates = _lenient_record(raw, number, log)
-                if record is NOT_JSON:
-                    continue
-            if not isinstance(record, dict):
-                log.rejected("line is not a JSON object", [f"line {number}"])
+            record, surrogates = _record(raw, number, log)
+            if record is NOT_JSON:
                 continue
             fields.update(record)
             has_card_field |= "card" in record or "modelCard" in record
@@ -136,7 +161,161 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
             batch = _batch(rows, has_card_field)
             with gc_pause.resumed():
                 yield batch
-        fields = {repair_surrogates(name)[0] for name in fields}
-        log.source_columns(sorted(fields & READ_FIELDS), sorted(fields - READ_FIELDS))
+        _note_fields(fields, log)
 
     return None, batches()
+
+
+# --- reading with the row store -----------------------------------------------------------------
+
+
+class StoreMismatch(Exception):
+    """A stored row was normalized in a batch with card fields and is now in one without, or
+    the other way round: the read must be a fresh one."""
+
+
+class _CountingLog:
+    """The IssueLog as the line parsers and record_to_row use it, counting the issues logged
+    (so a reader can tell whether a line had one)."""
+
+    def __init__(self, log: IssueLog) -> None:
+        self.log = log
+        self.calls = 0
+
+    def rejected(self, *args, **kwargs) -> None:
+        self.calls += 1
+        self.log.rejected(*args, **kwargs)
+
+    def repaired(self, *args, **kwargs) -> None:
+        self.calls += 1
+        self.log.repaired(*args, **kwargs)
+
+
+@dataclass
+class _Batch:
+    """A batch as hub_jsonl_batches cuts it (BATCH_ROWS rows with an id that is text), of rows
+    taken from the store and rows parsed now, each with its position in the batch."""
+
+    size: int = 0
+    has_card_field: bool = False
+    stored_at: list[int] = field(default_factory=list)
+    stored_rows: list[int] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    rows_at: list[int] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line index (0..) of each parsed row
+    card_fields: list[bool] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
+    clean: list[bool] = field(default_factory=list)  # no issue logged for its line or record
+
+
+def read_hub_jsonl(
+    path: Path, log: IssueLog, store: RowStore, progress=None
+) -> tuple[pa.Table, np.ndarray, pa.Table]:
+    """The normalized rows (MODEL_SCHEMA, in source order, duplicate ids kept) of a Hub-API JSONL
+    file, as normalizing hub_jsonl_batches' batches gives them and with the same issues logged:
+    each line whose hash the store holds is taken from it, the others parsed. Also returns the
+    store rows taken and the rows to add to the store (LINE_COLUMNS + MODEL_SCHEMA: the parsed
+    ones with no issue). progress(n) is called with the rows of each batch. Raises StoreMismatch."""
+    counting = _CountingLog(log)
+    signatures: dict[tuple, str] = {}
+    parts, added, taken, key_chunks = [], [], [], []
+    batch, line_index = _Batch(), 0
+
+    def finish(batch: _Batch) -> None:
+        keys = np.concatenate(key_chunks) if key_chunks else np.zeros((0, 2), np.uint64)
+        part, new_rows = _normalized_batch(batch, store, log, keys)
+        parts.append(part)
+        added.append(new_rows)
+        taken.append(batch.stored_rows)
+        if progress:
+            progress(batch.size)
+
+    with CyclicGcPause() as gc_pause:
+        for chunk in _chunks(_open_lines(path)):
+            keys = line_keys([raw for _, raw in chunk])
+            key_chunks.append(keys)
+            for (number, raw), stored in zip(chunk, store.find(keys).tolist()):
+                line_index += 1
+                if stored >= 0:
+                    batch.stored_at.append(batch.size)
+                    batch.stored_rows.append(stored)
+                    batch.size += 1
+                else:
+                    calls = counting.calls
+                    record, surrogates = _record(raw, number, counting)
+                    if record is NOT_JSON:
+                        continue
+                    names = tuple(record)
+                    signature = signatures.get(names) or signatures.setdefault(names, json.dumps(names))
+                    card_field = "card" in record or "modelCard" in record
+                    batch.has_card_field |= card_field
+                    row = record_to_row(record, counting, f"line {number}", surrogates=surrogates)
+                    if row is None:
+                        continue
+                    batch.rows.append(row)
+                    batch.rows_at.append(batch.size)
+                    batch.lines.append(line_index - 1)
+                    batch.card_fields.append(card_field)
+                    batch.signatures.append(signature)
+                    batch.clean.append(counting.calls == calls)
+                    batch.size += 1
+                if batch.size >= BATCH_ROWS:
+                    with gc_pause.resumed():
+                        finish(batch)
+                    batch = _Batch()
+        with gc_pause.resumed():
+            if batch.size:
+                finish(batch)
+    taken = np.concatenate([np.asarray(rows, np.int64) for rows in taken]) if taken else np.zeros(0, np.int64)
+    fields = {name for names in signatures for name in names} | store.field_names(taken)
+    _note_fields(fields, log)
+    table = pa.concat_tables(parts) if parts else None
+    return table, taken, pa.concat_tables(added) if added else None
+
+
+def _chunks(lines: Iterator[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
+    """Lists of up to CHUNK_LINES (number, raw line), blank lines left out."""
+    chunk = []
+    for number, raw in lines:
+        if raw.strip():
+            chunk.append((number, raw))
+            if len(chunk) >= CHUNK_LINES:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _normalized_batch(batch: _Batch, store: RowStore, log: IssueLog, keys: np.ndarray) -> tuple[pa.Table, pa.Table]:
+    """(the batch's rows in MODEL_SCHEMA in their order, its parsed rows with no issue to store)."""
+    stored_rows = np.asarray(batch.stored_rows, np.int64)
+    card_field, card_context = store.card_fields(stored_rows)
+    has_card_field = batch.has_card_field or bool(card_field.any())
+    if (card_context != has_card_field).any():
+        raise StoreMismatch
+    pieces, positions = [store.models(stored_rows)], [np.asarray(batch.stored_at, np.int64)]
+    added = STORE_SCHEMA.empty_table()
+    if batch.rows:
+        numbers = np.asarray(batch.rows_at, np.int64)
+        normalized, kept, flagged = normalize_rows(_batch(batch.rows, has_card_field), log, row_numbers=numbers)
+        pieces.append(normalized)
+        positions.append(numbers[kept])
+        clean = (np.asarray(batch.clean) & ~flagged)[kept]
+        line_keys_ = keys[np.asarray(batch.lines, np.int64)[kept][clean]]
+        mask = pa.array(clean)
+        lines = pa.table(
+            {
+                "key_lo": line_keys_[:, 0],
+                "key_hi": line_keys_[:, 1],
+                "card_field": pa.array(batch.card_fields).filter(pa.array(kept)).filter(mask),
+                "card_context": pa.array(np.full(int(clean.sum()), has_card_field)),
+                "fields": pa.array(batch.signatures, pa.string()).filter(pa.array(kept)).filter(mask),
+            },
+            schema=LINE_COLUMNS,
+        )
+        added = pa.Table.from_arrays([*lines.columns, *normalized.filter(mask).columns], schema=STORE_SCHEMA)
+    positions = np.concatenate(positions)
+    table = pa.concat_tables(pieces)
+    if len(positions) and (np.diff(positions) < 0).any():
+        table = table.take(pa.array(np.argsort(positions, kind="stable")))
+    return table, added

@@ -307,7 +307,7 @@ def _set_to_null(column, name: str, kind: str, arrow_type: pa.DataType, log: Iss
     """All nulls in place of a column whose values are not of the kind named ("text", "a flag"):
     each value it held is counted as set to null."""
     bad = np.flatnonzero(_present(column))
-    log.repaired(f"{name} is not {kind} (set to null)", examples(bad), count=len(bad))
+    log.repaired(f"{name} is not {kind} (set to null)", examples(bad), count=len(bad), rows=bad)
     return pa.chunked_array([pa.nulls(len(column), arrow_type)])
 
 
@@ -417,7 +417,7 @@ def _numbers(batch: pa.Table, field: str, log: IssueLog, ids: pa.ChunkedArray, i
 
     for problem, parts in problems.items():
         rows = np.sort(np.concatenate(parts))
-        log.repaired(count_reason(name, problem), _examples(ids, rows), count=len(rows))
+        log.repaired(count_reason(name, problem), _examples(ids, rows), count=len(rows), rows=rows)
     return pa.array(values, target, mask=~valid)
 
 
@@ -451,7 +451,8 @@ def _timestamps(batch: pa.Table, log: IssueLog, ids: pa.ChunkedArray) -> pa.Chun
     parsed = pd.to_datetime(raw.where(present, None), utc=True, errors="coerce", format="mixed")
     bad = (present & parsed.isna()).to_numpy()
     if bad.any():
-        log.repaired(f"unparseable {name} (set to null)", _examples(ids, np.flatnonzero(bad)), count=int(bad.sum()))
+        bad = np.flatnonzero(bad)
+        log.repaired(f"unparseable {name} (set to null)", _examples(ids, bad), count=len(bad), rows=bad)
     return pa.chunked_array([pa.array(parsed.dt.as_unit("us"), type=target)])
 
 
@@ -466,22 +467,32 @@ def _model_ids(batch: pa.Table, log: IssueLog) -> tuple[pa.ChunkedArray, np.ndar
     raw = utf8_strings(column, name, log, row_examples)
     if raw is None:
         bad = np.flatnonzero(_present(column))
-        log.rejected("model_id is not text", [f"row {i}: {v!r}"[:80] for i, v in zip(bad[:5], column.take(pa.array(bad[:5], pa.int64())).to_pylist())], count=len(bad))
+        log.rejected("model_id is not text", [f"row {i}: {v!r}"[:80] for i, v in zip(bad[:5], column.take(pa.array(bad[:5], pa.int64())).to_pylist())], count=len(bad), rows=bad)
         return pa.chunked_array([pa.nulls(n, pa.string())]), bad
     ids, was_url = clean_model_ids(raw)
     url_rows = np.flatnonzero(was_url.to_numpy(zero_copy_only=False))
-    log.repaired("model_id given as a Hub URL", _examples(ids, url_rows), count=len(url_rows))
+    log.repaired("model_id given as a Hub URL", _examples(ids, url_rows), count=len(url_rows), rows=url_rows)
     has_control = pc.fill_null(pc.match_substring_regex(ids, CONTROL_CHARACTERS), False)
     control = np.flatnonzero(has_control.to_numpy(zero_copy_only=False))
     if len(control):
-        log.rejected("model_id holds a control character", [repr(v) for v in _examples(ids, control)], count=len(control))
+        log.rejected("model_id holds a control character", [repr(v) for v in _examples(ids, control)], count=len(control), rows=control)
         ids = pa.chunked_array([pc.if_else(has_control, pa.scalar(None, pa.string()), ids)])
     return ids, control
 
 
 def normalize_batch(batch: pa.Table, log: IssueLog) -> pa.Table:
     """One batch in the published schema -> Arrow table in MODEL_SCHEMA (rows without a usable id dropped)."""
+    return normalize_rows(batch, log)[0]
+
+
+def normalize_rows(
+    batch: pa.Table, log: IssueLog, row_numbers: np.ndarray | None = None
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """normalize_batch, also saying which rows of the batch are in the table (kept) and which
+    rows an issue was logged for (flagged): the rows taken exactly as they were are kept & ~flagged.
+    row_numbers: each row's number in its batch, for examples (default: its position)."""
     n = batch.num_rows
+    log = RowIssues(log, n)
     ids, bad_id_rows = _model_ids(batch, log)
     examples = lambda rows: _examples(ids, rows)  # noqa: E731
 
@@ -502,10 +513,37 @@ def normalize_batch(batch: pa.Table, log: IssueLog) -> pa.Table:
     has_id = pc.is_valid(ids)
     missing = np.setdiff1d(np.flatnonzero(~has_id.to_numpy(zero_copy_only=False)), bad_id_rows)
     if len(missing):
-        log.rejected("row without model_id", [f"row {i} of batch" for i in missing[:5]], count=len(missing))
+        numbers = missing if row_numbers is None else np.asarray(row_numbers)[missing]
+        log.rejected("row without model_id", [f"row {i} of batch" for i in numbers[:5]], count=len(missing), rows=missing)
     if len(missing) or len(bad_id_rows):
         table = table.filter(has_id)
-    return table
+    return table, has_id.to_numpy(zero_copy_only=False), log.flagged
+
+
+class RowIssues:
+    """The IssueLog as normalize_rows uses it: each issue also names the rows of the batch it
+    concerns (`rows`), which are flagged; an issue that names none flags every row."""
+
+    def __init__(self, log: IssueLog, n_rows: int) -> None:
+        self.log = log
+        self.flagged = np.zeros(n_rows, dtype=bool)
+
+    def _flag(self, examples, count: int | None, rows) -> list:
+        examples = list(examples)
+        if rows is not None:
+            self.flagged[np.asarray(rows, dtype=np.int64)] = True
+        elif (len(examples) if count is None else count) > 0:
+            self.flagged[:] = True
+        return examples
+
+    def rejected(self, reason: str, examples=(), count: int | None = None, rows=None) -> None:
+        self.log.rejected(reason, self._flag(examples, count, rows), count)
+
+    def repaired(self, reason: str, examples=(), count: int | None = None, rows=None) -> None:
+        self.log.repaired(reason, self._flag(examples, count, rows), count)
+
+    def dropped_links(self, reason: str, examples=(), count: int | None = None, rows=None) -> None:
+        self.log.dropped_links(reason, self._flag(examples, count, rows), count)
 
 
 def _owner(ids: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -549,7 +587,7 @@ def _parents_without_control_characters(lists: pa.ListArray, ids: pa.ChunkedArra
     if not bad.any():
         return lists
     examples = [f"{parent!r} -> {child}" for parent, child in zip(values.filter(bad).to_pylist()[:5], _examples(ids, owners[bad]))]
-    log.dropped_links("parent id holds a control character", examples, count=int(bad.sum()))
+    log.dropped_links("parent id holds a control character", examples, count=int(bad.sum()), rows=owners[bad])
     return _group(values.filter(pa.array(~bad)), owners[~bad], len(lists))
 
 
@@ -575,7 +613,7 @@ def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: 
     if malformed:
         bad_ids = ids.take(pa.array([row for row, _ in malformed[:5]], pa.int64())).to_pylist()
         examples = [f"{model_id}: {str(value)[:80]}" for model_id, (_, value) in zip(bad_ids, malformed)]
-        log.repaired(f"malformed list in {name}", examples, count=len(malformed))
+        log.repaired(f"malformed list in {name}", examples, count=len(malformed), rows=[row for row, _ in malformed])
     return pa.array(out, _STRING_LIST)
 
 
@@ -640,7 +678,7 @@ def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: Issue
 
     parent_rows = {column: [] for column in PARENT_COLUMNS}
     parents = {column: [] for column in PARENT_COLUMNS}
-    unknown = []
+    unknown, unknown_rows = [], []
     row_ids = ids.take(pa.array(list(by_row), pa.int64())).to_pylist()
     for (row, row_tags), model_id in zip(by_row.items(), row_ids):
         row_parents, unknown_tags = parents_from_tags(row_tags)
@@ -648,7 +686,8 @@ def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: Issue
             parent_rows[column].extend([row] * len(items))
             parents[column].extend(items)
         unknown.extend(f"{model_id}: {t}" for t in unknown_tags)
-    log.repaired("unknown base_model relation tag (kept as unspecified parent)", unknown)
+        unknown_rows.extend([row] * len(unknown_tags))
+    log.repaired("unknown base_model relation tag (kept as unspecified parent)", unknown, rows=unknown_rows)
     return {
         column: _group(pa.array(parents[column], pa.string()), np.array(parent_rows[column], np.int64), len(tags))
         for column in PARENT_COLUMNS
@@ -682,7 +721,8 @@ def _card_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
     if len(huge_rows):
         huge_lengths = lengths.take(pa.array(huge_rows[:5], pa.int64())).to_pylist()
         examples = [f"{model_id}: {length:,} chars" for model_id, length in zip(_examples(ids, huge_rows), huge_lengths)]
-        log.repaired(f"card over {HUGE_CARD_CHARS:,} characters (only its head analysed)", examples, count=len(huge_rows))
+        log.repaired(f"card over {HUGE_CARD_CHARS:,} characters (only its head analysed)", examples,
+                     count=len(huge_rows), rows=huge_rows)
         heads = pc.utf8_slice_codeunits(cards.filter(huge), 0, HUGE_CARD_CHARS)
         excerpts = pc.replace_with_mask(excerpts, huge, card_excerpts(heads).combine_chunks())
         auto_generated = pc.replace_with_mask(auto_generated, huge, looks_auto_generated(heads).combine_chunks())

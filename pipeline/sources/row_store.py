@@ -1,0 +1,196 @@
+"""The normalized rows of the last JSON Lines read, kept in the cache directory by line hash.
+
+A Hub listing read again a day later is the same lines but for a few thousand, so
+parsing and normalizing all of them again is wasted work. After each read of a
+JSONL source (pipeline.sources.hub_records.read_hub_jsonl) the rows that were
+read *clean* (no issue logged for their line, its record or its row) are kept
+here with the xxh3-128 hash of their raw line; the next read takes each line
+whose hash it finds from here and parses only the others. Lines with any issue
+are parsed every time, so every count and example of the issue report comes from
+lines parsed in that very read.
+
+Layout of ``<cache dir>/source-rows/``: ``store.json`` ({"version", "code", "files"})
+names Arrow IPC files (zstd) of STORE_SCHEMA: a first one, and one per later read
+with the rows it added, rewritten as one file once a quarter of the rows kept are
+no longer read or there are MAX_FILES. ``code`` is a hash of the modules that
+decide a row, so rows normalized by other code are never taken. A store that is
+unreadable, of another version or code, or of another schema is removed, with one
+logged line, and the read is a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from pipeline.schema import MODEL_SCHEMA
+
+STORE_VERSION = 1
+STORE_DIR = "source-rows"
+INDEX = "store.json"
+MAX_FILES = 8
+MAX_UNUSED_SHARE = 0.25
+# the modules whose code decides a stored row (a change to any of them empties the store)
+ROW_MODULES = ("sources/hub_records.py", "sources/records.py", "sources/normalize.py", "cards.py", "schema.py")
+
+LINE_COLUMNS = pa.schema(
+    [
+        ("key_lo", pa.uint64()),  # xxh3-128 of the raw line, low and high 64 bits
+        ("key_hi", pa.uint64()),
+        ("card_field", pa.bool_()),  # whether the line's record had a card field
+        ("card_context", pa.bool_()),  # whether its batch had one (a batch without drops cards)
+        ("fields", pa.string()),  # the record's field names, as a JSON list
+    ]
+)
+STORE_SCHEMA = pa.schema([*LINE_COLUMNS, *MODEL_SCHEMA])
+
+log = logging.getLogger("hfmap.build")
+
+
+def code_fingerprint() -> str:
+    """A hash of the source of the modules that decide a stored row."""
+    package = Path(__file__).resolve().parent.parent
+    digest = xxhash.xxh3_64()
+    for name in ROW_MODULES:
+        digest.update((package / name).read_bytes())
+    return f"{STORE_VERSION}-{digest.hexdigest()}"
+
+
+def line_keys(lines: list[bytes]) -> np.ndarray:
+    """(n, 2) uint64: the xxh3-128 hash of each raw line, as (low, high) halves."""
+    if not lines:
+        return np.zeros((0, 2), np.uint64)
+    joined = b"".join(map(xxhash.xxh3_128_digest, lines))
+    # the digest is big-endian: bytes 0-7 are the high half, 8-15 the low half
+    return np.frombuffer(joined, dtype=">u8").reshape(-1, 2)[:, ::-1].astype(np.uint64)
+
+
+class RowStore:
+    """The stored rows (one Arrow table, STORE_SCHEMA) and a lookup by line key."""
+
+    def __init__(self, directory: Path, table: pa.Table, files: list[str]) -> None:
+        self.directory = directory
+        self.table = table
+        self.files = files
+        lo = table.column("key_lo").to_numpy()
+        self._index = pd.Index(lo)
+        self._hi = table.column("key_hi").to_numpy()
+        self._card_field = table.column("card_field").to_numpy(zero_copy_only=False)
+        self._card_context = table.column("card_context").to_numpy(zero_copy_only=False)
+
+    def emptied(self) -> "RowStore":
+        """A store with no rows in the same directory (saving it replaces this one's files)."""
+        return RowStore(self.directory, STORE_SCHEMA.empty_table(), self.files)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """The stored row of each line key, -1 where there is none."""
+        if not len(self) or not len(keys):
+            return np.full(len(keys), -1, np.int64)
+        rows = self._index.get_indexer(keys[:, 0])
+        rows[(rows >= 0) & (self._hi[np.maximum(rows, 0)] != keys[:, 1])] = -1
+        return rows
+
+    def card_fields(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(card_field, card_context) of stored rows."""
+        return self._card_field[rows], self._card_context[rows]
+
+    def models(self, rows: np.ndarray) -> pa.Table:
+        """The MODEL_SCHEMA rows stored at rows, in that order."""
+        return self.table.select(MODEL_SCHEMA.names).take(pa.array(rows, pa.int64()))
+
+    def field_names(self, rows: np.ndarray) -> set[str]:
+        """The field names of the records stored at rows."""
+        if not len(rows):
+            return set()
+        signatures = pc.unique(self.table.column("fields").take(pa.array(rows, pa.int64()))).to_pylist()
+        return {name for signature in signatures for name in json.loads(signature)}
+
+
+def open_store(cache_dir: Path) -> RowStore:
+    """The store of cache_dir (empty when there is none); an unusable one is removed, with one
+    logged line, and an empty one returned."""
+    directory = Path(cache_dir) / STORE_DIR
+    empty = RowStore(directory, STORE_SCHEMA.empty_table(), [])
+    if not (directory / INDEX).exists():
+        return empty
+    try:
+        index = json.loads((directory / INDEX).read_text(encoding="utf-8"))
+        if not isinstance(index, dict) or index.get("code") != code_fingerprint():
+            raise ValueError("it was written by another version of hfmap")
+        files = index["files"]
+        tables = []
+        for name in files:
+            if not isinstance(name, str) or "/" in name or name.startswith("."):
+                raise ValueError(f"it names a file {name!r}")
+            with pa.memory_map(str(directory / name)) as source:
+                table = pa.ipc.open_file(source).read_all()
+            if not table.schema.equals(STORE_SCHEMA):
+                raise ValueError(f"{name} has another schema")
+            tables.append(table)
+        table = pa.concat_tables(tables) if tables else STORE_SCHEMA.empty_table()
+        if len(tables) and not pd.Index(table.column("key_lo").to_numpy()).is_unique:
+            raise ValueError("it holds a line twice")
+        return RowStore(directory, table, list(files))
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
+        log.warning("the stored rows in %s are not usable (%s); reading the whole source", directory, error)
+        shutil.rmtree(directory, ignore_errors=True)
+        return empty
+
+
+def save_store(store: RowStore, used: np.ndarray, added: pa.Table) -> None:
+    """Keep the rows a read added (STORE_SCHEMA, one per line key) beside the stored rows; rewrite
+    the store as one file (the rows used by that read and the added ones) when too many stored rows
+    went unused or there are too many files. A store that cannot be written is only logged."""
+    directory = store.directory
+    added = _unique_keys(added, store)
+    unused = len(store) - len(np.unique(used))
+    compact = not len(store) or unused > MAX_UNUSED_SHARE * len(store) or len(store.files) + 1 > MAX_FILES
+    if not compact and not added.num_rows:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if compact:
+            kept = store.table.take(pa.array(np.unique(used), pa.int64()))
+            files = [_write_file(directory, pa.concat_tables([kept, added]))]
+        else:
+            files = [*store.files, _write_file(directory, added)]
+        _write_index(directory, files)
+        for name in set(store.files) - set(files):
+            (directory / name).unlink(missing_ok=True)
+    except OSError as error:
+        log.warning("the rows read could not be kept in %s (%s)", directory, error)
+
+
+def _unique_keys(added: pa.Table, store: RowStore) -> pa.Table:
+    """added without lines seen earlier in it (a listing may hold a line twice) or in the store."""
+    keys = np.column_stack([added.column("key_lo").to_numpy(), added.column("key_hi").to_numpy()])
+    first = ~pd.DataFrame(keys).duplicated().to_numpy() & (store.find(keys) < 0)
+    return added if first.all() else added.filter(pa.array(first))
+
+
+def _write_file(directory: Path, table: pa.Table) -> str:
+    name = f"rows-{xxhash.xxh3_64_hexdigest(os.urandom(16))}.arrow"
+    partial = directory / f".{name}.partial"
+    with pa.OSFile(str(partial), "wb") as sink:
+        with pa.ipc.new_file(sink, STORE_SCHEMA, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+            writer.write_table(table.cast(STORE_SCHEMA), max_chunksize=100_000)
+    os.replace(partial, directory / name)
+    return name
+
+
+def _write_index(directory: Path, files: list[str]) -> None:
+    partial = directory / f".{INDEX}.partial"
+    partial.write_text(json.dumps({"version": STORE_VERSION, "code": code_fingerprint(), "files": files}))
+    os.replace(partial, directory / INDEX)
