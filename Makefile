@@ -5,18 +5,36 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_LOCK := requirements/runtime.txt
+TEST_LOCK := requirements/test.txt
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.6.2
 
-.PHONY: install browser run test bench bench-dashboard clean
+.PHONY: install lock browser run test bench bench-dashboard clean
 
-$(STAMP): pyproject.toml
+# Everything is installed from the lock (requirements/test.txt: exact versions and their hashes,
+# the CPU build of torch, so no CUDA package can come in), then hfmap itself without dependencies.
+$(STAMP): pyproject.toml $(TEST_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	# CPU-only torch first, so sentence-transformers never pulls the CUDA wheels.
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Rewrites the locks from pyproject.toml and requirements/lock.in, keeping every pin that still
+# fits (LOCK_ARGS=--upgrade moves all to the newest, LOCK_ARGS='--upgrade-package NAME' one).
+# The test lock is constrained by the runtime lock, so the two agree on every shared package.
+LOCK_TOOLS := $(VENV)/pip-tools
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND='make lock' $(LOCK_TOOLS)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	$(LOCK_ARGS)
+lock:
+	[ -x $(LOCK_TOOLS)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_TOOLS) \
+	  && $(LOCK_TOOLS)/bin/pip install --quiet pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION); }
+	$(PIP_COMPILE) -o $(RUNTIME_LOCK) pyproject.toml requirements/lock.in
+	$(PIP_COMPILE) --extra test -c $(RUNTIME_LOCK) -o $(TEST_LOCK) pyproject.toml requirements/lock.in
 
 # The browser tests drive Debian's chromium through its chromedriver. Installed with apt
 # only when one of them is missing (as root, or through sudo); `make run` never needs them.

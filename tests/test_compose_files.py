@@ -80,12 +80,15 @@ def test_the_dockerfile_builds_one_cpu_only_image_with_cached_dependencies_and_n
     instructions = dockerfile_instructions()
     names = [name for name, _ in instructions]
     assert instructions[0] == ("FROM", "python:3.11-slim")
-    torch = next(arguments for name, arguments in instructions if name == "RUN" and "torch" in arguments)
-    assert "torch==2.13.0" in torch and "download.pytorch.org/whl/cpu" in torch
     copies = [arguments for name, arguments in instructions if name == "COPY"]
-    assert copies[0] == "pyproject.toml ./"  # the dependency layer comes before any source
+    assert copies[0] == "requirements/runtime.txt ./requirements/"  # the lock's layer comes first
     first_source = names.index("COPY", names.index("COPY") + 1)
-    assert any(name == "RUN" and "pip install -r" in arguments for name, arguments in instructions[:first_source])
+    locked = [arguments for name, arguments in instructions[:first_source] if name == "RUN"]
+    # every dependency from the lock, hashes checked; torch's CPU build from PyTorch's CPU index
+    assert [command.split() for command in locked] == [
+        "pip install --require-hashes -r requirements/runtime.txt"
+        " --extra-index-url https://download.pytorch.org/whl/cpu".split()]
+    assert any(name == "RUN" and "pip install --no-deps" in arguments for name, arguments in instructions)
     user = [arguments for name, arguments in instructions if name == "USER"]
     assert user and user[-1] not in ("root", "0")
     assert "HEALTHCHECK" in names and json.loads(next(a for n, a in instructions if n == "ENTRYPOINT")) == ["hfmap"]
