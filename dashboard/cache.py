@@ -13,6 +13,8 @@ again as soon as Redis answers.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import inspect
 import logging
 import shutil
 import threading
@@ -42,8 +44,10 @@ query_cache = Cache()
 def cached_query(function):
     """Give a query function ``function(build, ...)`` a ``.cached`` twin that goes through the query
     cache. Its arguments must be plain values with a faithful repr (the key is built from it); the
-    function's source is part of the key too, so a changed query never answers from old entries."""
-    function.cached = query_cache.memoize(source_check=True)(function)
+    function's source is part of the key too, so a changed query never answers from old entries
+    (hashed once here: flask-caching's source_check would read and tokenize it on every call)."""
+    source = hashlib.sha256(inspect.getsource(function).encode("utf-8")).hexdigest()[:16]
+    function.cached = query_cache.memoize(make_name=lambda name: f"{name}@{source}")(function)
     return function
 
 _embedded: dict = {}

@@ -3,18 +3,22 @@
 import base64
 
 import numpy as np
+import orjson
 import pytest
+from flask import Flask
 from plotly.io.json import to_json_plotly
+
+from dashboard.cache import init_query_cache
 
 from dashboard.data import Build
 from dashboard.figures.distributions import histogram_figure
 from dashboard.figures.drift import card_length_figure, transition_heatmap
 from dashboard.figures.map import map_figure, point_sizes
-from dashboard.figures.network import graph_elements
+from dashboard.figures.network import drawn_network, graph_elements
 from dashboard.filters import Filters, Selection
 from dashboard.queries.distributions import histogram
 from dashboard.queries.drift import cards_by_depth, license_drift
-from dashboard.queries.network import model_graph
+from dashboard.queries.network import model_graph, passing_rows
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +79,28 @@ def test_network_elements_colour_relations_and_fade_filtered_models(build):
     assert all("filtered-out" in n["classes"] for n in nodes[1:])
     assert {e["data"]["relation"] for e in edges} == {"finetune", "similar"}
     assert len({e["data"]["id"] for e in edges}) == len(edges)  # a similarity pair once, however often it was found
+
+
+def test_the_network_view_is_cached_finished_as_plain_json(build, redis_server):
+    """drawn_network is what the graph callback sends: the second call reads the finished elements
+    back from Redis, equal to a fresh computation, and they are plain JSON (no Dash component)."""
+    server = Flask("test-network-cache")
+    init_query_cache(server, redis_server.url)
+    asked = (build, Filters(search="gemma"), "google/gemma-7b", "both", 30, 5, 1)
+    with server.app_context():
+        first = drawn_network.cached(*asked)
+        entries = len(redis_server.entry_keys())
+        second = drawn_network.cached(*asked)
+        assert len(redis_server.entry_keys()) == entries  # read back, nothing computed or written
+        fresh = drawn_network(*asked)
+        assert drawn_network.cached(build, Filters(), "no/such", "both", 30, 5, 1) is None
+    assert second == first == fresh
+    graph = model_graph(build, "google/gemma-7b", "both", 30, 5)
+    assert first.elements == graph_elements(build, graph, set(passing_rows(build, Filters(search="gemma"), tuple(graph.nodes))))
+    assert first.centre == graph.centre
+    assert first.count.startswith(f"{len(graph.nodes)} models: google/gemma-7b; 0 ancestors")
+    assert first.count.endswith("pass the filters (the others are faded)")
+    assert orjson.loads(orjson.dumps(first.elements)) == first.elements
 
 
 def test_histogram_figure_puts_zeros_in_their_own_bar(build):

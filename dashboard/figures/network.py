@@ -1,12 +1,21 @@
-"""Cytoscape elements and style for the network view: a family tree and a similarity neighbourhood."""
+"""Cytoscape elements and style for the network view: a family tree and a similarity neighbourhood.
+
+``drawn_network`` is the view's finished graph (elements and the line above them), cached whole:
+a repeated request only reads it back, with no graph, elements or filter work.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from dashboard.cache import cached_query
+from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.figures.colours import OTHER_COLOUR, RELATION_COLOURS, SIMILAR_COLOUR, category_colours
-from dashboard.queries.network import SIMILAR, Graph
+from dashboard.filters import Filters
+from dashboard.queries.network import SIMILAR, Graph, model_graph, passing_rows
 from dashboard.shown import LABEL_CHARS, shorten
 
 NODE_SIZE = (14, 60)  # px, by log downloads
@@ -44,6 +53,35 @@ def graph_elements(build: Build, graph: Graph, passing: set[int] | None = None) 
                                   "colour": SIMILAR_COLOUR if kind == SIMILAR else RELATION_COLOURS[kind]},
                          "classes": "similar" if kind == SIMILAR else "lineage"})
     return elements
+
+
+@cache_value_type
+@dataclass
+class DrawnNetwork:
+    """What the view shows of a model's graph: its cytoscape elements, its centre row and the line above it."""
+
+    elements: list[dict]
+    centre: int
+    count: str
+
+
+@cached_query
+def drawn_network(build: Build, filters: Filters, model_id: str, show: str, nodes: int, k: int,
+                  hops: int) -> DrawnNetwork | None:
+    """The finished graph of a model for the view's settings and filters (None for an unknown model)."""
+    graph = model_graph.cached(build, model_id, show, nodes, k, hops)
+    if graph is None:
+        return None
+    parts = [f"{len(graph.nodes):,} models: {shorten(model_id)}"]
+    if show in ("family", "both"):
+        more = f" (+{graph.ancestors_left_out:,} more not drawn)" if graph.ancestors_left_out else ""
+        parts.append(f"{graph.ancestors:,} ancestors{more}, {graph.descendants_shown:,} of"
+                     f" {graph.descendants_total:,} descendants")
+    passing = None
+    if filters.active:
+        passing = set(passing_rows(build, filters, tuple(graph.nodes)))
+        parts.append(f"{len(passing):,} pass the filters (the others are faded)")
+    return DrawnNetwork(graph_elements(build, graph, passing), graph.centre, "; ".join(parts))
 
 
 STYLESHEET = [

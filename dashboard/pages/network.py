@@ -3,6 +3,12 @@
 Edges are coloured by relation (finetune, adapter, quantized, merge, unspecified; similarity
 links dashed), nodes sized by downloads and coloured by library; clicking a node re-centres
 the graph on it. Without a model in the URL the largest family's root is shown.
+
+What the graph callback sends is cached whole (``figures.network.drawn_network``): a repeated
+request reads the finished elements back from Redis and sends them. The details card has its own
+callback, run only when the centre changes (the page's layout draws the first one), so that the
+graph's response is plain data, which Dash serializes at once (with a Dash component in it, Dash
+walks every element in Python first).
 """
 
 from __future__ import annotations
@@ -12,11 +18,9 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components import FILTER_INPUTS, details_card, filters_from_controls, page_frame
-from dashboard.figures.network import STYLESHEET, graph_elements, relation_legend
+from dashboard.figures.network import STYLESHEET, drawn_network, relation_legend
 from dashboard.queries.models import model_details
-from dashboard.queries.network import model_graph, passing_rows
 from dashboard.serving import served_build
-from dashboard.shown import shorten
 from dashboard.url_state import choice, from_query, mapping, text, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
@@ -78,31 +82,27 @@ VIEW_INPUTS = [  # the model and the view's settings, in the order its callbacks
     Output("network-graph", "elements"),
     Output("network-graph", "layout"),
     Output("network-count", "children"),
-    Output("network-details", "children"),
     *FILTER_INPUTS,
     *VIEW_INPUTS,
 )
 def draw_network(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only,
                  model_id, show, nodes, k, hops, layout_name):
-    build = served_build()
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    model_id, show = text(model_id), choice(show, SHOW, "both")
-    graph = model_graph.cached(build, model_id, show, whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES),
-                               whole_number(k, 10, 1, 10), 2 if hops else 1)
-    if graph is None:
-        return [], no_update, "Choose a model with “Find a model…” above.", details_card(None)
+    drawn = drawn_network.cached(served_build(), filters, text(model_id), choice(show, SHOW, "both"),
+                                 whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES), whole_number(k, 10, 1, 10),
+                                 2 if hops else 1)
+    if drawn is None:
+        return [], no_update, "Choose a model with “Find a model…” above."
     name = choice(layout_name, LAYOUTS, "cose")
-    layout = {"name": name, "animate": False, "roots": f"[id = '{graph.centre}']"} if name == "breadthfirst" else \
+    layout = {"name": name, "animate": False, "roots": f"[id = '{drawn.centre}']"} if name == "breadthfirst" else \
         {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60, "randomize": False}
-    parts = [f"{len(graph.nodes):,} models: {shorten(model_id)}"]
-    if show in ("family", "both"):
-        more = f" (+{graph.ancestors_left_out:,} more not drawn)" if graph.ancestors_left_out else ""
-        parts.append(f"{graph.ancestors:,} ancestors{more}, {graph.descendants_shown:,} of {graph.descendants_total:,} descendants")
-    passing = None
-    if filters.active:
-        passing = set(passing_rows.cached(build, filters, tuple(graph.nodes)))
-        parts.append(f"{len(passing):,} pass the filters (the others are faded)")
-    return graph_elements(build, graph, passing), layout, "; ".join(parts), details_card(model_details.cached(build, model_id), page="/network")
+    return drawn.elements, layout, drawn.count
+
+
+@callback(Output("network-details", "children"), Input("network-selected", "data"), prevent_initial_call=True)
+def show_details(model_id):
+    """The details of the centre, once it changes (the page's layout holds the first centre's)."""
+    return details_card(model_details.cached(served_build(), text(model_id)), page="/network")
 
 
 @callback(Output("network-selected", "data"), Input("network-graph", "tapNodeData"), State("network-selected", "data"),
