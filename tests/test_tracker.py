@@ -2,58 +2,23 @@
 real huggingface_hub client: exact counts, every fault, one snapshot at a time, the schedule."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import redis
 
-from hub_server import Faults, TestHub, expected_counts, generated_models
+from hub_server import MODELS, Faults, TestHub, expected_counts
 from pipeline.tracker.growth import growth_stats
 from pipeline.tracker.history import History, Snapshot
 from pipeline.tracker.hub import COUNT_FIELDS
 from pipeline.tracker.lock import LOCK_NAME
 from pipeline.tracker.schedule import parse_interval
-
-REPO = Path(__file__).resolve().parent.parent
-MODELS = generated_models(2_500)  # 3 pages of 1,000
-REDIS_URL = "redis://127.0.0.1:6379/11"
-
-
-@pytest.fixture
-def hub():
-    with TestHub(MODELS, page_size=1000) as server:
-        yield server
-
-
-@pytest.fixture
-def history_path(tmp_path) -> Path:
-    return tmp_path / "tracker.sqlite"
-
-
-def tracker_env(hub_url: str, history_path: Path, **extra) -> dict:
-    """The tracker's environment: the test Hub as HF_ENDPOINT (and never offline mode)."""
-    env = {key: value for key, value in os.environ.items() if key not in ("HF_HUB_OFFLINE", "REDIS_URL", "HF_TOKEN")}
-    env.update({"HF_ENDPOINT": hub_url, "HFMAP_TRACKER_DB": str(history_path), "HFMAP_HUB_TIMEOUT": "2",
-                "HFMAP_TRACK_TIMEOUT": "60", "PYTHONUNBUFFERED": "1", **extra})
-    return env
-
-
-def track(env: dict, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "track", *arguments], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def status(env: dict) -> dict:
-    result = track(env, "--status")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+from tracker_runs import REPO, status, track, tracker_env
 
 
 def test_a_snapshot_stores_exact_counts_from_the_smallest_listing(hub, history_path):
@@ -139,8 +104,9 @@ def test_an_unreachable_hub_is_a_failure(history_path):
     assert History(history_path).latest(ok=False).error
 
 
-@pytest.mark.parametrize("redis_url", [REDIS_URL, None], ids=["redis lock", "file lock"])
-def test_two_trackers_started_at_once_take_one_snapshot(hub, history_path, redis_url):
+@pytest.mark.parametrize("lock", ["redis", "file"], ids=["redis lock", "file lock"])
+def test_two_trackers_started_at_once_take_one_snapshot(hub, history_path, lock, request):
+    redis_url = request.getfixturevalue("session_redis").url if lock == "redis" else None
     if redis_url:
         redis.Redis.from_url(redis_url).delete(LOCK_NAME)
     hub.faults = Faults(delay=0.5)  # a run of about 1.5 s: the two overlap

@@ -14,21 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from hub_server import BOMB_SIZE, Faults, TestHub
+from hub_server import BOMB_SIZE, MODELS, Faults, TestHub
 from pipeline.tracker.history import History
 from pipeline.tracker.hub import MAX_PAGE_BYTES, origin
-from test_tracker import MODELS, REPO, status, track, tracker_env
-
-
-@pytest.fixture
-def hub():
-    with TestHub(MODELS, page_size=1000) as server:
-        yield server
-
-
-@pytest.fixture
-def history_path(tmp_path) -> Path:
-    return tmp_path / "tracker.sqlite"
+from tracker_runs import REPO, status, track, tracker_env
 
 
 def failure_of(history_path: Path) -> str:

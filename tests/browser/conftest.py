@@ -5,9 +5,9 @@ Fixtures
     dashboard_url           `hfmap serve` over sample_build, started once; its base URL
     tracker_history         the snapshot history that server reads
     served_app              the `served_app(command, env, port)` context manager (below)
-    free_port, console_errors, wait_for, wait_until, screenshot
+    console_errors, wait_for, wait_until, screenshot
                             the helpers below, handed out as fixtures so a test module
-                            never has to import this conftest
+                            never has to import this conftest (free_port is tests/conftest.py's)
 
 `make test` installs chromium and chromium-driver (Debian) when they are missing. Without
 them these tests fail when the environment variable CI is set and skip otherwise.
@@ -19,7 +19,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,13 +39,6 @@ _LOCAL_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 # ---------------------------------------------------------------- helpers
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _tail(path: Path, lines: int = 40) -> str:
     try:
@@ -207,11 +199,6 @@ def served_app_fixture(tmp_path_factory):
     return start
 
 
-@pytest.fixture(scope="session", name="free_port")
-def free_port_fixture():
-    return free_port
-
-
 @pytest.fixture(scope="session", name="console_errors")
 def console_errors_fixture():
     return console_errors
@@ -239,7 +226,7 @@ def tracker_history(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(sample_build, served_app, tracker_history) -> Iterator[str]:
+def dashboard_url(sample_build, served_app, tracker_history, free_port) -> Iterator[str]:
     """`hfmap serve` over the sample build, with the embedded cache (REDIS_URL unset)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
