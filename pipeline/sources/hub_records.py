@@ -35,7 +35,7 @@ from pipeline.sources.row_store import LINE_COLUMNS, STORE_SCHEMA, RowStore, lin
 # a JSON escape of a UTF-16 surrogate (half of a character outside the BMP, or a lone one)
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 NOT_JSON = object()  # a line that holds no JSON value
-CHUNK_LINES = 20_000  # lines hashed and looked up in the row store at a time
+BLOCK_BYTES = 1 << 23  # the file is read, split into lines, hashed and looked up by blocks of this size
 
 
 def _open(path: Path):
@@ -89,24 +89,36 @@ def _batch(rows: list[dict], has_card_field: bool) -> pa.Table:
     return table if has_card_field else table.drop_columns(["modelCard"])
 
 
-def _open_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw line) of a JSONL file, gzip or not: opened now, read as iterated;
-    SourceError when it cannot be opened or read to its end."""
+def _open_blocks(path: Path) -> Iterator[tuple[int, list[bytes]]]:
+    """(number of the first line, lines without their newline) of a JSONL file, gzip or not, a
+    block of about BLOCK_BYTES at a time: opened now, read as iterated; SourceError when it
+    cannot be opened or read to its end."""
     try:
         handle = _open(path)
     except OSError as error:
         raise SourceError(f"{path} could not be opened ({error}).") from error
 
-    def lines() -> Iterator[tuple[int, bytes]]:
+    def blocks() -> Iterator[tuple[int, list[bytes]]]:
         with handle:
-            number = 0
+            number, rest = 1, b""
             try:
-                for number, raw in enumerate(handle, start=1):
-                    yield number, raw
+                while block := handle.read(BLOCK_BYTES):
+                    lines = (rest + block).split(b"\n")
+                    rest = lines.pop()
+                    yield number, lines
+                    number += len(lines)
             except (OSError, EOFError, zlib.error) as error:
-                raise SourceError(f"{path} could not be read past line {number:,} ({error}).") from error
+                raise SourceError(f"{path} could not be read past line {number - 1:,} ({error}).") from error
+            if rest:
+                yield number, [rest]
 
-    return lines()
+    return blocks()
+
+
+def _open_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) of a JSONL file (_open_blocks, line by line)."""
+    blocks = _open_blocks(path)
+    return ((first + i, raw) for first, lines in blocks for i, raw in enumerate(lines))
 
 
 def _record(raw: bytes, number: int, log) -> tuple[object, bool]:
@@ -198,14 +210,13 @@ class _Batch:
 
     size: int = 0
     has_card_field: bool = False
-    stored_at: list[int] = field(default_factory=list)
-    stored_rows: list[int] = field(default_factory=list)
-    rows: list[dict] = field(default_factory=list)
-    rows_at: list[int] = field(default_factory=list)
+    stored_at: list[np.ndarray] = field(default_factory=list)
+    stored_rows: list[np.ndarray] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # parsed rows (in the positions not stored)
     lines: list[int] = field(default_factory=list)  # the line index (0..) of each parsed row
-    card_fields: list[bool] = field(default_factory=list)
-    signatures: list[str] = field(default_factory=list)
-    clean: list[bool] = field(default_factory=list)  # no issue logged for its line or record
+    signatures: list[str] = field(default_factory=list)  # its record's field names
+    carded: list[int] = field(default_factory=list)  # the parsed rows whose record had a card field
+    with_issues: list[int] = field(default_factory=list)  # those an issue was logged for
 
 
 def read_hub_jsonl(
@@ -219,100 +230,118 @@ def read_hub_jsonl(
     counting = _CountingLog(log)
     signatures: dict[tuple, str] = {}
     parts, added, taken, key_chunks = [], [], [], []
-    batch, line_index = _Batch(), 0
+    batch, line_index_base = _Batch(), 0
 
-    def finish(batch: _Batch) -> None:
+    def finish(batch: _Batch) -> _Batch:
         keys = np.concatenate(key_chunks) if key_chunks else np.zeros((0, 2), np.uint64)
-        part, new_rows = _normalized_batch(batch, store, log, keys)
+        parsed = rows_table(batch.rows) if batch.rows else None
+        batch.rows = None  # free the records before the collector runs again
+        with gc_pause.resumed():
+            part, new_rows = _normalized_batch(batch, parsed, store, log, keys)
         parts.append(part)
         added.append(new_rows)
-        taken.append(batch.stored_rows)
+        taken.extend(batch.stored_rows)
         if progress:
             progress(batch.size)
+        return _Batch()
+
+    def take_stored(batch: _Batch, rows: np.ndarray) -> _Batch:
+        """Stored rows into the batch, a new batch begun each time one is full."""
+        while len(rows):
+            room = BATCH_ROWS - batch.size
+            batch.stored_at.append(np.arange(batch.size, batch.size + min(room, len(rows))))
+            batch.stored_rows.append(rows[:room])
+            batch.size += len(batch.stored_rows[-1])
+            rows = rows[room:]
+            if batch.size >= BATCH_ROWS:
+                batch = finish(batch)
+        return batch
+
+    def parse(batch: _Batch, raw: bytes, number: int, line_index: int) -> None:
+        """A line not in the store into the batch as a row to normalize (if it is one)."""
+        if not raw.strip():
+            return
+        calls = counting.calls
+        record, surrogates = _record(raw, number, counting)
+        if record is NOT_JSON:
+            return
+        names = tuple(record)
+        signature = signatures.get(names) or signatures.setdefault(names, json.dumps(names))
+        card_field = "card" in record or "modelCard" in record
+        batch.has_card_field |= card_field
+        row = record_to_row(record, counting, f"line {number}", surrogates=surrogates)
+        if row is None:
+            return
+        if card_field:
+            batch.carded.append(len(batch.rows))
+        if counting.calls != calls:
+            batch.with_issues.append(len(batch.rows))
+        batch.rows.append(row)
+        batch.lines.append(line_index)
+        batch.signatures.append(signature)
+        batch.size += 1
 
     with CyclicGcPause() as gc_pause:
-        for chunk in _chunks(_open_lines(path)):
-            keys = line_keys([raw for _, raw in chunk])
+        for first, lines in _open_blocks(path):
+            keys = line_keys(lines)
             key_chunks.append(keys)
-            for (number, raw), stored in zip(chunk, store.find(keys).tolist()):
-                line_index += 1
-                if stored >= 0:
-                    batch.stored_at.append(batch.size)
-                    batch.stored_rows.append(stored)
-                    batch.size += 1
-                else:
-                    calls = counting.calls
-                    record, surrogates = _record(raw, number, counting)
-                    if record is NOT_JSON:
-                        continue
-                    names = tuple(record)
-                    signature = signatures.get(names) or signatures.setdefault(names, json.dumps(names))
-                    card_field = "card" in record or "modelCard" in record
-                    batch.has_card_field |= card_field
-                    row = record_to_row(record, counting, f"line {number}", surrogates=surrogates)
-                    if row is None:
-                        continue
-                    batch.rows.append(row)
-                    batch.rows_at.append(batch.size)
-                    batch.lines.append(line_index - 1)
-                    batch.card_fields.append(card_field)
-                    batch.signatures.append(signature)
-                    batch.clean.append(counting.calls == calls)
-                    batch.size += 1
+            stored = store.find(keys)
+            start = 0
+            for miss in np.flatnonzero(stored < 0).tolist():
+                if miss > start:
+                    batch = take_stored(batch, stored[start:miss])
+                start = miss + 1
+                parse(batch, lines[miss], first + miss, line_index_base + miss)
                 if batch.size >= BATCH_ROWS:
-                    with gc_pause.resumed():
-                        finish(batch)
-                    batch = _Batch()
-        with gc_pause.resumed():
-            if batch.size:
-                finish(batch)
-    taken = np.concatenate([np.asarray(rows, np.int64) for rows in taken]) if taken else np.zeros(0, np.int64)
+                    batch = finish(batch)
+            batch = take_stored(batch, stored[start:])
+            line_index_base += len(lines)
+        if batch.size:
+            finish(batch)
+    taken = np.concatenate(taken) if taken else np.zeros(0, np.int64)
     fields = {name for names in signatures for name in names} | store.field_names(taken)
     _note_fields(fields, log)
     table = pa.concat_tables(parts) if parts else None
     return table, taken, pa.concat_tables(added) if added else None
 
 
-def _chunks(lines: Iterator[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
-    """Lists of up to CHUNK_LINES (number, raw line), blank lines left out."""
-    chunk = []
-    for number, raw in lines:
-        if raw.strip():
-            chunk.append((number, raw))
-            if len(chunk) >= CHUNK_LINES:
-                yield chunk
-                chunk = []
-    if chunk:
-        yield chunk
-
-
-def _normalized_batch(batch: _Batch, store: RowStore, log: IssueLog, keys: np.ndarray) -> tuple[pa.Table, pa.Table]:
-    """(the batch's rows in MODEL_SCHEMA in their order, its parsed rows with no issue to store)."""
-    stored_rows = np.asarray(batch.stored_rows, np.int64)
+def _normalized_batch(
+    batch: _Batch, parsed: pa.Table | None, store: RowStore, log: IssueLog, keys: np.ndarray
+) -> tuple[pa.Table, pa.Table]:
+    """(the batch's rows in MODEL_SCHEMA in their order, its parsed rows with no issue to store);
+    parsed: its parsed rows (rows_table), None when it has none."""
+    stored_rows = np.concatenate([np.zeros(0, np.int64), *batch.stored_rows])
     card_field, card_context = store.card_fields(stored_rows)
     has_card_field = batch.has_card_field or bool(card_field.any())
     if (card_context != has_card_field).any():
         raise StoreMismatch
-    pieces, positions = [store.models(stored_rows)], [np.asarray(batch.stored_at, np.int64)]
+    pieces, positions = [store.models(stored_rows)], [np.concatenate([np.zeros(0, np.int64), *batch.stored_at])]
     added = STORE_SCHEMA.empty_table()
-    if batch.rows:
-        numbers = np.asarray(batch.rows_at, np.int64)
-        normalized, kept, flagged = normalize_rows(_batch(batch.rows, has_card_field), log, row_numbers=numbers)
+    if parsed is not None:
+        is_stored = np.zeros(batch.size, dtype=bool)
+        is_stored[positions[0]] = True
+        numbers = np.flatnonzero(~is_stored)  # the parsed rows' positions in the batch
+        parsed = parsed if has_card_field else parsed.drop_columns(["modelCard"])
+        normalized, kept, flagged = normalize_rows(parsed, log, row_numbers=numbers)
         pieces.append(normalized)
         positions.append(numbers[kept])
-        clean = (np.asarray(batch.clean) & ~flagged)[kept]
-        line_keys_ = keys[np.asarray(batch.lines, np.int64)[kept][clean]]
-        mask = pa.array(clean)
+        clean = ~flagged
+        clean[batch.with_issues] = False
+        carded = np.zeros(parsed.num_rows, dtype=bool)
+        carded[batch.carded] = True
+        keep = clean & kept
+        line_keys_ = keys[np.asarray(batch.lines, np.int64)[keep]]
         lines = pa.table(
             {
                 "key_lo": line_keys_[:, 0],
                 "key_hi": line_keys_[:, 1],
-                "card_field": pa.array(batch.card_fields).filter(pa.array(kept)).filter(mask),
-                "card_context": pa.array(np.full(int(clean.sum()), has_card_field)),
-                "fields": pa.array(batch.signatures, pa.string()).filter(pa.array(kept)).filter(mask),
+                "card_field": carded[keep],
+                "card_context": np.full(int(keep.sum()), has_card_field),
+                "fields": pa.array(batch.signatures, pa.string()).filter(pa.array(keep)),
             },
             schema=LINE_COLUMNS,
         )
+        mask = pa.array(clean[kept])
         added = pa.Table.from_arrays([*lines.columns, *normalized.filter(mask).columns], schema=STORE_SCHEMA)
     positions = np.concatenate(positions)
     table = pa.concat_tables(pieces)

@@ -107,8 +107,13 @@ class RowStore:
         return self._card_field[rows], self._card_context[rows]
 
     def models(self, rows: np.ndarray) -> pa.Table:
-        """The MODEL_SCHEMA rows stored at rows, in that order."""
-        return self.table.select(MODEL_SCHEMA.names).take(pa.array(rows, pa.int64()))
+        """The MODEL_SCHEMA rows stored at rows, in that order (taken from the slice they span: a
+        take from the whole chunked table would first copy all of it)."""
+        if not len(rows):
+            return MODEL_SCHEMA.empty_table()
+        first, last = int(rows.min()), int(rows.max())
+        span = self.table.select(MODEL_SCHEMA.names).slice(first, last - first + 1)
+        return span.take(pa.array(rows - first, pa.int64()))
 
     def field_names(self, rows: np.ndarray) -> set[str]:
         """The field names of the records stored at rows."""
@@ -155,14 +160,16 @@ def save_store(store: RowStore, used: np.ndarray, added: pa.Table) -> None:
     went unused or there are too many files. A store that cannot be written is only logged."""
     directory = store.directory
     added = _unique_keys(added, store)
-    unused = len(store) - len(np.unique(used))
+    is_used = np.zeros(len(store), dtype=bool)
+    is_used[used] = True
+    unused = len(store) - int(is_used.sum())
     compact = not len(store) or unused > MAX_UNUSED_SHARE * len(store) or len(store.files) + 1 > MAX_FILES
     if not compact and not added.num_rows:
         return
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if compact:
-            kept = store.table.take(pa.array(np.unique(used), pa.int64()))
+            kept = store.table.filter(pa.array(is_used))
             files = [_write_file(directory, pa.concat_tables([kept, added]))]
         else:
             files = [*store.files, _write_file(directory, added)]
@@ -174,9 +181,10 @@ def save_store(store: RowStore, used: np.ndarray, added: pa.Table) -> None:
 
 
 def _unique_keys(added: pa.Table, store: RowStore) -> pa.Table:
-    """added without lines seen earlier in it (a listing may hold a line twice) or in the store."""
+    """added without lines seen earlier in it (a listing may hold a line twice) or in the store
+    (a line whose low key half is that of another line is left out too: it is only parsed again)."""
     keys = np.column_stack([added.column("key_lo").to_numpy(), added.column("key_hi").to_numpy()])
-    first = ~pd.DataFrame(keys).duplicated().to_numpy() & (store.find(keys) < 0)
+    first = ~pd.Index(keys[:, 0]).duplicated() & (store.find(keys) < 0)
     return added if first.all() else added.filter(pa.array(first))
 
 
