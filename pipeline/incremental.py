@@ -156,6 +156,8 @@ def carried_neighbours(carried: CarriedBuild, index: NeighbourIndex, vectors: np
 
     fresh = carried.fresh_rows
     found, similarity = index.query(np.asarray(vectors[fresh]), k=k, exclude_self_ids=fresh)
+    by_similarity = np.argsort(-similarity, axis=1, kind="stable")  # each row ranked (ranked_table's fast path)
+    found, similarity = np.take_along_axis(found, by_similarity, 1), np.take_along_axis(similarity, by_similarity, 1)
     valid = found >= 0
     fresh_entries = pd.DataFrame(
         {"model_index": np.repeat(fresh, k)[valid.ravel()], "neighbour_index": found[valid], "similarity": similarity[valid]}
@@ -179,9 +181,14 @@ def carried_neighbours(carried: CarriedBuild, index: NeighbourIndex, vectors: np
 
 
 def ranked_table(model: np.ndarray, neighbour: np.ndarray, similarity: np.ndarray) -> pd.DataFrame:
-    """The neighbours table sorted by model and decreasing similarity, ranked 1.. within each model."""
-    order = np.lexsort((-similarity, model))
+    """The neighbours table sorted by model and decreasing similarity, ranked 1.. within each model
+    (equal similarities in input order). Entries that come grouped and already ranked, as
+    carried_neighbours gives them, need only a stable sort by model (timsort: runs are cheap)."""
+    order = np.argsort(model, kind="stable")
     model, neighbour, similarity = model[order], neighbour[order], similarity[order]
+    if ((model[1:] == model[:-1]) & (similarity[1:] > similarity[:-1])).any():
+        order = np.lexsort((-similarity, model))
+        model, neighbour, similarity = model[order], neighbour[order], similarity[order]
     starts = np.flatnonzero(np.r_[True, model[1:] != model[:-1]])
     rank = np.arange(len(model)) - np.repeat(starts, np.diff(np.r_[starts, len(model)])) + 1
     return pd.DataFrame(
