@@ -10,10 +10,12 @@ so a rebuild after a few new models embeds only their texts.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
@@ -28,6 +30,9 @@ from tqdm.auto import tqdm
 from pipeline.text import TOKEN_PATTERN
 
 EMBEDDER_FILE = "embedder.json"
+# From this many texts TF-IDF transforms the second half in a worker process while this one
+# does the first (tokenizing is pure Python, one core each; a worker costs ~2 s to start).
+PARALLEL_TRANSFORM_ROWS = 100_000
 
 
 class Embedder(ABC):
@@ -154,7 +159,9 @@ class TfidfEmbedder(Embedder):
     """TF-IDF (sublinear tf) reduced by truncated SVD to ``dim`` columns, rows L2-normalized.
 
     On a large corpus the vocabulary, idf and SVD are learnt from a seeded random
-    sample of ``fit_sample_size`` texts; everything is then transformed in chunks.
+    sample of ``fit_sample_size`` texts; everything is then transformed in chunks,
+    from PARALLEL_TRANSFORM_ROWS texts on with more than one CPU in two processes
+    (each row's vector does not depend on its chunk, so the vectors are the same).
     """
 
     name = "tfidf"
@@ -210,13 +217,27 @@ class TfidfEmbedder(Embedder):
         if self.vectorizer is None or self.components is None:
             raise ValueError("TfidfEmbedder.transform called before fit (or load).")
         texts = list(texts)
+        with tqdm(total=len(texts), desc="tfidf embed", unit="text", disable=not progress) as bar:
+            if len(texts) < PARALLEL_TRANSFORM_ROWS or (os.cpu_count() or 1) < 2:
+                return self._transform_chunks(texts, bar)
+            half = len(texts) // 2
+            context = multiprocessing.get_context("spawn")  # a clean worker, as in pipeline.project
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                second = pool.submit(self._transform_chunks, texts[half:])
+                first = self._transform_chunks(texts[:half], bar)
+                vectors = np.concatenate([first, second.result()])
+            bar.update(len(texts) - half)
+        return vectors
+
+    def _transform_chunks(self, texts: list[str], bar: tqdm | None = None) -> np.ndarray:
+        """transform's work in this process, chunk by chunk."""
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         projection = self.components.T
-        with tqdm(total=len(texts), desc="tfidf embed", unit="text", disable=not progress) as bar:
-            for start in range(0, len(texts), self.chunk_size):
-                chunk = texts[start : start + self.chunk_size]
-                reduced = self.vectorizer.transform(chunk) @ projection
-                vectors[start : start + len(chunk)] = normalize(reduced, copy=False)
+        for start in range(0, len(texts), self.chunk_size):
+            chunk = texts[start : start + self.chunk_size]
+            reduced = self.vectorizer.transform(chunk) @ projection
+            vectors[start : start + len(chunk)] = normalize(reduced, copy=False)
+            if bar is not None:
                 bar.update(len(chunk))
         return vectors
 
