@@ -20,12 +20,10 @@ from rich.text import Text
 
 from pipeline import __version__
 from pipeline.artifacts import BuildWriter
-from pipeline.clusters import cluster
 from pipeline.embed import EmbeddingCache, fitted_embedder, text_keys
 from pipeline.incremental import TEXT_KEYS_FILE, carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
 from pipeline.lineage import build_lineage
 from pipeline.neighbours import NeighbourIndex, knn_table
-from pipeline.project import project
 from pipeline.report import IssueLog
 from pipeline.sources import check_source, describe_source, load_source
 from pipeline.terminal import literal
@@ -130,12 +128,16 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
         if carried:
             coords = carried_coordinates(carried, vectors)
         else:
+            from pipeline.project import project  # umap: only a full build needs it
+
             coords = project(vectors, seed=options.seed, fit_sample_size=options.fit_sample_size, progress=options.progress)
 
     with stages.stage("cluster"):
         if carried:
             labels, clusters = carried_clusters(carried, vectors)
         else:
+            from pipeline.clusters import cluster  # sklearn.cluster: only a full build needs it
+
             labels, clusters = cluster(vectors, texts, k=options.n_clusters, seed=options.seed, progress=options.progress)
         del texts
 
