@@ -91,6 +91,10 @@ class RowStore:
         """A store with no rows in the same directory (saving it replaces this one's files)."""
         return RowStore(self.directory, STORE_SCHEMA.empty_table(), self.files)
 
+    def unique(self) -> bool:
+        """Whether no line key is stored twice (the lookup's hash table, built once for both)."""
+        return self._index.is_unique
+
     def __len__(self) -> int:
         return self.table.num_rows
 
@@ -144,10 +148,10 @@ def open_store(cache_dir: Path) -> RowStore:
             if not table.schema.equals(STORE_SCHEMA):
                 raise ValueError(f"{name} has another schema")
             tables.append(table)
-        table = pa.concat_tables(tables) if tables else STORE_SCHEMA.empty_table()
-        if len(tables) and not pd.Index(table.column("key_lo").to_numpy()).is_unique:
+        store = RowStore(directory, pa.concat_tables(tables) if tables else STORE_SCHEMA.empty_table(), list(files))
+        if not store.unique():
             raise ValueError("it holds a line twice")
-        return RowStore(directory, table, list(files))
+        return store
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
         log.warning("the stored rows in %s are not usable (%s); reading the whole source", directory, error)
         shutil.rmtree(directory, ignore_errors=True)
