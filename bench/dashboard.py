@@ -74,7 +74,7 @@ HEALTH_TIMEOUT = 300.0  # a first start prepares the build's files before it ans
 IDLE_SECONDS = 2.0  # a page is loaded once no callback has been pending for this long
 TARGETS = {"start_s": 5.0, "memory_gb": 3.0, "cold_p95_ms": 500.0, "warm_p95_ms": 50.0, "map_mb": 8.0, "drawn_s": 4.0}
 # The real listing's targets for a filter change (issue 11): tighter than the synthetic 1.86M build's.
-REAL_TARGETS = {**TARGETS, "cold_p95_ms": 300.0, "warm_p95_ms": 30.0}
+REAL_TARGETS = {**TARGETS, "cold_p95_ms": 300.0, "warm_p95_ms": 30.0, "family_s": 2.0, "family_mb": 1.0}
 REAL_HEADING = "## Dashboard, real Hub listing"
 CHROME_ARGUMENTS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-dev-shm-usage", "--window-size=1400,900")
@@ -103,6 +103,54 @@ MAP_RESPONSE_JS = """
 const entries = performance.getEntriesByType('resource').filter(e => e.name.indexOf('_dash-update-component') >= 0);
 const largest = entries.reduce((a, b) => (b.decodedBodySize > (a ? a.decodedBodySize : -1) ? b : a), null);
 return largest && {start: largest.startTime, end: largest.responseEnd, bytes: largest.decodedBodySize};
+"""
+# The largest real families opened in the network view (issue 11): the one with the most descendants
+# and the one with the most direct children, by their ids in the real listing.
+LARGE_FAMILIES = {"mistralai/Mistral-7B-v0.1": "most descendants",
+                  "stabilityai/stable-diffusion-xl-base-1.0": "most direct children"}
+FAMILY_RUNS = 3
+# Records in window.__network, in milliseconds since navigation start: each network-graph.elements
+# request (sent, its whole response arrived, its bytes) and, after every cytoscape layout of a graph
+# with nodes, the next animation frame (cytoscape draws in its own frame callback, queued before
+# this one). dash-cytoscape keeps its instance in window.cy; a layout with animate: false runs at
+# once, and cytoscape emits "layoutstop" on cy when it has placed the nodes it was given.
+NETWORK_DRAWN_JS = """
+window.__network = {responses: [], drawn: []};
+(function () {
+  const fetched = window.fetch;
+  window.fetch = function (resource, init) {
+    const body = init && typeof init.body === 'string' ? init.body : '';
+    if (body.indexOf('network-graph.elements') < 0) return fetched.apply(this, arguments);
+    const sent = performance.now();
+    return fetched.apply(this, arguments).then(function (response) {
+      response.clone().arrayBuffer().then(function (data) {
+        const timing = performance.getEntriesByType('resource').filter(e => e.startTime >= sent - 1)[0];
+        window.__network.responses.push({sent: sent, arrived: timing ? timing.responseEnd : performance.now(),
+                                         bytes: data.byteLength});
+      });
+      return response;
+    });
+  };
+  let watched = null;
+  setInterval(function () {
+    const cy = window.cy;
+    if (!cy || cy === watched) return;
+    watched = cy;
+    cy.on('layoutstop', function (event) {
+      const nodes = event.layout.options.eles.nodes().length;
+      if (nodes) requestAnimationFrame(function () { window.__network.drawn.push({at: performance.now(), nodes: nodes}); });
+    });
+  }, 2);
+})();
+"""
+# An in-app navigation, as a dcc.Link click makes it (no page load): the URL changes and Dash's
+# router renders the view for it. Returns the time of the click.
+OPEN_IN_APP_JS = """
+window.__network.responses = []; window.__network.drawn = [];
+const clicked = performance.now();
+window.history.pushState({}, '', arguments[0]);
+window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'));
+return clicked;
 """
 
 
@@ -381,6 +429,85 @@ def first_maps(url: str, redis_url: str, query: str) -> dict:
     return {"query": query, "runs": runs, **middle}
 
 
+# ---------------------------------------------------------------- the largest families in the network view
+
+def family_path(model_id: str, nodes: int) -> str:
+    """The network view of a model's family tree with at most ``nodes`` members drawn, as the
+    families view links it (that link leaves out nodes: the view's default)."""
+    from urllib.parse import quote
+
+    from dashboard.pages.network import DEFAULT_NODES
+
+    return f"/network?model={quote(model_id, safe='')}&show=family" + (f"&nodes={nodes}" if nodes != DEFAULT_NODES else "")
+
+
+def network_settled(driver, model_id: str, timeout: float = 120.0) -> dict:
+    """window.__network and the view's count line once the graph of model_id is drawn and neither a
+    layout nor an elements request has followed for IDLE_SECONDS."""
+    script = "return [window.__network, (document.getElementById('network-count') || {}).innerText || '']"
+    last, quiet_since, deadline = None, time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state, count = driver.execute_script(script)
+        shape = (len(state["drawn"]), len(state["responses"]), count)
+        if shape != last:
+            last, quiet_since = shape, time.monotonic()
+        elif state["drawn"] and state["responses"] and f": {model_id};" in count \
+                and time.monotonic() - quiet_since >= IDLE_SECONDS:
+            return {**state, "count": count}
+        time.sleep(0.1)
+    sys.exit(f"bench: the network of {model_id} was not drawn within {timeout:.0f} s ({driver.current_url}).")
+
+
+def family_opened(url: str, model_id: str, nodes: int, in_app: bool) -> dict:
+    """Milliseconds until the network of a model's family is drawn, on a fresh browser profile: from
+    navigation start (a page load of its URL) or, in_app, from the click of a link to it on the
+    loaded families view (no page load); and the elements response's bytes."""
+    driver = chrome(network_log=in_app)  # (until_idle reads the network log)
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NETWORK_DRAWN_JS})
+        start = 0.0
+        if in_app:
+            driver.get(url + "/families")
+            until_idle(driver)
+            start = driver.execute_script(OPEN_IN_APP_JS, family_path(model_id, nodes))
+        else:
+            driver.get(url + family_path(model_id, nodes))
+        state = network_settled(driver, model_id)
+    finally:
+        driver.quit()
+    response = state["responses"][-1]
+    return {"drawn_ms": round(state["drawn"][-1]["at"] - start), "nodes": state["drawn"][-1]["nodes"],
+            "layouts": len(state["drawn"]), "request_sent_ms": round(response["sent"] - start),
+            "response_arrived_ms": round(response["arrived"] - start), "response_bytes": response["bytes"],
+            "count": state["count"]}
+
+
+def large_families(url: str, redis_url: str) -> list[dict]:
+    """Each of LARGE_FAMILIES opened in the network view at the view's default and largest node budgets,
+    by a page load and in the app, on an empty query cache (cold) and then again (warm): medians of
+    FAMILY_RUNS."""
+    from dashboard.pages.network import DEFAULT_NODES, MAX_NODES
+
+    found = []
+    for model_id in LARGE_FAMILIES:
+        for nodes in (DEFAULT_NODES, MAX_NODES):
+            for in_app in (False, True):
+                for cache in ("cold", "warm"):
+                    runs = []
+                    for _ in range(FAMILY_RUNS):
+                        if cache == "cold":
+                            empty_redis(redis_url)
+                        runs.append(family_opened(url, model_id, nodes, in_app))
+                    middle = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "count"}
+                    found.append({"model": model_id, "nodes_asked": nodes, "opened": "in the app" if in_app else "page load",
+                                  "cache": cache, "count": runs[-1]["count"], "runs": runs, **middle})
+                    print(f"bench: network of {model_id} (nodes={nodes}, {found[-1]['opened']}, {cache}):"
+                          f" {middle['nodes']:.0f} nodes, {middle['response_bytes'] / 1e6:.2f} MB, drawn after"
+                          f" {middle['drawn_ms'] / 1000:.2f} s (median of {FAMILY_RUNS})", flush=True)
+            sample_load()
+    return found
+
+
 # ---------------------------------------------------------------- callback latency
 
 def with_filters(request: dict, search: str = "", min_downloads: int | None = None) -> dict:
@@ -464,6 +591,8 @@ def run(args) -> dict:
             sample_load()
         results.update(traffic=traffic, latency=latency)
         results["memory"]["after_views_and_latency"] = memory(server.pid)
+        if args.real:
+            results["families"] = large_families(server.url, args.redis_url)
         queries = ["", "?dims=3"] + [f"?budget={n}" for n in BUDGETS_2D] + [f"?dims=3&budget={n}" for n in BUDGETS_3D]
         results["maps"] = [first_maps(server.url, args.redis_url, query) for query in queries]
         results["memory"]["at_end"] = memory(server.pid)
@@ -570,8 +699,33 @@ def markdown(results: dict, host: dict, command: str) -> str:
         lines.append(f"| {map_name(m['query'], defaults)} | {m['points']:,.0f} | {megabytes(m['response_bytes'])} |"
                      f" {m['request_sent_ms'] / 1000:.2f} s | {m['response_end_ms'] / 1000:.2f} s | {m['drawn_ms'] / 1000:.2f} s |"
                      f" {(m['drawn_ms'] - m['response_end_ms']) / 1000:.2f} s |")
+    if results.get("families"):
+        lines += family_table(results["families"])
     lines += ["", "### Targets", ""] + [f"- {line}" for line in target_lines(results)]
     return "\n".join(lines) + "\n"
+
+
+def family_table(families: list[dict]) -> list[str]:
+    """The largest real families opened in the network view, one row per way of opening them."""
+    lines = [
+        "",
+        f"### The largest real families in the network view (headless Chromium; median of {FAMILY_RUNS})",
+        "",
+        "Each family's tree (`show=family`) at the view's default node budget (what the families view",
+        "links) and at its largest. Page load: from navigation start of the family's URL on a fresh",
+        "browser profile. In the app: from the click of a link to it on the loaded families view (no",
+        "page load). Drawn: the frame after cytoscape's last layout of the graph. Cold: an empty query",
+        "cache; warm: the same again.",
+        "",
+        "| family | drawn (of its family) | opened | cache | elements response | request sent | response arrived | drawn |",
+        "|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for f in families:
+        lines.append(f"| `{f['model']}` ({LARGE_FAMILIES.get(f['model'], '')}) | {f['nodes']:,.0f} models: {f['count'].split('; ', 1)[-1]}"
+                     f" | {f['opened']} | {f['cache']} | {megabytes(f['response_bytes'])} |"
+                     f" {f['request_sent_ms'] / 1000:.2f} s | {f['response_arrived_ms'] / 1000:.2f} s |"
+                     f" {f['drawn_ms'] / 1000:.2f} s |")
+    return lines
 
 
 def encodings(results: dict) -> list[str]:
@@ -614,6 +768,11 @@ def target_lines(results: dict) -> list[str]:
         detail = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in worst.items())
         lines.append(f"filter p95 ≤ {target:.0f} ms {kind}: {detail}; {mark(not missed)}"
                      + (f" ({len(missed)} of {len(worst)} views over)" if missed else ""))
+    for f in results.get("families", []):
+        drawn, size = f["drawn_ms"] / 1000, f["response_bytes"]
+        lines.append(f"largest family `{f['model']}` ({f['nodes']:.0f} nodes, {f['opened']}, {f['cache']}) drawn"
+                     f" ≤ {t['family_s']:.0f} s with a response ≤ {t['family_mb']:.0f} MB: {drawn:.2f} s,"
+                     f" {megabytes(size)}, {mark(drawn <= t['family_s'] and size <= t['family_mb'] * 1e6)}")
     default_maps = [m for m in results["maps"] if budget_of(m["query"]) is None]
     largest = max(m["response_bytes"] for m in default_maps)
     lines.append(f"map response ≤ {t['map_mb']:.0f} MB: {megabytes(largest)} at the default budgets"

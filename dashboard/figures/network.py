@@ -6,6 +6,7 @@ a repeated request only reads it back, with no graph, elements or filter work.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,11 +59,15 @@ def graph_elements(build: Build, graph: Graph, passing: set[int] | None = None) 
 @cache_value_type
 @dataclass
 class DrawnNetwork:
-    """What the view shows of a model's graph: its cytoscape elements, its centre row and the line above it."""
+    """What the view shows of a model's graph: its cytoscape elements, its centre row, how many models
+    they draw, the line above them, and a key naming the set of elements drawn (the same when only
+    the filters differ)."""
 
     elements: list[dict]
     centre: int
+    nodes: int
     count: str
+    key: str
 
 
 @cached_query
@@ -81,7 +86,9 @@ def drawn_network(build: Build, filters: Filters, model_id: str, show: str, node
     if filters.active:
         passing = set(passing_rows(build, filters, tuple(graph.nodes)))
         parts.append(f"{len(passing):,} pass the filters (the others are faded)")
-    return DrawnNetwork(graph_elements(build, graph, passing), graph.centre, "; ".join(parts))
+    elements = graph_elements(build, graph, passing)
+    key = hashlib.blake2b("\n".join(e["data"]["id"] for e in elements).encode("utf-8"), digest_size=8).hexdigest()
+    return DrawnNetwork(elements, graph.centre, len(graph.nodes), "; ".join(parts), key)
 
 
 STYLESHEET = [

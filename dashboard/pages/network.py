@@ -26,6 +26,12 @@ from dashboard.url_state import choice, from_query, mapping, text, whole_number
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
 LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}
 DEFAULT_NODES, MAX_NODES = 150, 2000
+# cytoscape's force-directed layout (cose) is quadratic in the models drawn: 2,000 of them held the
+# browser for minutes; graphs larger than this are drawn as a tree in rings around the centre
+# (breadthfirst, circle), and the line above says so
+COSE_MAX_NODES = 400
+COSE = {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60, "randomize": False,
+        "coolingFactor": 0.95}  # about 135 rounds instead of cose's 690
 
 
 def default_model() -> str | None:
@@ -60,8 +66,12 @@ def layout(**query) -> html.Div:
         # a fixed height: text appearing above the graph must not move it (cytoscape would then
         # place clicks where the nodes were before the shift)
         html.Div(id="network-count", className="small text-muted mb-1", style={"height": "3em", "overflow": "hidden"}),
+        # the layout runs when the layout prop changes, which the graph callback makes it do exactly
+        # when the drawn elements change (cytoscape's own refresh on added elements would run it again,
+        # and a first animated cose, started on the empty graph, would keep running beside it)
         cyto.Cytoscape(id="network-graph", elements=[], stylesheet=STYLESHEET, style={"width": "100%", "height": "74vh"},
-                       layout={"name": "cose"}, minZoom=0.1, maxZoom=4, boxSelectionEnabled=False),
+                       layout={"name": "preset"}, minZoom=0.1, maxZoom=4, boxSelectionEnabled=False,
+                       autoRefreshLayout=False),
         dcc.Store(id="network-selected", data=model),
     ]
     side = [html.Div(details_card(model_details.cached(build, model) if model else None, page="/network"), id="network-details")]
@@ -93,10 +103,14 @@ def draw_network(search, min_downloads, min_likes, libraries, pipelines, license
                                  2 if hops else 1)
     if drawn is None:
         return [], no_update, "Choose a model with “Find a model…” above."
-    name = choice(layout_name, LAYOUTS, "cose")
-    layout = {"name": name, "animate": False, "roots": f"[id = '{drawn.centre}']"} if name == "breadthfirst" else \
-        {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60, "randomize": False}
-    return drawn.elements, layout, drawn.count
+    name, count = choice(layout_name, LAYOUTS, "cose"), drawn.count
+    if name == "cose" and drawn.nodes > COSE_MAX_NODES:
+        name, count = "circle", f"{count}; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
+    layout = COSE if name == "cose" else {"name": "breadthfirst", "animate": False, "roots": f"[id = '{drawn.centre}']",
+                                          "circle": name == "circle"}
+    # cytoscape ignores an option it does not know; this one changes the prop (and so runs the
+    # layout once) when other elements are drawn, and not when a filter only fades some of them
+    return drawn.elements, {**layout, "drawn": drawn.key}, count
 
 
 @callback(Output("network-details", "children"), Input("network-selected", "data"), prevent_initial_call=True)
