@@ -218,6 +218,7 @@ def _with_centres(clusters: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Zstd Parquet without pandas' dtype metadata: pandas cannot re-create Arrow list dtypes from it,
-    and the Arrow schema alone reads back into any pandas or pyarrow."""
+    and the Arrow schema alone reads back into any pandas or pyarrow. No dictionary pages: on the
+    real listing they made writing models and neighbours 1.2 s slower and the files no smaller."""
     table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", row_group_size=256_000)
+    pq.write_table(table, path, compression="zstd", row_group_size=256_000, use_dictionary=False)
