@@ -59,9 +59,9 @@ def graph_elements(build: Build, graph: Graph, passing: set[int] | None = None) 
 @cache_value_type
 @dataclass
 class DrawnNetwork:
-    """What the view shows of a model's graph: its cytoscape elements, its centre row, how many models
-    they draw, the line above them, and a key naming the set of elements drawn (the same when only
-    the filters differ)."""
+    """What the view shows of a model's graph: its cytoscape elements, its centre row, how many
+    models they draw, the line above them, and a key naming the set of elements drawn (the same
+    when only the filters differ)."""
 
     elements: list[dict]
     centre: int
@@ -73,13 +73,15 @@ class DrawnNetwork:
 @cached_query
 def drawn_network(build: Build, filters: Filters, model_id: str, show: str, nodes: int, k: int,
                   hops: int) -> DrawnNetwork | None:
-    """The finished graph of a model for the view's settings and filters (None for an unknown model)."""
+    """The finished graph of a model for the view's settings and filters (None for an unknown
+    model)."""
     graph = model_graph.cached(build, model_id, show, nodes, k, hops)
     if graph is None:
         return None
     parts = [f"{len(graph.nodes):,} models: {shorten(model_id)}"]
     if show in ("family", "both"):
-        more = f" (+{graph.ancestors_left_out:,} more not drawn)" if graph.ancestors_left_out else ""
+        left_out = graph.ancestors_left_out
+        more = f" (+{left_out:,} more not drawn)" if left_out else ""
         parts.append(f"{graph.ancestors:,} ancestors{more}, {graph.descendants_shown:,} of"
                      f" {graph.descendants_total:,} descendants")
     passing = None
@@ -87,7 +89,8 @@ def drawn_network(build: Build, filters: Filters, model_id: str, show: str, node
         passing = set(passing_rows(build, filters, tuple(graph.nodes)))
         parts.append(f"{len(passing):,} pass the filters (the others are faded)")
     elements = graph_elements(build, graph, passing)
-    key = hashlib.blake2b("\n".join(e["data"]["id"] for e in elements).encode("utf-8"), digest_size=8).hexdigest()
+    ids = "\n".join(element["data"]["id"] for element in elements)
+    key = hashlib.blake2b(ids.encode("utf-8"), digest_size=8).hexdigest()
     return DrawnNetwork(elements, graph.centre, len(graph.nodes), "; ".join(parts), key)
 
 

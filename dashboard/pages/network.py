@@ -30,8 +30,8 @@ DEFAULT_NODES, MAX_NODES = 150, 2000
 # browser for minutes; graphs larger than this are drawn as a tree in rings around the centre
 # (breadthfirst, circle), and the line above says so
 COSE_MAX_NODES = 400
-COSE = {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60, "randomize": False,
-        "coolingFactor": 0.95}  # about 135 rounds instead of cose's 690
+COSE = {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60,
+        "randomize": False, "coolingFactor": 0.95}  # about 135 rounds instead of cose's 690
 
 
 def default_model() -> str | None:
@@ -66,9 +66,9 @@ def layout(**query) -> html.Div:
         # a fixed height: text appearing above the graph must not move it (cytoscape would then
         # place clicks where the nodes were before the shift)
         html.Div(id="network-count", className="small text-muted mb-1", style={"height": "3em", "overflow": "hidden"}),
-        # the layout runs when the layout prop changes, which the graph callback makes it do exactly
-        # when the drawn elements change (cytoscape's own refresh on added elements would run it again,
-        # and a first animated cose, started on the empty graph, would keep running beside it)
+        # the layout runs when the layout prop changes, which the graph callback makes it do
+        # exactly when the drawn elements change (cytoscape's own refresh on added elements would
+        # run it again, and a first animated cose, started on the empty graph, would keep running)
         cyto.Cytoscape(id="network-graph", elements=[], stylesheet=STYLESHEET, style={"width": "100%", "height": "74vh"},
                        layout={"name": "preset"}, minZoom=0.1, maxZoom=4, boxSelectionEnabled=False,
                        autoRefreshLayout=False),
@@ -99,21 +99,24 @@ def draw_network(search, min_downloads, min_likes, libraries, pipelines, license
                  model_id, show, nodes, k, hops, layout_name):
     filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
     drawn = drawn_network.cached(served_build(), filters, text(model_id), choice(show, SHOW, "both"),
-                                 whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES), whole_number(k, 10, 1, 10),
-                                 2 if hops else 1)
+                                 whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES),
+                                 whole_number(k, 10, 1, 10), 2 if hops else 1)
     if drawn is None:
         return [], no_update, "Choose a model with “Find a model…” above."
     name, count = choice(layout_name, LAYOUTS, "cose"), drawn.count
     if name == "cose" and drawn.nodes > COSE_MAX_NODES:
-        name, count = "circle", f"{count}; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
-    layout = COSE if name == "cose" else {"name": "breadthfirst", "animate": False, "roots": f"[id = '{drawn.centre}']",
-                                          "circle": name == "circle"}
+        name = "circle"
+        count += f"; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
+    roots = f"[id = '{drawn.centre}']"
+    tree = {"name": "breadthfirst", "animate": False, "roots": roots, "circle": name == "circle"}
+    layout = COSE if name == "cose" else tree
     # cytoscape ignores an option it does not know; this one changes the prop (and so runs the
     # layout once) when other elements are drawn, and not when a filter only fades some of them
     return drawn.elements, {**layout, "drawn": drawn.key}, count
 
 
-@callback(Output("network-details", "children"), Input("network-selected", "data"), prevent_initial_call=True)
+@callback(Output("network-details", "children"), Input("network-selected", "data"),
+          prevent_initial_call=True)
 def show_details(model_id):
     """The details of the centre, once it changes (the page's layout holds the first centre's)."""
     return details_card(model_details.cached(served_build(), text(model_id)), page="/network")
