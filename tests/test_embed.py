@@ -127,6 +127,18 @@ def test_tfidf_fits_on_a_seeded_sample_of_large_corpora():
     assert TfidfEmbedder(dim=8, seed=4, fit_sample_size=60).fit(texts).state_id != first.state_id
 
 
+def test_tfidf_transform_in_two_processes_gives_the_same_vectors(monkeypatch):
+    """From PARALLEL_TRANSFORM_ROWS texts the second half is transformed in a worker process."""
+    from pipeline import embed
+
+    texts = topic_corpus(400)
+    embedder = TfidfEmbedder(dim=8, seed=0, chunk_size=37).fit(texts)
+    monkeypatch.setattr(embed, "PARALLEL_TRANSFORM_ROWS", 10**9)
+    one_process = embedder.transform(texts)
+    monkeypatch.setattr(embed, "PARALLEL_TRANSFORM_ROWS", 100)
+    np.testing.assert_array_equal(embedder.transform(texts, progress=True), one_process)
+
+
 def test_tfidf_save_load_gives_identical_vectors(tmp_path):
     texts = topic_corpus(120)
     embedder = make_embedder("tfidf", dim=12, seed=1).fit(texts)
