@@ -18,8 +18,9 @@ from dash import Input, Output, State, dcc, html, no_update
 from flask import jsonify
 
 from dashboard.cache import cache_health, init_query_cache
-from dashboard.components import FILTER_INPUTS, filters_from_controls
+from dashboard.components import FILTER_INPUTS
 from dashboard.api import api
+from dashboard.filters import Filters
 from dashboard.pages import distributions, drift, families, growth, map as map_page, network
 from dashboard.queries.models import find_models
 from dashboard.serving import serve, served_build
@@ -107,15 +108,13 @@ def navigation_bar() -> dbc.Navbar:
 
 @dash.callback(
     Output("url", "search"),
-    *FILTER_INPUTS,
-    Input("view-state", "data"),
-    State("url", "search"),
+    inputs=dict(filters=FILTER_INPUTS, view=Input("view-state", "data")),
+    state=dict(current=State("url", "search")),
     prevent_initial_call=True,
 )
-def keep_state_in_url(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, view, current):
+def keep_state_in_url(filters, view, current):
     """Every filter change and view setting goes into the address bar, so the view can be bookmarked."""
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    query = to_query(filters, view)
+    query = to_query(Filters.from_inputs(filters), view)
     return no_update if query == text(current) else query
 
 

@@ -15,7 +15,6 @@ from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.models import category_options
 from dashboard.shown import EXCERPT_CHARS, URL_VALUE_CHARS, count_text, shorten, tooltip
-from dashboard.url_state import text, texts, whole_number
 
 HUB_URL = "https://huggingface.co"
 CHIPS_SHOWN = 40  # of each kind (licenses, languages, tags, …) in the details card
@@ -23,21 +22,15 @@ CHIP_CHARS = 80
 ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?")  # 2106.09685, hep-th/9901001v2
 CHIP_COLOURS = {"license": "success", "language": "info", "tag": "secondary", "dataset": "warning", "relation": "primary"}
 
-FILTER_INPUTS = [
-    Input("filter-search", "value"),
-    Input("filter-min-downloads", "value"),
-    Input("filter-min-likes", "value"),
-    Input("filter-libraries", "value"),
-    Input("filter-pipelines", "value"),
-    Input("filter-licenses", "value"),
-    Input("filter-base-only", "value"),
-]
-
-
-def filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only) -> Filters:
-    """The filter panel's values as Filters (empty or invalid numbers count as 0)."""
-    return Filters(text(search), whole_number(min_downloads, 0), whole_number(min_likes, 0), texts(libraries),
-                   texts(pipelines), texts(licenses), base_only is True)
+FILTER_INPUTS = {  # the filter panel as one callback argument: {Filters field: its value}
+    "search": Input("filter-search", "value"),
+    "min_downloads": Input("filter-min-downloads", "value"),
+    "min_likes": Input("filter-min-likes", "value"),
+    "libraries": Input("filter-libraries", "value"),
+    "pipelines": Input("filter-pipelines", "value"),
+    "licenses": Input("filter-licenses", "value"),
+    "base_only": Input("filter-base-only", "value"),
+}
 
 
 def filter_panel(build: Build, filters: Filters) -> dbc.Card:

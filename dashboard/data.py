@@ -171,6 +171,12 @@ class Build:
         return np.asarray(rows[start:stop]), np.asarray(similarities[start:stop])
 
     @cached_property
+    def neighbours_per_model(self) -> int:
+        """The most nearest models the build keeps for a model (its k)."""
+        offsets = self._neighbour_arrays[0]
+        return int(np.diff(offsets).max()) if len(offsets) > 1 else 0
+
+    @cached_property
     def _neighbour_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return tuple(np.load(self.prepared / f"{name}.npy", mmap_mode="r")
                      for name in ("neighbour_offsets", "neighbours", "similarities"))

@@ -14,9 +14,9 @@ import numpy as np
 import shapely
 
 from dashboard.data import Build
+from dashboard.values import MAX_COUNT, text, texts, whole_number
 
 MASKS_KEPT = 16  # 1.86 MB each at 1.86M models
-MAX_COUNT = 2**63 - 1  # a larger minimum count means the same: no model passes
 CATEGORY_FILTERS = {"libraries": "library_name", "pipelines": "pipeline_tag", "licenses": "license"}
 
 
@@ -41,6 +41,17 @@ class Filters:
         for name in CATEGORY_FILTERS:
             set_(self, name, tuple(sorted({str(value) for value in getattr(self, name) or ()})))
         set_(self, "base_only", bool(self.base_only))
+
+    @classmethod
+    def from_inputs(cls, values: object) -> Filters:
+        """The filter panel's values ({field: value}, as a callback gets them) as Filters: text that
+        is not text, numbers that are not numbers (empty, words) and lists of other things count as
+        none."""
+        values = values if isinstance(values, dict) else {}
+        return cls(text(values.get("search")), whole_number(values.get("min_downloads"), 0),
+                   whole_number(values.get("min_likes"), 0), texts(values.get("libraries")),
+                   texts(values.get("pipelines")), texts(values.get("licenses")),
+                   values.get("base_only") is True)
 
     @property
     def active(self) -> bool:

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import fields
 from urllib.parse import parse_qs, urlencode
 
-from dashboard.filters import CATEGORY_FILTERS, MAX_COUNT, Filters
+from dashboard.filters import CATEGORY_FILTERS, Filters
 from dashboard.shown import JSON_EXACT
+from dashboard.values import choice, text, texts, whole_number
+
+__all__ = ["choice", "from_query", "mapping", "shared_query", "text", "texts", "to_query", "unless_default",
+           "whole_number"]
 
 SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
 
@@ -63,42 +67,6 @@ def shared_query(query: str) -> str:
     return to_query(filters, {key: view[key] for key in SHARED_KEYS if key in view})
 
 
-def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:
-    """text as a whole number within [low, high] (high: filters.MAX_COUNT when not given): "1e30" and
-    "inf" are the highest, "-inf" the lowest; default when it is not a number (nan, words, lists)."""
-    high = MAX_COUNT if high is None else high
-    if isinstance(text, bool) or not isinstance(text, (int, float, str)):
-        return default
-    try:
-        value = int(text)  # exact for whole numbers of any size ("9007199254740993")
-    except (ValueError, OverflowError):
-        try:
-            number = float(text)
-        except ValueError:
-            return default
-        if number != number:
-            return default
-        value = high if number == float("inf") else low if number == float("-inf") else int(number)
-    return min(high, max(low, value))
-
-
-def choice(text: object, allowed, default: str) -> str:
-    """text when it is one of allowed, else default."""
-    return text if isinstance(text, str) and text in allowed else default
-
-
-def text(value: object, default: str = "") -> str:
-    """value when it is text, else default (a hand-made request may send a number or a list)."""
-    return value if isinstance(value, str) else default
-
-
-def texts(value: object) -> tuple[str, ...]:
-    """The text items of a multi-choice value (a list; a single text counts as one item)."""
-    if isinstance(value, str):
-        return (value,)
-    return tuple(item for item in value if isinstance(item, str)) if isinstance(value, (list, tuple)) else ()
-
-
 def mapping(value: object) -> dict:
     """A view's stored state: value's entries that are text, true/false or whole numbers a browser
     keeps exactly (what the views store); an empty dict when value is not a dict."""
@@ -106,3 +74,8 @@ def mapping(value: object) -> dict:
         return {}
     return {key: item for key, item in value.items() if isinstance(key, str) and (
         item is None or isinstance(item, (str, bool)) or (isinstance(item, int) and abs(item) < JSON_EXACT))}
+
+
+def unless_default(value, default):
+    """value as a view's state keeps it in the URL: None (left out) when it is the default."""
+    return None if value == default else value

@@ -139,3 +139,12 @@ def test_url_state_round_trips_and_survives_bad_values():
     kept = shared_query(query + "&sel=box:0,1,0,1")
     assert from_query(kept) == (filters, {"model": "google/gemma-7b", "sel": "box:0,1,0,1"})
     assert whole_number("12.7", 0) == 12 and whole_number("x", 5) == 5 and whole_number("999", 0, high=100) == 100
+
+
+def test_filters_from_a_callbacks_inputs_read_what_a_browser_sends():
+    panel = {"search": "  llama  2 ", "min_downloads": "10", "min_likes": None, "libraries": ["peft", "transformers"],
+             "pipelines": "text-generation", "licenses": [3, "mit"], "base_only": True}
+    assert Filters.from_inputs(panel) == Filters("llama 2", 10, 0, ("peft", "transformers"), ("text-generation",),
+                                                 ("mit",), True)
+    assert Filters.from_inputs({}) == Filters.from_inputs(None) == Filters()
+    assert Filters.from_inputs({"min_likes": "lots", "base_only": "yes", "search": 7}) == Filters()

@@ -127,7 +127,8 @@ def test_counts_beyond_two_to_the_53_are_served_and_shown_exactly(hostile, build
 def test_family_downloads_beyond_two_to_the_53_reach_the_table_as_text(hostile, build):
     from dashboard.pages.families import update_families
 
-    rows, *_ = update_families("", 0, 0, [], [], [], False, [{"column_id": "total_downloads", "direction": "desc"}], 0, 1, "")
+    rows, *_ = update_families(filters={}, query="", view={
+        "sort_by": [{"column_id": "total_downloads", "direction": "desc"}], "page": 0, "min_size": 1})
     top = rows[0]["total_downloads"]
     assert isinstance(top, str) and int(top.replace(",", "")) >= HUGE_DOWNLOADS
 
@@ -199,7 +200,8 @@ def test_ten_thousand_parents_are_capped_in_the_graph_and_the_details(build):
 def test_the_network_view_says_what_it_left_out(hostile):
     from dashboard.pages.network import draw_network
 
-    _, _, count, _ = draw_network("", 0, 0, [], [], [], False, "merge/many-parents", "family", 150, 10, [], "cose")
+    view = {"model": "merge/many-parents", "show": "family", "nodes": 150, "k": 10, "hops": [], "layout": "cose"}
+    _, _, count = draw_network(filters={}, view=view)
     assert f"+{MANY_PARENTS - MAX_ANCESTORS:,} more not drawn" in count
 
 
@@ -227,10 +229,11 @@ def test_out_of_range_values_reach_the_views_clipped(hostile, build):
     from dashboard.pages.families import update_families
     from dashboard.pages.map import update_map
 
-    _, pages, page, _ = update_families("", 0, 0, [], [], [], False, None, 10**30, 2, "")
+    _, pages, page, _ = update_families(filters={}, view={"sort_by": None, "page": 10**30, "min_size": 2}, query="")
     assert page == pages - 1  # the last page, not an empty one
-    figure, count = update_map("", 10**30, 0, [], [], [], False, 2, "library_name", "downloads", 10**30, False,
-                               "box:0,inf,0,1", None, "", "lasso:0,0,inf,1,2,2")
+    figure, count = update_map(filters={"min_downloads": 10**30}, view={
+        "dims": 2, "colour": "library_name", "size": "downloads", "budget": 10**30, "draw_family": False,
+        "zoom": "box:0,inf,0,1", "model": None, "semantic": "", "selection": "lasso:0,0,inf,1,2,2"})
     assert count.startswith("0 of ")
 
 
@@ -325,7 +328,8 @@ def test_statistics_of_counts_beyond_two_to_the_53_are_exact(hostile, build):
                                   ("likes", HUGE_LIKES, Filters(min_likes=HUGE_LIKES))):
         stats = histogram(build, filters, None, column).stats  # one model: every statistic is its count, exactly
         assert stats["models"] == 1 and stats["median"] == stats["mean"] == stats["p90"] == stats["max"] == huge, stats
-    _, _, table, _ = update_histogram("", HUGE_DOWNLOADS, 0, [], [], [], False, "downloads", True, None)
+    _, _, table, _ = update_histogram(filters={"min_downloads": HUGE_DOWNLOADS},
+                                      view={"attribute": "downloads", "log": True, "selection": None})
     assert json.dumps(table.to_plotly_json(), default=lambda c: c.to_plotly_json()).count("10,000,000,000,000,001") == 4
     everything = Selection("box", (-1e9, 1e9, -1e9, 1e9))
     summary = selection_summary(build, Filters(), everything)

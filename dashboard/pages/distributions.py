@@ -3,37 +3,68 @@ selection, when one is made), beside all models, with its summary statistics."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
+from dashboard.components import FILTER_INPUTS, page_frame
 from dashboard.figures.distributions import histogram_figure
-from dashboard.filters import Selection
+from dashboard.filters import Filters, Selection
 from dashboard.queries.distributions import ATTRIBUTES, histogram
 from dashboard.serving import served_build
-from dashboard.url_state import choice, from_query, mapping, text
+from dashboard.url_state import choice, from_query, mapping, text, unless_default
+
+
+@dataclass(frozen=True)
+class DistributionsState:
+    """The view's own settings (the field defaults are the view's), from the URL or the controls."""
+
+    attribute: str = "downloads"
+    log: bool = True
+    selection: str | None = None  # the map selection followed, as Selection.to_text
+
+    def __post_init__(self):
+        attribute = choice(self.attribute, ATTRIBUTES, DistributionsState.attribute)
+        object.__setattr__(self, "attribute", attribute)
+        object.__setattr__(self, "log", bool(self.log))
+        object.__setattr__(self, "selection", text(self.selection) or None)
+
+    @classmethod
+    def from_query(cls, view: dict) -> DistributionsState:
+        return cls(view.get("attr"), view.get("log") != "0", view.get("sel"))
+
+    def to_query(self) -> dict:
+        """The view's entries of the URL query (None: left out)."""
+        return {"attr": unless_default(self.attribute, DistributionsState.attribute),
+                "log": unless_default("1" if self.log else "0", "1"), "sel": self.selection}
+
+
+STATE_INPUTS = {"attribute": Input("dist-attribute", "value"), "log": Input("dist-log", "value"),
+                "selection": Input("dist-region", "data")}
 
 
 def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
+    state = DistributionsState.from_query(view)
     controls = [
         html.H6("Distributions", className="card-title"),
         dbc.Label("Attribute", html_for="dist-attribute", className="mb-0 small"),
         dcc.Dropdown(id="dist-attribute", options=[{"label": label, "value": key} for key, (label, _) in ATTRIBUTES.items()],
-                     value=choice(view.get("attr"), ATTRIBUTES, "downloads"), clearable=False),
-        dbc.Switch(id="dist-log", label="Log scale (heavy-tailed counts)", value=view.get("log") != "0", className="mt-2"),
+                     value=state.attribute, clearable=False),
+        dbc.Switch(id="dist-log", label="Log scale (heavy-tailed counts)", value=state.log,
+                   className="mt-2"),
         html.Div(id="dist-selection", className="small mt-2"),
         dbc.Button("Clear the selection", id="dist-clear", size="sm", color="secondary", outline=True, className="mt-1",
-                   style={} if view.get("sel") else {"display": "none"}),
+                   style={} if state.selection else {"display": "none"}),
     ]
     content = [
         html.Div(id="dist-count", className="small text-muted mb-1"),
         dcc.Loading(dcc.Graph(id="dist-graph", style={"height": "60vh"}, config={"displaylogo": False}), delay_show=300),
         html.Div(id="dist-stats", className="mt-2"),
-        dcc.Store(id="dist-region", data=view.get("sel")),
+        dcc.Store(id="dist-region", data=state.selection),
     ]
     return page_frame(build, filters, view, controls, content)
 
@@ -53,17 +84,13 @@ def stat_text(attribute: str, value: float | None) -> str:
     Output("dist-count", "children"),
     Output("dist-stats", "children"),
     Output("dist-selection", "children"),
-    *FILTER_INPUTS,
-    Input("dist-attribute", "value"),
-    Input("dist-log", "value"),
-    Input("dist-region", "data"),
+    inputs=dict(filters=FILTER_INPUTS, view=STATE_INPUTS),
 )
-def update_histogram(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, attribute, log, region):
+def update_histogram(filters, view):
     build = served_build()
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    selection = Selection.from_text(region)
-    attribute = choice(attribute, ATTRIBUTES, "downloads")
-    result = histogram.cached(build, filters, selection, attribute, bool(log))
+    filters, state = Filters.from_inputs(filters), DistributionsState(**view)
+    selection, attribute = Selection.from_text(state.selection), state.attribute
+    result = histogram.cached(build, filters, selection, attribute, state.log)
     stats = result.stats
     label = "selected models" if selection else "filtered models"
     count = f"{stats['models']:,} of {build.size:,} models" + (" in the map selection" if selection else " match the filters")
@@ -85,13 +112,9 @@ def clear_selection(_):
 
 @callback(
     Output("view-state", "data", allow_duplicate=True),
-    Input("dist-attribute", "value"),
-    Input("dist-log", "value"),
-    Input("dist-region", "data"),
-    State("view-state", "data"),
+    inputs=dict(state=STATE_INPUTS),
+    state=dict(view=State("view-state", "data")),
     prevent_initial_call=True,
 )
-def remember_view(attribute, log, region, view):
-    attribute = choice(attribute, ATTRIBUTES, "downloads")
-    return {**mapping(view), "attr": attribute if attribute != "downloads" else None, "log": None if log else "0",
-            "sel": text(region) or None}
+def remember_view(state, view):
+    return {**mapping(view), **DistributionsState(**state).to_query()}

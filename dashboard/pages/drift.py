@@ -4,31 +4,53 @@ passes them)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.cache import cached_query
-from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
+from dashboard.components import FILTER_INPUTS, page_frame
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.figures.drift import auto_generated_figure, card_length_figure, transition_heatmap
 from dashboard.queries.drift import cards_by_depth, language_drift, license_drift
 from dashboard.serving import served_build
-from dashboard.url_state import choice, from_query, mapping
+from dashboard.url_state import choice, from_query, mapping, unless_default
 from pipeline.schema import RELATIONS
 
 RELATION_CHOICES = {"all": "every relation", **{r: r for r in RELATIONS}}
 GRAPH = {"config": {"displayModeBar": False}}
 
 
+@dataclass(frozen=True)
+class DriftState:
+    """The view's own setting (the field default is the view's), from the URL or the control."""
+
+    relation: str = "all"
+
+    def __post_init__(self):
+        relation = choice(self.relation, RELATION_CHOICES, DriftState.relation)
+        object.__setattr__(self, "relation", relation)
+
+    @classmethod
+    def from_query(cls, view: dict) -> DriftState:
+        return cls(view.get("relation"))
+
+    def to_query(self) -> dict:
+        """The view's entries of the URL query (None: left out)."""
+        return {"relation": unless_default(self.relation, DriftState.relation)}
+
+
 def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
+    state = DriftState.from_query(view)
     controls = [
         html.H6("Drift", className="card-title"),
         dbc.Label("Parent links of relation", html_for="drift-relation", className="mb-0 small"),
         dcc.Dropdown(id="drift-relation", options=[{"label": v, "value": k} for k, v in RELATION_CHOICES.items()],
-                     value=choice(view.get("relation"), RELATION_CHOICES, "all"), clearable=False),
+                     value=state.relation, clearable=False),
         html.P("The paper finds licenses drifting from restrictive towards permissive or copyleft, languages towards "
                "English only, and cards getting shorter and more templated further down a family.",
                className="small text-muted mt-2"),
@@ -78,12 +100,11 @@ def findings(licenses: dict, languages: dict, cards) -> list[str]:
     Output("drift-languages", "figure"),
     Output("drift-auto", "figure"),
     Output("drift-card-length", "figure"),
-    *FILTER_INPUTS,
-    Input("drift-relation", "value"),
+    inputs=dict(filters=FILTER_INPUTS, relation=Input("drift-relation", "value")),
 )
-def update_drift(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, relation):
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    sentences, *figures = drift_view.cached(served_build(), filters, choice(relation, RELATION_CHOICES, "all"))
+def update_drift(filters, relation):
+    filters = Filters.from_inputs(filters)
+    sentences, *figures = drift_view.cached(served_build(), filters, DriftState(relation).relation)
     return (dbc.Card(dbc.CardBody(html.Ul([html.Li(s) for s in sentences], className="small mb-0", id="drift-findings-list"))),
             *figures)
 
@@ -106,5 +127,4 @@ def drift_view(build: Build, filters: Filters, relation: str) -> tuple:
 
 @callback(Output("view-state", "data", allow_duplicate=True), Input("drift-relation", "value"), State("view-state", "data"), prevent_initial_call=True)
 def remember_view(relation, view):
-    relation = choice(relation, RELATION_CHOICES, "all")
-    return {**mapping(view), "relation": relation if relation != "all" else None}
+    return {**mapping(view), **DriftState(relation).to_query()}

@@ -3,30 +3,76 @@ family's root opens the family in the network view."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, html
 
-from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
+from dashboard.components import FILTER_INPUTS, page_frame
+from dashboard.filters import Filters
 from dashboard.queries.families import COLUMNS, PAGE_ROWS, families_page
 from dashboard.serving import served_build
 from dashboard.shown import URL_VALUE_CHARS, json_count, markdown_text
-from dashboard.url_state import choice, from_query, mapping, shared_query, text, whole_number
+from dashboard.url_state import (
+    choice, from_query, mapping, shared_query, text, unless_default, whole_number,
+)
 
 HEADERS = {"root_id": "family (root model)", "size": "models", "matching": "matching filters", "max_depth": "depth",
            "n_finetune": "finetunes", "n_adapter": "adapters", "n_quantized": "quantized", "n_merge": "merges",
            "n_unspecified": "unspecified", "total_downloads": "downloads"}
 
 
+@dataclass(frozen=True)
+class FamiliesState:
+    """The view's own settings (the field defaults are the view's), from the URL or the table."""
+
+    sort: str = "size"  # one of COLUMNS
+    descending: bool = True
+    min_size: int = 2  # smallest family listed
+    page: int = 0
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "sort", choice(self.sort, COLUMNS, FamiliesState.sort))
+        set_(self, "descending", bool(self.descending))
+        set_(self, "min_size", whole_number(self.min_size, FamiliesState.min_size, 1))
+        set_(self, "page", whole_number(self.page, FamiliesState.page))
+
+    @classmethod
+    def from_query(cls, view: dict) -> FamiliesState:
+        return cls(view.get("sort"), view.get("dir") != "asc", view.get("min_size"),
+                   view.get("page"))
+
+    @classmethod
+    def from_table(cls, sort_by, page, min_size) -> FamiliesState:
+        """The state of the table's controls (sort_by: [{"column_id": …,
+        "direction": "asc"|"desc"}])."""
+        listed = isinstance(sort_by, list) and sort_by and isinstance(sort_by[0], dict)
+        first = sort_by[0] if listed else {}
+        return cls(first.get("column_id"), first.get("direction") != "asc", min_size, page)
+
+    def to_query(self) -> dict:
+        """The view's entries of the URL query (None: left out)."""
+        return {"sort": unless_default(self.sort, FamiliesState.sort),
+                "dir": unless_default("desc" if self.descending else "asc", "desc"),
+                "page": unless_default(self.page, FamiliesState.page),
+                "min_size": unless_default(self.min_size, FamiliesState.min_size)}
+
+
+STATE_INPUTS = {"sort_by": Input("families-table", "sort_by"),
+                "page": Input("families-table", "page_current"),
+                "min_size": Input("families-min-size", "value")}
+
+
 def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
-    sort_by = choice(view.get("sort"), COLUMNS, "size")
+    state = FamiliesState.from_query(view)
     controls = [
         html.H6("Families", className="card-title"),
         dbc.Label("Smallest family listed (models)", html_for="families-min-size", className="mb-0 small"),
-        dbc.Input(id="families-min-size", type="number", min=1, debounce=True, value=whole_number(view.get("min_size"), 2, 1)),
+        dbc.Input(id="families-min-size", type="number", min=1, debounce=True, value=state.min_size),
         html.P("A family is a root model and every model that descends from it. Click a column to sort; "
                "click a family to open it in the network view.", className="small text-muted mt-2"),
     ]
@@ -35,8 +81,8 @@ def layout(**query) -> html.Div:
         columns=[{"name": HEADERS[c], "id": c, "presentation": "markdown"} if c == "root_id" else
                  {"name": HEADERS[c], "id": c, "type": "numeric", "format": {"specifier": ",d"}} for c in COLUMNS],
         sort_action="custom", sort_mode="single",
-        sort_by=[{"column_id": sort_by, "direction": "asc" if view.get("dir") == "asc" else "desc"}],
-        page_action="custom", page_current=whole_number(view.get("page"), 0), page_size=PAGE_ROWS,
+        sort_by=[{"column_id": state.sort, "direction": "desc" if state.descending else "asc"}],
+        page_action="custom", page_current=state.page, page_size=PAGE_ROWS,
         markdown_options={"link_target": "_self"},
         style_table={"overflowX": "auto"}, style_cell={"fontSize": 13, "padding": "4px 8px"}, style_header={"fontWeight": "bold"},
         style_cell_conditional=[{"if": {"column_id": "root_id"}, "textAlign": "left"}],
@@ -56,50 +102,35 @@ def family_link(root_id: str, query: str) -> str:
     return f"[{markdown_text(root_id)}]({quote(target, safe='/?&=%+')})"
 
 
-def sort_order(sort_by) -> tuple[str, bool]:
-    """(column, descending) of the table's sort_by ([{"column_id": …, "direction": "asc"|"desc"}]):
-    by size, largest first, unless it names one of COLUMNS."""
-    first = sort_by[0] if isinstance(sort_by, list) and sort_by and isinstance(sort_by[0], dict) else {}
-    return choice(first.get("column_id"), COLUMNS, "size"), first.get("direction") != "asc"
-
-
 @callback(
     Output("families-table", "data"),
     Output("families-table", "page_count"),
     Output("families-table", "page_current"),
     Output("families-count", "children"),
-    *FILTER_INPUTS,
-    Input("families-table", "sort_by"),
-    Input("families-table", "page_current"),
-    Input("families-min-size", "value"),
-    State("url", "search"),
+    inputs=dict(filters=FILTER_INPUTS, view=STATE_INPUTS),
+    state=dict(query=State("url", "search")),
 )
-def update_families(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, sort_by, page, min_size, query):
+def update_families(filters, view, query):
     build = served_build()
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    arguments = (build, filters, *sort_order(sort_by), whole_number(min_size, 2, 1))
-    result = families_page.cached(*arguments, whole_number(page, 0))
-    pages = max(1, -(-result["families"] // PAGE_ROWS))
-    if whole_number(page, 0) >= pages:  # the filters left fewer pages: show the last one
+    filters, state = Filters.from_inputs(filters), FamiliesState.from_table(**view)
+    arguments = (build, filters, state.sort, state.descending, state.min_size)
+    result = families_page.cached(*arguments, state.page)
+    pages, page = max(1, -(-result["families"] // PAGE_ROWS)), state.page
+    if page >= pages:  # the filters left fewer pages: show the last one
         page = pages - 1
         result = families_page.cached(*arguments, page)
     carried = shared_query(text(query))
     rows = [{**row, "root_id": family_link(row["root_id"], carried), "total_downloads": json_count(row["total_downloads"])}
             for row in result["rows"]]
     what = "families" + (" with a model that passes the filters" if filters.active else "")
-    return rows, pages, whole_number(page, 0), f"{result['families']:,} {what}"
+    return rows, pages, page, f"{result['families']:,} {what}"
 
 
 @callback(
     Output("view-state", "data", allow_duplicate=True),
-    Input("families-table", "sort_by"),
-    Input("families-table", "page_current"),
-    Input("families-min-size", "value"),
-    State("view-state", "data"),
+    inputs=dict(state=STATE_INPUTS),
+    state=dict(view=State("view-state", "data")),
     prevent_initial_call=True,
 )
-def remember_view(sort_by, page, min_size, view):
-    column, descending = sort_order(sort_by)
-    min_size = whole_number(min_size, 2, 1)
-    return {**mapping(view), "sort": column if column != "size" else None, "dir": None if descending else "asc",
-            "page": whole_number(page, 0) or None, "min_size": min_size if min_size != 2 else None}
+def remember_view(state, view):
+    return {**mapping(view), **FamiliesState.from_table(**state).to_query()}

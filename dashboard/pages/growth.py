@@ -8,30 +8,51 @@ view refreshes itself every REFRESH_SECONDS, so a new snapshot appears without a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard.components import FILTER_INPUTS, filters_from_controls, page_frame
+from dashboard.components import FILTER_INPUTS, page_frame
+from dashboard.filters import Filters
 from dashboard.figures.growth import cumulative_figure, stacked_figure
 from dashboard.queries.growth import history_version, reconstructed_by_group, reconstructed_growth, tracker_report, with_age
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, shorten, tooltip
-from dashboard.url_state import choice, from_query, mapping
+from dashboard.url_state import choice, from_query, mapping, unless_default
 
 STACK_BY = {"library_name": "library", "pipeline_tag": "pipeline"}
 REFRESH_SECONDS = 15
 
 
+@dataclass(frozen=True)
+class GrowthState:
+    """The view's own setting (the field default is the view's), from the URL or the control."""
+
+    stack: str = "library_name"
+
+    def __post_init__(self):
+        object.__setattr__(self, "stack", choice(self.stack, STACK_BY, GrowthState.stack))
+
+    @classmethod
+    def from_query(cls, view: dict) -> GrowthState:
+        return cls(view.get("stack"))
+
+    def to_query(self) -> dict:
+        """The view's entries of the URL query (None: left out)."""
+        return {"stack": unless_default(self.stack, GrowthState.stack)}
+
+
 def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
+    state = GrowthState.from_query(view)
     controls = [
         html.H6("Growth", className="card-title"),
         dbc.Label("Stack the reconstructed history by", className="mb-0 small"),
         dbc.RadioItems(id="growth-stack", options=[{"label": v, "value": k} for k, v in STACK_BY.items()],
-                       value=choice(view.get("stack"), STACK_BY, "library_name"), inline=True),
+                       value=state.stack, inline=True),
         html.P(["Tracked counts come from ", html.Code("hfmap track"), " (the whole Hub, whatever the filters); the "
                 "reconstructed history counts the build's models by creation date and follows the filters."],
                className="small text-muted mt-2"),
@@ -116,15 +137,14 @@ def group_table(groups: list[dict], title: str) -> html.Div:
     Output("growth-cumulative", "figure"),
     Output("growth-stacked", "figure"),
     Output("growth-groups", "children"),
-    *FILTER_INPUTS,
-    Input("growth-stack", "value"),
-    Input("growth-refresh", "n_intervals"),
+    inputs=dict(filters=FILTER_INPUTS, stack=Input("growth-stack", "value"),
+                refresh=Input("growth-refresh", "n_intervals")),
 )
-def update_growth(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, stack, _):
+def update_growth(filters, stack, refresh):
     build, path = served_build(), served_settings().tracker_db
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
+    filters = Filters.from_inputs(filters)
     report = with_age(tracker_report.cached(str(path), history_version(path)), datetime.now(timezone.utc))
-    stack = choice(stack, STACK_BY, "library_name")
+    stack = GrowthState(stack).stack
     stacked = stacked_figure(reconstructed_by_group.cached(build, filters, stack),
                              f"The build's models by {STACK_BY[stack]} and creation month (reconstructed)")
     latest = report["growth"]
@@ -137,5 +157,4 @@ def update_growth(search, min_downloads, min_likes, libraries, pipelines, licens
 @callback(Output("view-state", "data", allow_duplicate=True), Input("growth-stack", "value"), State("view-state", "data"),
           prevent_initial_call=True)
 def remember_view(stack, view):
-    stack = choice(stack, STACK_BY, "library_name")
-    return {**mapping(view), "stack": stack if stack != "library_name" else None}
+    return {**mapping(view), **GrowthState(stack).to_query()}

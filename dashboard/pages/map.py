@@ -8,11 +8,13 @@ selection summarizes the models inside it and cross-filters the distributions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.cache import cached_query
-from dashboard.components import FILTER_INPUTS, details_card, filters_from_controls, model_link, page_frame
+from dashboard.components import FILTER_INPUTS, details_card, model_link, page_frame
 from dashboard.data import Build
 from dashboard.figures.distributions import histogram_figure
 from dashboard.figures.map import COLOUR_CHOICES, SIZE_CHOICES, map_figure
@@ -24,7 +26,7 @@ from dashboard.queries.points import map_points
 from dashboard.queries.semantic import semantic_search
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, count_text, shorten
-from dashboard.url_state import choice, from_query, shared_query, text, whole_number
+from dashboard.url_state import choice, from_query, shared_query, text, unless_default, whole_number
 
 SEMANTIC_HITS = 25
 FAMILY_NODES = 2000  # most family members whose links are drawn on the map
@@ -36,15 +38,69 @@ def budget_for(dims: int, value=None) -> int:
     return whole_number(value, default, MIN_BUDGET, MAX_BUDGET) if value not in (None, "") else default
 
 
+@dataclass(frozen=True)
+class MapState:
+    """The view's own settings (the field defaults are the view's), from the URL or the controls."""
+
+    dims: int = 2
+    colour: str = "library_name"  # one of COLOUR_CHOICES
+    size: str = "downloads"  # one of SIZE_CHOICES
+    budget: int | None = None  # most points drawn; None: the settings' default for dims
+    draw_family: bool = False
+    semantic: str = ""  # the semantic search's text
+    zoom: str | None = None  # the visible box of the 2D map (Selection.to_text)
+    selection: str | None = None  # the selected region of the 2D map (Selection.to_text)
+    model: str | None = None  # the opened model
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "dims", 3 if self.dims == 3 else 2)
+        set_(self, "colour", choice(self.colour, COLOUR_CHOICES, MapState.colour))
+        set_(self, "size", choice(self.size, SIZE_CHOICES, MapState.size))
+        set_(self, "budget", budget_for(self.dims, self.budget))
+        set_(self, "draw_family", self.draw_family is True)
+        set_(self, "semantic", text(self.semantic))
+        for name in ("zoom", "selection", "model"):
+            set_(self, name, text(getattr(self, name)) or None)
+
+    @classmethod
+    def from_query(cls, view: dict) -> MapState:
+        selection = Selection.from_text(view.get("sel"))
+        return cls(3 if view.get("dims") == "3" else 2, view.get("colour"), view.get("size"),
+                   view.get("budget"), view.get("family") == "1", view.get("q"), view.get("zoom"),
+                   selection.to_text() if selection else None, view.get("model"))
+
+    def to_query(self) -> dict:
+        """The view's entries of the URL query (None: left out)."""
+        return {"dims": unless_default(self.dims, MapState.dims),
+                "colour": unless_default(self.colour, MapState.colour),
+                "size": unless_default(self.size, MapState.size),
+                "budget": unless_default(self.budget, budget_for(self.dims)),
+                "family": "1" if self.draw_family else None, "q": self.semantic or None,
+                "zoom": self.zoom if self.dims == 2 else None, "sel": self.selection,
+                "model": self.model}
+
+
+STATE_INPUTS = {  # MapState's fields
+    "dims": Input("map-dims", "value"),
+    "colour": Input("map-colour", "value"),
+    "size": Input("map-size", "value"),
+    "budget": Input("map-budget", "value"),
+    "draw_family": Input("map-family", "value"),
+    "semantic": Input("map-semantic", "value"),
+    "zoom": Input("map-zoom", "data"),
+    "selection": Input("map-selection", "data"),
+    "model": Input("selected-model", "data"),
+}
+
+
 def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
-    dims = 3 if view.get("dims") == "3" else 2
-    colour = choice(view.get("colour"), COLOUR_CHOICES, "library_name")
-    size = choice(view.get("size"), SIZE_CHOICES, "downloads")
-    budget = budget_for(dims, view.get("budget"))
-    selection = Selection.from_text(view.get("sel"))
-    model = view.get("model") if build.row(view.get("model")) is not None else None
+    state = MapState.from_query(view)
+    dims, colour, size, budget = state.dims, state.colour, state.size, state.budget
+    selection = state.selection
+    model = state.model if build.row(state.model) is not None else None
     controls = [
         html.H6("Map", className="card-title"),
         dbc.RadioItems(id="map-dims", options=[{"label": "2D", "value": 2}, {"label": "3D", "value": 3}], value=dims, inline=True),
@@ -54,9 +110,10 @@ def layout(**query) -> html.Div:
         dcc.Dropdown(id="map-size", options=[{"label": v, "value": k} for k, v in SIZE_CHOICES.items()], value=size, clearable=False),
         dbc.Label("Most points drawn", html_for="map-budget", className="mt-2 mb-0 small"),
         dbc.Input(id="map-budget", type="number", min=MIN_BUDGET, max=MAX_BUDGET, step=1000, value=budget, debounce=True),
-        dbc.Switch(id="map-family", label="Draw the opened model's family", value=view.get("family") == "1", className="mt-2"),
+        dbc.Switch(id="map-family", label="Draw the opened model's family", value=state.draw_family,
+                   className="mt-2"),
         dbc.Label("Semantic search", html_for="map-semantic", className="mt-2 mb-0 small"),
-        dbc.Input(id="map-semantic", type="search", value=view.get("q", ""), debounce=True,
+        dbc.Input(id="map-semantic", type="search", value=state.semantic, debounce=True,
                   placeholder="describe a model, e.g. japanese speech recognition"),
         html.Div(id="map-semantic-results", className="small mt-2", style={"maxHeight": "16rem", "overflowY": "auto"}),
     ]
@@ -67,8 +124,8 @@ def layout(**query) -> html.Div:
                               config={"scrollZoom": True, "displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}),
                     delay_show=300),
         html.Div(id="map-selection-summary", className="mt-2"),
-        dcc.Store(id="map-zoom", data=view.get("zoom")),
-        dcc.Store(id="map-selection", data=selection.to_text() if selection else None),
+        dcc.Store(id="map-zoom", data=state.zoom),
+        dcc.Store(id="map-selection", data=selection),
         dcc.Store(id="selected-model", data=model),
     ]
     side = [html.Div(details_card(model_details.cached(build, model) if model else None), id="model-details")]
@@ -127,25 +184,17 @@ def map_view(build: Build, filters: Filters, dims: int, colour: str, size: str, 
 @callback(
     Output("map-graph", "figure"),
     Output("map-count", "children"),
-    *FILTER_INPUTS,
-    Input("map-dims", "value"),
-    Input("map-colour", "value"),
-    Input("map-size", "value"),
-    Input("map-budget", "value"),
-    Input("map-family", "value"),
-    Input("map-zoom", "data"),
-    Input("selected-model", "data"),
-    Input("map-semantic", "value"),
-    State("map-selection", "data"),
+    # the selection is drawn when the map is, but a new selection does not redraw the map
+    inputs=dict(filters=FILTER_INPUTS,
+                view={**STATE_INPUTS, "selection": State("map-selection", "data")}),
 )
-def update_map(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only,
-               dims, colour, size, budget, draw_family, zoom, model, semantic, selection):
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    dims = 3 if dims == 3 else 2
-    return map_view.cached(served_build(), filters, dims, choice(colour, COLOUR_CHOICES, "library_name"),
-                           choice(size, SIZE_CHOICES, "downloads"), budget_for(dims, budget), text(zoom) or None if dims == 2 else None,
-                           text(model) or None, draw_family is True, " ".join(text(semantic).split()),
-                           text(selection) or None if dims == 2 else None)
+def update_map(filters, view):
+    filters, state = Filters.from_inputs(filters), MapState(**view)
+    plane = state.dims == 2  # zoom and selection are regions of the 2D map
+    return map_view.cached(served_build(), filters, state.dims, state.colour, state.size,
+                           state.budget,
+                           state.zoom if plane else None, state.model, state.draw_family,
+                           " ".join(state.semantic.split()), state.selection if plane else None)
 
 
 def event_row(event) -> int | None:
@@ -193,14 +242,15 @@ def remember_selection(selected, dims):
     return selection.to_text() if selection else None
 
 
-@callback(Output("map-selection-summary", "children"), *FILTER_INPUTS, Input("map-selection", "data"))
-def summarize_selection(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only, selection_text):
+@callback(Output("map-selection-summary", "children"),
+          inputs=dict(filters=FILTER_INPUTS, selection_text=Input("map-selection", "data")))
+def summarize_selection(filters, selection_text):
     selection = Selection.from_text(selection_text)
     if selection is None:
         return html.Div("Select models with the box or lasso tool of the 2D map to summarize them here.",
                         className="small text-muted")
     build = served_build()
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
+    filters = Filters.from_inputs(filters)
     summary = selection_summary.cached(build, filters, selection)
     top = [html.Div([html.Span(f"{title}: ", className="text-muted"),
                      ", ".join(f"{shorten(name, LABEL_CHARS)} ({n:,})" for name, n in summary[column]) or "none"])
@@ -236,22 +286,8 @@ def list_semantic_hits(query):
 
 @callback(
     Output("view-state", "data", allow_duplicate=True),
-    Input("map-dims", "value"),
-    Input("map-colour", "value"),
-    Input("map-size", "value"),
-    Input("map-budget", "value"),
-    Input("map-family", "value"),
-    Input("map-semantic", "value"),
-    Input("map-zoom", "data"),
-    Input("map-selection", "data"),
-    Input("selected-model", "data"),
+    inputs=dict(state=STATE_INPUTS),
     prevent_initial_call=True,
 )
-def remember_view(dims, colour, size, budget, draw_family, semantic, zoom, selection, model):
-    dims = 3 if dims == 3 else 2
-    budget = budget_for(dims, budget)
-    colour, size = choice(colour, COLOUR_CHOICES, "library_name"), choice(size, SIZE_CHOICES, "downloads")
-    return {"dims": dims if dims == 3 else None, "colour": colour if colour != "library_name" else None,
-            "size": size if size != "downloads" else None, "budget": budget if budget != budget_for(dims) else None,
-            "family": "1" if draw_family is True else None, "q": text(semantic) or None,
-            "zoom": text(zoom) or None if dims == 2 else None, "sel": text(selection) or None, "model": text(model) or None}
+def remember_view(state):
+    return MapState(**state).to_query()

@@ -13,15 +13,18 @@ walks every element in Python first).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import dash_bootstrap_components as dbc
 import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard.components import FILTER_INPUTS, details_card, filters_from_controls, page_frame
+from dashboard.components import FILTER_INPUTS, details_card, page_frame
+from dashboard.filters import Filters
 from dashboard.figures.network import STYLESHEET, drawn_network, relation_legend
 from dashboard.queries.models import model_details
 from dashboard.serving import served_build
-from dashboard.url_state import choice, from_query, mapping, text, whole_number
+from dashboard.url_state import choice, from_query, mapping, text, unless_default, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
 LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}
@@ -34,6 +37,45 @@ COSE = {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLengt
         "randomize": False, "coolingFactor": 0.95}  # about 135 rounds instead of cose's 690
 
 
+def most_neighbours() -> int:
+    """The nearest models per model the served build keeps: the most the view draws, and its
+    default."""
+    return max(1, served_build().neighbours_per_model)
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """The view's own settings (the field defaults are the view's), from the URL or the controls."""
+
+    model: str = ""
+    show: str = "both"
+    nodes: int = DEFAULT_NODES  # most family members drawn
+    k: int | None = None  # nearest models per model; None: every one the build keeps
+    hops: int = 1
+    layout: str = "cose"
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "model", text(self.model))
+        set_(self, "show", choice(self.show, SHOW, NetworkState.show))
+        set_(self, "nodes", whole_number(self.nodes, NetworkState.nodes, 10, MAX_NODES))
+        set_(self, "k", whole_number(self.k, most_neighbours(), 1, most_neighbours()))
+        set_(self, "hops", 1 if not self.hops or self.hops == 1 else 2)  # the checklist: [2] or []
+        set_(self, "layout", choice(self.layout, LAYOUTS, NetworkState.layout))
+
+    @classmethod
+    def from_query(cls, view: dict) -> NetworkState:
+        return cls(view.get("model"), view.get("show"), view.get("nodes"), view.get("k"),
+                   2 if view.get("hops") == "2" else 1, view.get("layout"))
+
+    def to_query(self) -> dict:
+        """The view's entries of the URL query (None: left out)."""
+        return {"model": self.model or None, "show": unless_default(self.show, NetworkState.show),
+                "nodes": unless_default(self.nodes, NetworkState.nodes),
+                "k": unless_default(self.k, most_neighbours()), "hops": unless_default(str(self.hops), "1"),
+                "layout": unless_default(self.layout, NetworkState.layout)}
+
+
 def default_model() -> str | None:
     """The root of the largest family: what the view shows before a model is chosen."""
     families = served_build().families
@@ -43,22 +85,24 @@ def default_model() -> str | None:
 def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
-    model = view.get("model") if build.row(view.get("model")) is not None else default_model()
+    state = NetworkState.from_query(view)
+    model = state.model if build.row(state.model) is not None else default_model()
     controls = [
         html.H6("Network", className="card-title"),
         dbc.Label("Show", className="mb-0 small"),
         dbc.RadioItems(id="network-show", options=[{"label": v, "value": k} for k, v in SHOW.items()],
-                       value=choice(view.get("show"), SHOW, "both")),
+                       value=state.show),
         dbc.Label("Most family members drawn", html_for="network-nodes", className="mt-2 mb-0 small"),
         dbc.Input(id="network-nodes", type="number", min=10, max=MAX_NODES, step=10, debounce=True,
-                  value=whole_number(view.get("nodes"), DEFAULT_NODES, 10, MAX_NODES)),
+                  value=state.nodes),
         dbc.Label("Nearest models per model", html_for="network-k", className="mt-2 mb-0 small"),
-        dbc.Input(id="network-k", type="number", min=1, max=10, debounce=True, value=whole_number(view.get("k"), 10, 1, 10)),
+        dbc.Input(id="network-k", type="number", min=1, max=most_neighbours(), debounce=True,
+                  value=state.k),
         dbc.Checklist(id="network-hops", options=[{"label": "and their nearest models (2 hops)", "value": 2}],
-                      value=[2] if view.get("hops") == "2" else [], className="mt-1 small"),
+                      value=[2] if state.hops == 2 else [], className="mt-1 small"),
         dbc.Label("Layout", className="mt-2 mb-0 small"),
         dbc.RadioItems(id="network-layout", options=[{"label": v, "value": k} for k, v in LAYOUTS.items()],
-                       value=choice(view.get("layout"), LAYOUTS, "cose"), inline=True),
+                       value=state.layout, inline=True),
         html.Div([html.Div([html.Span("━ ", style={"color": colour}), label], className="small") for label, colour in relation_legend()],
                  className="mt-2"),
     ]
@@ -78,32 +122,29 @@ def layout(**query) -> html.Div:
     return page_frame(build, filters, view, controls, content, side)
 
 
-VIEW_INPUTS = [  # the model and the view's settings, in the order its callbacks take them
-    Input("network-selected", "data"),
-    Input("network-show", "value"),
-    Input("network-nodes", "value"),
-    Input("network-k", "value"),
-    Input("network-hops", "value"),
-    Input("network-layout", "value"),
-]
+STATE_INPUTS = {  # NetworkState's fields
+    "model": Input("network-selected", "data"),
+    "show": Input("network-show", "value"),
+    "nodes": Input("network-nodes", "value"),
+    "k": Input("network-k", "value"),
+    "hops": Input("network-hops", "value"),
+    "layout": Input("network-layout", "value"),
+}
 
 
 @callback(
     Output("network-graph", "elements"),
     Output("network-graph", "layout"),
     Output("network-count", "children"),
-    *FILTER_INPUTS,
-    *VIEW_INPUTS,
+    inputs=dict(filters=FILTER_INPUTS, view=STATE_INPUTS),
 )
-def draw_network(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only,
-                 model_id, show, nodes, k, hops, layout_name):
-    filters = filters_from_controls(search, min_downloads, min_likes, libraries, pipelines, licenses, base_only)
-    drawn = drawn_network.cached(served_build(), filters, text(model_id), choice(show, SHOW, "both"),
-                                 whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES),
-                                 whole_number(k, 10, 1, 10), 2 if hops else 1)
+def draw_network(filters, view):
+    filters, state = Filters.from_inputs(filters), NetworkState(**view)
+    drawn = drawn_network.cached(served_build(), filters, state.model, state.show, state.nodes, state.k,
+                                 state.hops)
     if drawn is None:
         return [], no_update, "Choose a model with “Find a model…” above."
-    name, count = choice(layout_name, LAYOUTS, "cose"), drawn.count
+    name, count = state.layout, drawn.count
     if name == "cose" and drawn.nodes > COSE_MAX_NODES:
         name = "circle"
         count += f"; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
@@ -132,13 +173,9 @@ def recentre(node, current):
 
 @callback(
     Output("view-state", "data", allow_duplicate=True),
-    *VIEW_INPUTS,
-    State("view-state", "data"),
+    inputs=dict(state=STATE_INPUTS),
+    state=dict(view=State("view-state", "data")),
     prevent_initial_call=True,
 )
-def remember_view(model_id, show, nodes, k, hops, layout_name, view):
-    show, layout_name = choice(show, SHOW, "both"), choice(layout_name, LAYOUTS, "cose")
-    nodes, k = whole_number(nodes, DEFAULT_NODES, 10, MAX_NODES), whole_number(k, 10, 1, 10)
-    return {**mapping(view), "model": text(model_id) or None, "show": show if show != "both" else None,
-            "nodes": nodes if nodes != DEFAULT_NODES else None, "k": k if k != 10 else None, "hops": "2" if hops else None,
-            "layout": layout_name if layout_name != "cose" else None}
+def remember_view(state, view):
+    return {**mapping(view), **NetworkState(**state).to_query()}
