@@ -17,10 +17,10 @@ It measures
   query cache, from navigation start until the frame after the map's points were plotted
   (median of DRAW_RUNS), for the default point budgets and a sweep of 2D and 3D budgets (?budget=N).
 
-Without --builds the build is made under --work first (`hfmap synth`, then `hfmap build --embedder
-tfidf`: about 10 minutes at 1.86M rows) and reused by later runs. The Redis database of --redis-url
-is emptied before the runs and between them. Results go to bench/out/dashboard.json and the
-"## Dashboard" section of docs/benchmarks.md.
+Without --builds the build is made under --work first (`python -m bench.synth`, then `hfmap build
+--embedder tfidf`: about 10 minutes at 1.86M rows) and reused by later runs. The Redis database of
+--redis-url is emptied before the runs and between them. Results go to bench/out/dashboard.json and
+the "## Dashboard" section of docs/benchmarks.md.
 
     python bench/dashboard.py                                    # 1.86M rows, made under bench/out/dashboard
     python bench/dashboard.py --builds /work/big/builds --cache-dir /work/big/dcache
@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.run import HFMAP, ROOT, machine  # noqa: E402  (the pipeline benchmark's helpers)
+from bench.run import HFMAP, ROOT, SYNTH, machine  # noqa: E402  (the pipeline benchmark's helpers)
 from pipeline.config import Settings  # noqa: E402
 
 VIEWS = {  # path -> the output that names the view's main callback
@@ -173,7 +173,7 @@ def ensure_build(args) -> Path:
     source = args.work / f"synth_{args.rows}.parquet"
     if not source.exists():
         print(f"bench: writing {args.rows:,} synthetic rows to {source}", flush=True)
-        subprocess.run([*HFMAP, "synth", "--rows", str(args.rows), "--out", str(source)], check=True, cwd=ROOT)
+        subprocess.run([*SYNTH, "--rows", str(args.rows), "--out", str(source)], check=True, cwd=ROOT)
     print(f"bench: building {args.rows:,} models with tfidf into {builds} (about 10 minutes at 1.86M)", flush=True)
     subprocess.run([*HFMAP, "build", "--source", str(source), "--embedder", "tfidf", "--out", str(builds),
                     "--cache-dir", str(args.work / "pipeline-cache"), "--quiet"], check=True, cwd=ROOT)
@@ -647,8 +647,9 @@ def markdown(results: dict, host: dict, command: str) -> str:
         f" {min(results['load']):.1f} to {max(results['load']):.1f} (median {statistics.median(results['load']):.1f}).",
         "",
         f"Reproduce: `{command}`. Without `--builds` it first makes the build under",
-        "bench/out/dashboard (`hfmap synth --rows 1860000`, then `hfmap build --embedder tfidf`: about 10",
-        f"minutes) and reuses it on later runs; this run served `{results['builds']}`.",
+        "bench/out/dashboard (`python -m bench.synth --rows 1860000`, then `hfmap build --embedder",
+        "tfidf`: about 10 minutes) and reuses it on later runs; this run served",
+        f"`{results['builds']}`.",
         "",
         "### Start and memory",
         "",

@@ -1,6 +1,6 @@
 """Benchmark `hfmap build`: each stage's seconds and peak memory, full and after 1% new models.
 
-For each size N this writes a SYNTHETIC data set of N + 1% rows (`hfmap synth`), holds
+For each size N this writes a SYNTHETIC data set of N + 1% rows (`python -m bench.synth`), holds
 back a seeded random 1% of them as "new models", builds the other N from scratch, then
 rebuilds with all rows on the same builds and cache directories, the way a daily
 update of the Hub would. Every build runs as its own process under a parent that
@@ -64,6 +64,9 @@ def measured(cmd: list[str], log: Path) -> dict:
             "peak_gib": round(stats["peak_kib"] / 2**20, 2), "load": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
+SYNTH = [sys.executable, "-m", "bench.synth"]  # the synthetic data set's writer (bench/synth/)
+
+
 def split_sources(rows: int, work: Path) -> tuple[Path, Path]:
     """(base, grown): a synthetic set of rows + 1% models, without and with a random 1% of them."""
     grown = work / f"synth_{rows}_grown.parquet"
@@ -71,7 +74,7 @@ def split_sources(rows: int, work: Path) -> tuple[Path, Path]:
     if not (grown.exists() and base.exists()):
         total = rows + int(rows * NEW_SHARE)
         print(f"bench: writing {total:,} synthetic rows", flush=True)
-        subprocess.run([*HFMAP, "synth", "--rows", str(total), "--out", str(grown)], check=True, cwd=ROOT)
+        subprocess.run([*SYNTH, "--rows", str(total), "--out", str(grown)], check=True, cwd=ROOT)
         table = pq.read_table(grown)
         held_back = np.random.default_rng(0).choice(total, total - rows, replace=False)
         keep = np.ones(total, dtype=bool)
@@ -264,9 +267,9 @@ def markdown(results: list[dict], host: dict, command: str) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "`hfmap build` on **synthetic** data (`hfmap synth`, the published schema with realistic family",
-        "trees, relation mix and card lengths), measured by `bench/run.py`. Each build runs in its own",
-        "process; peak memory is that process's maximum resident set size.",
+        "`hfmap build` on **synthetic** data (`python -m bench.synth`, the published schema with",
+        "realistic family trees, relation mix and card lengths), measured by `bench/run.py`. Each build",
+        "runs in its own process; peak memory is that process's maximum resident set size.",
         "",
         *provenance(host, command),
         "",

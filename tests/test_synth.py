@@ -1,4 +1,5 @@
-"""The synthetic data set: the published schema, a believable ecosystem, deterministic."""
+"""The synthetic data set (bench/synth): the published schema, a believable ecosystem,
+deterministic, and its command line."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.synth import SYNTHETIC_KEY, is_synthetic, write_synthetic
+from bench.synth import SYNTHETIC_KEY, is_synthetic, write_synthetic
+from bench.synth.__main__ import main as synth_main
 
 N = 4000
 
@@ -44,15 +46,17 @@ LIST_COLUMNS = [name for name, type_ in PUBLISHED_COLUMNS if pa.types.is_list(ty
 RELATION_COLUMNS = {"finetune": "finetune_parent", "quantized": "quantized_parent",
                     "adapter": "adapter_parent", "merge": "merge_parent"}
 AUTO_MARKERS = re.compile(
-    r"generated automatically|automatically generated|More Information Needed|GGUF-my-repo|mergekit|"
-    r"trained 2x faster with \[Unsloth\]|Trained Using AutoTrain|sbert\.net|stable-baselines3 library|"
+    r"generated automatically|automatically generated|More Information Needed|GGUF-my-repo|"
+    r"mergekit|trained 2x faster with \[Unsloth\]|Trained Using AutoTrain|sbert\.net|"
+    r"stable-baselines3 library|"
     r"converted to MLX format|static quants of"
 )
 
 
 @pytest.fixture(scope="module")
 def parquet_path(tmp_path_factory) -> Path:
-    return write_synthetic(N, tmp_path_factory.mktemp("synth") / "synthetic.parquet", seed=7, progress=False)
+    out = tmp_path_factory.mktemp("synth") / "synthetic.parquet"
+    return write_synthetic(N, out, seed=7, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +104,8 @@ def test_exact_published_schema_and_synthetic_marker(table, parquet_path):
 def test_row_count_unique_ids_and_id_shape(df):
     assert len(df) == N
     assert df.model_id.is_unique
-    assert df.model_id.str.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}").all()
+    id_shape = r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}"
+    assert df.model_id.str.fullmatch(id_shape).all()
     assert not df.private.any()
     assert df.createdAt.str.fullmatch(r"20(19|2[0-5])-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z").all()
     # Zipf authors: many authors, a few prolific ones
@@ -120,10 +125,12 @@ def test_tags_agree_with_columns(df):
     for row in df.itertuples(index=False):
         tags = list(row.tags)
         assert len(tags) == len(set(tags)), row.model_id
-        plain = [t.split(":", 1)[1] for t in tags if t.startswith("base_model:") and t.count(":") == 1]
+        plain = [t.split(":", 1)[1] for t in tags
+                 if t.startswith("base_model:") and t.count(":") == 1]
         assert plain == list(row.parent_model)
         for relation, col in RELATION_COLUMNS.items():
-            assert [t.split(":", 2)[2] for t in tags if t.startswith(f"base_model:{relation}:")] == list(getattr(row, col))
+            tagged = [t.split(":", 2)[2] for t in tags if t.startswith(f"base_model:{relation}:")]
+            assert tagged == list(getattr(row, col))
         related = [p for col in RELATION_COLUMNS.values() for p in getattr(row, col)]
         assert set(related) <= set(row.parent_model)
         assert [t[8:] for t in tags if t.startswith("license:")] == list(row.licenses)
@@ -152,7 +159,8 @@ def test_relation_mix_and_merges(df):
 
 def test_children_are_created_after_their_parents(df):
     created = dict(zip(df.model_id, df.createdAt))
-    pairs = [(created[p], c) for p_list, c in zip(df.parent_model, df.createdAt) for p in p_list if p in created]
+    pairs = [(created[p], c) for p_list, c in zip(df.parent_model, df.createdAt)
+             for p in p_list if p in created]
     assert pairs and all(parent < child for parent, child in pairs)
 
 
@@ -171,7 +179,8 @@ def test_trait_distributions(df):
     assert df.pipeline_tag.value_counts().index[0] == "text-generation"
     libs = set(df.library_name.dropna())
     assert {"transformers", "diffusers", "peft", "gguf", "sentence-transformers"} <= libs
-    assert (df.downloads == 0).mean() > 0.5 and df.downloads.max() > 1000 * max(df.downloads.median(), 1)
+    assert (df.downloads == 0).mean() > 0.5
+    assert df.downloads.max() > 1000 * max(df.downloads.median(), 1)
     assert (df.likes == 0).mean() > 0.6
     assert (df.trendingScore == 0).mean() > 0.95
     assert df.languages.map(lambda x: x == ["en"]).mean() > 0.2
@@ -228,3 +237,23 @@ def test_deterministic(tmp_path):
 def test_rejects_empty(tmp_path):
     with pytest.raises(ValueError):
         write_synthetic(0, tmp_path / "x.parquet", progress=False)
+
+
+@pytest.mark.parametrize("args, sentence", [
+    (["--rows", "10", "--out", "x.txt"], "--out must end in .parquet or .csv, not 'x.txt'."),
+    (["--rows", "0", "--out", "x.parquet"], "--rows must be at least 1."),
+    (["--rows", "ten", "--out", "x.parquet"], "argument --rows: invalid int value: 'ten'."),
+    (["--rows", "10", "--out", "x.parquet", "--seed", "-1"], "--seed must be 0 or more."),
+])
+def test_command_line_rejects_a_bad_argument_in_one_sentence(args, sentence, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        synth_main(args)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == f"python -m bench.synth: {sentence}\n"
+
+
+def test_command_line_writes_the_file(tmp_path, capsys):
+    out = tmp_path / "sub" / "synthetic.parquet"
+    assert synth_main(["--rows", "300", "--out", str(out), "--seed", "3"]) == 0
+    assert capsys.readouterr().out == f"wrote 300 SYNTHETIC rows to {out}\n"
+    assert is_synthetic(out) and pq.read_metadata(out).num_rows == 300
