@@ -21,8 +21,10 @@ RUN pip install --require-hashes -r requirements/runtime.txt \
         --extra-index-url https://download.pytorch.org/whl/cpu
 
 COPY pyproject.toml README.md ./
+COPY hfmap ./hfmap
 COPY pipeline ./pipeline
 COPY dashboard ./dashboard
+COPY tracker ./tracker
 # hfmap itself, built with the locked setuptools.
 RUN pip install --no-deps --no-build-isolation . && rm -rf /app/build
 

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parent.parent
-HFMAP = [sys.executable, "-m", "pipeline.cli"]
+HFMAP = [sys.executable, "-m", "hfmap"]
 NEW_SHARE = 0.01
 REAL_CUTOFF = "2024-07-10"
 REAL_COMMAND = "python bench/run.py --real ../shared/data/hub_models_2024-07.jsonl.gz --sizes --minilm-rows 0"  # the real listing was taken on 2024-07-11: models created since are "the last day"

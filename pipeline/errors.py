@@ -2,7 +2,7 @@
 
 `hfmap` reports a UserError as its message and exit code 2. Every other exception
 is a bug in hfmap and is reported as one: a sentence naming it, the traceback in a
-file, exit code 1 (pipeline.cli).
+file, exit code 1 (hfmap.cli).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def sample_build(tmp_path_factory) -> Path:
     builds directory. The dashboard's prepared files go to the ``cache`` folder beside it."""
     tmp = tmp_path_factory.mktemp("sample-build")
     builds = tmp / "builds"
-    command = [sys.executable, "-m", "pipeline.cli", "build", "--source", "sample", "--embedder", "tfidf",
+    command = [sys.executable, "-m", "hfmap", "build", "--source", "sample", "--embedder", "tfidf",
                "--out", str(builds), "--cache-dir", str(tmp / "cache"), "--quiet"]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.artifacts import POINTER, TABLES, read_manifest, resolve_build
-from pipeline.cli import main
+from hfmap.cli import main
 from pipeline.sources.family_exports import read_export
 
 BUILD_FILES = {f"{t}.parquet" for t in TABLES} | {"manifest.json", "embeddings.npy", "index", "embedder"}
@@ -51,13 +51,13 @@ def test_bundled_sample_builds_with_minilm_by_default(tmp_path, shared_data):
     assert gemma["depth"] == 0 and gemma["n_descendants"] == len(read_export(shared_data / "gemma_7b_tree.csv")) - 1
 
     out = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "similar", "google/gemma-7b", "-k", "5", "--build", str(tmp_path / "builds")],
+        [sys.executable, "-m", "hfmap", "similar", "google/gemma-7b", "-k", "5", "--build", str(tmp_path / "builds")],
         capture_output=True, text=True, check=True,
     ).stdout
     assert len(out.strip().splitlines()) == 5
     assert "google/gemma-7b\n" not in out
     text = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "similar", "--text", "stable diffusion text to image", "-k", "3",
+        [sys.executable, "-m", "hfmap", "similar", "--text", "stable diffusion text to image", "-k", "3",
          "--build", str(tmp_path / "builds")],
         capture_output=True, text=True, check=True,
     ).stdout
@@ -141,11 +141,10 @@ def test_a_failed_build_leaves_the_current_build_untouched(tmp_path, sample_publ
         (["build", "--source", "/no/such/file.parquet"], "does not exist"),
         (["build", "--source", "sample", "--dim", "1"], "--dim must be at least 2"),
         (["info", "--build", "/no/such/builds"], "holds no build"),
-        (["synth", "--rows", "10", "--out", "x.txt"], "must end in .parquet or .csv"),
     ],
 )
 def test_user_mistakes_end_in_one_sentence_and_exit_2(tmp_path, argv, message):
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", *argv], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-m", "hfmap", *argv], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -17,7 +17,7 @@ THUMBS_UP = "\U0001F44D"
 
 
 def _hfmap(*argv, cwd):
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *map(str, argv)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "hfmap", *map(str, argv)], capture_output=True, text=True,
                           cwd=cwd, env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO),
                                         "HFMAP_CACHE_DIR": str(Path(cwd) / "cache")}, timeout=600)
 

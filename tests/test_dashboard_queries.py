@@ -252,7 +252,7 @@ def test_reconstructed_history_by_library_stacks_to_the_total(build):
 
 
 def test_tracker_report_reads_the_history(tmp_path):
-    from pipeline.tracker.history import History
+    from tracker.history import History
 
     history = History(tmp_path / "tracker.sqlite")
     assert tracker_report(str(history.path), 0)["growth"]["total_models"] is None and not history.exists()

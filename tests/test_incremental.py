@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import neighbours
 from pipeline.artifacts import read_manifest, resolve_build
-from pipeline.cli import main
+from hfmap.cli import main
 from pipeline.similar import similar_models
 
 COORDINATES = ["x", "y", "z", "x2d", "y2d"]

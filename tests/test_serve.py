@@ -39,11 +39,11 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 120) -
 
 
 def test_serving_a_folder_without_a_build_is_one_sentence_and_exit_2(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "serve", "--build", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "hfmap", "serve", "--build", str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == f"hfmap: {tmp_path} holds no build; run `hfmap build --out {tmp_path}` first."
-    bad_port = subprocess.run([sys.executable, "-m", "pipeline.cli", "serve", "--port", "70000"],
+    bad_port = subprocess.run([sys.executable, "-m", "hfmap", "serve", "--port", "70000"],
                               cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad_port.returncode == 2 and bad_port.stderr.strip() == "hfmap: --port must be between 1 and 65535."
 
@@ -108,7 +108,7 @@ def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(sample_buil
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     env.update(HFMAP_CACHE_DIR=str(tmp_path / "cache"), HFMAP_TRACKER_DB=str(tmp_path / "tracker.sqlite"))
-    command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(builds), "--port", str(port)]
+    command = [sys.executable, "-m", "hfmap", "serve", "--build", str(builds), "--port", str(port)]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
     try:

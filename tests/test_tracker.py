@@ -13,11 +13,11 @@ import pytest
 import redis
 
 from hub_server import MODELS, Faults, TestHub, expected_counts
-from pipeline.tracker.growth import growth_stats
-from pipeline.tracker.history import History, Snapshot
-from pipeline.tracker.hub import COUNT_FIELDS
-from pipeline.tracker.lock import LOCK_NAME
-from pipeline.tracker.schedule import parse_interval
+from tracker.growth import growth_stats
+from tracker.history import History, Snapshot
+from tracker.hub import COUNT_FIELDS
+from tracker.lock import LOCK_NAME
+from tracker.schedule import parse_interval
 from tracker_runs import REPO, status, track, tracker_env
 
 
@@ -111,7 +111,7 @@ def test_two_trackers_started_at_once_take_one_snapshot(hub, history_path, lock,
         redis.Redis.from_url(redis_url).delete(LOCK_NAME)
     hub.faults = Faults(delay=0.5)  # a run of about 1.5 s: the two overlap
     env = tracker_env(hub.url, history_path, **({"REDIS_URL": redis_url} if redis_url else {}))
-    command = [sys.executable, "-m", "pipeline.cli", "track", "--once"]
+    command = [sys.executable, "-m", "hfmap", "track", "--once"]
     runs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
     codes = sorted(run.wait(timeout=120) for run in runs)
@@ -123,7 +123,7 @@ def test_two_trackers_started_at_once_take_one_snapshot(hub, history_path, lock,
 
 def test_the_scheduler_fires_on_its_interval_until_stopped(hub, history_path):
     env = tracker_env(hub.url, history_path)
-    process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "track", "--every", "2s"], cwd=REPO, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "hfmap", "track", "--every", "2s"], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from hub_server import BOMB_SIZE, MODELS, Faults, TestHub
-from pipeline.tracker.history import History
-from pipeline.tracker.hub import MAX_PAGE_BYTES, origin
+from tracker.history import History
+from tracker.hub import MAX_PAGE_BYTES, origin
 from tracker_runs import REPO, status, track, tracker_env
 
 
@@ -70,7 +70,7 @@ def run_measured(env: dict, *arguments: str, tmp_path: Path) -> tuple[int, float
     started = time.monotonic()
     peak_file = tmp_path / "peak_kib.txt"
     with open(tmp_path / "out.txt", "w") as out:
-        result = subprocess.run([sys.executable, "-c", MEASURING_LAUNCHER, str(peak_file), "-m", "pipeline.cli",
+        result = subprocess.run([sys.executable, "-c", MEASURING_LAUNCHER, str(peak_file), "-m", "hfmap",
                                  "track", *arguments], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     return result.returncode, time.monotonic() - started, int(peak_file.read_text()) / 1024
 
@@ -241,7 +241,7 @@ def test_a_model_whose_library_is_not_text_ends_the_run(hub, history_path):
 
 
 def test_the_tracker_process_gives_huggingface_hub_a_home_beside_the_history(tmp_path):
-    script = ("import sys; from pipeline.tracker.hf_home import use_tracker_hf_home; use_tracker_hf_home(sys.argv[1]); "
+    script = ("import sys; from tracker.hf_home import use_tracker_hf_home; use_tracker_hf_home(sys.argv[1]); "
               "from huggingface_hub import constants as c; "
               "print(c.HF_HOME, c.HF_HUB_CACHE, c.HF_TOKEN_PATH, c.HF_ASSETS_CACHE, c.HF_XET_CACHE, c.AGENT_HARNESSES_PATH, sep='\\n')")
     elsewhere = {name: str(tmp_path / "elsewhere") for name in ("HF_HOME", "HF_HUB_CACHE", "HF_TOKEN_PATH", "HF_XET_CACHE")}

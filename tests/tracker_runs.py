@@ -20,7 +20,7 @@ def tracker_env(hub_url: str, history_path: Path, **extra) -> dict:
 
 
 def track(env: dict, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "track", *arguments], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "hfmap", "track", *arguments], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -7,7 +7,6 @@ new snapshot or failure makes a new cache key and the view never shows a stale h
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import numpy as np
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
-from pipeline.tracker.growth import growth_stats
-from pipeline.tracker.history import History
+from tracker.history import History
+from tracker.report import growth_report
 
 TOP_GROUPS = 8
 OTHER = "other"
@@ -31,18 +30,8 @@ def history_version(path: Path) -> int:
 
 @cached_query
 def tracker_report(path: str, version: int) -> dict:
-    """Everything the view and the JSON endpoints tell of the tracker: the successful snapshots
-    (oldest first), the growth statistics, the last run, the last failure, the scheduled trackers."""
-    history = History(Path(path))
-    snapshots = history.snapshots(ok=True)
-    last_run, last_failure = history.latest(ok=None), history.latest(ok=False)
-    return {
-        "snapshots": [asdict(snapshot) for snapshot in snapshots],
-        "growth": growth_stats(snapshots),
-        "last_run": asdict(last_run) if last_run else None,
-        "last_failure": {"taken_at": last_failure.taken_at, "reason": last_failure.error} if last_failure else None,
-        "schedules": history.schedules(),
-    }
+    """The tracker's growth report (tracker.report.growth_report) of the history at path."""
+    return growth_report(History(Path(path)))
 
 
 @cached_query

@@ -232,6 +232,6 @@ def dashboard_url(sample_build, served_app, tracker_history, free_port) -> Itera
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(sample_build.parent / "cache"),
                HFMAP_TRACKER_DB=str(tracker_history))
-    command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(sample_build), "--port", str(port)]
+    command = [sys.executable, "-m", "hfmap", "serve", "--build", str(sample_build), "--port", str(port)]
     with served_app(command, env, port) as url:
         yield url

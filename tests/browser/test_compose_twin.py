@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 
 from compose_file import compose, healthcheck_command, service_command, service_environment, service_volumes
 from hub_server import TestHub, generated_models
-from pipeline.tracker.history import History
+from tracker.history import History
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))

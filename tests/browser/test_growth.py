@@ -19,7 +19,7 @@ LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def take_snapshot(hub_url: str, history: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key not in ("HF_HUB_OFFLINE", "REDIS_URL")}
     env.update(HF_ENDPOINT=hub_url, HFMAP_TRACKER_DB=str(history))
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "track", "--once"], cwd=REPO, env=env,
+    result = subprocess.run([sys.executable, "-m", "hfmap", "track", "--once"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 

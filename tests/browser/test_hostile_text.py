@@ -41,7 +41,7 @@ def hostile_url(sample_build, served_app, free_port, tmp_path_factory):
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(tmp / "cache"),
                HFMAP_TRACKER_DB=str(tmp / "tracker.sqlite"))
-    command = [sys.executable, "-m", "pipeline.cli", "serve", "--build", str(builds), "--port", str(port)]
+    command = [sys.executable, "-m", "hfmap", "serve", "--build", str(builds), "--port", str(port)]
     with served_app(command, env, port) as url:
         yield url
 

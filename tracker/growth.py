@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from pipeline.tracker.history import Snapshot
+from tracker.history import Snapshot
 
 WINDOWS = {"7d": 7, "30d": 30}
 MIN_SPAN_DAYS = 1 / 24  # snapshots less than an hour apart say nothing about a daily rate

@@ -19,8 +19,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.config import Settings
-from pipeline.tracker.history import History
-from pipeline.tracker.snapshot import take_snapshot
+from tracker.history import History
+from tracker.snapshot import take_snapshot
 
 log = logging.getLogger("hfmap.tracker")
 

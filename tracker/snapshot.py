@@ -24,9 +24,9 @@ from huggingface_hub.errors import OfflineModeIsEnabled
 from tqdm.auto import tqdm
 
 from pipeline.config import Settings
-from pipeline.tracker.history import History, Snapshot
-from pipeline.tracker.hub import Counts, Limits, ListingError, count_models, jsonl_record, list_models, shown
-from pipeline.tracker.lock import LockHeld, snapshot_lock
+from tracker.history import History, Snapshot
+from tracker.hub import Counts, Limits, ListingError, count_models, jsonl_record, list_models, shown
+from tracker.lock import LockHeld, snapshot_lock
 
 log = logging.getLogger("hfmap.tracker")
 

@@ -1,4 +1,8 @@
-"""The `hfmap` command line: build, serve, track, synth, sample, info, similar.
+"""The `hfmap` command line: build, serve, track, sample, info, similar.
+
+It sits above the three parts of hfmap and dispatches to them: the offline pipeline (build,
+sample, info, similar), the dashboard (serve) and the tracker (track). Each is imported only by
+the command that runs it, and nothing in pipeline/ imports the dashboard or this module.
 
 Every mistake a user can make (missing source, unreadable file, unknown
 embedder, no build yet) is a UserError (pipeline.errors) and ends in one
@@ -27,41 +31,54 @@ INTERNAL_ERROR = 1
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hfmap", description="A map of the Hugging Face model ecosystem.")
+    parser = argparse.ArgumentParser(prog="hfmap",
+                                     description="A map of the Hugging Face model ecosystem.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    build = commands.add_parser("build", help="build a map from a source into a new build directory")
+    build = commands.add_parser("build",
+                                help="build a map from a source into a new build directory")
     build.add_argument("--source", default="sample",
-                       help="'sample' (bundled real sample, default), hf:<dataset id>, or a .parquet/.csv/.jsonl file")
-    build.add_argument("--out", type=Path, default=settings.build_dir, help=f"builds directory (default {settings.build_dir})")
+                       help="'sample' (bundled real sample, default), hf:<dataset id>, "
+                            "or a .parquet/.csv/.jsonl file")
+    build.add_argument("--out", type=Path, default=settings.build_dir,
+                       help=f"builds directory (default {settings.build_dir})")
     build.add_argument("--embedder", default="auto", choices=["auto", "minilm", "tfidf"],
                        help=f"auto = minilm up to {settings.minilm_max_rows:,} models, else tfidf")
-    build.add_argument("--model-path", default=settings.minilm_path, help="local sentence-transformers model directory for minilm")
-    build.add_argument("--dim", type=int, default=64, help="tfidf vector dimensions (default 64)")
-    build.add_argument("--seed", type=int, default=0, help="random seed: same input + seed gives the same map")
-    build.add_argument("--clusters", type=int, default=None, help="number of clusters (default: chosen automatically)")
-    build.add_argument("--fit-sample", type=int, default=50_000, help="UMAP fits on this many models and places the rest")
-    build.add_argument("--cache-dir", type=Path, default=settings.cache_dir, help=f"embedding cache (default {settings.cache_dir})")
-    build.add_argument("--refit", action="store_true", help="refit the tfidf embedder instead of reusing the cached one")
+    build.add_argument("--model-path", default=settings.minilm_path,
+                       help="local sentence-transformers model directory for minilm")
+    build.add_argument("--dim", type=int, default=64,
+                       help="tfidf vector dimensions (default 64)")
+    build.add_argument("--seed", type=int, default=0,
+                       help="random seed: same input + seed gives the same map")
+    build.add_argument("--clusters", type=int, default=None,
+                       help="number of clusters (default: chosen automatically)")
+    build.add_argument("--fit-sample", type=int, default=50_000,
+                       help="UMAP fits on this many models and places the rest")
+    build.add_argument("--cache-dir", type=Path, default=settings.cache_dir,
+                       help=f"embedding cache (default {settings.cache_dir})")
+    build.add_argument("--refit", action="store_true",
+                       help="refit the tfidf embedder instead of reusing the cached one")
     build.add_argument("--full", action="store_true",
-                       help="refit the whole map even if the current build could be carried forward")
+                       help="refit the whole map even if the current build could be "
+                            "carried forward")
     build.add_argument("--quiet", action="store_true", help="no progress output")
     build.add_argument("--if-missing", action="store_true",
-                       help="do nothing when the builds directory already has a current build (the compose pipeline job)")
+                       help="do nothing when the builds directory already has a current build "
+                            "(the compose pipeline job)")
 
-    synth = commands.add_parser("synth", help="write a SYNTHETIC data set in the published schema (benchmarks only)")
-    synth.add_argument("--rows", type=int, required=True)
-    synth.add_argument("--out", type=Path, required=True, help=".parquet or .csv")
-    synth.add_argument("--seed", type=int, default=0)
-
-    sample = commands.add_parser("sample", help="regenerate the bundled sample from family-tree exports")
-    sample.add_argument("--exports", type=Path, required=True, help="directory of *_tree.csv exports (../shared/data)")
-    sample.add_argument("--out", type=Path, default=None, help="default: the bundled sample file")
+    sample = commands.add_parser("sample",
+                                 help="regenerate the bundled sample from family-tree exports")
+    sample.add_argument("--exports", type=Path, required=True,
+                        help="directory of *_tree.csv exports (../shared/data)")
+    sample.add_argument("--out", type=Path, default=None,
+                        help="default: the bundled sample file")
 
     info = commands.add_parser("info", help="summarize a build")
-    info.add_argument("--build", type=Path, default=settings.build_dir, help="a build, or a builds directory (its current build)")
+    info.add_argument("--build", type=Path, default=settings.build_dir,
+                      help="a build, or a builds directory (its current build)")
 
-    similar = commands.add_parser("similar", help="models most similar to a model id or a free-text query")
+    similar = commands.add_parser("similar",
+                                  help="models most similar to a model id or a free-text query")
     similar.add_argument("query", help="a model id in the build, or free text with --text")
     similar.add_argument("--text", action="store_true", help="treat QUERY as free text")
     similar.add_argument("-k", type=int, default=10)
@@ -71,16 +88,23 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     serve.add_argument("--build", type=Path, default=settings.build_dir,
                        help="a build, or a builds directory (its current build is served)")
     serve.add_argument("--port", type=int, default=8050)
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for every one)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to listen on (0.0.0.0 for every one)")
 
-    track = commands.add_parser("track", help="count the Hub's models: one snapshot, one every INTERVAL, or the last result")
+    track = commands.add_parser("track", help="count the Hub's models: one snapshot, "
+                                              "one every INTERVAL, or the last result")
     mode = track.add_mutually_exclusive_group(required=True)
     mode.add_argument("--once", action="store_true", help="take one snapshot now")
     mode.add_argument("--every", nargs="?", const=settings.tracker_every, metavar="INTERVAL",
-                      help=f"take a snapshot now and every INTERVAL (6h, 30m, 1d, 1h30m; default {settings.tracker_every}) until stopped")
-    mode.add_argument("--status", action="store_true", help="print the last snapshot and the last failure as JSON")
-    track.add_argument("--db", type=Path, default=settings.tracker_db, help=f"snapshot history (default {settings.tracker_db})")
-    track.add_argument("--jsonl", type=Path, help="also write the listing as Hub API JSON Lines, for `hfmap build --source`")
+                      help="take a snapshot now and every INTERVAL (6h, 30m, 1d, 1h30m; "
+                           f"default {settings.tracker_every}) until stopped")
+    mode.add_argument("--status", action="store_true",
+                      help="print the last snapshot and the last failure as JSON")
+    track.add_argument("--db", type=Path, default=settings.tracker_db,
+                       help=f"snapshot history (default {settings.tracker_db})")
+    track.add_argument("--jsonl", type=Path,
+                       help="also write the listing as Hub API JSON Lines, "
+                            "for `hfmap build --source`")
     return parser
 
 
@@ -94,12 +118,13 @@ def _track(args, settings: Settings, console: Console) -> int:
     import json
     import logging
 
-    from pipeline.tracker.hf_home import use_tracker_hf_home
+    from tracker.hf_home import use_tracker_hf_home
 
     use_tracker_hf_home(args.db)  # before huggingface_hub is imported: never ~/.cache/huggingface
-    from pipeline.tracker.history import History
-    from pipeline.tracker.schedule import parse_interval, run_every
-    from pipeline.tracker.snapshot import take_snapshot
+    from tracker.history import History
+    from tracker.report import status_report
+    from tracker.schedule import parse_interval, run_every
+    from tracker.snapshot import take_snapshot
 
     settings = dataclasses.replace(settings, tracker_db=args.db)
     if args.status:
@@ -116,31 +141,16 @@ def _track(args, settings: Settings, console: Console) -> int:
         return 0
     outcome = take_snapshot(settings, args.jsonl, progress=console.is_terminal)
     if outcome.status == "ok":
-        console.print(literal(f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models on {settings.hf_endpoint} "
+        console.print(literal(f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models "
+                              f"on {settings.hf_endpoint} "
                               f"({outcome.seconds:.1f} s), in {args.db}"))
         return 0
     if outcome.status == "skipped":
         print("hfmap: no snapshot taken: another tracker is taking one.", file=sys.stderr)
         return SNAPSHOT_SKIPPED
-    print(f"hfmap: the snapshot failed and no count was stored: {printable(outcome.error)}", file=sys.stderr)
+    print(f"hfmap: the snapshot failed and no count was stored: {printable(outcome.error)}",
+          file=sys.stderr)
     return SNAPSHOT_FAILED
-
-
-def status_report(history) -> dict:
-    """`hfmap track --status`: the last successful snapshot, and the last failure when there is one."""
-    last = history.latest(ok=True)
-    failure = history.latest(ok=False)
-    return {
-        "total_models": last.total_models if last else None,
-        "taken_at": last.taken_at if last else None,
-        "seconds": last.seconds if last else None,
-        "endpoint": last.endpoint if last else None,
-        "by_library": last.by_library if last else {},
-        "by_pipeline": last.by_pipeline if last else {},
-        "by_author": last.by_author if last else {},
-        "last_failure": {"taken_at": failure.taken_at, "reason": failure.error} if failure else None,
-        "history": str(history.path),
-    }
 
 
 def _serve(args, settings: Settings, console: Console) -> None:
@@ -159,8 +169,10 @@ def _serve(args, settings: Settings, console: Console) -> None:
     try:
         app.run(host=args.host, port=args.port, debug=False)
     except OSError as error:
-        if error.errno in (98, 48, 10048, 99, 49, 13):  # address in use / not available, permission denied
-            raise UserError(f"Cannot listen on {args.host}:{args.port} ({error.strerror}).") from None
+        # address in use / not available, permission denied
+        if error.errno in (98, 48, 10048, 99, 49, 13):
+            raise UserError(f"Cannot listen on {args.host}:{args.port} "
+                            f"({error.strerror}).") from None
         raise
 
 
@@ -170,7 +182,8 @@ def _check_out_dir(out: Path) -> None:
         raise UserError(f"--out {printable(out)} is a file, not a builds directory.")
     existing = next((p for p in [out, *out.absolute().parents] if p.exists()), None)
     if existing is not None and not existing.is_dir():
-        raise UserError(f"--out {printable(out)} cannot be created: {printable(existing)} is a file.")
+        raise UserError(f"--out {printable(out)} cannot be created: "
+                        f"{printable(existing)} is a file.")
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
         raise UserError(f"--out {printable(out)} is not writable.")
 
@@ -194,12 +207,14 @@ def _build(args, settings: Settings, console: Console) -> None:
         except ValueError as error:
             raise UserError(str(error)) from None
     if args.if_missing and (args.out / POINTER).is_file():
-        console.print(literal(f"{args.out} already has a current build ({(args.out / POINTER).read_text().strip()}); "
+        current = (args.out / POINTER).read_text().strip()
+        console.print(literal(f"{args.out} already has a current build ({current}); "
                               "nothing to do (--if-missing)."))
         return
     options = BuildOptions(
         source=args.source, out_dir=args.out, embedder=args.embedder, model_path=args.model_path,
-        minilm_max_rows=settings.minilm_max_rows, dim=args.dim, seed=args.seed, n_clusters=args.clusters,
+        minilm_max_rows=settings.minilm_max_rows, dim=args.dim, seed=args.seed,
+        n_clusters=args.clusters,
         fit_sample_size=args.fit_sample, cache_dir=args.cache_dir, refit=args.refit, full=args.full,
         keep_builds=settings.keep_builds, progress=not args.quiet,
     )
@@ -210,17 +225,6 @@ def _build(args, settings: Settings, console: Console) -> None:
 
     run_build(options, console=Console(stderr=True, quiet=args.quiet), before_switch=render_summary)
     print_renderables(summary, console)
-
-
-def _synth(args, console: Console) -> None:
-    from pipeline.synth import write_synthetic
-
-    if args.rows < 1:
-        raise UserError("--rows must be at least 1.")
-    if args.out.suffix.lower() not in (".parquet", ".csv"):
-        raise UserError("--out must end in .parquet or .csv.")
-    path = write_synthetic(args.rows, args.out, seed=args.seed)
-    console.print(literal(f"wrote {args.rows:,} SYNTHETIC rows to {path}"))
 
 
 def _sample(args, console: Console) -> None:
@@ -254,8 +258,9 @@ def _report_bug(error: BaseException) -> int:
     """One sentence on stderr naming the bug and the file with its full traceback; exit code 1."""
     text = "".join(traceback.format_exception(error))
     try:
-        with tempfile.NamedTemporaryFile("w", prefix="hfmap-traceback-", suffix=".txt", delete=False,
-                                         encoding="utf-8", errors="backslashreplace") as handle:
+        with tempfile.NamedTemporaryFile("w", prefix="hfmap-traceback-", suffix=".txt",
+                                         delete=False, encoding="utf-8",
+                                         errors="backslashreplace") as handle:
             handle.write(text)
         where = f"the full traceback is in {handle.name}"
     except OSError:
@@ -263,7 +268,8 @@ def _report_bug(error: BaseException) -> int:
         where = "the full traceback is above"
     message = printable(str(error))
     message = message if len(message) <= 200 else message[:200] + "…"
-    print(f"hfmap: internal error ({type(error).__name__}: {message}); {where}; please report it.", file=sys.stderr)
+    print(f"hfmap: internal error ({type(error).__name__}: {message}); {where}; "
+          "please report it.", file=sys.stderr)
     return INTERNAL_ERROR
 
 
@@ -278,8 +284,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             _build(args, settings, console)
-        elif args.command == "synth":
-            _synth(args, console)
         elif args.command == "sample":
             _sample(args, console)
         elif args.command == "info":
@@ -301,7 +305,3 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # anything else is a bug in hfmap, never a user's mistake
         return _report_bug(error)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
