@@ -6,6 +6,7 @@ into the manifest. The build is written atomically (pipeline.artifacts).
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,7 @@ from pipeline.artifacts import BuildWriter
 from pipeline.embed import EmbeddingCache, fitted_embedder, text_keys
 from pipeline.incremental import TEXT_KEYS_FILE, carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
 from pipeline.lineage import build_lineage
-from pipeline.neighbours import NeighbourIndex, knn_table
+from pipeline.neighbours import EXACT_BELOW, NeighbourIndex, NeighboursInBackground, knn_table
 from pipeline.report import IssueLog
 from pipeline.sources import check_source, describe_source, load_source
 from pipeline.terminal import literal
@@ -31,6 +32,7 @@ from pipeline.text import model_text
 
 EMBEDDERS = ("auto", "minilm", "tfidf")
 NEIGHBOURS_PER_MODEL = 10
+BESIDE = "neighbours (beside project and cluster)"  # stage: the worker's own seconds
 
 
 @dataclass
@@ -75,6 +77,12 @@ class _Stages:
         self.seconds[name] = round(time.perf_counter() - start, 3)
         if not self.quiet:
             self.console.print(f"[bold]{name}[/bold] done in {self.seconds[name]:.1f} s")
+
+    def record(self, name: str, seconds: float) -> None:
+        """A stage that ran elsewhere (a worker process) and took seconds."""
+        self.seconds[name] = round(seconds, 3)
+        if not self.quiet:
+            self.console.print(f"[bold]{name}[/bold] took {seconds:.1f} s")
 
 
 def choose_embedder(name: str, n_rows: int, minilm_max_rows: int) -> str:
@@ -124,6 +132,12 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
     if options.progress:
         console.print(Text.assemble((f"{mode} build", "bold"), ": ", literal(mode_reason)))
 
+    background = None  # a full build's pynndescent graph: built beside project and cluster
+    if not carried and len(vectors) >= EXACT_BELOW and (os.cpu_count() or 1) > 1:
+        background = NeighboursInBackground(
+            vectors, options.out_dir, k=NEIGHBOURS_PER_MODEL, seed=options.seed
+        )
+
     with stages.stage("project"):
         if carried:
             coords = carried_coordinates(carried, vectors)
@@ -145,9 +159,13 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
         if carried:
             index = carried.index.carried_to(vectors, carried.row_now)
             neighbours = carried_neighbours(carried, index, vectors, k=NEIGHBOURS_PER_MODEL)
+        elif background:  # this stage's seconds: the wait for the worker and reading its table
+            index, neighbours = background.result()
         else:
             index = NeighbourIndex.build(vectors, seed=options.seed)
             neighbours = knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
+    if background:
+        stages.record(BESIDE, background.seconds)
 
     with BuildWriter(options.out_dir, options.keep_builds, before_switch=before_switch) as writer:
         with stages.stage("write"):
@@ -166,6 +184,8 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
             np.save(writer.path / TEXT_KEYS_FILE, keys)
             index.save(writer.path / "index")
             embedder.save(writer.path / "embedder")
+        if background:
+            background.close()  # the index is in the build now
         writer.manifest = {
             "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
             "hfmap_version": __version__,

@@ -3,15 +3,20 @@
 Below ``exact_threshold`` vectors the search is exact (blocked matrix products
 and argpartition); above it pynndescent builds an approximate k-NN graph, which
 also answers "each model's neighbours" directly without further queries.
+``NeighboursInBackground`` builds that graph and table in a spawned worker process, so a
+full build computes them beside its projection and clustering.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import pickle
 import shutil
 import tempfile
+import time
+import weakref
 from pathlib import Path
 from typing import Self
 
@@ -36,6 +41,9 @@ NNDESCENT_NEIGHBOURS = 16  # graph width: k=10 neighbours + self + slack for rec
 # recall@10 (0.993 on 2,000 exact queries) in 24 s instead of 38 s on 2 cores.
 NNDESCENT_TREES = 12
 TABLE_COLUMNS = ("model_index", "neighbour_index", "rank", "similarity")
+# Files a background neighbour worker reads and writes in its folder.
+VECTORS_FILE, FOUND_FILE, SIMILARITIES_FILE = "vectors.npy", "found.npy", "similarities.npy"
+DONE_FILE, INDEX_FOLDER = "done.json", "index"
 
 
 class NeighbourIndex:
@@ -57,9 +65,9 @@ class NeighbourIndex:
     ) -> None:
         self.vectors = vectors
         self.kind = kind  # "exact" or "nndescent"
-        self.nndescent = nndescent
+        self._nndescent = nndescent  # None: unpickled from saved_file when first needed
         self.saved_file = saved_file  # where this nndescent graph is already pickled, if anywhere
-        if nndescent is not None:
+        if kind == "nndescent":
             self.base_rows = np.arange(len(vectors), dtype=np.int64) if base_rows is None else np.asarray(base_rows, np.int64)
             covered = np.zeros(len(vectors), dtype=bool)
             covered[self.base_rows[self.base_rows >= 0]] = True
@@ -96,13 +104,23 @@ class NeighbourIndex:
         )
         return cls(vectors, "nndescent", nndescent)
 
+    @property
+    def nndescent(self) -> NNDescent | None:
+        """The pynndescent graph (None for an exact index), unpickled from saved_file on first use
+        when it was opened lazily. Unpickles our own file: open only trusted folders."""
+        if self._nndescent is None and self.kind == "nndescent":
+            jit_cache.enable()
+            with self.saved_file.open("rb") as file:
+                self._nndescent = pickle.load(file)
+        return self._nndescent
+
     def carried_to(self, vectors: np.ndarray, row_now: np.ndarray) -> Self:
         """This index reused by a later build whose vectors are ``vectors``; row_now[i] is where
         this index's row i went (-1: removed or changed). An exact index is simply rebuilt."""
         if self.kind == "exact":
             return type(self).build(vectors, exact_threshold=len(vectors) + 1)
         base_rows = np.where(self.base_rows >= 0, row_now[np.maximum(self.base_rows, 0)], -1)
-        return type(self)(vectors, "nndescent", self.nndescent, base_rows, self.saved_file)
+        return type(self)(vectors, "nndescent", self._nndescent, base_rows, self.saved_file)
 
     @property
     def size(self) -> int:
@@ -175,19 +193,20 @@ class NeighbourIndex:
         (directory / INDEX_FILE).write_text(json.dumps({"kind": self.kind, "size": self.size}))
 
     @classmethod
-    def load(cls, directory: str | Path, vectors: np.ndarray) -> Self:
-        """Reopen a saved index over the same vectors. Unpickles our own file: load only trusted folders."""
+    def load(cls, directory: str | Path, vectors: np.ndarray, lazy: bool = False) -> Self:
+        """Reopen a saved index over the same vectors (lazy: unpickle the graph only when it is
+        first searched). Unpickles our own file: load only trusted folders."""
         directory = Path(directory)
         saved = json.loads((directory / INDEX_FILE).read_text())
         if saved["size"] != len(vectors):
             raise ValueError(f"The index in {str(directory)!r} covers {saved['size']} vectors, not {len(vectors)}.")
         if saved["kind"] == "exact":
             return cls(normalize(np.asarray(vectors, dtype=np.float32)), "exact")
-        jit_cache.enable()
-        with (directory / NNDESCENT_FILE).open("rb") as file:
-            nndescent = pickle.load(file)
         base_rows = np.load(directory / BASE_ROWS_FILE)
-        return cls(vectors, "nndescent", nndescent, base_rows, directory / NNDESCENT_FILE)
+        index = cls(vectors, "nndescent", None, base_rows, directory / NNDESCENT_FILE)
+        if not lazy:
+            index.nndescent  # noqa: B018  (unpickles it now)
+        return index
 
 
 def _exact_search(
@@ -256,7 +275,11 @@ def knn_table(index: NeighbourIndex, vectors: np.ndarray, k: int = 10, progress:
     """
     if len(vectors) != index.size:
         raise ValueError(f"knn_table needs the {index.size} indexed vectors, got {len(vectors)}.")
-    indices, similarities = index.self_neighbours(k, progress=progress)
+    return neighbour_table(*index.self_neighbours(k, progress=progress))
+
+
+def neighbour_table(indices: np.ndarray, similarities: np.ndarray) -> pd.DataFrame:
+    """knn_table's long table from each row's neighbours and their similarities (-1: none)."""
     n, width = indices.shape
     found = indices.ravel() >= 0
     return pd.DataFrame(
@@ -268,3 +291,81 @@ def knn_table(index: NeighbourIndex, vectors: np.ndarray, k: int = 10, progress:
         },
         columns=list(TABLE_COLUMNS),
     )
+
+
+class NeighboursInBackground:
+    """The neighbour index of all vectors and their k-NN table, computed by a spawned worker
+    process while this one goes on: a full build starts it as soon as the vectors exist, so it
+    runs beside the projection and the clustering.
+
+    The vectors go to the worker, and the saved index and the k-NN arrays come back, as files
+    in a hidden folder made under ``parent`` (np.save / np.load, nothing pickled between the
+    processes); put it on the build's file system, so that saving the index into the build
+    hard-links the worker's graph file. The worker runs NeighbourIndex.build and
+    self_neighbours exactly as this process would (same seed and threads: same graph).
+    ``close`` (or garbage collection, or the end of this process) stops a worker still running
+    and removes the folder.
+    """
+
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        parent: str | Path,
+        k: int = 10,
+        seed: int = 0,
+        exact_threshold: int | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.started = time.time()
+        self.vectors = vectors
+        self.seconds: float | None = None  # the worker's time from start to finish, once known
+        Path(parent).mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=".neighbours-", dir=parent))
+        np.save(self.folder / VECTORS_FILE, np.ascontiguousarray(vectors, dtype=np.float32))
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding numba's threads
+        self.process = context.Process(
+            target=_background_worker,
+            args=(str(self.folder), k, seed, exact_threshold, n_jobs),
+            name="hfmap-neighbours",
+            daemon=True,
+        )
+        self.process.start()
+        self._cleanup = weakref.finalize(self, _stop_and_remove, self.process, self.folder)
+
+    def result(self) -> tuple[NeighbourIndex, pd.DataFrame]:
+        """Wait for the worker: the index (its graph unpickled only if searched) and knn_table."""
+        self.process.join()
+        if self.process.exitcode != 0:
+            raise RuntimeError(
+                f"The neighbour worker process failed (exit code {self.process.exitcode}); "
+                "its error is printed above."
+            )
+        done = json.loads((self.folder / DONE_FILE).read_text())
+        self.seconds = round(done["finished_at"] - self.started, 3)
+        index = NeighbourIndex.load(self.folder / INDEX_FOLDER, self.vectors, lazy=True)
+        table = neighbour_table(np.load(self.folder / FOUND_FILE), np.load(self.folder / SIMILARITIES_FILE))
+        return index, table
+
+    def close(self) -> None:
+        """Stop the worker if it still runs and remove its folder (save the index first)."""
+        self._cleanup()
+
+
+def _background_worker(folder: str, k: int, seed: int, exact_threshold: int | None, n_jobs: int | None) -> None:
+    """NeighboursInBackground's worker process: the index of the folder's vectors, saved there
+    with their k nearest neighbours; DONE_FILE, written last, says when it finished."""
+    folder = Path(folder)
+    vectors = np.load(folder / VECTORS_FILE)
+    index = NeighbourIndex.build(vectors, exact_threshold=exact_threshold, seed=seed, n_jobs=n_jobs)
+    found, similarities = index.self_neighbours(k)
+    index.save(folder / INDEX_FOLDER)
+    np.save(folder / FOUND_FILE, found)
+    np.save(folder / SIMILARITIES_FILE, similarities)
+    (folder / DONE_FILE).write_text(json.dumps({"finished_at": time.time()}))
+
+
+def _stop_and_remove(process: multiprocessing.process.BaseProcess, folder: Path) -> None:
+    if process.is_alive():
+        process.terminate()
+        process.join()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,7 +1,8 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from pipeline.neighbours import TABLE_COLUMNS, NeighbourIndex, knn_table
+from pipeline.neighbours import TABLE_COLUMNS, NeighbourIndex, NeighboursInBackground, knn_table
 
 
 def unit_vectors(n: int, dim: int = 12, seed: int = 0) -> np.ndarray:
@@ -86,3 +87,23 @@ def test_tiny_index_pads_missing_neighbours():
     assert len(knn_table(index, vectors, k=5)) == 6
     with pytest.raises(ValueError, match="indexed vectors"):
         knn_table(index, vectors[:2], k=5)
+
+
+def test_background_worker_builds_the_same_graph_and_table(vectors, approximate, tmp_path):
+    job = NeighboursInBackground(vectors, tmp_path, k=10, seed=0, exact_threshold=100)
+    index, table = job.result()
+    assert index.kind == "nndescent" and job.seconds > 0
+    pd.testing.assert_frame_equal(table, knn_table(approximate, vectors, k=10))
+    index.save(tmp_path / "build" / "index")  # hard-links the worker's graph file
+    job.close()
+    assert not job.folder.exists() and [p.name for p in tmp_path.iterdir()] == ["build"]
+    loaded = NeighbourIndex.load(tmp_path / "build" / "index", vectors)
+    expected = approximate.query(vectors[:40], k=6)
+    np.testing.assert_array_equal(loaded.query(vectors[:40], k=6)[0], expected[0])
+    np.testing.assert_array_equal(index.query(vectors[:40], k=6)[0], expected[0])
+
+
+def test_closing_a_background_job_stops_its_worker_and_removes_its_folder(tmp_path):
+    job = NeighboursInBackground(unit_vectors(60_000, dim=32), tmp_path, seed=0)
+    job.close()
+    assert not job.process.is_alive() and list(tmp_path.iterdir()) == []
