@@ -1,7 +1,7 @@
 """A build as the dashboard reads it: memory-mapped columns, loaded once, shared by every query.
 
 The dashboard knows nothing of how a build was made; it reads the build directory
-(pipeline.artifacts describes it) through the prepared files of ``dashboard.prepare``.
+(pipeline.build_format describes it) through the prepared files of ``dashboard.prepare``.
 Numeric columns are numpy views of the mapped file (no copy); categories are dictionary
 codes; the rest (cards, tags, lists) stays in the mapped file until a model is opened.
 """
@@ -19,8 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dashboard.prepare import CATEGORIES, NO_VALUE, prepared_dir
-from pipeline.artifacts import read_manifest, resolve_build
-from pipeline.schema import RELATIONS
+from pipeline.build_format import RELATIONS, Manifest, OpenBuild, open_build, table_file
 
 POPULARITY_SEED = 0
 SEARCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hfmap-search")  # Arrow's search frees the GIL
@@ -34,9 +33,10 @@ def mapped_table(path: Path) -> pa.Table:
 class Build:
     """One build, read-only. ``repr`` is its build id, so query-cache keys hold the build version."""
 
-    def __init__(self, path: Path, manifest: dict, prepared: Path):
-        self.path = path
-        self.manifest = manifest
+    def __init__(self, files: OpenBuild, prepared: Path):
+        self.files = files
+        self.path: Path = files.path
+        self.manifest: Manifest = files.manifest
         self.prepared = prepared
         self.table = mapped_table(prepared / "models.arrow")
         self._derived: dict = {}
@@ -45,16 +45,15 @@ class Build:
     @classmethod
     def load(cls, path: Path, cache_dir: Path) -> Build:
         """The build at path (a build, or a builds directory whose current build is taken)."""
-        path = resolve_build(Path(path))
-        manifest = read_manifest(path)
-        return cls(path, manifest, prepared_dir(path, cache_dir))
+        files = open_build(Path(path))
+        return cls(files, prepared_dir(files, cache_dir))
 
     def __repr__(self) -> str:
         return f"Build({self.version})"
 
     @property
     def version(self) -> str:
-        return self.manifest["build_id"]
+        return self.manifest.build_id
 
     @property
     def size(self) -> int:
@@ -185,12 +184,12 @@ class Build:
 
     @cached_property
     def clusters(self) -> pd.DataFrame:
-        return pd.read_parquet(self.prepared / "clusters.parquet")
+        return pd.read_parquet(self.prepared / table_file("clusters"))
 
     @cached_property
     def families(self) -> pd.DataFrame:
-        """families.parquet with ``root_code``: the code of its root_id in the root_id category column."""
-        families = pd.read_parquet(self.prepared / "families.parquet")
+        """The families table with ``root_code``: the code of its root_id in the root_id category column."""
+        families = pd.read_parquet(self.prepared / table_file("families"))
         roots = pa.array(families["root_id"].astype(str).to_numpy(), pa.string())
         dictionary = self.table.column("root_id").chunk(0).dictionary if self.size else pa.array([], pa.string())
         families["root_code"] = pc.fill_null(pc.index_in(roots, value_set=dictionary), -1).to_numpy()

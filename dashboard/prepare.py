@@ -27,6 +27,8 @@ neighbours.npy, similarities.npy, neighbour_offsets.npy
 families.parquet, clusters.parquet, transitions.parquet
     the build's own small tables, linked (or copied) here, so a served build that is pruned
     from the builds directory while a worker still serves it stays readable.
+
+The build's files are named by pipeline.build_format (BuildPaths).
 """
 
 from __future__ import annotations
@@ -43,10 +45,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.build_format import BuildPaths, table_file
+
 log = logging.getLogger("hfmap.dashboard")
 
 FORMAT_VERSION = 2  # bump when the files below change: older prepared folders are then rebuilt
-# models.parquet columns the views filter, colour, size and draw by (models.arrow); the rest is details.arrow
+# the build's models columns the views filter, colour, size and draw by (models.arrow); the rest
+# is details.arrow
 VIEW_COLUMNS = (
     "model_id", "author", "likes", "downloads", "trending_score", "pipeline_tag", "library_name", "created_at",
     "card_length", "card_auto_generated", "root_id", "depth", "n_parents", "n_children", "n_descendants",
@@ -54,29 +59,29 @@ VIEW_COLUMNS = (
 )
 MEASURES = ("likes", "downloads", "trending_score", "card_length")
 EXACT_COUNTS = ("likes", "downloads", "card_length")  # integers kept as such in details.arrow
-SMALL_TABLES = ("families.parquet", "clusters.parquet", "transitions.parquet")
+SMALL_TABLES = ("families", "clusters", "transitions")  # linked here under the build's own file names
 CATEGORIES = ("author", "library_name", "pipeline_tag", "root_id", "license")
 FIELD_SEPARATOR = "\x1f"  # between id and author in search_id: a search never spans both
 NO_VALUE = "(none)"
 DETAIL_BATCH_ROWS = 16_384  # details.arrow batch: opening a model reads one batch  # the category of models whose source did not name one
 
 
-def prepared_dir(build: Path, cache_dir: Path) -> Path:
+def prepared_dir(build: BuildPaths, cache_dir: Path) -> Path:
     """The prepared folder of a build, written first if it does not exist yet."""
-    target = Path(cache_dir) / "dashboard" / f"{build.name}-v{FORMAT_VERSION}"
+    target = Path(cache_dir) / "dashboard" / f"{build.path.name}-v{FORMAT_VERSION}"
     if (target / "models.arrow").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     started = time.perf_counter()
     try:
-        log.info("preparing build %s for the dashboard (once per build) in %s", build.name, target)
+        log.info("preparing build %s for the dashboard (once per build) in %s", build.path.name, target)
         rows = write_models(build, temp)
         model_ids = pa.ipc.open_file(pa.memory_map(str(temp / "models.arrow"))).read_all().column("model_id")
         write_edges(build, model_ids, temp / "edges.arrow")
         write_neighbours(build, rows, temp)
         for name in SMALL_TABLES:
-            link_or_copy(build / name, temp / name)
+            link_or_copy(build.table(name), temp / table_file(name))
         try:
             os.rename(temp, target)
         except OSError:  # another process finished first: use its files
@@ -84,16 +89,16 @@ def prepared_dir(build: Path, cache_dir: Path) -> Path:
                 raise
     finally:
         shutil.rmtree(temp, ignore_errors=True)
-    log.info("prepared build %s (%s models) in %.1f s", build.name, f"{rows:,}", time.perf_counter() - started)
+    log.info("prepared build %s (%s models) in %.1f s", build.path.name, f"{rows:,}", time.perf_counter() - started)
     return target
 
 
-def write_models(build: Path, folder: Path) -> int:
+def write_models(build: BuildPaths, folder: Path) -> int:
     """models.arrow (what the views filter, draw and search, one batch) and details.arrow (the rest,
     in batches), read one Parquet row group at a time so a 1.86M-model build stays within memory."""
-    source = pq.ParquetFile(build / "models.parquet")
+    source = pq.ParquetFile(build.table("models"))
     detail_names = [name for name in source.schema_arrow.names if name not in VIEW_COLUMNS or name in EXACT_COUNTS]
-    view = pq.read_table(build / "models.parquet", columns=list(VIEW_COLUMNS), memory_map=True)
+    view = pq.read_table(build.table("models"), columns=list(VIEW_COLUMNS), memory_map=True)
     with pa.OSFile(str(folder / "details.arrow"), "wb") as sink, \
             pa.ipc.new_file(sink, pa.schema([source.schema_arrow.field(name) for name in detail_names])) as details:
         for group in range(source.num_row_groups):
@@ -104,7 +109,7 @@ def write_models(build: Path, folder: Path) -> int:
     columns["card_auto_generated"] = as_float(columns["card_auto_generated"].cast(pa.float32()), pa.float32())
     created = pc.cast(pc.cast(columns["created_at"], pa.timestamp("s", tz="UTC")), pa.int64())
     columns["created_at"] = as_float(created, pa.float64())
-    lists = pq.read_table(build / "models.parquet", columns=["licenses", "tags"])
+    lists = pq.read_table(build.table("models"), columns=["licenses", "tags"])
     licenses = lists.column("licenses").combine_chunks()
     columns["license"] = pc.list_element(
         pc.if_else(pc.greater(pc.list_value_length(licenses), 0), licenses, pa.scalar([None], licenses.type)), 0)
@@ -147,8 +152,8 @@ def write_tags(tags: pa.ListArray, folder: Path) -> None:
     np.save(folder / "tag_offsets.npy", offsets - offsets[0])
 
 
-def write_edges(build: Path, model_ids: pa.ChunkedArray, path: Path) -> None:
-    edges = pq.read_table(build / "edges.parquet")
+def write_edges(build: BuildPaths, model_ids: pa.ChunkedArray, path: Path) -> None:
+    edges = pq.read_table(build.table("edges"))
     rows = {end: pc.fill_null(pc.index_in(edges.column(f"{end}_id"), value_set=model_ids), -1).cast(pa.int32())
             for end in ("parent", "child")}
     out = pa.table({
@@ -161,8 +166,8 @@ def write_edges(build: Path, model_ids: pa.ChunkedArray, path: Path) -> None:
         writer.write_table(out, max_chunksize=max(len(out), 1))
 
 
-def write_neighbours(build: Path, rows: int, folder: Path) -> None:
-    table = pq.read_table(build / "neighbours.parquet")
+def write_neighbours(build: BuildPaths, rows: int, folder: Path) -> None:
+    table = pq.read_table(build.table("neighbours"))
     model = table.column("model_index").to_numpy()
     order = np.lexsort((table.column("rank").to_numpy(), model))
     np.save(folder / "neighbours.npy", table.column("neighbour_index").to_numpy()[order].astype(np.int32))

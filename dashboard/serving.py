@@ -6,7 +6,7 @@ current build (preparing its files first, if need be) while requests go on with 
 then moves every view to it. Since query-cache keys hold the build version,
 nothing cached for the old build is served for the new one.
 
-A served build may be pruned from the builds directory (pipeline.artifacts keeps
+A served build may be pruned from the builds directory (`hfmap build` keeps
 HFMAP_KEEP_BUILDS builds) while this process still serves it. Its prepared files and small
 tables live in the cache directory, mapped or linked, so they stay readable; and the first
 request that finds the build's directory gone moves this process to the current build at once.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from dashboard.data import Build
-from pipeline.artifacts import BuildFormatError, resolve_build
+from pipeline.build_format import BuildFormatError, resolve_build
 from pipeline.config import Settings
 
 log = logging.getLogger("hfmap.dashboard")

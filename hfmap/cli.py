@@ -189,7 +189,7 @@ def _check_out_dir(out: Path) -> None:
 
 
 def _build(args, settings: Settings, console: Console) -> None:
-    from pipeline.artifacts import POINTER
+    from pipeline.build_format import POINTER
     from pipeline.build import BuildOptions, run_build
     from pipeline.embed import require_sentence_transformers_dir
     from pipeline.summary import print_renderables, summary_renderables

@@ -1,7 +1,8 @@
 """`hfmap build`: source -> lineage -> embeddings -> projection -> clusters -> neighbours -> build dir.
 
 Each stage is timed and shown; the timings, counts and the bad-row report go
-into the manifest. The build is written atomically (pipeline.artifacts).
+into the manifest. The build is written atomically (pipeline.artifacts) in the layout, table
+schemas and manifest of pipeline.build_format.
 """
 
 from __future__ import annotations
@@ -15,14 +16,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.text import Text
 
 from pipeline import __version__
-from pipeline.artifacts import BuildWriter
+from pipeline.artifacts import BuildWriter, write_table
+from pipeline.build_format import (
+    BuildPaths,
+    Counts,
+    EmbedderInfo,
+    EmbeddingCounts,
+    History,
+    Manifest,
+)
 from pipeline.embed import EmbeddingCache, fitted_embedder, text_keys
-from pipeline.incremental import TEXT_KEYS_FILE, carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
+from pipeline.incremental import carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
 from pipeline.lineage import build_lineage
 from pipeline.neighbours import EXACT_BELOW, NeighbourIndex, NeighboursInBackground, knn_table
 from pipeline.report import IssueLog
@@ -56,7 +64,7 @@ class BuildOptions:
 @dataclass
 class BuildResult:
     path: Path
-    manifest: dict
+    manifest: Manifest
     log: IssueLog = field(repr=False)
 
 
@@ -127,7 +135,7 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
     if isinstance(carried, str):
         mode, mode_reason, carried = "full", carried, None
     else:
-        mode, mode_reason = "incremental", f"{len(carried.fresh_rows):,} new or changed models placed on the map of {carried.history['based_on']}"
+        mode, mode_reason = "incremental", f"{len(carried.fresh_rows):,} new or changed models placed on the map of {carried.history.based_on}"
         texts = None  # only a full build's clustering reads them; free the memory now
     if options.progress:
         console.print(Text.assemble((f"{mode} build", "bold"), ": ", literal(mode_reason)))
@@ -168,57 +176,62 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
         stages.record(BESIDE, background.seconds)
 
     with BuildWriter(options.out_dir, options.keep_builds, before_switch=before_switch) as writer:
+        files = BuildPaths(writer.path)
         with stages.stage("write"):
             table = _models_table(models, lineage.models, coords, labels)
             clusters = _with_centres(clusters, table)
-            _write_parquet(table, writer.path / "models.parquet")
             for name, frame in (
+                ("models", table),
                 ("edges", lineage.edges),
                 ("families", lineage.families),
                 ("transitions", lineage.transitions),
                 ("clusters", clusters),
                 ("neighbours", neighbours),
             ):
-                _write_parquet(frame, writer.path / f"{name}.parquet")
-            np.save(writer.path / "embeddings.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-            np.save(writer.path / TEXT_KEYS_FILE, keys)
-            index.save(writer.path / "index")
-            embedder.save(writer.path / "embedder")
-        if background:
-            background.close()  # the index is in the build now
-        writer.manifest = {
-            "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
-            "hfmap_version": __version__,
-            "source": describe_source(options.source),
-            "counts": {
-                "models": len(table),
-                "edges": len(lineage.edges),
-                "edges_in_data": int(lineage.edges["parent_in_data"].sum()) if len(lineage.edges) else 0,
-                "families": len(lineage.families),
-                "roots": int((lineage.models["depth"] == 0).sum()),
-                "max_depth": int(lineage.models["depth"].max()) if len(table) else 0,
-                "transitions": len(lineage.transitions),
-                "clusters": len(clusters),
-                "rejected_rows": log.count("rejected"),
-                "repaired_values": log.count("repaired"),
-                "dropped_links": log.count("dropped"),
-                "links_to_models_outside": log.count("outside"),
-            },
-            "embedder": {"name": embedder.name, "dim": int(vectors.shape[1]), "state_id": embedder.state_id},
-            "embedding": {"newly_embedded": int(n_new), "from_cache": int(len(vectors) - n_new)},
-            "neighbour_index": index.kind,
-            "mode": mode,
-            "mode_reason": mode_reason,
-            "history": carried.history if carried else {
-                "last_full_build": writer.build_id, "models_at_last_full": len(table), "changed_since_full": 0,
-            },
-            "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items() if k != "progress"},
-            "seed": options.seed,
-            "stage_seconds": stages.seconds,
-            "issues": log.to_dict(),
-            "source_columns": log.columns_dict(),
+                write_table(name, pa.Table.from_pandas(frame, preserve_index=False), files.table(name))
+            np.save(files.embeddings, np.ascontiguousarray(vectors, dtype=np.float32))
+            np.save(files.text_keys, keys)
+            index.save(files.index)
+            embedder.save(files.embedder)
+        edges = lineage.edges
+        counts = Counts(
+            models=len(table),
+            edges=len(edges),
+            edges_in_data=int(edges["parent_in_data"].sum()) if len(edges) else 0,
+            families=len(lineage.families),
+            roots=int((lineage.models["depth"] == 0).sum()),
+            max_depth=int(lineage.models["depth"].max()) if len(table) else 0,
+            transitions=len(lineage.transitions),
+            clusters=len(clusters),
+            rejected_rows=log.count("rejected"),
+            repaired_values=log.count("repaired"),
+            dropped_links=log.count("dropped"),
+            links_to_models_outside=log.count("outside"),
+        )
+        history = carried.history if carried else History(
+            last_full_build=writer.build_id, models_at_last_full=len(table), changed_since_full=0
+        )
+        options_used = {
+            k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items() if k != "progress"
         }
-        writer.manifest["stage_seconds"]["total"] = round(time.perf_counter() - started, 3)
+        writer.manifest = Manifest(
+            build_id=writer.build_id,
+            created_at=pd.Timestamp.now(tz="UTC").isoformat(),
+            hfmap_version=__version__,
+            source=describe_source(options.source),
+            counts=counts,
+            embedder=EmbedderInfo(name=embedder.name, dim=int(vectors.shape[1]), state_id=embedder.state_id),
+            embedding=EmbeddingCounts(newly_embedded=int(n_new), from_cache=int(len(vectors) - n_new)),
+            neighbour_index=index.kind,
+            mode=mode,
+            mode_reason=mode_reason,
+            history=history,
+            options=options_used,
+            seed=options.seed,
+            stage_seconds={**stages.seconds, "total": round(time.perf_counter() - started, 3)},
+            issues=log.to_dict(),
+            source_columns=log.columns_dict(),
+        )
     return BuildResult(path=writer.final_path, manifest=writer.manifest, log=log)
 
 
@@ -234,11 +247,3 @@ def _models_table(models: pd.DataFrame, lineage_models: pd.DataFrame, coords: di
 def _with_centres(clusters: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     centres = table.groupby("cluster")[["x", "y", "z", "x2d", "y2d"]].median().reset_index()
     return clusters.merge(centres, on="cluster", how="left")
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Zstd Parquet without pandas' dtype metadata: pandas cannot re-create Arrow list dtypes from it,
-    and the Arrow schema alone reads back into any pandas or pyarrow. No dictionary pages: on the
-    real listing they made writing models and neighbours 1.2 s slower and the files no smaller."""
-    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    pq.write_table(table, path, compression="zstd", row_group_size=256_000, use_dictionary=False)

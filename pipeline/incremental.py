@@ -19,7 +19,7 @@ MAX_CHANGED_SHARE of that build, the next build is a full one again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import scipy.sparse
 from sklearn.preprocessing import normalize
 
-from pipeline.artifacts import BuildFormatError, read_manifest, resolve_build
+from pipeline.build_format import BuildFormatError, History, Manifest, open_build
 from pipeline.neighbours import TABLE_COLUMNS, NeighbourIndex, knn_table
 
 MAX_CHANGED_SHARE = 0.10
@@ -35,21 +35,20 @@ PLACE_NEIGHBOURS = 15
 # Options that shape the map: a build with other values cannot reuse it.
 MAP_OPTIONS = ("dim", "seed", "n_clusters", "fit_sample_size")
 COORDINATES = ("x", "y", "z", "x2d", "y2d")
-TEXT_KEYS_FILE = "text_keys.npy"
 
 
 @dataclass
 class CarriedBuild:
     """The current build, matched row by row against the models of the build being made."""
 
-    manifest: dict
+    manifest: Manifest
     row_now: np.ndarray  # previous row -> row of this build, -1 when removed or changed
     fresh_rows: np.ndarray  # rows of this build that are new or changed
     models: pd.DataFrame  # previous model_id, coordinates, cluster
     clusters: pd.DataFrame
     neighbours: pd.DataFrame
     index: NeighbourIndex
-    history: dict  # for the manifest: based_on, last_full_build, models_at_last_full, changed_since_full
+    history: History  # for the manifest: based_on, last_full_build, models_at_last_full, changed_since_full
 
 
 def carry_or_reason(
@@ -57,21 +56,21 @@ def carry_or_reason(
 ) -> CarriedBuild | str:
     """The current build ready to carry forward, or the reason this build must be a full one."""
     try:
-        previous = resolve_build(out_dir)
-        manifest = read_manifest(previous)
+        previous = open_build(out_dir)
     except BuildFormatError:
         return "no earlier build"
-    if (manifest.get("embedder", {}).get("name"), manifest["embedder"].get("state_id")) != (embedder_name, state_id):
+    manifest = previous.manifest
+    if (manifest.embedder.name, manifest.embedder.state_id) != (embedder_name, state_id):
         return "the embedder or its fitted state changed"
-    old_options = manifest.get("options", {})
-    changed_options = [name for name in MAP_OPTIONS if old_options.get(name) != options.get(name)]
+    changed_options = [name for name in MAP_OPTIONS if manifest.options.get(name) != options.get(name)]
     if changed_options:
         return f"option {', '.join(changed_options)} changed"
-    if not (previous / TEXT_KEYS_FILE).is_file():
+    if not previous.text_keys.is_file():
         return "the earlier build has no text keys"
 
-    old = pq.read_table(previous / "models.parquet", columns=["model_id", *COORDINATES, "cluster"]).to_pandas()
-    old_keys = np.load(previous / TEXT_KEYS_FILE)
+    columns = ["model_id", *COORDINATES, "cluster"]
+    old = pq.read_table(previous.table("models"), columns=columns).to_pandas()
+    old_keys = np.load(previous.text_keys)
     row_now = pd.Index(model_ids.astype(str)).get_indexer(old["model_id"])
     row_now[(row_now >= 0) & (keys[np.maximum(row_now, 0)] != old_keys)] = -1
     kept = np.zeros(len(model_ids), dtype=bool)
@@ -79,20 +78,21 @@ def carry_or_reason(
     fresh_rows = np.flatnonzero(~kept)
     removed = int((row_now < 0).sum())
 
-    history = manifest.get("history") or {"last_full_build": manifest["build_id"], "models_at_last_full": len(old), "changed_since_full": 0}
-    changed = history["changed_since_full"] + len(fresh_rows) + removed
-    if changed > MAX_CHANGED_SHARE * history["models_at_last_full"]:
-        return f"{changed:,} models added, changed or removed since the last full build (over {MAX_CHANGED_SHARE:.0%})"
-    vectors = np.load(previous / "embeddings.npy", mmap_mode="r")
+    history = manifest.history
+    changed = history.changed_since_full + len(fresh_rows) + removed
+    if changed > MAX_CHANGED_SHARE * history.models_at_last_full:
+        return (f"{changed:,} models added, changed or removed since the last full build "
+                f"(over {MAX_CHANGED_SHARE:.0%})")
+    vectors = np.load(previous.embeddings, mmap_mode="r")
     return CarriedBuild(
         manifest=manifest,
         row_now=row_now,
         fresh_rows=fresh_rows,
         models=old,
-        clusters=pd.read_parquet(previous / "clusters.parquet", columns=["cluster", "size", "label", "top_terms"]),
-        neighbours=pd.read_parquet(previous / "neighbours.parquet"),
-        index=NeighbourIndex.load(previous / "index", vectors),
-        history={**history, "based_on": manifest["build_id"], "changed_since_full": changed},
+        clusters=pd.read_parquet(previous.table("clusters"), columns=["cluster", "size", "label", "top_terms"]),
+        neighbours=pd.read_parquet(previous.table("neighbours")),
+        index=NeighbourIndex.load(previous.index, vectors),
+        history=replace(history, based_on=manifest.build_id, changed_since_full=changed),
     )
 
 

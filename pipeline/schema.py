@@ -6,6 +6,8 @@ pandas DataFrame with exactly these columns, in this order, backed by Arrow
 null; counts are nullable integers (null = the source did not say); the card
 features are null when the source says nothing of cards (the Hub's listing), and
 ``card_length`` is null when it only says that there is one (``has_modelcard``).
+The schema itself (MODEL_SCHEMA, the first columns of a build's models table) and the parent
+RELATIONS are the build format's (pipeline.build_format).
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-RELATIONS = ("finetune", "adapter", "quantized", "merge", "unspecified")
+from pipeline.build_format import LIST_COLUMNS, MODEL_SCHEMA, RELATIONS
+
+__all__ = [
+    "CARD_EXCERPT_CHARS", "LIST_COLUMNS", "MODEL_COLUMNS", "MODEL_SCHEMA", "PARENT_COLUMNS", "RELATIONS",
+    "empty_models", "to_frame",
+]
 
 # parent-list column -> relation it encodes (``parent_model`` holds every
 # ``base_model:X`` tag; a parent listed only there has relation "unspecified").
@@ -25,43 +32,7 @@ PARENT_COLUMNS = {
     "parent_model": "unspecified",
 }
 
-LIST_COLUMNS = (
-    "tags",
-    "licenses",
-    "languages",
-    "datasets",
-    "arxiv_papers",
-    "regions",
-    "parent_model",
-    "finetune_parent",
-    "adapter_parent",
-    "quantized_parent",
-    "merge_parent",
-)
-
 CARD_EXCERPT_CHARS = 500
-
-_STR = pa.string()
-_LIST = pa.list_(pa.string())
-
-MODEL_SCHEMA = pa.schema(
-    [
-        ("model_id", _STR),
-        ("author", _STR),
-        ("likes", pa.int64()),
-        ("downloads", pa.int64()),
-        ("trending_score", pa.float64()),
-        ("private", pa.bool_()),
-        ("pipeline_tag", _STR),
-        ("library_name", _STR),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-        *[(name, _LIST) for name in LIST_COLUMNS],
-        ("has_card", pa.bool_()),
-        ("card_length", pa.int64()),
-        ("card_excerpt", _STR),
-        ("card_auto_generated", pa.bool_()),
-    ]
-)
 
 MODEL_COLUMNS = tuple(MODEL_SCHEMA.names)
 

@@ -13,7 +13,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.artifacts import read_manifest, resolve_build
+from pipeline.build_format import Manifest, open_build
 from pipeline.report import OUTCOMES
 from pipeline.terminal import literal
 
@@ -23,30 +23,30 @@ MAX_UNREAD_SHOWN = 20
 def summary_renderables(build: Path, top: int = 5) -> list[RenderableType]:
     """The summary of a build, ready to print (everything is read from the build now; a build
     still under its temporary name is shown under the name it is about to get)."""
-    build = resolve_build(build)
-    manifest = read_manifest(build)
-    counts = manifest["counts"]
-    shown_as = build.parent / manifest["build_id"] if build.name.startswith(".tmp-") else build
+    files = open_build(build)
+    manifest, build = files.manifest, files.path
+    counts = manifest.counts
+    shown_as = build.parent / manifest.build_id if build.name.startswith(".tmp-") else build
     out: list[RenderableType] = [
-        Text.assemble((f"hfmap build {manifest['build_id']}", "bold"), "  (", literal(shown_as), ")"),
+        Text.assemble((f"hfmap build {manifest.build_id}", "bold"), "  (", literal(shown_as), ")"),
         Text.assemble(
-            "source ", literal(manifest["source"]),
-            f": {counts['models']:,} models, {counts['edges']:,} parent links "
-            f"({counts['edges_in_data']:,} inside the data), {counts['families']:,} families, "
-            f"max depth {counts['max_depth']}, {counts['clusters']} clusters",
+            "source ", literal(manifest.source),
+            f": {counts.models:,} models, {counts.edges:,} parent links "
+            f"({counts.edges_in_data:,} inside the data), {counts.families:,} families, "
+            f"max depth {counts.max_depth}, {counts.clusters} clusters",
         ),
     ]
-    embedding = manifest["embedding"]
+    embedding = manifest.embedding
     out.append(Text(
-        f"embedder {manifest['embedder']['name']} ({manifest['embedder']['dim']} dims): "
-        f"{embedding['newly_embedded']:,} embedded, {embedding['from_cache']:,} from cache; "
-        f"neighbour index: {manifest['neighbour_index']}"
+        f"embedder {manifest.embedder.name} ({manifest.embedder.dim} dims): "
+        f"{embedding.newly_embedded:,} embedded, {embedding.from_cache:,} from cache; "
+        f"neighbour index: {manifest.neighbour_index}"
     ))
-    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in manifest["stage_seconds"].items())
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in manifest.stage_seconds.items())
     out.append(Text(f"stages: {stages}"))
     out.extend(issue_lines(manifest))
 
-    families = pd.read_parquet(build / "families.parquet").head(top)
+    families = pd.read_parquet(files.table("families")).head(top)
     table = Table(title=f"largest {len(families)} families")
     for column in ("root_id", "size", "max_depth", "total_downloads"):
         table.add_column(column)
@@ -54,7 +54,7 @@ def summary_renderables(build: Path, top: int = 5) -> list[RenderableType]:
         table.add_row(literal(row.root_id), f"{row.size:,}", str(row.max_depth), f"{row.total_downloads:,}")
     out.append(table)
 
-    clusters = pd.read_parquet(build / "clusters.parquet").sort_values("size", ascending=False).head(top)
+    clusters = pd.read_parquet(files.table("clusters")).sort_values("size", ascending=False).head(top)
     table = Table(title=f"largest {len(clusters)} clusters")
     for column in ("cluster", "size", "label"):
         table.add_column(column)
@@ -64,16 +64,16 @@ def summary_renderables(build: Path, top: int = 5) -> list[RenderableType]:
     return out
 
 
-def issue_lines(manifest: dict) -> list[Text]:
+def issue_lines(manifest: Manifest) -> list[Text]:
     """One line per counted kind of bad input (rows, values and links apart), and the
     source's columns that were not read."""
     lines = []
-    for outcome, reasons in manifest.get("issues", {}).items():
+    for outcome, reasons in manifest.issues.items():
         wording = OUTCOMES.get(outcome, (None, outcome + " {n:,}"))[1]
         for reason, detail in reasons.items():
             examples = "; ".join(detail["examples"][:2])
             lines.append(literal(f"{wording.format(n=detail['count'])}: {reason} (e.g. {examples})"))
-    unread = manifest.get("source_columns", {}).get("unread", [])
+    unread = manifest.source_columns.get("unread", [])
     if unread:
         shown = ", ".join(unread[:MAX_UNREAD_SHOWN]) + (f" and {len(unread) - MAX_UNREAD_SHOWN} more" if len(unread) > MAX_UNREAD_SHOWN else "")
         lines.append(literal(f"not read: {len(unread)} source column(s): {shown}"))

@@ -75,7 +75,7 @@ def dashboard_build(sample_build):
 @pytest.fixture(scope="session")
 def sample_models(sample_build) -> pd.DataFrame:
     """The sample build's own models table, to check the dashboard against."""
-    from pipeline.artifacts import resolve_build
+    from pipeline.build_format import resolve_build
 
     return pd.read_parquet(resolve_build(sample_build) / "models.parquet")
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.artifacts import POINTER, resolve_build
+from pipeline.build_format import POINTER, resolve_build
 
 Tables = dict[str, pd.DataFrame]  # "models", "families", "edges", "transitions" (one row per in-data edge, in edge order)
 PARENT_COLUMNS = ("parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent")  # lists of ids

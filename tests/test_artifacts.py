@@ -4,22 +4,22 @@ import json
 
 import pytest
 
-from pipeline.artifacts import (
+from pipeline.artifacts import BuildWriter, finished_builds
+from pipeline.build_format import (
     MANIFEST,
     POINTER,
     SCHEMA_VERSION,
     BuildFormatError,
-    BuildWriter,
-    finished_builds,
     read_manifest,
     resolve_build,
 )
+from example_manifest import manifest_for
 
 
 def _write(out, text="data", keep=3):
     with BuildWriter(out, keep_builds=keep) as writer:
         (writer.path / "models.parquet").write_text(text)
-        writer.manifest = {"source": text}
+        writer.manifest = manifest_for(writer.build_id, source=text)
     return writer
 
 
@@ -28,8 +28,8 @@ def test_a_finished_build_becomes_current(tmp_path):
     assert (tmp_path / POINTER).read_text().strip() == writer.build_id
     assert resolve_build(tmp_path) == writer.final_path
     manifest = read_manifest(tmp_path)
-    assert manifest["schema_version"] == SCHEMA_VERSION
-    assert manifest["source"] == "first"
+    assert manifest.schema_version == SCHEMA_VERSION and manifest.build_id == writer.build_id
+    assert manifest.source == "first"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
 
 
@@ -76,13 +76,22 @@ def test_a_build_that_fails_its_check_before_the_switch_never_becomes_current(tm
     seen = []
 
     def check(path):
-        seen.append(read_manifest(path)["source"])  # the complete build, manifest included
+        seen.append(read_manifest(path).source)  # the complete build, manifest included
         raise KeyError("summary")
 
     with pytest.raises(KeyError):
         with BuildWriter(tmp_path, before_switch=check) as writer:
             (writer.path / "models.parquet").write_text("second")
-            writer.manifest = {"source": "second"}
+            writer.manifest = manifest_for(writer.build_id, source="second")
     assert seen == ["second"]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert resolve_build(tmp_path) == first.final_path
+
+
+def test_a_build_finished_without_its_manifest_never_becomes_current(tmp_path):
+    first = _write(tmp_path, "first")
+    with pytest.raises(ValueError, match="without its manifest"):
+        with BuildWriter(tmp_path) as writer:
+            (writer.path / "models.parquet").write_text("second")
+    assert resolve_build(tmp_path) == first.final_path
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]

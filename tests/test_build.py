@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.artifacts import POINTER, TABLES, read_manifest, resolve_build
+from pipeline.build_format import POINTER, TABLES, read_manifest, resolve_build
 from hfmap.cli import main
 from pipeline.sources.family_exports import read_export
 
@@ -27,12 +27,12 @@ def _assert_complete(build, n_models):
     assert BUILD_FILES <= {p.name for p in build.iterdir()}
     manifest = read_manifest(build)
     models = pd.read_parquet(build / "models.parquet")
-    assert len(models) == manifest["counts"]["models"] == n_models
+    assert len(models) == manifest.counts.models == n_models
     for column in ("x", "y", "z", "x2d", "y2d", "cluster", "root_id", "depth", "n_children", "n_descendants"):
         assert models[column].notna().all(), column
     embeddings = np.load(build / "embeddings.npy", mmap_mode="r")
-    assert embeddings.shape == (n_models, manifest["embedder"]["dim"]) and embeddings.dtype == np.float32
-    assert set(manifest["stage_seconds"]) >= {"read source", "lineage", "embed", "project", "cluster", "neighbours", "write", "total"}
+    assert embeddings.shape == (n_models, manifest.embedder.dim) and embeddings.dtype == np.float32
+    assert set(manifest.stage_seconds) >= {"read source", "lineage", "embed", "project", "cluster", "neighbours", "write", "total"}
     clusters = pd.read_parquet(build / "clusters.parquet")
     assert clusters["size"].sum() == n_models and clusters["label"].str.len().gt(0).all()
     neighbours = pd.read_parquet(build / "neighbours.parquet")
@@ -44,9 +44,9 @@ def _assert_complete(build, n_models):
 def test_bundled_sample_builds_with_minilm_by_default(tmp_path, shared_data):
     build = _build(tmp_path)
     manifest, models = _assert_complete(build, 1271)
-    assert manifest["source"] == "sample"
-    assert manifest["embedder"]["name"] == "minilm" and manifest["embedder"]["dim"] == 384
-    assert manifest["counts"]["families"] == 10
+    assert manifest.source == "sample"
+    assert manifest.embedder.name == "minilm" and manifest.embedder.dim == 384
+    assert manifest.counts.families == 10
     gemma = models.set_index("model_id").loc["google/gemma-7b"]
     assert gemma["depth"] == 0 and gemma["n_descendants"] == len(read_export(shared_data / "gemma_7b_tree.csv")) - 1
 
@@ -69,8 +69,8 @@ def test_published_parquet_builds_with_tfidf(tmp_path, sample_published):
     sample_published.to_parquet(path)
     build = _build(tmp_path, "--source", str(path), "--embedder", "tfidf")
     manifest, _ = _assert_complete(build, 1271)
-    assert manifest["embedder"]["name"] == "tfidf"
-    assert manifest["source"] == str(path)
+    assert manifest.embedder.name == "tfidf"
+    assert manifest.source == str(path)
 
 
 def test_hub_jsonl_builds(tmp_path, shared_data):
@@ -87,7 +87,7 @@ def test_hub_jsonl_builds(tmp_path, shared_data):
     build = _build(tmp_path, "--source", str(path), "--embedder", "tfidf")
     manifest, models = _assert_complete(build, len(lines))
     # rows whose record was not fetched are absent, so their children are roots of their own
-    assert manifest["counts"]["edges_in_data"] > 300
+    assert manifest.counts.edges_in_data > 300
 
 
 def test_same_input_and_seed_give_the_same_map(tmp_path, sample_published):
@@ -107,14 +107,14 @@ def test_rebuild_embeds_only_new_models(tmp_path, sample_published):
     path = tmp_path / "published.parquet"
     base.to_parquet(path)
     first = read_manifest(_build(tmp_path, "--source", str(path), "--embedder", "tfidf"))
-    assert first["embedding"] == {"newly_embedded": 1200, "from_cache": 0}
+    assert (first.embedding.newly_embedded, first.embedding.from_cache) == (1200, 0)
 
     grown = sample_published.copy()
     grown.loc[0, "modelCard"] = "A changed card."
     grown.to_parquet(path)
     second = read_manifest(_build(tmp_path, "--source", str(path), "--embedder", "tfidf"))
-    assert second["embedding"] == {"newly_embedded": 71 + 1, "from_cache": 1271 - 72}
-    assert second["embedder"]["state_id"] == first["embedder"]["state_id"]
+    assert (second.embedding.newly_embedded, second.embedding.from_cache) == (71 + 1, 1271 - 72)
+    assert second.embedder.state_id == first.embedder.state_id
 
 
 def test_a_failed_build_leaves_the_current_build_untouched(tmp_path, sample_published, capsys):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.artifacts import MANIFEST, POINTER, SCHEMA_VERSION, read_manifest, resolve_build
+from example_manifest import manifest_for
+from pipeline.build_format import MANIFEST, POINTER, read_manifest, resolve_build
 
 REPO = Path(__file__).resolve().parent.parent
 THUMBS_UP = "\U0001F44D"
@@ -25,15 +26,16 @@ def _hfmap(*argv, cwd):
 def test_a_bug_is_reported_as_one_and_its_traceback_written_to_a_file(tmp_path):
     build = tmp_path / "odd-build"
     build.mkdir()
-    (build / MANIFEST).write_text(json.dumps({"schema_version": SCHEMA_VERSION, "build_id": "x"}))
+    (build / MANIFEST).write_text(manifest_for("x").to_json())  # a manifest, but no tables
     result = _hfmap("info", "--build", build, cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    match = re.fullmatch(r"hfmap: internal error \(KeyError: 'counts'\); the full traceback is in (\S+); please report it\.", lines[0])
+    match = re.fullmatch(r"hfmap: internal error \(FileNotFoundError: .*\); "
+                         r"the full traceback is in (\S+); please report it\.", lines[0])
     assert match, lines[0]
     traceback = Path(match.group(1)).read_text()
-    assert traceback.startswith("Traceback") and "KeyError: 'counts'" in traceback
+    assert traceback.startswith("Traceback") and "FileNotFoundError" in traceback
     Path(match.group(1)).unlink()
 
 
@@ -94,18 +96,18 @@ def test_a_hostile_listing_builds_and_everything_is_printed_literally(tmp_path):
     assert "src [bold]odd[/] \\x1b[31m.jsonl" in printed  # the path, literally, its ESC visible
     build = resolve_build(out)
     manifest = read_manifest(build)
-    counts = manifest["counts"]
-    assert counts["models"] == 60 + 7
-    assert counts["rejected_rows"] == 3  # the number id, the id with ESC, the line that is not JSON
-    assert counts["dropped_links"] == 2  # the self-link and one link of the cycle
-    assert counts["repaired_values"] == 1  # downloads 2**64
-    issues = manifest["issues"]
+    counts = manifest.counts
+    assert counts.models == 60 + 7
+    assert counts.rejected_rows == 3  # the number id, the id with ESC, the line that is not JSON
+    assert counts.dropped_links == 2  # the self-link and one link of the cycle
+    assert counts.repaired_values == 1  # downloads 2**64
+    issues = manifest.issues
     assert issues["dropped"]["self-parent edge"]["count"] == 1 and issues["dropped"]["cycle edge broken"]["count"] == 1
     assert issues["rejected"]["model_id is not text"]["count"] == 1
     assert "rejected 1 row(s): model_id is not text" in printed
     assert "dropped 1 parent link(s): self-parent edge" in printed
     assert "repaired 1 value(s): downloads out of range (set to null)" in printed
-    assert manifest["source_columns"]["unread"] == []
+    assert manifest.source_columns["unread"] == []
 
     models = pd.read_parquet(build / "models.parquet").set_index("model_id")
     assert {"[bold]x[/]", "mark/[/]", f"smile/{THUMBS_UP}"} <= set(models.index)

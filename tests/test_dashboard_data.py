@@ -27,7 +27,7 @@ def models(sample_models) -> pd.DataFrame:
 
 def test_prepared_columns_match_the_build(build, models):
     assert build.size == len(models) == 1271
-    assert build.version == build.manifest["build_id"] and repr(build) == f"Build({build.version})"
+    assert build.version == build.manifest.build_id and repr(build) == f"Build({build.version})"
     np.testing.assert_array_equal(build.numbers("depth"), models["depth"].to_numpy())
     np.testing.assert_allclose(build.numbers("x2d"), models["x2d"].to_numpy())
     downloads = build.numbers("downloads")
@@ -67,6 +67,19 @@ def test_two_processes_preparing_the_same_build_at_once_both_succeed(sample_buil
     assert all(run.returncode == 0 for run in runs)
     assert outputs[0] == outputs[1] and outputs[0][0] == "1271"
     assert not [p for p in (tmp_path / "dashboard").iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_the_dashboard_reads_the_pipeline_only_through_the_build_format(sample_build, tmp_path):
+    """The app, a loaded build and its views import of the pipeline only the build format, the
+    settings and their own package; no scikit-learn, pynndescent or torch until a free-text search."""
+    script = ("import sys; import dashboard.app; from dashboard.data import Build; "
+              "Build.load(sys.argv[1], sys.argv[2]); "
+              "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+              "('pipeline', 'sklearn', 'pynndescent', 'torch', 'umap'))))")
+    command = [sys.executable, "-c", script, str(sample_build), str(tmp_path)]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) <= {"pipeline", "pipeline.build_format", "pipeline.config", "pipeline.errors"}
 
 
 def test_text_search_is_literal_and_case_insensitive_over_id_author_and_tags(build, models):

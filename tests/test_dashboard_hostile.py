@@ -27,7 +27,8 @@ from dashboard.shown import URL_VALUE_CHARS
 from dashboard.queries.network import MAX_ANCESTORS, model_graph
 from dashboard.url_state import from_query
 from hostile_builds import EVIL_LIBRARY, EVIL_ROOT, NOT_HUB_IDS, PARENT_COLUMNS, hostile_build, rename_largest_family_root
-from pipeline.artifacts import POINTER, prune_builds, resolve_build
+from pipeline.artifacts import prune_builds
+from pipeline.build_format import POINTER, resolve_build
 from pipeline.config import Settings
 
 HUGE_DOWNLOADS = 10**16 + 1  # not a float, not a JSON number a browser keeps exactly

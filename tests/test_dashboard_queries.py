@@ -15,7 +15,7 @@ from dashboard.queries.models import category_options, find_models, model_detail
 from dashboard.queries.network import SIMILAR, model_graph
 from dashboard.queries.points import level_of_detail, map_points
 from dashboard.queries.semantic import semantic_search
-from pipeline.artifacts import resolve_build
+from pipeline.build_format import resolve_build
 
 
 @pytest.fixture(scope="module")

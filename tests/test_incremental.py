@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline import neighbours
-from pipeline.artifacts import read_manifest, resolve_build
+from pipeline.build_format import read_manifest, resolve_build
 from hfmap.cli import main
 from pipeline.similar import similar_models
 
@@ -47,13 +47,13 @@ def recall(table: pd.DataFrame, kth_similarity: np.ndarray) -> float:
 def test_new_models_are_placed_on_the_unchanged_map(tmp_path, sample_published):
     earlier, later = split(sample_published, 0.03)
     _, first, before = build(tmp_path, earlier)
-    assert first["mode"] == "full" and first["mode_reason"] == "no earlier build"
+    assert first.mode == "full" and first.mode_reason == "no earlier build"
 
     path, second, after = build(tmp_path, later)
-    assert second["mode"] == "incremental"
-    assert second["history"]["based_on"] == first["build_id"]
-    assert second["history"]["changed_since_full"] == len(later) - len(earlier)
-    assert second["embedding"]["newly_embedded"] == len(later) - len(earlier)
+    assert second.mode == "incremental"
+    assert second.history.based_on == first.build_id
+    assert second.history.changed_since_full == len(later) - len(earlier)
+    assert second.embedding.newly_embedded == len(later) - len(earlier)
 
     kept = after.merge(before, on="model_id", suffixes=("", "_before"))
     assert len(kept) == len(earlier)
@@ -85,13 +85,13 @@ def test_options_that_shape_the_map_or_too_many_changes_force_a_full_build(tmp_p
     earlier, later = split(sample_published, 0.03)
     build(tmp_path, earlier)
     _, manifest, _ = build(tmp_path, earlier, "--clusters", "5")
-    assert manifest["mode"] == "full" and manifest["mode_reason"] == "option n_clusters changed"
+    assert manifest.mode == "full" and manifest.mode_reason == "option n_clusters changed"
     _, manifest, _ = build(tmp_path, earlier, "--seed", "1")
-    assert manifest["mode"] == "full" and manifest["mode_reason"] == "the embedder or its fitted state changed"
+    assert manifest.mode == "full" and manifest.mode_reason == "the embedder or its fitted state changed"
     _, manifest, _ = build(tmp_path, earlier, "--seed", "1", "--full")
-    assert manifest["mode"] == "full" and manifest["mode_reason"] == "--full given"
+    assert manifest.mode == "full" and manifest.mode_reason == "--full given"
     _, manifest, _ = build(tmp_path, split(sample_published, 0.2)[0], "--seed", "1")
-    assert manifest["mode"] == "full" and "since the last full build" in manifest["mode_reason"]
+    assert manifest.mode == "full" and "since the last full build" in manifest.mode_reason
 
 
 @pytest.mark.slow
@@ -103,11 +103,11 @@ def test_carried_pynndescent_graph_with_new_changed_and_removed_models(tmp_path,
     later = later[~later["model_id"].isin(removed)].copy()
     later.loc[later["model_id"].isin(changed), "modelCard"] = "A rewritten card about speech recognition."
     first_path, first, _ = build(tmp_path, earlier)
-    assert first["neighbour_index"] == "nndescent"
+    assert first.neighbour_index == "nndescent"
 
     path, second, after = build(tmp_path, later)
-    assert second["mode"] == "incremental" and second["neighbour_index"] == "nndescent"
-    assert second["embedding"]["newly_embedded"] == len(later) - len(earlier) + 5 + 5
+    assert second.mode == "incremental" and second.neighbour_index == "nndescent"
+    assert second.embedding.newly_embedded == len(later) - len(earlier) + 5 + 5
     # the graph file is shared with the earlier build, not rewritten
     assert os.stat(path / "index" / "nndescent.pkl").st_ino == os.stat(first_path / "index" / "nndescent.pkl").st_ino
 
@@ -137,9 +137,9 @@ def test_incremental_lineage_equals_a_full_builds(tmp_path, sample_published):
         (tmp_path / folder).mkdir()
     _, _, first = build(tmp_path / "day", earlier)
     incremental_path, incremental, after = build(tmp_path / "day", later)
-    assert incremental["mode"] == "incremental"
+    assert incremental.mode == "incremental"
     full_path, full, from_scratch = build(tmp_path / "full", later)
-    assert full["mode"] == "full"
+    assert full.mode == "full"
 
     lineage_columns = ["model_id", "root_id", "depth", "primary_parent", "n_parents", "n_children", "n_descendants"]
     pd.testing.assert_frame_equal(after[lineage_columns], from_scratch[lineage_columns])

@@ -15,7 +15,7 @@ import pytest
 import dashboard.serving
 from dashboard.serving import serve, served_build
 from hostile_builds import hostile_build
-from pipeline.artifacts import POINTER, resolve_build
+from pipeline.build_format import POINTER, resolve_build
 from pipeline.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent

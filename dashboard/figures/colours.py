@@ -6,7 +6,7 @@ import numpy as np
 
 from dashboard.data import Build
 from dashboard.prepare import NO_VALUE
-from pipeline.schema import RELATIONS
+from pipeline.build_format import RELATIONS
 
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",

@@ -17,7 +17,7 @@ from dashboard.figures.drift import auto_generated_figure, card_length_figure, t
 from dashboard.queries.drift import cards_by_depth, language_drift, license_drift
 from dashboard.serving import served_build
 from dashboard.url_state import choice, from_query, mapping, unless_default
-from pipeline.schema import RELATIONS
+from pipeline.build_format import RELATIONS
 
 RELATION_CHOICES = {"all": "every relation", **{r: r for r in RELATIONS}}
 GRAPH = {"config": {"displayModeBar": False}}

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
-from pipeline.schema import RELATIONS
+from pipeline.build_format import RELATIONS, table_file
 
 NO_LICENSE = "(none)"
 OTHER = "(other licenses)"
@@ -76,7 +76,7 @@ def language_classes(lists: pa.ChunkedArray) -> np.ndarray:
 
 def links(build: Build) -> Links:
     """The build's links as codes: read once per build (see ``Build.derived``)."""
-    table = pq.read_table(build.prepared / "transitions.parquet",
+    table = pq.read_table(build.prepared / table_file("transitions"),
                           columns=["relation", "parent_license", "child_license", "license_changed", "parent_languages", "child_languages"])
     parent = pc.fill_null(table.column("parent_license"), NO_LICENSE)
     child = pc.fill_null(table.column("child_license"), NO_LICENSE)

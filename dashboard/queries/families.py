@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
-from pipeline.schema import RELATIONS
+from pipeline.build_format import RELATIONS
 
 COLUMNS = ("root_id", "size", "matching", "max_depth", *(f"n_{r}" for r in RELATIONS), "total_downloads")
 PAGE_ROWS = 25

@@ -10,7 +10,7 @@ from dashboard.data import Build
 from dashboard.prepare import NO_VALUE
 from dashboard.queries.points import first_in_order
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
-from pipeline.schema import RELATIONS
+from pipeline.build_format import RELATIONS
 
 CHILDREN_LISTED = 50
 PARENTS_LISTED = 50

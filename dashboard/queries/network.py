@@ -10,7 +10,7 @@ from dashboard.cache import cached_query
 from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
-from pipeline.schema import RELATIONS
+from pipeline.build_format import RELATIONS
 
 SIMILAR = "similar"
 MAX_ANCESTORS = 100  # ancestors drawn at most: a chain 50,000 links deep, or 10,000 parents, stay a small graph

@@ -7,8 +7,7 @@ import logging
 
 from dashboard.cache import cached_query
 from dashboard.data import Build
-from pipeline.artifacts import BuildFormatError
-from pipeline.similar import SimilaritySearch
+from pipeline.build_format import BuildFormatError, SimilaritySearch
 
 log = logging.getLogger("hfmap.dashboard")
 
@@ -20,7 +19,8 @@ def semantic_search(build: Build, text: str, k: int = 25) -> list[dict]:
     if not text:
         return []
     try:
-        rows, similarity = build.derived("similarity-search", lambda b: SimilaritySearch(b.path)).near_text(text, k)
+        search = build.derived("similarity-search", lambda b: SimilaritySearch(b.files))
+        rows, similarity = search.near_text(text, k)
     except (OSError, BuildFormatError) as error:  # the build was pruned while served: no hits, never a 500
         log.warning("semantic search on build %s is unavailable: %s", build.version, error)
         return []

@@ -1,0 +1,445 @@
+"""The build format: the one contract between the pipeline, which writes builds, and the dashboard.
+
+Layout of ``<out>/``::
+
+    CURRENT                 name of the current build (replaced atomically)
+    <build id>/             one finished build, never modified afterwards
+        manifest.json       schema version, source, counts, stage times, bad-row report (Manifest)
+        models.parquet      normalized fields + lineage + coordinates + cluster per model
+        edges.parquet       parent_id, child_id, relation, parent_in_data
+        families.parquet    one row per family root
+        transitions.parquet trait changes along in-data edges
+        clusters.parquet    cluster, size, label, top_terms, centre coordinates
+        neighbours.parquet  each model's k nearest models (by row index)
+        embeddings.npy      float32 (rows x dim), memory-mappable, row i = models row i
+        text_keys.npy       a key of each model's embedded text (incremental builds compare them)
+        index/              nearest-neighbour index for "models similar to X"
+        embedder/           the fitted embedder, to embed free-text queries
+
+Each table has one Arrow schema here (TABLE_SCHEMAS); the build casts what it writes to it, so a
+table that drifts fails the build, not a reader later. Readers call ``open_build``, which
+resolves CURRENT, checks the schema version and reads the manifest into a typed ``Manifest``.
+pipeline.artifacts writes builds in this layout.
+
+This module imports only the standard library, numpy and pyarrow: the dashboard imports it
+(and the settings), nothing else of the pipeline. ``SimilaritySearch`` loads the neighbour index
+and the embedder (scikit-learn, pynndescent, torch) only when a search needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from pipeline.errors import BuildFormatError
+
+__all__ = [
+    "BuildFormatError", "BuildPaths", "Manifest", "OpenBuild", "SimilaritySearch",
+    "open_build", "read_manifest", "resolve_build",
+]
+
+SCHEMA_VERSION = 1
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+EMBEDDINGS = "embeddings.npy"
+TEXT_KEYS = "text_keys.npy"
+INDEX_DIR = "index"
+EMBEDDER_DIR = "embedder"
+TABLES = ("models", "edges", "families", "transitions", "clusters", "neighbours")
+
+# parent relations, strongest first (a smaller code is a stronger link)
+RELATIONS = ("finetune", "adapter", "quantized", "merge", "unspecified")
+
+
+def table_file(name: str) -> str:
+    """The file name of one of the TABLES (also used for the copies the dashboard keeps)."""
+    if name not in TABLES:
+        raise ValueError(f"{name!r} is not a table of a build; the tables are {', '.join(TABLES)}.")
+    return f"{name}.parquet"
+
+
+# ---------------------------------------------------------------- table schemas
+
+_STR = pa.string()
+_LIST = pa.list_(pa.string())
+
+LIST_COLUMNS = (
+    "tags", "licenses", "languages", "datasets", "arxiv_papers", "regions",
+    "parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent",
+)
+
+# The normalized model fields every source is converted to (pipeline.schema), and the first
+# columns of models.parquet.
+MODEL_SCHEMA = pa.schema(
+    [
+        ("model_id", _STR),
+        ("author", _STR),
+        ("likes", pa.int64()),
+        ("downloads", pa.int64()),
+        ("trending_score", pa.float64()),
+        ("private", pa.bool_()),
+        ("pipeline_tag", _STR),
+        ("library_name", _STR),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        *[(name, _LIST) for name in LIST_COLUMNS],
+        ("has_card", pa.bool_()),
+        ("card_length", pa.int64()),
+        ("card_excerpt", _STR),
+        ("card_auto_generated", pa.bool_()),
+    ]
+)
+
+_COORDINATES = [(name, pa.float32()) for name in ("x", "y", "z", "x2d", "y2d")]
+
+TABLE_SCHEMAS: dict[str, pa.Schema] = {
+    "models": pa.schema(
+        [
+            *MODEL_SCHEMA,
+            ("root_id", _STR),
+            ("depth", pa.int64()),
+            ("primary_parent", _STR),
+            ("n_children", pa.int64()),
+            ("n_descendants", pa.int64()),
+            ("n_parents", pa.int64()),
+            *_COORDINATES,
+            ("cluster", pa.int32()),
+        ]
+    ),
+    "edges": pa.schema(
+        [
+            ("parent_id", _STR),
+            ("child_id", _STR),
+            ("relation", _STR),
+            ("parent_in_data", pa.bool_()),
+        ]
+    ),
+    "families": pa.schema(
+        [
+            ("root_id", _STR),
+            ("size", pa.int64()),
+            ("max_depth", pa.int64()),
+            *[(f"n_{relation}", pa.int64()) for relation in RELATIONS],
+            ("total_downloads", pa.int64()),
+        ]
+    ),
+    "transitions": pa.schema(
+        [
+            ("parent_id", _STR),
+            ("child_id", _STR),
+            ("relation", _STR),
+            ("child_depth", pa.int64()),
+            ("parent_license", _STR),
+            ("child_license", _STR),
+            ("license_changed", pa.bool_()),
+            ("parent_languages", _LIST),
+            ("child_languages", _LIST),
+            ("languages_changed", pa.bool_()),
+            ("parent_card_length", pa.int64()),
+            ("child_card_length", pa.int64()),
+            ("parent_card_auto_generated", pa.bool_()),
+            ("child_card_auto_generated", pa.bool_()),
+            ("parent_has_card", pa.bool_()),
+            ("child_has_card", pa.bool_()),
+        ]
+    ),
+    "clusters": pa.schema(
+        [
+            ("cluster", pa.int32()),
+            ("size", pa.int64()),
+            ("label", _STR),
+            ("top_terms", _LIST),
+            *_COORDINATES,
+        ]
+    ),
+    "neighbours": pa.schema(
+        [
+            ("model_index", pa.int32()),
+            ("neighbour_index", pa.int32()),
+            ("rank", pa.int16()),
+            ("similarity", pa.float32()),
+        ]
+    ),
+}
+
+
+def conform(name: str, table: pa.Table) -> pa.Table:
+    """``table`` cast to the schema of the build's table ``name``; BuildFormatError when its
+    columns are not that table's columns, in order, or a value does not fit its type."""
+    schema = TABLE_SCHEMAS[name]
+    if table.column_names != schema.names:
+        missing = [c for c in schema.names if c not in table.column_names]
+        unknown = [c for c in table.column_names if c not in schema.names]
+        raise BuildFormatError(
+            f"The {name} table does not match the build format (missing {missing}, "
+            f"unknown {unknown}, order {table.column_names} against {schema.names})."
+        )
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+        raise BuildFormatError(
+            f"The {name} table does not fit the build format's types ({error})."
+        ) from error
+
+
+# ---------------------------------------------------------------- the manifest
+
+
+@dataclass(frozen=True)
+class Counts:
+    models: int
+    edges: int
+    edges_in_data: int
+    families: int
+    roots: int
+    max_depth: int
+    transitions: int
+    clusters: int
+    rejected_rows: int
+    repaired_values: int
+    dropped_links: int
+    links_to_models_outside: int
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    name: str
+    dim: int
+    state_id: str
+
+
+@dataclass(frozen=True)
+class EmbeddingCounts:
+    newly_embedded: int
+    from_cache: int
+
+
+@dataclass(frozen=True)
+class History:
+    """What the map of a build is carried from: the last full build, and since it, the changes."""
+
+    last_full_build: str
+    models_at_last_full: int
+    changed_since_full: int
+    based_on: str | None = None  # the build an incremental build carried forward
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """manifest.json of a build. Fields with a default may be missing from a manifest (and are
+    not written while None); any other missing or unknown key makes it unreadable."""
+
+    build_id: str
+    created_at: str
+    hfmap_version: str
+    source: str
+    counts: Counts
+    embedder: EmbedderInfo
+    embedding: EmbeddingCounts
+    neighbour_index: str
+    mode: str  # "full" or "incremental"
+    mode_reason: str
+    history: History
+    options: dict[str, Any]  # the BuildOptions the build ran with (paths as strings)
+    seed: int
+    stage_seconds: dict[str, float]
+    issues: dict[str, Any]  # pipeline.report.IssueLog.to_dict()
+    source_columns: dict[str, Any]  # pipeline.report.IssueLog.columns_dict()
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        data = _to_plain(self)
+        ordered = {"schema_version": data.pop("schema_version"), **data}  # the version first
+        return json.dumps(ordered, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "the manifest") -> Manifest:
+        """The manifest in ``text``; BuildFormatError (one sentence) when it is not JSON, has
+        another schema version, or misses, adds or mistypes a key."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise BuildFormatError(f"{where} is not a readable manifest ({error}).") from error
+        version = data.get("schema_version") if isinstance(data, dict) else None
+        if version != SCHEMA_VERSION:
+            raise BuildFormatError(
+                f"{where} has build schema version {version!r}, but this hfmap reads version "
+                f"{SCHEMA_VERSION}; rebuild it."
+            )
+        return _from_plain(cls, data, where, "")
+
+
+def _to_plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        plain = {}
+        for field in fields(value):
+            item = getattr(value, field.name)
+            if item is None and field.default is None:
+                continue
+            plain[field.name] = _to_plain(item)
+        return plain
+    return value
+
+
+def _from_plain(cls: type, data: Any, where: str, key: str) -> Any:
+    unreadable = f"{where} is not a manifest this hfmap reads"
+    if not isinstance(data, dict):
+        raise BuildFormatError(f"{unreadable}: {key or 'it'} is not an object.")
+    known = {field.name: field for field in fields(cls)}
+    required = {name for name, field in known.items() if field.default is MISSING}
+    missing, unknown = sorted(required - set(data)), sorted(set(data) - set(known))
+    if missing or unknown:
+        problems = [f"missing {', '.join(_prefix(key, m) for m in missing)}"] if missing else []
+        problems += [f"unknown {', '.join(_prefix(key, u) for u in unknown)}"] if unknown else []
+        raise BuildFormatError(f"{unreadable} ({'; '.join(problems)}); rebuild it.")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in data.items():
+        kind = hints[name]
+        if is_dataclass(kind):
+            value = _from_plain(kind, value, where, _prefix(key, name))
+        elif not _is_a(value, kind):
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:60] + "…"
+            raise BuildFormatError(f"{unreadable}: {_prefix(key, name)} is {shown}; rebuild it.")
+        values[name] = value
+    return cls(**values)
+
+
+def _prefix(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
+
+
+def _is_a(value: Any, kind: Any) -> bool:
+    """Whether a JSON value fits a field's type (its outer type: dict, str, int, float, None)."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_a(value, option) for option in typing.get_args(kind))
+    if kind is type(None):
+        return value is None
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, origin or kind)
+
+
+# ---------------------------------------------------------------- reading a build
+
+
+@dataclass(frozen=True)
+class BuildPaths:
+    """The files of one build directory (finished, or still being written)."""
+
+    path: Path
+
+    def table(self, name: str) -> Path:
+        return self.path / table_file(name)
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def embeddings(self) -> Path:
+        return self.path / EMBEDDINGS
+
+    @property
+    def text_keys(self) -> Path:
+        return self.path / TEXT_KEYS
+
+    @property
+    def index(self) -> Path:
+        return self.path / INDEX_DIR
+
+    @property
+    def embedder(self) -> Path:
+        return self.path / EMBEDDER_DIR
+
+
+@dataclass(frozen=True)
+class OpenBuild(BuildPaths):
+    """A finished build whose manifest was read and checked."""
+
+    manifest: Manifest
+
+    @property
+    def build_id(self) -> str:
+        return self.manifest.build_id
+
+
+def resolve_build(path: Path) -> Path:
+    """A build directory from either a build itself or an out directory with CURRENT."""
+    path = Path(path)
+    if (path / MANIFEST).exists():
+        return path
+    pointer = path / POINTER
+    if pointer.exists():
+        build = path / pointer.read_text(encoding="utf-8").strip()
+        if (build / MANIFEST).exists():
+            return build
+        raise BuildFormatError(f"{pointer} names the build {build.name}, which does not exist.")
+    raise BuildFormatError(f"{path} holds no build; run `hfmap build --out {path}` first.")
+
+
+def read_manifest(build: Path) -> Manifest:
+    """The manifest of a build (or of an out directory's current build), checked."""
+    file = resolve_build(build) / MANIFEST
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BuildFormatError(f"{file} is not a readable manifest ({error}).") from error
+    return Manifest.from_json(text, where=str(file))
+
+
+def open_build(path: Path) -> OpenBuild:
+    """The build at path (a build, or an out directory whose CURRENT build is taken), its manifest
+    read and its schema version checked; BuildFormatError otherwise."""
+    build = resolve_build(path)
+    return OpenBuild(path=build, manifest=read_manifest(build))
+
+
+# ---------------------------------------------------------------- similarity search
+
+
+class SimilaritySearch:
+    """Nearest models of one build by embedding. The index (pynndescent) is loaded on the first
+    search, the embedder (scikit-learn or a sentence transformer) on the first free-text search."""
+
+    def __init__(self, build: Path | OpenBuild):
+        self.build = build if isinstance(build, OpenBuild) else open_build(build)
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        return np.load(self.build.embeddings, mmap_mode="r")
+
+    @cached_property
+    def index(self):  # pipeline.neighbours.NeighbourIndex
+        from pipeline.neighbours import NeighbourIndex
+
+        return NeighbourIndex.load(self.build.index, self.vectors)
+
+    @cached_property
+    def embedder(self):  # pipeline.embed.Embedder
+        from pipeline.embed import load_embedder
+
+        return load_embedder(self.build.embedder)
+
+    def near_text(self, text: str, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the k models nearest to free text, and their cosine similarities, best first."""
+        found, similarity = self.index.query(self.embedder.transform([text]), k=k)
+        keep = found[0] >= 0
+        return found[0][keep], similarity[0][keep]
+
+    def near_row(self, row: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the k models nearest to the model at row (itself excluded), best first."""
+        query = np.asarray(self.vectors[row : row + 1])
+        found, similarity = self.index.query(query, k=k, exclude_self_ids=np.asarray([row]))
+        keep = found[0] >= 0
+        return found[0][keep], similarity[0][keep]
