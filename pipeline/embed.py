@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from tqdm.auto import tqdm
 
-from pipeline.text import TOKEN_PATTERN
+from pipeline.text import TOKEN_PATTERN, text_keys
 
 EMBEDDER_FILE = "embedder.json"
 # From this many texts TF-IDF transforms the second half in a worker process while this one
@@ -318,23 +318,18 @@ def _seeded_sample(texts: Sequence[str], size: int, seed: int) -> Sequence[str]:
 # --------------------------------------------------------------------------- cache
 
 
-def text_keys(texts: Sequence[str]) -> np.ndarray:
-    """xxh3-64 of each text's UTF-8 bytes as uint64 (collisions: ~1e-7 odds at 2M texts)."""
-    return np.fromiter(
-        (xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass")) for text in texts),
-        dtype=np.uint64,
-        count=len(texts),
-    )
-
-
 class EmbeddingCache:
     """Vectors on disk keyed by text hash, one folder per (embedder name, state_id).
 
-    Each folder holds ``keys.npy`` (sorted uint64 text hashes) and ``vectors.npy``
-    (float32, same row order), each replaced atomically. The cache only grows, so a
-    crash between the two replacements leaves files of different lengths, which is
-    read as an empty cache rather than as wrong vectors. One writer at a time.
+    A folder holds segments, each a pair ``keys<name>.npy`` (uint64 text hashes) and
+    ``vectors<name>.npy`` (float32, same row order): a build that embeds new texts adds
+    one segment with their vectors (vectors written first, then keys, each atomically),
+    so the vectors already kept are never rewritten; from MAX_SEGMENTS on they are merged
+    into one. A segment whose two files do not match (a write cut short) is ignored, so its
+    texts are embedded again rather than given wrong vectors. One writer at a time.
     """
+
+    MAX_SEGMENTS = 8
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -347,37 +342,88 @@ class EmbeddingCache:
         self, embedder: Embedder, texts: Sequence[str], keys: np.ndarray | None = None, progress: bool = False
     ) -> tuple[np.ndarray, int]:
         """Vectors for texts in input order, and how many distinct texts had to be embedded now
-        (keys: their text_keys, when the caller has them already)."""
-        texts = list(texts)
-        keys = text_keys(texts) if keys is None else keys
+        (keys: their text_keys, when the caller has them already; texts are then only read at
+        the rows to embed, through texts.at(rows) when it has one: pipeline.text.ModelTexts)."""
+        keys = text_keys(list(texts)) if keys is None else keys
         unique_keys, first_row, row_to_unique = np.unique(keys, return_index=True, return_inverse=True)
-        cached_keys, cached_vectors = self._read(embedder)
-        found = _positions(cached_keys, unique_keys) >= 0
-        missing = np.flatnonzero(~found)
+        segments = self._read(embedder)
+        lookup = _Segments(segments)
+        segment, row = lookup.find(unique_keys)
+        missing = np.flatnonzero(segment < 0)
         if len(missing):
-            new_vectors = embedder.transform([texts[i] for i in first_row[missing]], progress=progress)
-            cached_keys, cached_vectors = _merge(cached_keys, cached_vectors, unique_keys[missing], new_vectors)
-            self._write(embedder, cached_keys, cached_vectors)
-        vectors = cached_vectors[_positions(cached_keys, unique_keys)]
-        return vectors[row_to_unique], len(missing)
+            rows = first_row[missing]
+            new_texts = texts.at(rows) if hasattr(texts, "at") else [texts[i] for i in rows]
+            new_vectors = embedder.transform(new_texts, progress=progress)
+            lookup = _Segments(self._add(embedder, segments, unique_keys[missing], new_vectors))
+            segment, row = lookup.find(unique_keys)
+        return lookup.gather(segment[row_to_unique], row[row_to_unique]), len(missing)
 
-    def _read(self, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
-        folder = self.folder(embedder)
-        empty = (np.zeros(0, np.uint64), np.zeros((0, embedder.dim), np.float32))
-        try:
-            keys = np.load(folder / "keys.npy")
-            vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        except (FileNotFoundError, ValueError, OSError):
-            return empty
-        if keys.dtype != np.uint64 or vectors.shape != (len(keys), embedder.dim):
-            return empty  # torn write or foreign files: recompute
-        return keys, vectors
+    def _read(self, embedder: Embedder) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The folder's usable segments: (name, keys, vectors memory-mapped)."""
+        segments = []
+        for keys_file in sorted(self.folder(embedder).glob("keys*.npy")):
+            name = keys_file.name[len("keys") : -len(".npy")]
+            try:
+                keys = np.load(keys_file)
+                vectors = np.load(keys_file.with_name(f"vectors{name}.npy"), mmap_mode="r")
+            except (FileNotFoundError, ValueError, OSError):
+                continue
+            if keys.dtype == np.uint64 and vectors.shape == (len(keys), embedder.dim):
+                segments.append((name, keys, vectors))  # else a torn write or foreign files
+        return segments
 
-    def _write(self, embedder: Embedder, keys: np.ndarray, vectors: np.ndarray) -> None:
+    def _add(self, embedder: Embedder, segments: list, keys: np.ndarray, vectors: np.ndarray):
+        """segments with a new one of keys and vectors written; all merged into one (the old
+        files then removed) when there would be MAX_SEGMENTS."""
         folder = self.folder(embedder)
         folder.mkdir(parents=True, exist_ok=True)
-        _save_atomically(folder / "vectors.npy", vectors)
-        _save_atomically(folder / "keys.npy", keys)
+        merge = len(segments) + 1 >= self.MAX_SEGMENTS
+        vectors = vectors.astype(np.float32, copy=False)
+        if merge:
+            keys = np.concatenate([*(segment[1] for segment in segments), keys])
+            vectors = np.concatenate([*(np.asarray(segment[2]) for segment in segments), vectors])
+        name = f"-{xxhash.xxh3_64_hexdigest(os.urandom(16))}"
+        _save_atomically(folder / f"vectors{name}.npy", vectors)
+        _save_atomically(folder / f"keys{name}.npy", keys)
+        if not merge:
+            return [*segments, (name, keys, vectors)]
+        for old, _, _ in segments:
+            (folder / f"keys{old}.npy").unlink(missing_ok=True)
+            (folder / f"vectors{old}.npy").unlink(missing_ok=True)
+        return [(name, keys, vectors)]
+
+
+class _Segments:
+    """A lookup over the keys of several segments (a key kept twice, after a merge cut short,
+    has the same vector in both)."""
+
+    def __init__(self, segments: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+        self.vectors = [segment[2] for segment in segments]
+        keys = [segment[1] for segment in segments]
+        self.keys = np.concatenate([np.zeros(0, np.uint64), *keys])
+        self.segment = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+        self.offset = np.concatenate([np.zeros(0, np.int64), *(np.arange(len(k)) for k in keys)])
+        self.order = np.argsort(self.keys, kind="stable")
+        self.sorted_keys = self.keys[self.order]
+
+    def find(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(segment, row in it) of each wanted key, segment -1 where absent."""
+        if not len(self.keys):
+            return np.full(len(wanted), -1), np.zeros(len(wanted), np.int64)
+        at = _positions(self.sorted_keys, wanted)
+        rows = self.order[np.maximum(at, 0)]
+        return np.where(at >= 0, self.segment[rows], -1), self.offset[rows]
+
+    def gather(self, segment: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """The vectors at (segment, row), all found."""
+        dim = self.vectors[0].shape[1] if self.vectors else 0
+        out = np.empty((len(segment), dim), dtype=np.float32)
+        for number, vectors in enumerate(self.vectors):
+            mine = np.flatnonzero(segment == number)
+            if len(mine):
+                order = np.argsort(row[mine])  # read the memory map front to back
+                out[mine[order]] = vectors[row[mine][order]]
+        return out
 
 
 def _positions(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -386,14 +432,6 @@ def _positions(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     rows[rows == len(sorted_keys)] = 0
     hit = sorted_keys[rows] == wanted if len(sorted_keys) else np.zeros(len(wanted), bool)
     return np.where(hit, rows, -1)
-
-
-def _merge(keys: np.ndarray, vectors: np.ndarray, new_keys: np.ndarray, new_vectors: np.ndarray):
-    """Union of two keyed vector sets (keys disjoint), sorted by key."""
-    merged_keys = np.concatenate([keys, new_keys])
-    order = np.argsort(merged_keys, kind="stable")
-    merged_vectors = np.concatenate([np.asarray(vectors), new_vectors.astype(np.float32, copy=False)])
-    return merged_keys[order], merged_vectors[order]
 
 
 def _save_atomically(path: Path, array: np.ndarray) -> None:

@@ -1,15 +1,21 @@
 """The text embedded per model: its id as words, its tags, task, library and card start.
 
 Built with vectorized Arrow string kernels (RE2 regexes, list flattening), so the
-whole Hub (~1.9M models) takes seconds rather than minutes of per-row Python.
+whole Hub (~1.9M models) takes seconds rather than minutes of per-row Python. A text's
+key (text_keys) is what the embedding cache and incremental builds compare; the row
+store (pipeline.sources.row_store) keeps each stored row's key, so a rebuild computes
+the texts of new rows only (ModelTexts).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 CARD_TEXT_CHARS = 500
 
@@ -75,7 +81,57 @@ def model_text(models: pd.DataFrame, chunk_rows: int = 200_000) -> list[str]:
     return texts
 
 
-def _chunk_text(models: pd.DataFrame) -> list[str]:
+def table_text(table: pa.Table) -> list[str]:
+    """model_text of an Arrow table of models (MODEL_SCHEMA columns), one text per row."""
+    return _chunk_text({name: table.column(name) for name in TEXT_COLUMNS})
+
+
+def text_keys(texts: Sequence[str]) -> np.ndarray:
+    """xxh3-64 of each text's UTF-8 bytes as uint64 (collisions: ~1e-7 odds at 2M texts)."""
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass")) for text in texts),
+        dtype=np.uint64,
+        count=len(texts),
+    )
+
+
+class ModelTexts(Sequence):
+    """The texts of a models table, each computed (model_text) only when first asked for; texts
+    known already (a read gives those of the rows it parsed) are given as a list, None where
+    not known. A rebuild whose other texts are in the embedding cache computes no more."""
+
+    def __init__(self, models: pd.DataFrame, known: list[str | None] | None = None) -> None:
+        self.models = models
+        self.texts = list(known) if known is not None else [None] * len(models)
+        if len(self.texts) != len(models):
+            raise ValueError(f"{len(self.texts)} texts for {len(models)} models")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def at(self, rows) -> list[str]:
+        """The texts of rows (positions), the unknown ones computed together."""
+        rows = np.asarray(rows, dtype=np.int64).tolist()
+        missing = sorted({row for row in rows if self.texts[row] is None})
+        if missing:
+            for row, text in zip(missing, model_text(self.models.iloc[missing])):
+                self.texts[row] = text
+        return [self.texts[row] for row in rows]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.at(range(len(self))[index])
+        return self.at([index])[0]
+
+    def __iter__(self):
+        return iter(self.at(range(len(self))))
+
+
+TEXT_COLUMNS = ("model_id", "tags", "pipeline_tag", "library_name", "card_excerpt")
+
+
+def _chunk_text(models) -> list[str]:
+    """The texts of a DataFrame or of {column: Arrow array} holding TEXT_COLUMNS."""
     card = pc.replace_substring_regex(_arrow(models["card_excerpt"], pa.string()), CARD_PLACEHOLDERS, " ")
     card = pc.utf8_slice_codeunits(card, 0, CARD_TEXT_CHARS)
     parts = [
@@ -91,9 +147,11 @@ def _chunk_text(models: pd.DataFrame) -> list[str]:
     return text.to_pylist()
 
 
-def _arrow(column: pd.Series, arrow_type: pa.DataType) -> pa.Array:
-    """A DataFrame column (Arrow-backed or plain objects) as one contiguous Arrow array."""
-    array = pa.array(column, from_pandas=True)
+def _arrow(column, arrow_type: pa.DataType) -> pa.Array:
+    """A DataFrame column (Arrow-backed or plain objects) or an Arrow (chunked) array as one
+    contiguous Arrow array."""
+    is_arrow = isinstance(column, (pa.Array, pa.ChunkedArray))
+    array = column if is_arrow else pa.array(column, from_pandas=True)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     return array.cast(arrow_type) if array.type != arrow_type else array

@@ -205,10 +205,33 @@ def test_cache_treats_torn_files_as_empty(tmp_path):
     embedder = TfidfEmbedder(dim=4).fit(texts)
     cache = EmbeddingCache(tmp_path)
     vectors, _ = cache.embed(embedder, texts)
-    np.save(cache.folder(embedder) / "keys.npy", np.arange(5, dtype=np.uint64))  # as if a write was cut short
+    (keys_file,) = cache.folder(embedder).glob("keys*.npy")
+    np.save(keys_file, np.arange(5, dtype=np.uint64))  # as if a write was cut short
     again, new = cache.embed(embedder, texts)
     assert new == 30
     np.testing.assert_array_equal(again, vectors)
+
+
+def test_cache_appends_new_vectors_and_merges_its_segments(tmp_path):
+    texts = topic_corpus(120)
+    embedder = TfidfEmbedder(dim=8).fit(texts)
+    cache = EmbeddingCache(tmp_path)
+    folder = cache.folder(embedder)
+    cache.embed(embedder, texts[:60])
+    (first,) = folder.glob("vectors*.npy")
+    written = first.stat().st_mtime_ns
+    for day in range(1, cache.MAX_SEGMENTS - 1):  # each build with new texts adds one segment
+        _, new = cache.embed(embedder, texts[: 60 + 5 * day])
+        assert new == 5
+    assert len(list(folder.glob("keys*.npy"))) == cache.MAX_SEGMENTS - 1
+    assert first.stat().st_mtime_ns == written  # the vectors kept are never rewritten
+    vectors, new = cache.embed(embedder, texts[::-1])  # one segment more: all merged into one
+    assert new == 120 - 60 - 5 * (cache.MAX_SEGMENTS - 2)
+    assert len(list(folder.glob("keys*.npy"))) == len(list(folder.glob("vectors*.npy"))) == 1
+    np.testing.assert_array_equal(vectors[::-1], embedder.transform(texts))
+    again, new = cache.embed(embedder, texts)
+    assert new == 0
+    np.testing.assert_array_equal(again, vectors[::-1])
 
 
 def test_fitted_embedder_reuses_saved_tfidf_state_so_rebuilds_embed_only_new_texts(tmp_path):

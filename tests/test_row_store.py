@@ -10,8 +10,9 @@ import pyarrow as pa
 import pytest
 
 from pipeline.report import IssueLog
-from pipeline.sources import hub_records, load_source
+from pipeline.sources import hub_records, load_source, read_source
 from pipeline.sources.row_store import INDEX, STORE_DIR, open_store
+from pipeline.text import model_text, text_keys
 
 CLEAN = [
     {"id": f"org{i % 7}/model-{i}", "author": f"org{i % 7}", "likes": i, "downloads": 10 * i,
@@ -43,7 +44,20 @@ def _write(path, lines) -> None:
 
 def _read(path, cache_dir=None):
     log = IssueLog()
-    return load_source(str(path), log, cache_dir=cache_dir), log
+    if cache_dir is None:
+        return load_source(str(path), log), log
+    read = read_source(str(path), log, cache_dir=cache_dir)
+    _check_texts(read)
+    return read.models, log
+
+
+def _check_texts(read) -> None:
+    """The text keys a read with the store gives (kept ones included) and the texts it gives are
+    those of its models."""
+    texts = model_text(read.models)
+    assert read.text_keys.tolist() == text_keys(texts).tolist()
+    assert len(read.texts) == len(texts)
+    assert all(given is None or given == text for given, text in zip(read.texts, texts))
 
 
 def _same(read, fresh) -> None:
@@ -150,3 +164,17 @@ def test_the_store_is_rewritten_once_most_of_it_is_unused(tmp_path):
     _same(_read(source, cache), _read(source))
     store = open_store(cache)
     assert len(store.files) == 1 and len(store) == 11
+
+
+def test_a_carried_read_gives_the_texts_of_the_lines_it_parsed_only(tmp_path, small_batches):
+    source, cache = tmp_path / "listing.jsonl", tmp_path / "cache"
+    cards = [{**line, "card": f"# Model {i}\nA card about {i}."} for i, line in enumerate(CLEAN)]
+    _write(source, cards[:50])
+    first = read_source(str(source), IssueLog(), cache_dir=cache)
+    assert None not in first.texts  # a first read parses every line
+    _write(source, [*cards[:40], {**cards[45], "likes": 99}, *cards[50:]])
+    again = read_source(str(source), IssueLog(), cache_dir=cache)
+    _check_texts(again)
+    ids = again.models["model_id"]
+    parsed = [model_id for model_id, text in zip(ids, again.texts) if text is not None]
+    assert parsed == ["org3/model-45", *(f"org{i % 7}/model-{i}" for i in range(50, 60))]

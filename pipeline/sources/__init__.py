@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import csv
+from dataclasses import dataclass
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
@@ -34,7 +36,10 @@ SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_models.p
 HUB_RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
 SOURCE_SUFFIXES = (".parquet", ".csv", *HUB_RECORD_SUFFIXES)
 
-__all__ = ["SAMPLE_PATH", "SourceError", "check_source", "describe_source", "load_source"]
+__all__ = [
+    "SAMPLE_PATH", "SourceError", "SourceRows",
+    "check_source", "describe_source", "load_source", "read_source",
+]
 
 
 def describe_source(spec: str | None) -> str:
@@ -100,14 +105,32 @@ def _is_family_export(path: Path) -> bool:
     return {"model_id", "metadata"} <= names
 
 
+@dataclass
+class SourceRows:
+    """A source read: the normalized models, and for a JSONL source read with a row store the
+    key of each model's text and the texts of the rows it parsed (pipeline.text; else None)."""
+
+    models: pd.DataFrame
+    text_keys: np.ndarray | None = None
+    texts: list[str | None] | None = None
+
+
 def load_source(spec: str | None, log: IssueLog, progress: bool = False, cache_dir: Path | None = None) -> pd.DataFrame:
     """Read, normalize and de-duplicate a source. Raises SourceError if it cannot be read
     at all or holds no usable row. With a cache_dir, a JSONL source's lines read clean are kept
     there (pipeline.sources.row_store) and the next read of it parses only the lines not kept."""
+    return read_source(spec, log, progress, cache_dir).models
+
+
+def read_source(
+    spec: str | None, log: IssueLog, progress: bool = False, cache_dir: Path | None = None
+) -> SourceRows:
+    """load_source, with the text keys and parsed texts a JSONL read with a row store gives."""
     spec = describe_source(spec)
     path = check_source(spec)
+    keys = texts = None
     if cache_dir is not None and path is not None and path.name.lower().endswith(HUB_RECORD_SUFFIXES):
-        table = _read_jsonl_with_store(path, log, Path(cache_dir), progress)
+        table, keys, texts = _read_jsonl_with_store(path, log, Path(cache_dir), progress)
     else:
         total, batches = _batches(spec, log)
         tables = []
@@ -116,26 +139,30 @@ def load_source(spec: str | None, log: IssueLog, progress: bool = False, cache_d
                 tables.append(normalize_batch(batch, log))
                 bar.update(batch.num_rows)
         table = pa.concat_tables(tables) if tables else None
-    table = _drop_duplicate_ids(table if table is not None else MODEL_SCHEMA.empty_table(), log)
+    table = table if table is not None else MODEL_SCHEMA.empty_table()
+    table, first = _drop_duplicate_ids(table, log)
     if table.num_rows == 0:
         raise SourceError(f"The source {spec} holds no model rows with an id.")
-    return to_frame(table)
+    if keys is not None and first is not None:
+        keys, texts = keys[first], [texts[i] for i in np.flatnonzero(first).tolist()]
+    return SourceRows(to_frame(table), keys, texts)
 
 
-def _read_jsonl_with_store(path: Path, log: IssueLog, cache_dir: Path, progress: bool) -> pa.Table | None:
-    """A JSONL source's normalized rows, the lines kept in cache_dir's row store taken from it;
-    the store then keeps the lines read clean now. Issues are logged as a fresh read logs them."""
+def _read_jsonl_with_store(path: Path, log: IssueLog, cache_dir: Path, progress: bool):
+    """(A JSONL source's normalized rows or None, their text keys, their parsed texts), the lines
+    kept in cache_dir's row store taken from it; the store then keeps the lines read clean now.
+    Issues are logged as a fresh read logs them."""
     store = open_store(cache_dir)
     try:
-        table, taken, added = _read_jsonl(path, log, store, progress)
+        table, taken, added, keys, texts = _read_jsonl(path, log, store, progress)
     except StoreMismatch:
         logging.getLogger("hfmap.build").warning(
             "the rows kept in %s were read in batches with other card fields; reading %s whole", store.directory, path
         )
         store = store.emptied()
-        table, taken, added = _read_jsonl(path, log, store, progress)
+        table, taken, added, keys, texts = _read_jsonl(path, log, store, progress)
     save_store(store, taken, added)
-    return table
+    return table, keys, texts
 
 
 def _read_jsonl(path: Path, log: IssueLog, store: RowStore, progress: bool):
@@ -147,11 +174,12 @@ def _read_jsonl(path: Path, log: IssueLog, store: RowStore, progress: bool):
     return result
 
 
-def _drop_duplicate_ids(table: pa.Table, log: IssueLog) -> pa.Table:
-    """Keep the first row of each model_id; count the others."""
+def _drop_duplicate_ids(table: pa.Table, log: IssueLog) -> tuple[pa.Table, np.ndarray | None]:
+    """(The table with the first row of each model_id, which rows those are: None when all); the
+    others are counted."""
     duplicated = table.column("model_id").to_pandas().duplicated(keep="first").to_numpy()
-    if duplicated.any():
-        examples = table.column("model_id").filter(pa.array(duplicated)).to_pylist()[:5]
-        log.rejected("duplicate model_id (first row kept)", examples, count=int(duplicated.sum()))
-        table = table.filter(pa.array(~duplicated))
-    return table
+    if not duplicated.any():
+        return table, None
+    examples = table.column("model_id").filter(pa.array(duplicated)).to_pylist()[:5]
+    log.rejected("duplicate model_id (first row kept)", examples, count=int(duplicated.sum()))
+    return table.filter(pa.array(~duplicated)), ~duplicated

@@ -31,6 +31,7 @@ from pipeline.sources.published import BATCH_ROWS
 from pipeline.sources.normalize import normalize_rows, repair_surrogates
 from pipeline.sources.records import READ_FIELDS, parse_json, record_to_row, rows_table
 from pipeline.sources.row_store import LINE_COLUMNS, STORE_SCHEMA, RowStore, line_keys
+from pipeline.text import table_text, text_keys
 
 # a JSON escape of a UTF-16 surrogate (half of a character outside the BMP, or a lone one)
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -221,15 +222,17 @@ class _Batch:
 
 def read_hub_jsonl(
     path: Path, log: IssueLog, store: RowStore, progress=None
-) -> tuple[pa.Table, np.ndarray, pa.Table]:
+) -> tuple[pa.Table, np.ndarray, pa.Table, np.ndarray, list[str | None]]:
     """The normalized rows (MODEL_SCHEMA, in source order, duplicate ids kept) of a Hub-API JSONL
     file, as normalizing hub_jsonl_batches' batches gives them and with the same issues logged:
     each line whose hash the store holds is taken from it, the others parsed. Also returns the
-    store rows taken and the rows to add to the store (LINE_COLUMNS + MODEL_SCHEMA: the parsed
-    ones with no issue). progress(n) is called with the rows of each batch. Raises StoreMismatch."""
+    store rows taken, the rows to add to the store (LINE_COLUMNS + MODEL_SCHEMA: the parsed
+    ones with no issue), each row's text key (pipeline.text) and the texts of the rows parsed
+    (None for rows taken from the store). progress(n) is called with the rows of each batch.
+    Raises StoreMismatch."""
     counting = _CountingLog(log)
     signatures: dict[tuple, str] = {}
-    parts, added, taken, key_chunks = [], [], [], []
+    parts, added, taken, key_chunks, text_key_parts, texts = [], [], [], [], [], []
     batch, line_index_base = _Batch(), 0
 
     def finish(batch: _Batch) -> _Batch:
@@ -237,8 +240,12 @@ def read_hub_jsonl(
         parsed = rows_table(batch.rows) if batch.rows else None
         batch.rows = None  # free the records before the collector runs again
         with gc_pause.resumed():
-            part, new_rows = _normalized_batch(batch, parsed, store, log, keys)
+            part, new_rows, part_keys, part_texts = _normalized_batch(
+                batch, parsed, store, log, keys
+            )
         parts.append(part)
+        text_key_parts.append(part_keys)
+        texts.extend(part_texts)
         added.append(new_rows)
         taken.extend(batch.stored_rows)
         if progress:
@@ -302,14 +309,16 @@ def read_hub_jsonl(
     fields = {name for names in signatures for name in names} | store.field_names(taken)
     _note_fields(fields, log)
     table = pa.concat_tables(parts) if parts else None
-    return table, taken, pa.concat_tables(added) if added else None
+    keys = np.concatenate([np.zeros(0, np.uint64), *text_key_parts])
+    return table, taken, pa.concat_tables(added) if added else None, keys, texts
 
 
 def _normalized_batch(
     batch: _Batch, parsed: pa.Table | None, store: RowStore, log: IssueLog, keys: np.ndarray
-) -> tuple[pa.Table, pa.Table]:
-    """(the batch's rows in MODEL_SCHEMA in their order, its parsed rows with no issue to store);
-    parsed: its parsed rows (rows_table), None when it has none."""
+) -> tuple[pa.Table, pa.Table, np.ndarray, list[str | None]]:
+    """(the batch's rows in MODEL_SCHEMA in their order, its parsed rows with no issue to store,
+    the text key of each row, the text of each parsed row (None for stored rows)); parsed: its
+    parsed rows (rows_table), None when it has none."""
     stored_rows = np.concatenate([np.zeros(0, np.int64), *batch.stored_rows])
     card_field, card_context = store.card_fields(stored_rows)
     has_card_field = batch.has_card_field or bool(card_field.any())
@@ -317,6 +326,7 @@ def _normalized_batch(
         raise StoreMismatch
     pieces, positions = [store.models(stored_rows)], [np.concatenate([np.zeros(0, np.int64), *batch.stored_at])]
     added = STORE_SCHEMA.empty_table()
+    row_text_keys, texts = [store.text_keys(stored_rows)], [None] * len(stored_rows)
     if parsed is not None:
         is_stored = np.zeros(batch.size, dtype=bool)
         is_stored[positions[0]] = True
@@ -325,6 +335,10 @@ def _normalized_batch(
         normalized, kept, flagged = normalize_rows(parsed, log, row_numbers=numbers)
         pieces.append(normalized)
         positions.append(numbers[kept])
+        parsed_texts = table_text(normalized)
+        parsed_keys = text_keys(parsed_texts)
+        row_text_keys.append(parsed_keys)
+        texts.extend(parsed_texts)
         clean = ~flagged
         clean[batch.with_issues] = False
         carded = np.zeros(parsed.num_rows, dtype=bool)
@@ -338,6 +352,7 @@ def _normalized_batch(
                 "card_field": carded[keep],
                 "card_context": np.full(int(keep.sum()), has_card_field),
                 "fields": pa.array(batch.signatures, pa.string()).filter(pa.array(keep)),
+                "text_key": parsed_keys[clean[kept]],
             },
             schema=LINE_COLUMNS,
         )
@@ -345,6 +360,10 @@ def _normalized_batch(
         added = pa.Table.from_arrays([*lines.columns, *normalized.filter(mask).columns], schema=STORE_SCHEMA)
     positions = np.concatenate(positions)
     table = pa.concat_tables(pieces)
+    row_text_keys = np.concatenate(row_text_keys)
     if len(positions) and (np.diff(positions) < 0).any():
-        table = table.take(pa.array(np.argsort(positions, kind="stable")))
-    return table, added
+        order = np.argsort(positions, kind="stable")
+        table = table.take(pa.array(order))
+        row_text_keys = row_text_keys[order]
+        texts = [texts[i] for i in order.tolist()]
+    return table, added, row_text_keys, texts
