@@ -29,14 +29,14 @@ from pipeline.build_format import (
     History,
     Manifest,
 )
-from pipeline.embed import EmbeddingCache, fitted_embedder, text_keys
+from pipeline.embed import EmbeddingCache, fitted_embedder
 from pipeline.incremental import carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
 from pipeline.lineage import build_lineage
 from pipeline.neighbours import EXACT_BELOW, NeighbourIndex, NeighboursInBackground, knn_table
 from pipeline.report import IssueLog
-from pipeline.sources import check_source, describe_source, load_source
+from pipeline.sources import check_source, describe_source, read_source
 from pipeline.terminal import literal
-from pipeline.text import model_text
+from pipeline.text import ModelTexts, text_keys
 
 EMBEDDERS = ("auto", "minilm", "tfidf")
 NEIGHBOURS_PER_MODEL = 10
@@ -113,15 +113,19 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
     check_source(options.source)  # a missing or unknown source fails before any stage starts
 
     with stages.stage("read source"):
-        models = load_source(options.source, log, progress=options.progress, cache_dir=options.cache_dir)
+        source = read_source(options.source, log, progress=options.progress, cache_dir=options.cache_dir)
+        models = source.models
     embedder_name = choose_embedder(options.embedder, len(models), options.minilm_max_rows)
 
     with stages.stage("lineage"):
         lineage = build_lineage(models, log)
 
     with stages.stage("embed"):
-        texts = model_text(models)
-        keys = text_keys(texts)
+        # each text computed only where needed: the row store gives the keys of the rows it
+        # kept, so a rebuild computes the texts of new rows (or whose vectors are not cached)
+        texts = ModelTexts(models, source.texts)
+        keys = source.text_keys if source.text_keys is not None else text_keys(texts)
+        del source
         embedder = fitted_embedder(
             embedder_name, options.cache_dir, texts, model_path=options.model_path,
             dim=options.dim, seed=options.seed, refit=options.refit,
@@ -134,6 +138,7 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
         )
     if isinstance(carried, str):
         mode, mode_reason, carried = "full", carried, None
+        texts = list(texts)  # clustering reads them all: the unknown ones computed together
     else:
         mode, mode_reason = "incremental", f"{len(carried.fresh_rows):,} new or changed models placed on the map of {carried.history.based_on}"
         texts = None  # only a full build's clustering reads them; free the memory now
