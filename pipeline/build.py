@@ -198,6 +198,8 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
             np.save(files.text_keys, keys)
             index.save(files.index)
             embedder.save(files.embedder)
+        if background:
+            background.close()  # the index is in the build now
         edges = lineage.edges
         counts = Counts(
             models=len(table),
