@@ -29,7 +29,7 @@ from dashboard.cache import cache_health, init_query_cache, query_cache
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.families import families_page
-from pipeline.artifacts import resolve_build
+from pipeline.build_format import resolve_build
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_RETRY_SECONDS = 0.3  # RETRY_SECONDS for these tests: long enough to see the skip, short enough to wait out
