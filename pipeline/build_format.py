@@ -22,8 +22,8 @@ resolves CURRENT, checks the schema version and reads the manifest into a typed 
 pipeline.artifacts writes builds in this layout.
 
 This module imports only the standard library, numpy and pyarrow: the dashboard imports it
-(and the settings), nothing else of the pipeline. ``SimilaritySearch`` loads the neighbour index
-and the embedder (scikit-learn, pynndescent, torch) only when a search needs them.
+(and the settings), nothing else of the pipeline. ``SimilaritySearch`` searches the embeddings
+with numpy and loads the embedder (scikit-learn or torch) only for a free-text search.
 """
 
 from __future__ import annotations
@@ -409,21 +409,22 @@ def open_build(path: Path) -> OpenBuild:
 
 
 class SimilaritySearch:
-    """Nearest models of one build by embedding. The index (pynndescent) is loaded on the first
-    search, the embedder (scikit-learn or a sentence transformer) on the first free-text search."""
+    """Nearest models of one build by the cosine of their embeddings, searched exactly with numpy
+    over the memory-mapped embeddings (one query reads every vector once: ~30 ms for 760k x 64).
+    The embedder (scikit-learn or a sentence transformer) is loaded on the first free-text search;
+    nothing here loads the pipeline's neighbour index."""
 
     def __init__(self, build: Path | OpenBuild):
         self.build = build if isinstance(build, OpenBuild) else open_build(build)
 
     @cached_property
     def vectors(self) -> np.ndarray:
-        return np.load(self.build.embeddings, mmap_mode="r")
+        return np.load(self.build.embeddings, mmap_mode="r", allow_pickle=False)
 
     @cached_property
-    def index(self):  # pipeline.neighbours.NeighbourIndex
-        from pipeline.neighbours import NeighbourIndex
-
-        return NeighbourIndex.load(self.build.index, self.vectors)
+    def norms(self) -> np.ndarray:
+        """Each model's vector length (0 for an empty text's vector)."""
+        return np.linalg.norm(self.vectors, axis=1).astype(np.float32)
 
     @cached_property
     def embedder(self):  # pipeline.embed.Embedder
@@ -431,15 +432,21 @@ class SimilaritySearch:
 
         return load_embedder(self.build.embedder)
 
+    def nearest(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the k models whose vectors are nearest to query (one vector) by cosine, and
+        their similarities, best first. A zero vector is near nothing."""
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        length = float(np.linalg.norm(query))
+        if length == 0 or k <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        similarity = (self.vectors @ (query / length)) / np.where(self.norms > 0, self.norms, 1)
+        similarity[self.norms == 0] = -np.inf
+        wanted = min(k, len(similarity))
+        top = np.argpartition(-similarity, wanted - 1)[:wanted]
+        top = top[np.argsort(-similarity[top], kind="stable")]
+        top = top[np.isfinite(similarity[top])]
+        return top.astype(np.int64), similarity[top].astype(np.float32)
+
     def near_text(self, text: str, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the k models nearest to free text, and their cosine similarities, best first."""
-        found, similarity = self.index.query(self.embedder.transform([text]), k=k)
-        keep = found[0] >= 0
-        return found[0][keep], similarity[0][keep]
-
-    def near_row(self, row: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the k models nearest to the model at row (itself excluded), best first."""
-        query = np.asarray(self.vectors[row : row + 1])
-        found, similarity = self.index.query(query, k=k, exclude_self_ids=np.asarray([row]))
-        keep = found[0] >= 0
-        return found[0][keep], similarity[0][keep]
+        return self.nearest(self.embedder.transform([text])[0], k)
