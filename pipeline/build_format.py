@@ -43,7 +43,7 @@ from pipeline.errors import BuildFormatError
 
 __all__ = [
     "BuildFormatError", "BuildPaths", "Manifest", "OpenBuild", "SimilaritySearch",
-    "open_build", "read_manifest", "resolve_build",
+    "list_array", "list_offsets", "open_build", "read_manifest", "resolve_build",
 ]
 
 SCHEMA_VERSION = 1
@@ -187,6 +187,32 @@ def conform(name: str, table: pa.Table) -> pa.Table:
         raise BuildFormatError(
             f"The {name} table does not fit the build format's types ({error})."
         ) from error
+
+
+# ---------------------------------------------------------------- list columns
+
+
+def list_offsets(owner_rows: np.ndarray, length: int) -> np.ndarray:
+    """Offsets (int64, length + 1) of ``length`` lists from the list each value belongs to:
+    list i spans offsets[i]:offsets[i + 1] of the values ordered by owner row."""
+    owner_rows = np.asarray(owner_rows, dtype=np.int64)
+    if len(owner_rows) and (owner_rows.min() < 0 or owner_rows.max() >= length):
+        raise ValueError(f"owner rows must lie in 0..{length - 1}")
+    offsets = np.zeros(length + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner_rows, minlength=length), out=offsets[1:])
+    return offsets
+
+
+def list_array(owner_rows: np.ndarray, values: pa.Array, length: int) -> pa.Array:
+    """``length`` Arrow lists from ``values`` and the row each belongs to (ascending, one per
+    value): list i holds the values of row i in their order, a row without values gets [].
+    A ListArray, or a LargeListArray when there are too many values for int32 offsets."""
+    if len(owner_rows) != len(values):
+        raise ValueError(f"{len(owner_rows)} owner rows for {len(values)} values")
+    offsets = list_offsets(owner_rows, length)
+    if offsets[-1] <= np.iinfo(np.int32).max:
+        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
+    return pa.LargeListArray.from_arrays(pa.array(offsets), values)
 
 
 # ---------------------------------------------------------------- the manifest

@@ -59,6 +59,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.build_format import list_array, list_offsets
 from pipeline.report import IssueLog
 from pipeline.schema import PARENT_COLUMNS, RELATIONS
 
@@ -303,8 +304,7 @@ def _bfs_with_cycle_breaking(
 
     order = np.argsort(pp, kind="stable")
     csr_child, csr_rel, csr_pair = pc_[order], prel[order], order
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pp, minlength=n), out=indptr[1:])
+    indptr = list_offsets(pp, n)
 
     has_parent = np.zeros(n, dtype=bool)
     has_parent[pc_] = True
@@ -460,13 +460,11 @@ def _transitions(
 
 def _sorted_lists(lists: pa.ListArray) -> pa.ListArray:
     """Each list sorted ascending (same lengths; null lists become empty)."""
-    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
     values = pc.list_flatten(lists)
     owner = pc.list_parent_indices(lists)
-    idx = pc.sort_indices(pa.table({"o": owner, "v": values}), sort_keys=[("o", "ascending"), ("v", "ascending")])
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values.take(idx), type=_LIST)
+    by_owner_and_value = [("owner", "ascending"), ("value", "ascending")]
+    idx = pc.sort_indices(pa.table({"owner": owner, "value": values}), sort_keys=by_owner_and_value)
+    return list_array(owner.to_numpy(), values.take(idx), len(lists))
 
 
 # ---------------------------------------------------------------------------

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from pipeline.build_format import list_array
+
 CARD_TEXT_CHARS = 500
 
 # How these texts split into words for TF-IDF and cluster labels: runs of word
@@ -63,10 +65,7 @@ def tag_words(tags: pa.Array) -> pa.Array:
     keep = pc.fill_null(keep, False)
     values = pc.replace_substring_regex(pc.filter(values, keep), _STRIPPED_TAG, "")
     owners = pc.filter(owners, keep).to_numpy(zero_copy_only=False)
-    offsets = np.zeros(len(tags) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owners, minlength=len(tags)), out=offsets[1:])
-    kept = pa.LargeListArray.from_arrays(pa.array(offsets), values)
-    return pc.binary_join(kept, " ")
+    return pc.binary_join(list_array(owners, values, len(tags)), " ")
 
 
 def model_text(models: pd.DataFrame, chunk_rows: int = 200_000) -> list[str]:

@@ -20,6 +20,8 @@ from pipeline.build_format import (
     History,
     Manifest,
     OpenBuild,
+    list_array,
+    list_offsets,
     open_build,
 )
 
@@ -90,3 +92,14 @@ def test_a_table_that_drifts_from_its_schema_fails_the_write(tmp_path):
         wrong = neighbours.assign(rank=["first", "second"])
         write_table("neighbours", pa.Table.from_pandas(wrong), tmp_path / "m.parquet")
     assert not (tmp_path / "m.parquet").exists()
+
+
+def test_list_array_groups_values_by_their_row_and_gives_empty_lists_to_the_rest():
+    values = pa.array(["a", "b", "c", "d"])
+    lists = list_array([0, 0, 2, 4], values, 5)
+    assert lists.type == pa.list_(pa.string())
+    assert lists.to_pylist() == [["a", "b"], [], ["c"], [], ["d"]]
+    assert list_array([], pa.array([], pa.string()), 2).to_pylist() == [[], []]
+    assert list_offsets([3, 1, 1], 4).tolist() == [0, 0, 2, 2, 3]  # any order: counts only
+    with pytest.raises(ValueError, match="owner rows"):
+        list_array([0, 5], pa.array(["a", "b"]), 5)

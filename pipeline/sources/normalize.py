@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.build_format import list_array
 from pipeline.cards import card_excerpts, has_text, looks_auto_generated
 from pipeline.report import IssueLog
 from pipeline.schema import LIST_COLUMNS, MODEL_SCHEMA, PARENT_COLUMNS
@@ -561,7 +562,8 @@ def _list_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
     for name in ("tags", *[c for c in LIST_COLUMNS if c != "tags"]):
         if name in batch.column_names:
             lists[name] = _list_column(batch.column(name), name, ids, log)
-    tags = lists.setdefault("tags", _group(pa.array([], pa.string()), np.zeros(0, np.int64), batch.num_rows))
+    no_tags = list_array(np.zeros(0, np.int64), pa.array([], pa.string()), batch.num_rows)
+    tags = lists.setdefault("tags", no_tags)
 
     missing_parent_columns = [c for c in PARENT_COLUMNS if c not in lists]
     if missing_parent_columns:
@@ -588,7 +590,7 @@ def _parents_without_control_characters(lists: pa.ListArray, ids: pa.ChunkedArra
         return lists
     examples = [f"{parent!r} -> {child}" for parent, child in zip(values.filter(bad).to_pylist()[:5], _examples(ids, owners[bad]))]
     log.dropped_links("parent id holds a control character", examples, count=int(bad.sum()), rows=owners[bad])
-    return _group(values.filter(pa.array(~bad)), owners[~bad], len(lists))
+    return list_array(owners[~bad], values.filter(pa.array(~bad)), len(lists))
 
 
 def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: IssueLog) -> pa.ListArray:
@@ -603,7 +605,7 @@ def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: 
         lists = column.combine_chunks()
         values, owners = _flatten(lists)
         values = utf8_strings(values, name, log, lambda rows: _examples(ids, owners[np.asarray(rows, np.int64)]))
-        return clean_lists(pa.ListArray.from_arrays(_offsets(owners, len(lists)), values.combine_chunks()))
+        return clean_lists(list_array(owners, values.combine_chunks(), len(lists)))
     out, malformed = [], []
     for row, value in enumerate(column.to_pylist()):
         items, bad = parse_list(value)
@@ -626,7 +628,7 @@ def clean_lists(lists: pa.Array) -> pa.ListArray:
     values, owners = _flatten(lists)
     values = pc.utf8_trim_whitespace(values.cast(pa.string()))
     keep = pc.fill_null(pc.not_equal(values, ""), False)
-    return _group(values.filter(keep), owners[keep.to_numpy(zero_copy_only=False)], len(lists))
+    return list_array(owners[keep.to_numpy(zero_copy_only=False)], values.filter(keep), len(lists))
 
 
 def _flatten(lists: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -635,24 +637,12 @@ def _flatten(lists: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
 
 
-def _offsets(rows: np.ndarray, n: int) -> pa.Array:
-    """List offsets for values whose (ascending) rows are given, n lists."""
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
-    return pa.array(offsets)
-
-
-def _group(values: pa.Array, rows: np.ndarray, n: int) -> pa.ListArray:
-    """n lists from string values and the (ascending) row each belongs to; rows without values get []."""
-    return pa.ListArray.from_arrays(_offsets(rows, n), values)
-
-
 def _prefixed_values(tags: pa.ListArray, prefix: str) -> pa.ListArray:
     """Per row, the tags starting with prefix, without it ("license:mit" -> "mit")."""
     values, rows = _flatten(tags)
     keep = pc.starts_with(values, prefix)
     stripped = pc.utf8_slice_codeunits(values.filter(keep), len(prefix))
-    return _group(stripped, rows[keep.to_numpy(zero_copy_only=False)], len(tags))
+    return list_array(rows[keep.to_numpy(zero_copy_only=False)], stripped, len(tags))
 
 
 def _language_tags(tags: pa.ListArray) -> pa.ListArray:
@@ -664,7 +654,7 @@ def _language_tags(tags: pa.ListArray) -> pa.ListArray:
     two_chars = pc.unique(values.filter(pc.equal(pc.utf8_length(values), 2))).to_pylist()
     languages = pa.array([t for t in two_chars if t.isalpha() and t.islower()], pa.string())
     keep = pc.is_in(values, value_set=languages)
-    return _group(values.filter(keep), rows[keep.to_numpy(zero_copy_only=False)], len(tags))
+    return list_array(rows[keep.to_numpy(zero_copy_only=False)], values.filter(keep), len(tags))
 
 
 def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: IssueLog) -> dict[str, pa.ListArray]:
@@ -689,7 +679,8 @@ def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: Issue
         unknown_rows.extend([row] * len(unknown_tags))
     log.repaired("unknown base_model relation tag (kept as unspecified parent)", unknown, rows=unknown_rows)
     return {
-        column: _group(pa.array(parents[column], pa.string()), np.array(parent_rows[column], np.int64), len(tags))
+        column: list_array(np.array(parent_rows[column], np.int64), pa.array(parents[column], pa.string()),
+                           len(tags))
         for column in PARENT_COLUMNS
     }
 
