@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hfmap.atomic import atomic_file
 from pipeline.build_format import (
     MANIFEST,
     POINTER,
@@ -88,12 +89,11 @@ class BuildWriter:
 
 
 def _write_text_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    """text as the file path, complete or not at all, on disk before it replaces the old one."""
+    with atomic_file(path) as temp, open(temp, "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def write_table(name: str, table: pa.Table, path: Path) -> None:

@@ -30,6 +30,7 @@ from pipeline.build_format import (
     Manifest,
 )
 from pipeline.embed import EmbeddingCache, fitted_embedder
+from pipeline.errors import EmbedderError
 from pipeline.incremental import carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
 from pipeline.lineage import build_lineage
 from pipeline.neighbours import EXACT_BELOW, NeighbourIndex, NeighboursInBackground, knn_table
@@ -96,7 +97,7 @@ class _Stages:
 def choose_embedder(name: str, n_rows: int, minilm_max_rows: int) -> str:
     """`auto` -> minilm for small sources (better semantics), tfidf above minilm_max_rows (speed)."""
     if name not in EMBEDDERS:
-        raise ValueError(f"Unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)}.")
+        raise EmbedderError(f"Unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)}.")
     if name == "auto":
         return "minilm" if n_rows <= minilm_max_rows else "tfidf"
     return name

@@ -170,21 +170,26 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+class TableSchemaError(Exception):
+    """A table the pipeline made does not fit its schema in the build format: a bug in hfmap,
+    never a user's mistake (the build fails before anything is written)."""
+
+
 def conform(name: str, table: pa.Table) -> pa.Table:
-    """``table`` cast to the schema of the build's table ``name``; BuildFormatError when its
+    """``table`` cast to the schema of the build's table ``name``; TableSchemaError when its
     columns are not that table's columns, in order, or a value does not fit its type."""
     schema = TABLE_SCHEMAS[name]
     if table.column_names != schema.names:
         missing = [c for c in schema.names if c not in table.column_names]
         unknown = [c for c in table.column_names if c not in schema.names]
-        raise BuildFormatError(
+        raise TableSchemaError(
             f"The {name} table does not match the build format (missing {missing}, "
             f"unknown {unknown}, order {table.column_names} against {schema.names})."
         )
     try:
         return table.cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
-        raise BuildFormatError(
+        raise TableSchemaError(
             f"The {name} table does not fit the build format's types ({error})."
         ) from error
 

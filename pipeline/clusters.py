@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import pairwise_distances, silhouette_score
 from tqdm.auto import tqdm
 
-from pipeline.text import TOKEN_PATTERN
+from pipeline.terms import fit_terms
 
 MIN_K, MAX_K = 2, 64
 K_CANDIDATES = 6
@@ -32,6 +33,7 @@ SMALL_N = 10_000  # full KMeans up to here, MiniBatchKMeans above
 KMEANS_FIT_ROWS = 100_000
 LABEL_TEXTS = 100_000  # texts sampled (spread evenly over clusters) to find cluster terms
 TOP_TERMS, LABEL_TERMS = 10, 3
+VOCABULARY_TERMS = 2**17  # the most frequent terms of the label texts that are scored
 
 CLUSTER_COLUMNS = ("cluster", "size", "label", "top_terms")
 
@@ -151,16 +153,13 @@ def balanced_sample(labels: np.ndarray, per_cluster: int, seed: int) -> np.ndarr
 
 
 def term_counts(texts: list[str]) -> tuple[scipy.sparse.csr_matrix | None, np.ndarray]:
-    """Document-term counts and the terms (stop words dropped; kept if nothing else is left)."""
-    for stop_words in ("english", None):
-        vectorizer = CountVectorizer(
-            token_pattern=TOKEN_PATTERN, stop_words=stop_words, min_df=2 if len(texts) >= 20 else 1, max_features=2**17
-        )
-        try:
-            return vectorizer.fit_transform(texts), vectorizer.get_feature_names_out()
-        except ValueError:  # empty vocabulary
-            continue
-    return None, np.array([], dtype=object)
+    """Document-term counts and the terms (pipeline.terms' rules); None and no terms when the
+    texts hold none."""
+    fitted = fit_terms(partial(CountVectorizer, max_features=VOCABULARY_TERMS), texts)
+    if fitted is None:
+        return None, np.array([], dtype=object)
+    vectorizer, counts = fitted
+    return counts, vectorizer.get_feature_names_out()
 
 
 def class_tfidf(per_cluster: np.ndarray) -> np.ndarray:

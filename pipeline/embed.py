@@ -10,12 +10,12 @@ so a rebuild after a few new models embeds only their texts.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
-import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
@@ -27,9 +27,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from tqdm.auto import tqdm
 
-from pipeline.text import TOKEN_PATTERN, text_keys
+from hfmap.atomic import atomic_directory, atomic_file
+from pipeline.errors import EmbedderError
+from pipeline.terms import fit_terms
+from pipeline.text import text_keys
 
 EMBEDDER_FILE = "embedder.json"
+log = logging.getLogger("hfmap.build")
 # From this many texts TF-IDF transforms the second half in a worker process while this one
 # does the first (tokenizing is pure Python, one core each; a worker costs ~2 s to start).
 PARALLEL_TRANSFORM_ROWS = 100_000
@@ -79,11 +83,13 @@ def default_minilm_path() -> Path:
 
 
 def require_sentence_transformers_dir(path: str | Path) -> Path:
-    """path as a Path, or ValueError when it is not a local sentence-transformers model directory."""
+    """path as a Path; EmbedderError when it is not a local sentence-transformers model
+    directory."""
     path = Path(path)
     if not (path / "modules.json").is_file():
-        raise ValueError(
-            f"Model path {str(path)!r} is not a local sentence-transformers directory (no modules.json there)."
+        raise EmbedderError(
+            f"Model path {str(path)!r} is not a local sentence-transformers directory "
+            "(no modules.json there)."
         )
     return path
 
@@ -190,16 +196,14 @@ class TfidfEmbedder(Embedder):
         if len(texts) == 0:
             raise ValueError("Cannot fit a TF-IDF embedder on no texts.")
         sample = _seeded_sample(texts, self.fit_sample_size, self.seed)
-        min_df = 2 if len(sample) >= 20 else 1
-        try:
-            self.vectorizer = TfidfVectorizer(**self._vectorizer_params(min_df, stop_words="english"))
-            counts = self.vectorizer.fit_transform(sample)
-        except ValueError:  # empty vocabulary: a tiny corpus of rare or stop words only
-            try:
-                self.vectorizer = TfidfVectorizer(**self._vectorizer_params(1, stop_words=None))
-                counts = self.vectorizer.fit_transform(sample)
-            except ValueError:
-                raise ValueError("Cannot fit a TF-IDF embedder: the texts contain no words.") from None
+        make_vectorizer = partial(
+            TfidfVectorizer, lowercase=True, sublinear_tf=True, max_features=self.max_features,
+            dtype=np.float32,
+        )
+        fitted = fit_terms(make_vectorizer, sample)
+        if fitted is None:
+            raise ValueError("Cannot fit a TF-IDF embedder: the texts contain no words.")
+        self.vectorizer, counts = fitted
         n_samples, n_terms = counts.shape
         n_components = min(self.requested_dim, n_samples, n_terms)
         if n_terms < 2:  # TruncatedSVD needs two features; one term is its own axis
@@ -278,17 +282,6 @@ class TfidfEmbedder(Embedder):
         embedder.components = np.load(directory / "components.npy")
         return embedder
 
-    def _vectorizer_params(self, min_df: int, stop_words: str | None) -> dict:
-        return {
-            "token_pattern": TOKEN_PATTERN,
-            "lowercase": True,
-            "stop_words": stop_words,
-            "sublinear_tf": True,
-            "min_df": min_df,
-            "max_features": self.max_features,
-            "dtype": np.float32,
-        }
-
     def _saved_params(self) -> dict:
         """Everything besides the arrays that decides this embedder's output."""
         params = self.vectorizer.get_params()
@@ -366,10 +359,15 @@ class EmbeddingCache:
             try:
                 keys = np.load(keys_file)
                 vectors = np.load(keys_file.with_name(f"vectors{name}.npy"), mmap_mode="r")
-            except (FileNotFoundError, ValueError, OSError):
+            # a segment whose vectors file is missing (a merge cut short) or is no .npy
+            except (OSError, ValueError) as error:
+                log.warning("embedding cache segment %s skipped (%s)", keys_file, error)
                 continue
             if keys.dtype == np.uint64 and vectors.shape == (len(keys), embedder.dim):
-                segments.append((name, keys, vectors))  # else a torn write or foreign files
+                segments.append((name, keys, vectors))
+            else:  # a torn write or foreign files
+                log.warning("embedding cache segment %s skipped (not %d-column vectors of its "
+                            "keys)", keys_file, embedder.dim)
         return segments
 
     def _add(self, embedder: Embedder, segments: list, keys: np.ndarray, vectors: np.ndarray):
@@ -435,15 +433,9 @@ def _positions(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _save_atomically(path: Path, array: np.ndarray) -> None:
-    """np.save to a temp file in the same folder, then os.replace onto path."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, array)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """np.save onto path, which readers see complete or not at all."""
+    with atomic_file(path) as temp, open(temp, "wb") as file:
+        np.save(file, array)
 
 
 # --------------------------------------------------------------------------- factory
@@ -457,7 +449,7 @@ def make_embedder(name: str, model_path: str | Path | None = None, dim: int = 64
         return MiniLMEmbedder(model_path)
     if name == "tfidf":
         return TfidfEmbedder(dim=dim, seed=seed)
-    raise ValueError(f"Unknown embedder {name!r}: choose one of {', '.join(sorted(EMBEDDERS))}.")
+    raise EmbedderError(f"Unknown embedder {name!r}: choose one of {', '.join(sorted(EMBEDDERS))}.")
 
 
 def load_embedder(directory: str | Path) -> Embedder:
@@ -488,20 +480,9 @@ def fitted_embedder(
     if (state_dir / EMBEDDER_FILE).is_file() and not refit:
         return TfidfEmbedder.load(state_dir)
     embedder = make_embedder(name, dim=dim, seed=seed).fit(texts)
-    _replace_directory(state_dir, embedder.save)
+    with atomic_directory(state_dir) as staging:  # readers never see a half-written state
+        embedder.save(staging)
     return embedder
-
-
-def _replace_directory(target: Path, write) -> None:
-    """Call write(tmp_dir) and move tmp_dir to target, so readers never see a half-written state."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    write(staging)
-    if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, retired / target.name)
-        shutil.rmtree(retired)
-    os.replace(staging, target)
 
 
 def _write_json(path: Path, payload: dict) -> None:

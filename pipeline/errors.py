@@ -16,5 +16,13 @@ class SourceError(UserError):
     """A source that cannot be read at all (missing, empty, unreadable, of an unknown kind)."""
 
 
+class EmbedderError(UserError):
+    """An embedder that cannot be used: an unknown name, or a model path that holds no model."""
+
+
+class UnknownModelError(UserError):
+    """A query that names a model the build does not hold."""
+
+
 class BuildFormatError(UserError):
     """A directory that is not a build this code can read."""

@@ -60,14 +60,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.build_format import list_array, list_offsets
-from pipeline.report import IssueLog
+from pipeline.report import MAX_EXAMPLES, IssueLog
 from pipeline.schema import PARENT_COLUMNS, RELATIONS
 
 _STR = pa.string()
 _LIST = pa.list_(pa.string())
 _N_REL = len(RELATIONS)
 _UNSPECIFIED = RELATIONS.index("unspecified")
-_MAX_EXAMPLES = 5
 
 EDGE_COLUMNS = ("parent_id", "child_id", "relation", "parent_in_data")
 MODEL_LINEAGE_COLUMNS = (
@@ -155,7 +154,7 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
     valid = pc.fill_null(valid, False).to_numpy(zero_copy_only=False)
     if not valid.all():
         bad = np.flatnonzero(~valid)
-        examples = [f"{sorted_ids[int(child[i])].as_py()} ({RELATIONS[rel[i]]})" for i in bad[:_MAX_EXAMPLES]]
+        examples = [f"{sorted_ids[int(child[i])].as_py()} ({RELATIONS[rel[i]]})" for i in bad[:MAX_EXAMPLES]]
         log.dropped_links("empty parent id", examples, count=len(bad))
         values = values.filter(pa.array(valid))
         child, rel = child[valid], rel[valid]
@@ -191,7 +190,7 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
 
     self_edge = child == parent
     if self_edge.any():
-        ex = [sorted_ids[int(c)].as_py() for c in np.unique(child[self_edge])[:_MAX_EXAMPLES]]
+        ex = [sorted_ids[int(c)].as_py() for c in np.unique(child[self_edge])[:MAX_EXAMPLES]]
         log.dropped_links("self-parent edge", [f"{m} -> {m}" for m in ex], count=int(self_edge.sum()))
         child, parent, rel, same_pair = child[~self_edge], parent[~self_edge], rel[~self_edge], same_pair[~self_edge]
 
@@ -214,7 +213,7 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
     if (~in_data).any():
         miss = np.flatnonzero(~in_data)
         examples = [
-            f"{all_ids[int(parent[i])].as_py()} -> {sorted_ids[int(child[i])].as_py()}" for i in miss[:_MAX_EXAMPLES]
+            f"{all_ids[int(parent[i])].as_py()} -> {sorted_ids[int(child[i])].as_py()}" for i in miss[:MAX_EXAMPLES]
         ]
         log.outside_links("parent missing from data", examples, count=len(miss))
 
@@ -321,7 +320,7 @@ def _bfs_with_cycle_breaking(
         frontier, dropped = _break_source_cycles(n, unreached, pp, pc_, active)
         active[dropped] = False
         n_broken += len(dropped)
-        for i in dropped[np.lexsort((pp[dropped], pc_[dropped]))][: _MAX_EXAMPLES - len(broken_examples)]:
+        for i in dropped[np.lexsort((pp[dropped], pc_[dropped]))][: MAX_EXAMPLES - len(broken_examples)]:
             broken_examples.append(f"{sorted_ids[int(pp[i])].as_py()} -> {sorted_ids[int(pc_[i])].as_py()}")
     if n_broken:
         log.dropped_links("cycle edge broken", broken_examples, count=n_broken)

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.build_format import SimilaritySearch, open_build
+from pipeline.errors import UnknownModelError
 
-
-class UnknownModelError(ValueError):
-    """The query names a model the build does not hold."""
+__all__ = ["UnknownModelError", "similar_models"]
 
 
 def similar_models(build: Path, query: str, k: int = 10, free_text: bool = False) -> pd.DataFrame:
-    """The k nearest models (model_id, similarity), nearest first, excluding the query model."""
+    """The k nearest models (model_id, similarity), nearest first, excluding the query model;
+    UnknownModelError when the build holds no model named query."""
     search = SimilaritySearch(open_build(build))
     ids = pq.read_table(search.build.table("models"), columns=["model_id"]).column("model_id")
     if free_text:
@@ -28,7 +29,14 @@ def similar_models(build: Path, query: str, k: int = 10, free_text: bool = False
             raise UnknownModelError(
                 f"The build holds no model {query!r}; use --text for a free-text query."
             )
-        rows, similarity = search.near_row(row, k)
+        rows, similarity = _near_row(search, row, k)
     return pd.DataFrame(
         {"model_id": ids.take(rows).to_pylist(), "similarity": similarity.astype(float)}
     )
+
+
+def _near_row(search: SimilaritySearch, row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the k models nearest to the model at row (itself excluded), best first."""
+    rows, similarity = search.nearest(search.vectors[row], k + 1)
+    others = rows != row
+    return rows[others][:k], similarity[others][:k]

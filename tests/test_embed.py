@@ -12,6 +12,7 @@ from pipeline.embed import (
     load_embedder,
     make_embedder,
 )
+from pipeline.errors import EmbedderError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -79,11 +80,11 @@ def test_minilm_from_explicit_local_path_matches_packaged(minilm, tmp_path):
 
 
 def test_unknown_embedder_and_bad_model_path_raise_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="Unknown embedder 'word2vec'"):
+    with pytest.raises(EmbedderError, match="Unknown embedder 'word2vec'"):
         make_embedder("word2vec")
-    with pytest.raises(ValueError, match="not a local sentence-transformers directory"):
+    with pytest.raises(EmbedderError, match="not a local sentence-transformers directory"):
         make_embedder("minilm", model_path=tmp_path)
-    with pytest.raises(ValueError, match="not a local sentence-transformers directory"):
+    with pytest.raises(EmbedderError, match="not a local sentence-transformers directory"):
         make_embedder("minilm", model_path=tmp_path / "missing")
 
 

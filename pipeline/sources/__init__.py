@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
-from pipeline.report import IssueLog
+from pipeline.report import MAX_EXAMPLES, IssueLog
 from pipeline.schema import MODEL_SCHEMA, to_frame
 from pipeline.sources.family_exports import PUBLISHED_SCHEMA, export_to_published, read_export
 from pipeline.sources.hub_records import StoreMismatch, hub_jsonl_batches, read_hub_jsonl
@@ -180,6 +180,6 @@ def _drop_duplicate_ids(table: pa.Table, log: IssueLog) -> tuple[pa.Table, np.nd
     duplicated = table.column("model_id").to_pandas().duplicated(keep="first").to_numpy()
     if not duplicated.any():
         return table, None
-    examples = table.column("model_id").filter(pa.array(duplicated)).to_pylist()[:5]
+    examples = table.column("model_id").filter(pa.array(duplicated)).to_pylist()[:MAX_EXAMPLES]
     log.rejected("duplicate model_id (first row kept)", examples, count=int(duplicated.sum()))
     return table.filter(pa.array(~duplicated)), ~duplicated

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from pipeline.build_format import list_array
 from pipeline.cards import card_excerpts, has_text, looks_auto_generated
-from pipeline.report import IssueLog
+from pipeline.report import MAX_EXAMPLES, IssueLog
 from pipeline.schema import LIST_COLUMNS, MODEL_SCHEMA, PARENT_COLUMNS
 
 # A Hub URL in front of an id ("https://huggingface.co/org/name"); valid in RE2 and Python's re.
@@ -156,6 +156,8 @@ def parse_list(value) -> tuple[list[str], bool]:
         return [], True
     try:
         parsed = ast.literal_eval(text)
+    # what literal_eval raises for text that is no literal (ValueError, SyntaxError, TypeError)
+    # or one nested or sized past what the parser can hold (RecursionError, MemoryError)
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return [], True
     if not isinstance(parsed, (list, tuple)):
@@ -353,7 +355,7 @@ def _booleans(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.Chunke
 
 def _examples(ids: pa.ChunkedArray, rows: np.ndarray) -> list:
     """The ids of the first few of the given row numbers (for the IssueLog)."""
-    return ids.take(pa.array(np.asarray(rows)[:5], pa.int64())).to_pylist()
+    return ids.take(pa.array(np.asarray(rows)[:MAX_EXAMPLES], pa.int64())).to_pylist()
 
 
 def _numbers(batch: pa.Table, field: str, log: IssueLog, ids: pa.ChunkedArray, integer: bool) -> pa.Array:
@@ -461,14 +463,14 @@ def _model_ids(batch: pa.Table, log: IssueLog) -> tuple[pa.ChunkedArray, np.ndar
     """The batch's ids (null where there is none) and the rows rejected for a bad one: an id
     that is not text, or that holds a control character (no Hub id does)."""
     n = batch.num_rows
-    row_examples = lambda rows: [f"row {i} of the batch" for i in np.asarray(rows)[:5]]  # noqa: E731
+    row_examples = lambda rows: [f"row {i} of the batch" for i in np.asarray(rows)[:MAX_EXAMPLES]]  # noqa: E731
     name, column = _source_column(batch, "model_id")
     if column is None:
         return pa.chunked_array([pa.nulls(n, pa.string())]), np.zeros(0, np.int64)
     raw = utf8_strings(column, name, log, row_examples)
     if raw is None:
         bad = np.flatnonzero(_present(column))
-        log.rejected("model_id is not text", [f"row {i}: {v!r}"[:80] for i, v in zip(bad[:5], column.take(pa.array(bad[:5], pa.int64())).to_pylist())], count=len(bad), rows=bad)
+        log.rejected("model_id is not text", [f"row {i}: {v!r}"[:80] for i, v in zip(bad[:MAX_EXAMPLES], column.take(pa.array(bad[:MAX_EXAMPLES], pa.int64())).to_pylist())], count=len(bad), rows=bad)
         return pa.chunked_array([pa.nulls(n, pa.string())]), bad
     ids, was_url = clean_model_ids(raw)
     url_rows = np.flatnonzero(was_url.to_numpy(zero_copy_only=False))
@@ -515,7 +517,7 @@ def normalize_rows(
     missing = np.setdiff1d(np.flatnonzero(~has_id.to_numpy(zero_copy_only=False)), bad_id_rows)
     if len(missing):
         numbers = missing if row_numbers is None else np.asarray(row_numbers)[missing]
-        log.rejected("row without model_id", [f"row {i} of batch" for i in numbers[:5]], count=len(missing), rows=missing)
+        log.rejected("row without model_id", [f"row {i} of batch" for i in numbers[:MAX_EXAMPLES]], count=len(missing), rows=missing)
     if len(missing) or len(bad_id_rows):
         table = table.filter(has_id)
     return table, has_id.to_numpy(zero_copy_only=False), log.flagged
@@ -588,7 +590,7 @@ def _parents_without_control_characters(lists: pa.ListArray, ids: pa.ChunkedArra
     bad = pc.fill_null(pc.match_substring_regex(values, CONTROL_CHARACTERS), False).to_numpy(zero_copy_only=False)
     if not bad.any():
         return lists
-    examples = [f"{parent!r} -> {child}" for parent, child in zip(values.filter(bad).to_pylist()[:5], _examples(ids, owners[bad]))]
+    examples = [f"{parent!r} -> {child}" for parent, child in zip(values.filter(bad).to_pylist()[:MAX_EXAMPLES], _examples(ids, owners[bad]))]
     log.dropped_links("parent id holds a control character", examples, count=int(bad.sum()), rows=owners[bad])
     return list_array(owners[~bad], values.filter(pa.array(~bad)), len(lists))
 
@@ -613,7 +615,7 @@ def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: 
         if bad:
             malformed.append((row, value))
     if malformed:
-        bad_ids = ids.take(pa.array([row for row, _ in malformed[:5]], pa.int64())).to_pylist()
+        bad_ids = ids.take(pa.array([row for row, _ in malformed[:MAX_EXAMPLES]], pa.int64())).to_pylist()
         examples = [f"{model_id}: {str(value)[:80]}" for model_id, (_, value) in zip(bad_ids, malformed)]
         log.repaired(f"malformed list in {name}", examples, count=len(malformed), rows=[row for row, _ in malformed])
     return pa.array(out, _STRING_LIST)
@@ -710,7 +712,7 @@ def _card_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
     huge = pc.greater(lengths, HUGE_CARD_CHARS).combine_chunks()
     huge_rows = np.flatnonzero(huge.to_numpy(zero_copy_only=False))
     if len(huge_rows):
-        huge_lengths = lengths.take(pa.array(huge_rows[:5], pa.int64())).to_pylist()
+        huge_lengths = lengths.take(pa.array(huge_rows[:MAX_EXAMPLES], pa.int64())).to_pylist()
         examples = [f"{model_id}: {length:,} chars" for model_id, length in zip(_examples(ids, huge_rows), huge_lengths)]
         log.repaired(f"card over {HUGE_CARD_CHARS:,} characters (only its head analysed)", examples,
                      count=len(huge_rows), rows=huge_rows)

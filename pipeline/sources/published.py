@@ -156,11 +156,15 @@ def hf_dataset_batches(dataset_id: str, **load_kwargs) -> tuple[int, Iterator[pa
     """(row count, batches) of a data set loaded with `datasets.load_dataset` (e.g. the
     published `modelbiome/ai_ecosystem_withmodelcards`, or "parquet" with data_files=...)."""
     import datasets
+    import datasets.exceptions
 
     try:
         dataset = datasets.load_dataset(dataset_id, split="train", **load_kwargs)
-    except Exception as error:  # datasets raises many types: network, missing repo, bad files
-        raise SourceError(f"The data set {dataset_id!r} could not be loaded ({type(error).__name__}: {error}).") from error
+    # a missing repo or files (DatasetsError, FileNotFoundError), the network or a file
+    # that cannot be read (OSError), options the loader refuses (ValueError)
+    except (datasets.exceptions.DatasetsError, OSError, ValueError) as error:
+        raise SourceError(f"The data set {dataset_id!r} could not be loaded "
+                          f"({type(error).__name__}: {error}).") from error
 
     def batches() -> Iterator[pa.Table]:
         for batch in dataset.with_format("arrow").iter(batch_size=BATCH_ROWS):

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from hfmap.atomic import atomic_file
 from pipeline.schema import MODEL_SCHEMA
 
 STORE_VERSION = 2
@@ -152,27 +153,42 @@ def open_store(cache_dir: Path) -> RowStore:
     if not (directory / INDEX).exists():
         return empty
     try:
-        index = json.loads((directory / INDEX).read_text(encoding="utf-8"))
-        if not isinstance(index, dict) or index.get("code") != code_fingerprint():
-            raise ValueError("it was written by another version of hfmap")
-        files = index["files"]
-        tables = []
-        for name in files:
-            if not isinstance(name, str) or "/" in name or name.startswith("."):
-                raise ValueError(f"it names a file {name!r}")
-            with pa.memory_map(str(directory / name)) as source:
-                table = pa.ipc.open_file(source).read_all()
-            if not table.schema.equals(STORE_SCHEMA):
-                raise ValueError(f"{name} has another schema")
-            tables.append(table)
-        store = RowStore(directory, pa.concat_tables(tables) if tables else STORE_SCHEMA.empty_table(), list(files))
-        if not store.unique():
-            raise ValueError("it holds a line twice")
-        return store
-    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
-        log.warning("the stored rows in %s are not usable (%s); reading the whole source", directory, error)
+        return _read_store(directory)
+    # what a store that is missing files, torn, foreign or of other code raises
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, pa.ArrowException,
+            _UnusableStore) as error:
+        log.warning("the stored rows in %s are not usable (%s); reading the whole source",
+                    directory, error)
         shutil.rmtree(directory, ignore_errors=True)
         return empty
+
+
+class _UnusableStore(Exception):
+    """A store this code cannot take rows from (the reason is its message)."""
+
+
+def _read_store(directory: Path) -> RowStore:
+    """The store in directory, read and checked."""
+    index = json.loads((directory / INDEX).read_text(encoding="utf-8"))
+    if not isinstance(index, dict) or index.get("code") != code_fingerprint():
+        raise _UnusableStore("it was written by another version of hfmap")
+    files = index.get("files")
+    if not isinstance(files, list):
+        raise _UnusableStore("its index lists no files")
+    tables = []
+    for name in files:
+        if not isinstance(name, str) or "/" in name or name.startswith("."):
+            raise _UnusableStore(f"it names a file {name!r}")
+        with pa.memory_map(str(directory / name)) as source:
+            table = pa.ipc.open_file(source).read_all()
+        if not table.schema.equals(STORE_SCHEMA):
+            raise _UnusableStore(f"{name} has another schema")
+        tables.append(table)
+    rows = pa.concat_tables(tables) if tables else STORE_SCHEMA.empty_table()
+    store = RowStore(directory, rows, list(files))
+    if not store.unique():
+        raise _UnusableStore("it holds a line twice")
+    return store
 
 
 def save_store(store: RowStore, used: np.ndarray, added: pa.Table) -> None:
@@ -210,16 +226,16 @@ def _unique_keys(added: pa.Table, store: RowStore) -> pa.Table:
 
 
 def _write_file(directory: Path, table: pa.Table) -> str:
+    """table as a new Arrow IPC file (zstd) of the store; its name."""
     name = f"rows-{xxhash.xxh3_64_hexdigest(os.urandom(16))}.arrow"
-    partial = directory / f".{name}.partial"
-    with pa.OSFile(str(partial), "wb") as sink:
-        with pa.ipc.new_file(sink, STORE_SCHEMA, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with atomic_file(directory / name) as partial, pa.OSFile(str(partial), "wb") as sink:
+        with pa.ipc.new_file(sink, STORE_SCHEMA, options=options) as writer:
             writer.write_table(table.cast(STORE_SCHEMA), max_chunksize=100_000)
-    os.replace(partial, directory / name)
     return name
 
 
 def _write_index(directory: Path, files: list[str]) -> None:
-    partial = directory / f".{INDEX}.partial"
-    partial.write_text(json.dumps({"version": STORE_VERSION, "code": code_fingerprint(), "files": files}))
-    os.replace(partial, directory / INDEX)
+    index = {"version": STORE_VERSION, "code": code_fingerprint(), "files": files}
+    with atomic_file(directory / INDEX) as partial:
+        partial.write_text(json.dumps(index))
