@@ -131,15 +131,89 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
     (self-parents, cycles, parents missing from the data, empty parent ids)
     are counted in ``log``; the function never raises on them.
     """
-    n = len(models)
+    codes = _node_codes(models)
+    edges, parent_ids, id_rank = _raw_edges(models, codes, log)
+    edges, first_of_pair = _distinct_edges(edges, len(parent_ids), codes.sorted_ids, log)
+    edges, pairs, tree = _place_models(edges, first_of_pair, len(parent_ids), codes, log)
+    in_data = edges.parent < codes.n
+    if (~in_data).any():
+        miss = np.flatnonzero(~in_data)
+        examples = [
+            f"{parent_ids[int(edges.parent[i])].as_py()} -> {codes.sorted_ids[int(edges.child[i])].as_py()}"
+            for i in miss[:MAX_EXAMPLES]
+        ]
+        log.outside_links("parent missing from data", examples, count=len(miss))
+
+    # final edge order: child id, parent id, relation order
+    order = np.lexsort((edges.rel, id_rank[edges.parent], edges.child))
+    edges, in_data = edges[order], in_data[order]
+    edge_cols = {
+        "parent_id": parent_ids.take(pa.array(edges.parent)),
+        "child_id": codes.sorted_ids.take(pa.array(edges.child)),
+        "relation": pa.array(list(RELATIONS), _STR).take(pa.array(edges.rel.astype(np.int64))),
+        "parent_in_data": pa.array(in_data, pa.bool_()),
+    }
+    return Lineage(
+        edges=_frame(edge_cols, index=None),
+        models=_model_lineage(models, codes, edges, pairs, tree),
+        families=_families(models, codes, edges, tree),
+        transitions=_transitions(models, codes.sort_idx, edge_cols, edges.child, edges.parent,
+                                 in_data, tree.depth),
+    )
+
+
+@dataclass
+class _NodeCodes:
+    """The models as node codes 0..n-1: a model's code is the rank of its id, so comparing
+    codes compares ids."""
+
+    ids: pa.Array  # input position -> id
+    sort_idx: np.ndarray  # node code -> input position
+    sorted_ids: pa.Array  # node code -> id
+    node_of_pos: np.ndarray  # input position -> node code
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class _Edges:
+    """Edges as parallel arrays: child node code, parent code (a code >= n is a parent missing
+    from the data) and relation (index into RELATIONS)."""
+
+    child: np.ndarray
+    parent: np.ndarray
+    rel: np.ndarray
+
+    def __getitem__(self, which) -> _Edges:
+        return _Edges(self.child[which], self.parent[which], self.rel[which])
+
+
+@dataclass
+class _Tree:
+    """Each node's place in the primary-parent forest (node codes; -1 for a root's parent)."""
+
+    depth: np.ndarray
+    primary: np.ndarray
+    root: np.ndarray
+
+
+def _node_codes(models: pd.DataFrame) -> _NodeCodes:
     ids = _arrow(models["model_id"], _STR)
     sort_idx = pc.sort_indices(ids).to_numpy().astype(np.int64)
-    sorted_ids = ids.take(pa.array(sort_idx))
-    # node code = rank of the id in sorted order, so comparing codes compares ids
-    node_of_pos = np.empty(n, dtype=np.int64)
-    node_of_pos[sort_idx] = np.arange(n, dtype=np.int64)
+    node_of_pos = np.empty(len(ids), dtype=np.int64)
+    node_of_pos[sort_idx] = np.arange(len(ids), dtype=np.int64)
+    return _NodeCodes(ids, sort_idx, ids.take(pa.array(sort_idx)), node_of_pos)
 
-    # ---- raw edges: (child node, parent code, relation) ---------------------
+
+def _raw_edges(
+    models: pd.DataFrame, codes: _NodeCodes, log: IssueLog
+) -> tuple[_Edges, pa.Array, np.ndarray]:
+    """Every (child, parent, relation) of the parent columns, empty parent ids dropped (and
+    counted); the id of each parent code (the models' sorted ids, then the missing parents'
+    sorted ids) and each parent code's rank among those ids (to sort edges by parent id)."""
+    n, sorted_ids = codes.n, codes.sorted_ids
     parent_vals, child_pos, rel = [], [], []
     for column, relation in PARENT_COLUMNS.items():
         lists = _arrow(models[column], _LIST)
@@ -147,102 +221,100 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
         child_pos.append(pc.list_parent_indices(lists).to_numpy().astype(np.int64))
         rel.append(np.full(len(child_pos[-1]), RELATIONS.index(relation), dtype=np.int8))
     values = pa.concat_arrays(parent_vals)
-    child = node_of_pos[np.concatenate(child_pos)]
+    child = codes.node_of_pos[np.concatenate(child_pos)]
     rel = np.concatenate(rel)
 
     valid = pc.and_(pc.is_valid(values), pc.not_equal(pc.utf8_trim_whitespace(values), ""))
     valid = pc.fill_null(valid, False).to_numpy(zero_copy_only=False)
     if not valid.all():
         bad = np.flatnonzero(~valid)
-        examples = [f"{sorted_ids[int(child[i])].as_py()} ({RELATIONS[rel[i]]})" for i in bad[:MAX_EXAMPLES]]
+        examples = [f"{sorted_ids[int(child[i])].as_py()} ({RELATIONS[rel[i]]})"
+                    for i in bad[:MAX_EXAMPLES]]
         log.dropped_links("empty parent id", examples, count=len(bad))
         values = values.filter(pa.array(valid))
         child, rel = child[valid], rel[valid]
 
-    parent = pc.fill_null(pc.index_in(values, value_set=sorted_ids), -1).to_numpy().astype(np.int64)
+    parent = pc.fill_null(pc.index_in(values, value_set=sorted_ids), -1)
+    parent = parent.to_numpy().astype(np.int64)
     missing = parent < 0
-    if missing.any():
-        missing_vals = values.filter(pa.array(missing))
-        missing_ids = pc.unique(missing_vals)
-        missing_ids = missing_ids.take(pc.sort_indices(missing_ids))
-        parent[missing] = n + pc.index_in(missing_vals, value_set=missing_ids).to_numpy().astype(np.int64)
-        all_ids = pa.concat_arrays([sorted_ids, missing_ids])
-        # lexicographic rank over in-data and missing ids, for sorting edges
-        order = pc.sort_indices(all_ids).to_numpy()
-        id_rank = np.empty(len(all_ids), dtype=np.int64)
-        id_rank[order] = np.arange(len(all_ids), dtype=np.int64)
-    else:
-        all_ids = sorted_ids
-        id_rank = np.arange(n, dtype=np.int64)
-    n_codes = len(all_ids)
+    if not missing.any():
+        return _Edges(child, parent, rel), sorted_ids, np.arange(n, dtype=np.int64)
+    missing_vals = values.filter(pa.array(missing))
+    missing_ids = pc.unique(missing_vals)
+    missing_ids = missing_ids.take(pc.sort_indices(missing_ids))
+    parent[missing] = n + pc.index_in(missing_vals, value_set=missing_ids).to_numpy().astype(np.int64)
+    parent_ids = pa.concat_arrays([sorted_ids, missing_ids])
+    # lexicographic rank over in-data and missing ids, for sorting edges
+    order = pc.sort_indices(parent_ids).to_numpy()
+    id_rank = np.empty(len(parent_ids), dtype=np.int64)
+    id_rank[order] = np.arange(len(parent_ids), dtype=np.int64)
+    return _Edges(child, parent, rel), parent_ids, id_rank
 
-    # ---- distinct edges, unspecified duplicates of typed edges dropped ------
-    key = np.sort((child * n_codes + parent) * _N_REL + rel)
+
+def _distinct_edges(
+    edges: _Edges, n_codes: int, sorted_ids: pa.Array, log: IssueLog
+) -> tuple[_Edges, np.ndarray]:
+    """One edge per distinct (child, parent, relation), sorted so; an "unspecified" edge dropped
+    where its pair has a typed one, self-parent edges dropped (and counted). Also whether each
+    edge is the first (best relation) of its (child, parent) pair."""
+    key = np.sort((edges.child * n_codes + edges.parent) * _N_REL + edges.rel)
     if len(key):
         key = key[np.concatenate(([True], key[1:] != key[:-1]))]
     rel = (key % _N_REL).astype(np.int8)
     pair = key // _N_REL
-    child, parent = pair // n_codes, pair % n_codes
+    edges = _Edges(pair // n_codes, pair % n_codes, rel)
     same_pair = np.zeros(len(pair), dtype=bool)
     same_pair[1:] = pair[1:] == pair[:-1]  # rel ascends within a pair: typed first
     keep = ~(same_pair & (rel == _UNSPECIFIED))
-    child, parent, rel, same_pair = child[keep], parent[keep], rel[keep], same_pair[keep]
+    edges, same_pair = edges[keep], same_pair[keep]
 
-    self_edge = child == parent
+    self_edge = edges.child == edges.parent
     if self_edge.any():
-        ex = [sorted_ids[int(c)].as_py() for c in np.unique(child[self_edge])[:MAX_EXAMPLES]]
-        log.dropped_links("self-parent edge", [f"{m} -> {m}" for m in ex], count=int(self_edge.sum()))
-        child, parent, rel, same_pair = child[~self_edge], parent[~self_edge], rel[~self_edge], same_pair[~self_edge]
+        looped = [sorted_ids[int(c)].as_py() for c in np.unique(edges.child[self_edge])[:MAX_EXAMPLES]]
+        log.dropped_links("self-parent edge", [f"{m} -> {m}" for m in looped],
+                          count=int(self_edge.sum()))
+        edges, same_pair = edges[~self_edge], same_pair[~self_edge]
+    return edges, ~same_pair
 
-    # ---- BFS over distinct in-data pairs (best relation per pair) -----------
-    first_of_pair = ~same_pair
-    in_data = parent < n
-    pmask = first_of_pair & in_data
-    pp, pc_, prel = parent[pmask], child[pmask], rel[pmask]
-    depth, primary, root, active = _bfs_with_cycle_breaking(n, pp, pc_, prel, sorted_ids, log)
 
+def _place_models(
+    edges: _Edges, first_of_pair: np.ndarray, n_codes: int, codes: _NodeCodes, log: IssueLog
+) -> tuple[_Edges, _Edges, _Tree]:
+    """BFS over the distinct in-data pairs (best relation per pair), loops broken. The edges
+    without those of broken pairs, the kept in-data pairs and the tree."""
+    n = codes.n
+    pairs = edges[first_of_pair & (edges.parent < n)]
+    depth, primary, root, active = _bfs_with_cycle_breaking(
+        n, pairs.parent, pairs.child, pairs.rel, codes.sorted_ids, log
+    )
     if not active.all():
         # drop every relation of the broken pairs from the edge list
-        broken = np.sort(pc_[~active] * n_codes + pp[~active])
-        edge_pair = child * n_codes + parent
+        broken = np.sort(pairs.child[~active] * n_codes + pairs.parent[~active])
+        edge_pair = edges.child * n_codes + edges.parent
         pos = np.minimum(np.searchsorted(broken, edge_pair), len(broken) - 1)
-        drop = broken[pos] == edge_pair
-        child, parent, rel, in_data = child[~drop], parent[~drop], rel[~drop], in_data[~drop]
-        pp, pc_ = pp[active], pc_[active]
+        edges, pairs = edges[broken[pos] != edge_pair], pairs[active]
+    return edges, pairs, _Tree(depth, primary, root)
 
-    if (~in_data).any():
-        miss = np.flatnonzero(~in_data)
-        examples = [
-            f"{all_ids[int(parent[i])].as_py()} -> {sorted_ids[int(child[i])].as_py()}" for i in miss[:MAX_EXAMPLES]
-        ]
-        log.outside_links("parent missing from data", examples, count=len(miss))
 
-    # final edge order: child id, parent id, relation order
-    order = np.lexsort((rel, id_rank[parent], child))
-    child, parent, rel, in_data = child[order], parent[order], rel[order], in_data[order]
-    rel_names = pa.array(list(RELATIONS), _STR)
-    edge_cols = {
-        "parent_id": all_ids.take(pa.array(parent)),
-        "child_id": sorted_ids.take(pa.array(child)),
-        "relation": rel_names.take(pa.array(rel.astype(np.int64))),
-        "parent_in_data": pa.array(in_data, pa.bool_()),
-    }
-    edges = _frame(edge_cols, index=None)
+def _model_lineage(
+    models: pd.DataFrame, codes: _NodeCodes, edges: _Edges, pairs: _Edges, tree: _Tree
+) -> pd.DataFrame:
+    """The per-model table (input order and index); edges are grouped by (child, parent)."""
+    n = codes.n
+    n_children = np.bincount(pairs.parent, minlength=n).astype(np.int64)  # distinct in-data pairs
+    new_pair = np.ones(len(edges.child), dtype=bool)
+    new_pair[1:] = (edges.child[1:] != edges.child[:-1]) | (edges.parent[1:] != edges.parent[:-1])
+    n_parents = np.bincount(edges.child[new_pair], minlength=n).astype(np.int64)
+    subtree = _subtree_sizes(tree.depth, tree.primary)
 
-    # ---- per-model counts ----------------------------------------------------
-    n_children = np.bincount(pp, minlength=n).astype(np.int64)  # pp/pc_ are distinct in-data pairs
-    new_pair = np.ones(len(child), dtype=bool)  # edges are grouped by (child, parent)
-    new_pair[1:] = (child[1:] != child[:-1]) | (parent[1:] != parent[:-1])
-    n_parents = np.bincount(child[new_pair], minlength=n).astype(np.int64)
-    subtree = _subtree_sizes(depth, primary)
-
-    node = node_of_pos  # input position -> node code
-    model_table = _frame(
+    node = codes.node_of_pos  # input position -> node code
+    primary = tree.primary[node]
+    return _frame(
         {
-            "model_id": ids,
-            "root_id": sorted_ids.take(pa.array(root[node])),
-            "depth": pa.array(depth[node], pa.int64()),
-            "primary_parent": sorted_ids.take(pa.array(primary[node], mask=primary[node] < 0, type=pa.int64())),
+            "model_id": codes.ids,
+            "root_id": codes.sorted_ids.take(pa.array(tree.root[node])),
+            "depth": pa.array(tree.depth[node], pa.int64()),
+            "primary_parent": codes.sorted_ids.take(pa.array(primary, mask=primary < 0, type=pa.int64())),
             "n_children": pa.array(n_children[node], pa.int64()),
             "n_descendants": pa.array(subtree[node] - 1, pa.int64()),
             "n_parents": pa.array(n_parents[node], pa.int64()),
@@ -250,35 +322,36 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
         index=models.index,
     )
 
-    # ---- families --------------------------------------------------------------
-    roots = np.flatnonzero(primary < 0)  # ascending node code = ascending id
+
+def _families(models: pd.DataFrame, codes: _NodeCodes, edges: _Edges, tree: _Tree) -> pd.DataFrame:
+    """One row per root: size, max depth, edges per relation, total downloads."""
+    n = codes.n
+    roots = np.flatnonzero(tree.primary < 0)  # ascending node code = ascending id
     fam_of_node = np.full(n, -1, dtype=np.int64)
     fam_of_node[roots] = np.arange(len(roots), dtype=np.int64)
-    fam = fam_of_node[root]
+    fam = fam_of_node[tree.root]
     k = len(roots)
     size = np.bincount(fam, minlength=k).astype(np.int64)
     max_depth = np.zeros(k, dtype=np.int64)
-    np.maximum.at(max_depth, fam, depth)
-    rel_counts = np.bincount(fam[child] * _N_REL + rel, minlength=k * _N_REL).reshape(k, _N_REL)
+    np.maximum.at(max_depth, fam, tree.depth)
+    rel_counts = np.bincount(fam[edges.child] * _N_REL + edges.rel, minlength=k * _N_REL)
+    rel_counts = rel_counts.reshape(k, _N_REL)
     downloads = _arrow(models["downloads"], pa.int64())
     downloads = pc.fill_null(downloads, 0).to_numpy().astype(np.int64)
     node_downloads = np.empty(n, dtype=np.int64)
-    node_downloads[node_of_pos] = downloads
+    node_downloads[codes.node_of_pos] = downloads
     total = np.zeros(k, dtype=np.int64)
     np.add.at(total, fam, node_downloads)
     forder = np.lexsort((np.arange(k), -size))
     fam_cols = {
-        "root_id": sorted_ids.take(pa.array(roots[forder])),
+        "root_id": codes.sorted_ids.take(pa.array(roots[forder])),
         "size": pa.array(size[forder], pa.int64()),
         "max_depth": pa.array(max_depth[forder], pa.int64()),
     }
-    for j, r in enumerate(RELATIONS):
-        fam_cols[f"n_{r}"] = pa.array(rel_counts[forder, j].astype(np.int64), pa.int64())
+    for j, relation in enumerate(RELATIONS):
+        fam_cols[f"n_{relation}"] = pa.array(rel_counts[forder, j].astype(np.int64), pa.int64())
     fam_cols["total_downloads"] = pa.array(total[forder], pa.int64())
-    families = _frame(fam_cols, index=None)
-
-    transitions = _transitions(models, sort_idx, edge_cols, child, parent, in_data, depth)
-    return Lineage(edges=edges, models=model_table, families=families, transitions=transitions)
+    return _frame(fam_cols, index=None)
 
 
 # ---------------------------------------------------------------------------
