@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.prepare import CATEGORIES, NO_VALUE, prepared_dir
+from dashboard.prepare import CATEGORIES, prepared_dir
+from dashboard.values import NO_VALUE
 from pipeline.build_format import RELATIONS, Manifest, OpenBuild, open_build, table_file
 
 POPULARITY_SEED = 0

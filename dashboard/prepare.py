@@ -11,7 +11,8 @@ models.arrow
     with NaN for "unknown" (likes, downloads, trending_score, card_length,
     card_auto_generated, created_at in seconds since 1970), the categories are
     dictionary-encoded (author, library_name, pipeline_tag, root_id, and license = the first
-    license), and ``search_id`` is "id␟author" in lower case.
+    license; NO_VALUE where the source named none), and ``search_id`` is "id␟author" in
+    lower case.
 tags.arrow, tag_codes.npy, tag_offsets.npy
     the distinct lower-case tags, and each model's tags as codes into them (rows
     offsets[i]:offsets[i+1]). With search_id, this is what the text filter searches.
@@ -36,7 +37,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,7 +45,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.build_format import BuildPaths, table_file
+from dashboard.values import NO_VALUE
+from hfmap.atomic import atomic_directory
+from pipeline.build_format import BuildPaths, list_offsets, table_file
 
 log = logging.getLogger("hfmap.dashboard")
 
@@ -62,35 +64,31 @@ EXACT_COUNTS = ("likes", "downloads", "card_length")  # integers kept as such in
 SMALL_TABLES = ("families", "clusters", "transitions")  # linked here under the build's own file names
 CATEGORIES = ("author", "library_name", "pipeline_tag", "root_id", "license")
 FIELD_SEPARATOR = "\x1f"  # between id and author in search_id: a search never spans both
-NO_VALUE = "(none)"
-DETAIL_BATCH_ROWS = 16_384  # details.arrow batch: opening a model reads one batch  # the category of models whose source did not name one
+DETAIL_BATCH_ROWS = 16_384  # details.arrow batch: opening a model reads one batch
 
 
 def prepared_dir(build: BuildPaths, cache_dir: Path) -> Path:
-    """The prepared folder of a build, written first if it does not exist yet."""
+    """The prepared folder of a build, written first if it does not exist yet (when another
+    process finishes it first, its folder is kept and this one dropped)."""
     target = Path(cache_dir) / "dashboard" / f"{build.path.name}-v{FORMAT_VERSION}"
     if (target / "models.arrow").exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     started = time.perf_counter()
-    try:
+    with atomic_directory(target, replace=False) as folder:
         log.info("preparing build %s for the dashboard (once per build) in %s", build.path.name, target)
-        rows = write_models(build, temp)
-        model_ids = pa.ipc.open_file(pa.memory_map(str(temp / "models.arrow"))).read_all().column("model_id")
-        write_edges(build, model_ids, temp / "edges.arrow")
-        write_neighbours(build, rows, temp)
+        rows = write_models(build, folder)
+        model_ids = mapped_column(folder / "models.arrow", "model_id")
+        write_edges(build, model_ids, folder / "edges.arrow")
+        write_neighbours(build, rows, folder)
         for name in SMALL_TABLES:
-            link_or_copy(build.table(name), temp / table_file(name))
-        try:
-            os.rename(temp, target)
-        except OSError:  # another process finished first: use its files
-            if not (target / "models.arrow").exists():
-                raise
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
+            link_or_copy(build.table(name), folder / table_file(name))
     log.info("prepared build %s (%s models) in %.1f s", build.path.name, f"{rows:,}", time.perf_counter() - started)
     return target
+
+
+def mapped_column(path: Path, name: str) -> pa.ChunkedArray:
+    """One column of an Arrow IPC file, its buffers in the mapped file."""
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all().column(name)
 
 
 def write_models(build: BuildPaths, folder: Path) -> int:
@@ -172,6 +170,4 @@ def write_neighbours(build: BuildPaths, rows: int, folder: Path) -> None:
     order = np.lexsort((table.column("rank").to_numpy(), model))
     np.save(folder / "neighbours.npy", table.column("neighbour_index").to_numpy()[order].astype(np.int32))
     np.save(folder / "similarities.npy", table.column("similarity").to_numpy()[order].astype(np.float32))
-    offsets = np.zeros(rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(model, minlength=rows), out=offsets[1:])
-    np.save(folder / "neighbour_offsets.npy", offsets)
+    np.save(folder / "neighbour_offsets.npy", list_offsets(model, rows))

@@ -1,4 +1,5 @@
-"""Values from a browser (callback inputs, the URL's query) as the plain types the views use.
+"""Values from a browser (callback inputs, the URL's query) as the plain types the views use,
+and the placeholders the views show where a value is missing or grouped.
 
 A hand-made request may send any JSON value where a view expects text or a number: each helper
 returns its default for a value it cannot read, so no callback fails on one.
@@ -7,6 +8,8 @@ returns its default for a value it cannot read, so no callback fails on one.
 from __future__ import annotations
 
 MAX_COUNT = 2**63 - 1  # the highest whole number a view takes (a larger minimum count means the same)
+NO_VALUE = "(none)"  # the category of the models whose source named none (no library, no license)
+OTHER = "other"  # the group of every value beyond the most frequent ones a view names
 
 
 def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:
