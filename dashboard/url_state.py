@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlencode
 
 from dashboard.filters import CATEGORY_FILTERS, Filters
 from dashboard.shown import JSON_EXACT
-from dashboard.values import choice, text, texts, whole_number
 
-__all__ = ["choice", "from_query", "mapping", "shared_query", "text", "texts", "to_query", "unless_default",
-           "whole_number"]
+# whole_number is used here; choice and text stay only until dashboard/app.py and
+# pages/growth.py (another change's files) import them from dashboard.values: then they go
+from dashboard.values import choice, text, whole_number  # noqa: F401
 
 SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
 

@@ -10,7 +10,8 @@ import pytest
 
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
-from dashboard.url_state import from_query, shared_query, to_query, whole_number
+from dashboard.url_state import from_query, shared_query, to_query
+from dashboard.values import whole_number
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

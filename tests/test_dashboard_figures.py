@@ -9,16 +9,17 @@ from flask import Flask
 from plotly.io.json import to_json_plotly
 
 from dashboard.cache import init_query_cache
-
 from dashboard.data import Build
 from dashboard.figures.distributions import histogram_figure
 from dashboard.figures.drift import card_length_figure, transition_heatmap
 from dashboard.figures.map import map_figure, point_sizes
-from dashboard.figures.network import drawn_network, graph_elements
+from dashboard.figures.network import graph_elements
 from dashboard.filters import Filters, Selection
 from dashboard.queries.distributions import histogram
 from dashboard.queries.drift import cards_by_depth, license_drift
-from dashboard.queries.network import model_graph, passing_rows
+from dashboard.queries.map import map_contents
+from dashboard.queries.network import graph_models, model_graph, passing_rows
+from dashboard.queries.views import drawn_network
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def build(dashboard_build) -> Build:
 @pytest.mark.parametrize("colour", ["library_name", "pipeline_tag", "license", "cluster", "depth", "downloads"])
 def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
     rows = np.arange(0, build.size, 3, dtype=np.int32)
-    figure = map_figure(build, rows, dims, colour, "downloads")
+    figure = map_figure(map_contents(build, rows, dims, colour, "downloads"))
     markers = [t for t in figure["data"] if t["mode"] == "markers"]
     assert sorted(row for t in markers for row in t["customdata"]) == rows.tolist()
     first = markers[0]
@@ -46,8 +47,8 @@ def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
 
 def test_map_colours_a_category_the_same_whatever_is_drawn(build):
     transformers = lambda figure: next(t["marker"]["color"] for t in figure["data"] if t["name"] == "transformers")  # noqa: E731
-    assert transformers(map_figure(build, np.arange(0, 600, dtype=np.int32), 2)) == \
-        transformers(map_figure(build, np.arange(600, build.size, dtype=np.int32), 2))
+    assert transformers(map_figure(map_contents(build, np.arange(0, 600, dtype=np.int32), 2))) == \
+        transformers(map_figure(map_contents(build, np.arange(600, build.size, dtype=np.int32), 2)))
 
 
 def test_map_marks_hits_the_opened_model_its_family_and_the_restored_view(build):
@@ -56,7 +57,8 @@ def test_map_marks_hits_the_opened_model_its_family_and_the_restored_view(build)
     family = model_graph(build, "google/gemma-7b", "family", 100)
     zoom = Selection("box", (0, 1, 0, 1))
     selection = Selection("lasso", (0, 0, 1, 0, 0, 1))
-    figure = map_figure(build, rows, 2, highlight=[1, 2, 3], opened=opened, family=family, zoom=zoom, selection=selection)
+    contents = map_contents(build, rows, 2, hits=[1, 2, 3], opened=opened, family=family)
+    figure = map_figure(contents, zoom=zoom, selection=selection)
     names = [t["name"] for t in figure["data"]]
     assert "semantic search hits" in names and "opened model" in names and "finetune links" in names
     lines = next(t for t in figure["data"] if t["name"] == "finetune links")
@@ -72,7 +74,7 @@ def test_point_sizes_grow_with_log_popularity():
 
 def test_network_elements_colour_relations_and_fade_filtered_models(build):
     graph = model_graph(build, "google/gemma-7b", "both", 30, 5)
-    elements = graph_elements(build, graph, passing={graph.centre})
+    elements = graph_elements(graph_models(build, graph, passing={graph.centre}))
     nodes = [e for e in elements if "source" not in e["data"]]
     edges = [e for e in elements if "source" in e["data"]]
     assert len(nodes) == len(graph.nodes) and nodes[0]["classes"] == "centre"
@@ -101,7 +103,7 @@ def test_the_network_view_is_cached_finished_as_plain_json(build, redis_server):
     assert second == first == fresh
     graph = model_graph(build, "google/gemma-7b", "both", 30, 5)
     passing = set(passing_rows(build, Filters(search="gemma"), tuple(graph.nodes)))
-    assert first.elements == graph_elements(build, graph, passing)
+    assert first.elements == graph_elements(graph_models(build, graph, passing))
     assert first.centre == graph.centre
     assert first.count.startswith(f"{len(graph.nodes)} models: google/gemma-7b; 0 ancestors")
     assert first.count.endswith("pass the filters (the others are faded)")

@@ -15,6 +15,14 @@ import dash
 import numpy as np
 import pandas as pd
 import pytest
+from hostile_builds import (
+    EVIL_LIBRARY,
+    EVIL_ROOT,
+    NOT_HUB_IDS,
+    PARENT_COLUMNS,
+    hostile_build,
+    rename_largest_family_root,
+)
 
 from dashboard.components import details_card
 from dashboard.figures.drift import transition_heatmap
@@ -22,11 +30,11 @@ from dashboard.figures.map import map_figure
 from dashboard.figures.network import graph_elements
 from dashboard.filters import Filters, Selection
 from dashboard.pages.families import family_link
+from dashboard.queries.map import map_contents
 from dashboard.queries.models import OPTIONS_MAX_BYTES, category_options, model_details
+from dashboard.queries.network import MAX_ANCESTORS, graph_models, model_graph
 from dashboard.shown import URL_VALUE_CHARS
-from dashboard.queries.network import MAX_ANCESTORS, model_graph
 from dashboard.url_state import from_query
-from hostile_builds import EVIL_LIBRARY, EVIL_ROOT, NOT_HUB_IDS, PARENT_COLUMNS, hostile_build, rename_largest_family_root
 from pipeline.artifacts import prune_builds
 from pipeline.build_format import POINTER, resolve_build
 from pipeline.config import Settings
@@ -149,7 +157,8 @@ def test_a_20_mb_license_never_reaches_a_page(hostile, build):
 
 
 def test_strings_from_the_build_are_text_in_plotly_and_markdown(build):
-    figure = map_figure(build, np.arange(build.size, dtype=np.int32), 2, "library_name")
+    rows = np.arange(build.size, dtype=np.int32)
+    figure = map_figure(map_contents(build, rows, 2, "library_name"))
     names = [trace["name"] for trace in figure["data"]]
     assert "&lt;a href=\"https://evil.example/lib\"&gt;evil-lib&lt;/a&gt;" in names
     assert not any("<a" in str(name) for name in names)
@@ -182,7 +191,7 @@ def test_a_chain_50000_deep_draws_a_capped_connected_tree(build):
     graph = model_graph(build, f"chain/m{CHAIN - 1}", "both", 400)
     assert graph.ancestors == MAX_ANCESTORS and graph.ancestors_left_out == 1
     assert connected(graph)
-    assert len(json.dumps(graph_elements(build, graph))) < MB
+    assert len(json.dumps(graph_elements(graph_models(build, graph)))) < MB
     top = model_graph(build, "chain/m0", "family", 2000)  # downwards: the budget of nodes
     assert len(top.nodes) == 2000 and top.descendants_shown == 1999 and top.descendants_total == CHAIN - 1
     assert connected(top)

@@ -8,13 +8,21 @@ import pytest
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 from dashboard.queries.distributions import histogram, selection_summary
-from dashboard.queries.drift import cards_by_depth, language_classes, language_drift, license_class, license_drift
+from dashboard.queries.drift import (
+    cards_by_depth,
+    language_classes,
+    language_drift,
+    license_class,
+    license_drift,
+)
 from dashboard.queries.families import families_page
 from dashboard.queries.growth import reconstructed_by_group, reconstructed_growth, tracker_report
 from dashboard.queries.models import category_options, find_models, model_details, model_facts
 from dashboard.queries.network import SIMILAR, model_graph
 from dashboard.queries.points import level_of_detail, map_points
+from dashboard.queries.ranking import category_counts, coloured_values, top_values
 from dashboard.queries.semantic import semantic_search
+from dashboard.values import NO_VALUE, OTHER
 from pipeline.build_format import resolve_build
 
 
@@ -166,6 +174,23 @@ def test_selection_summary_counts_and_ranks(build):
     summary = selection_summary(build, Filters(), selection)
     assert summary["models"] == 1271 and summary["library_name"][0] == ("transformers", 672)
     assert summary["examples"][0] == "meta-llama/Llama-2-7b-chat-hf"
+
+
+def test_top_values_name_the_most_frequent_and_group_the_rest(build, models):
+    names, counts = build.categories("library_name"), category_counts(build, "library_name")
+    expected = models["library_name"].fillna(NO_VALUE).value_counts()
+    assert {names[code]: counts[code] for code in range(len(names))} == expected.to_dict()
+    top = top_values(names, counts, 3, left_out={NO_VALUE})
+    assert top.ranked == ["transformers", "diffusers", "vllm"] and top.names == [*top.ranked, OTHER]
+    assert list(counts[top.codes]) == [672, 183, 19]
+    groups = np.bincount(top.group_of[build.codes("library_name")], minlength=len(top.names))
+    assert list(groups) == [672, 183, 19, build.size - 672 - 183 - 19]  # (none) is in the other group
+    everything = top_values(names, counts, len(names), other="(rest)")
+    assert not everything.has_other and len(everything.names) == (counts > 0).sum()
+    assert everything.names[:2] == ["transformers", NO_VALUE]
+    assert top_values(names, np.zeros(len(names), dtype=np.int64), 5).names == []
+    coloured = coloured_values(build, "license")
+    assert len(coloured.ranked) == 12 and NO_VALUE not in coloured.ranked and coloured.has_other
 
 
 # ---------------------------------------------------------------- families

@@ -4,7 +4,6 @@ selection, when one is made), beside all models, with its summary statistics."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
@@ -12,9 +11,10 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard.components import FILTER_INPUTS, page_frame
 from dashboard.figures.distributions import histogram_figure
 from dashboard.filters import Filters, Selection
-from dashboard.queries.distributions import ATTRIBUTES, histogram
+from dashboard.queries.distributions import ATTRIBUTES, histogram, stat_text
 from dashboard.serving import served_build
-from dashboard.url_state import choice, from_query, mapping, text, unless_default
+from dashboard.url_state import from_query, mapping, unless_default
+from dashboard.values import choice, text
 
 
 @dataclass(frozen=True)
@@ -67,16 +67,6 @@ def layout(**query) -> html.Div:
         dcc.Store(id="dist-region", data=state.selection),
     ]
     return page_frame(build, filters, view, controls, content)
-
-
-def stat_text(attribute: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    if attribute == "created_at":
-        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d")
-    if isinstance(value, int):  # counts' statistics are exact integers (see queries.distributions.exact_summary)
-        return f"{value:,}"
-    return f"{value:,.1f}" if abs(value) < 100 and value != int(value) else f"{value:,.0f}"
 
 
 @callback(

@@ -14,9 +14,8 @@ from dashboard.filters import Filters
 from dashboard.queries.families import COLUMNS, PAGE_ROWS, families_page
 from dashboard.serving import served_build
 from dashboard.shown import URL_VALUE_CHARS, json_count, markdown_text
-from dashboard.url_state import (
-    choice, from_query, mapping, shared_query, text, unless_default, whole_number,
-)
+from dashboard.url_state import from_query, mapping, shared_query, unless_default
+from dashboard.values import choice, text, whole_number
 
 HEADERS = {"root_id": "family (root model)", "size": "models", "matching": "matching filters", "max_depth": "depth",
            "n_finetune": "finetunes", "n_adapter": "adapters", "n_quantized": "quantized", "n_merge": "merges",

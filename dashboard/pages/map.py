@@ -13,23 +13,19 @@ from dataclasses import dataclass
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard.cache import cached_query
 from dashboard.components import FILTER_INPUTS, details_card, model_link, page_frame
-from dashboard.data import Build
 from dashboard.figures.distributions import histogram_figure
-from dashboard.figures.map import COLOUR_CHOICES, SIZE_CHOICES, map_figure
 from dashboard.filters import Filters, Selection
 from dashboard.queries.distributions import histogram, selection_summary
+from dashboard.queries.map import COLOUR_CHOICES, SIZE_CHOICES
 from dashboard.queries.models import model_details, model_facts
-from dashboard.queries.network import model_graph
-from dashboard.queries.points import map_points
 from dashboard.queries.semantic import semantic_search
+from dashboard.queries.views import SEMANTIC_HITS, map_view
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, count_text, shorten
-from dashboard.url_state import choice, from_query, shared_query, text, unless_default, whole_number
+from dashboard.url_state import from_query, shared_query, unless_default
+from dashboard.values import choice, text, whole_number
 
-SEMANTIC_HITS = 25
-FAMILY_NODES = 2000  # most family members whose links are drawn on the map
 MIN_BUDGET, MAX_BUDGET = 1_000, 1_000_000
 
 
@@ -158,27 +154,6 @@ def default_budget_of(dims):
 def remember_zoom(relayout, current):
     zoom = zoom_from_relayout(relayout, current)
     return no_update if zoom == current else zoom
-
-
-@cached_query
-def map_view(build: Build, filters: Filters, dims: int, colour: str, size: str, budget: int, zoom: str | None,
-             model: str | None, draw_family: bool, semantic: str, selection: str | None) -> tuple[dict, str]:
-    """The map figure and its count line for one state of the view, cached whole, so a repeated
-    view costs one Redis read."""
-    view = Selection.from_text(zoom) if dims == 2 else None
-    hits = [hit["row"] for hit in semantic_search.cached(build, semantic, SEMANTIC_HITS)]
-    opened = build.row(model)
-    family = model_graph.cached(build, model, "family", FAMILY_NODES) if draw_family and opened is not None else None
-    keep = tuple(hits + ([opened] if opened is not None else []) + (family.nodes if family else []))
-    points = map_points.cached(build, filters, dims, budget, view, keep)
-    figure = map_figure(build, points.rows, dims, colour, size, highlight=hits, opened=opened, family=family, zoom=view,
-                        selection=Selection.from_text(selection) if dims == 2 else None)
-    region = " in view" if view is not None else ""
-    summary = (f"{points.matching:,} of {points.total:,} models match the filters; "
-               f"{points.shown:,} of {points.in_view:,}{region} drawn")
-    if family is not None and family.descendants_shown < family.descendants_total:
-        summary += f"; family links drawn for {len(family.nodes):,} of its models"
-    return figure, summary
 
 
 @callback(

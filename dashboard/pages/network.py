@@ -4,7 +4,7 @@ Edges are coloured by relation (finetune, adapter, quantized, merge, unspecified
 links dashed), nodes sized by downloads and coloured by library; clicking a node re-centres
 the graph on it. Without a model in the URL the largest family's root is shown.
 
-What the graph callback sends is cached whole (``figures.network.drawn_network``): a repeated
+What the graph callback sends is cached whole (``queries.views.drawn_network``): a repeated
 request reads the finished elements back from Redis and sends them. The details card has its own
 callback, run only when the centre changes (the page's layout draws the first one), so that the
 graph's response is plain data, which Dash serializes at once (with a Dash component in it, Dash
@@ -20,11 +20,13 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components import FILTER_INPUTS, details_card, page_frame
+from dashboard.figures.network import STYLESHEET, relation_legend
 from dashboard.filters import Filters
-from dashboard.figures.network import STYLESHEET, drawn_network, relation_legend
 from dashboard.queries.models import model_details
+from dashboard.queries.views import drawn_network
 from dashboard.serving import served_build
-from dashboard.url_state import choice, from_query, mapping, text, unless_default, whole_number
+from dashboard.url_state import from_query, mapping, unless_default
+from dashboard.values import choice, text, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
 LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}

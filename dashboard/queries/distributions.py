@@ -8,6 +8,7 @@ bar of their own; unknown values (the source did not say) are counted, never dra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 
 import numpy as np
@@ -18,6 +19,7 @@ from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 from dashboard.prepare import EXACT_COUNTS
+from dashboard.queries.ranking import category_counts, top_values
 from dashboard.shown import JSON_EXACT
 
 ATTRIBUTES = {  # attribute -> (label, heavy-tailed)
@@ -28,6 +30,8 @@ ATTRIBUTES = {  # attribute -> (label, heavy-tailed)
     "created_at": ("creation date", False),
 }
 BINS = 40
+TOP_SHOWN = 5  # the most common libraries, pipelines and licenses a selection's summary names
+EXAMPLES = 5  # the most downloaded models a selection's summary names
 
 
 @cache_value_type
@@ -142,16 +146,31 @@ def histogram(build: Build, filters: Filters, selection: Selection | None, attri
 
 
 @cached_query
-def selection_summary(build: Build, filters: Filters, selection: Selection, top: int = 5) -> dict:
-    """What a map selection holds: how many models pass the filters in it, their downloads, and its
-    most common libraries, pipelines and licenses."""
+def selection_summary(build: Build, filters: Filters, selection: Selection,
+                      top: int = TOP_SHOWN) -> dict:
+    """What a map selection holds: how many models pass the filters in it, their downloads, its
+    most common libraries, pipelines and licenses, and its EXAMPLES most downloaded models."""
     rows = np.flatnonzero(filter_mask(build, filters) & selection_mask(build, selection))
     downloads, known = build.whole_numbers("downloads")
-    result = {"models": len(rows), "downloads": exact_sum(downloads[rows]), "downloads_unknown": int(len(rows) - known[rows].sum())}
+    result = {"models": len(rows), "downloads": exact_sum(downloads[rows]),
+              "downloads_unknown": int(len(rows) - known[rows].sum())}
     for column in ("library_name", "pipeline_tag", "license"):
-        counts = np.bincount(build.codes(column)[rows], minlength=len(build.categories(column)))
-        names = build.categories(column)
-        order = np.argsort(-counts, kind="stable")[:top]
-        result[column] = [(names[i], int(counts[i])) for i in order if counts[i] > 0]
-    result["examples"] = build.ids(rows[np.argsort(-np.nan_to_num(build.numbers("downloads")[rows], nan=-1), kind="stable")[:top]])
+        counts = category_counts(build, column, rows)
+        common = top_values(build.categories(column), counts, top)
+        result[column] = [(name, int(counts[code]))
+                          for name, code in zip(common.ranked, common.codes, strict=True)]
+    popular = np.argsort(-np.nan_to_num(build.numbers("downloads")[rows], nan=-1), kind="stable")
+    result["examples"] = build.ids(rows[popular[:EXAMPLES]])
     return result
+
+
+def stat_text(attribute: str, value: float | None) -> str:
+    """A statistic of an attribute as the view shows it: a date, an exact count or a rounded
+    number; "–" when there is none."""
+    if value is None:
+        return "–"
+    if attribute == "created_at":
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d")
+    if isinstance(value, int):  # counts' statistics are exact integers (see exact_summary)
+        return f"{value:,}"
+    return f"{value:,.1f}" if abs(value) < 100 and value != int(value) else f"{value:,.0f}"

@@ -1,4 +1,5 @@
-"""How traits drift from parent to child: the paper's findings, measured on the build's own data.
+"""How traits drift from parent to child: the paper's findings, measured on the build's own data
+and said in sentences (``findings``).
 
 License and language drift come from the transitions table (one row per parent link inside
 the data), restricted to links whose child passes the filters; card length and
@@ -19,10 +20,11 @@ import pyarrow.parquet as pq
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
+from dashboard.queries.ranking import top_values
+from dashboard.values import NO_VALUE
 from pipeline.build_format import RELATIONS, table_file
 
-NO_LICENSE = "(none)"
-OTHER = "(other licenses)"
+OTHER_LICENSES = "(other licenses)"  # the licenses beyond the top ones, in the heat map
 MAX_DEPTH_SHOWN = 8  # deeper models are shown with this depth ("8+")
 
 # License classes after the paper's reading of license drift (restrictive -> permissive/copyleft).
@@ -40,7 +42,7 @@ LANGUAGE_CLASSES = ["none listed", "English only", "English + others", "one othe
 
 
 def license_class(license: str) -> str:
-    if license == NO_LICENSE:
+    if license == NO_VALUE:
         return "none"
     best, best_length = "unclassified", 0
     for kind, prefixes in LICENSE_CLASSES.items():
@@ -56,7 +58,7 @@ class Links:
 
     child_row: np.ndarray  # the child's row in the build
     relation: np.ndarray  # index into RELATIONS
-    licenses: list[str]  # license names (NO_LICENSE included)
+    licenses: list[str]  # license names (NO_VALUE included)
     parent_license: np.ndarray  # index into licenses
     child_license: np.ndarray
     license_changed: np.ndarray  # 1 changed, 0 kept, -1 unknown (either license missing)
@@ -78,8 +80,8 @@ def links(build: Build) -> Links:
     """The build's links as codes: read once per build (see ``Build.derived``)."""
     table = pq.read_table(build.prepared / table_file("transitions"),
                           columns=["relation", "parent_license", "child_license", "license_changed", "parent_languages", "child_languages"])
-    parent = pc.fill_null(table.column("parent_license"), NO_LICENSE)
-    child = pc.fill_null(table.column("child_license"), NO_LICENSE)
+    parent = pc.fill_null(table.column("parent_license"), NO_VALUE)
+    child = pc.fill_null(table.column("child_license"), NO_VALUE)
     licenses = pc.unique(pa.chunked_array(parent.chunks + child.chunks)).to_pylist()
     relations = pa.array(RELATIONS)
     changed = table.column("license_changed")
@@ -112,15 +114,14 @@ def pair_counts(parent: np.ndarray, child: np.ndarray, size: int) -> np.ndarray:
 
 @cached_query
 def license_drift(build: Build, filters: Filters, relation: str = "all", top: int = 10) -> dict:
-    """Parent -> child license counts over the ``top`` licenses (the rest as OTHER), the share of
-    links that change license, and the same counts by license class."""
+    """Parent -> child license counts over the ``top`` licenses (the rest as OTHER_LICENSES), the
+    share of links that change license, and the same counts by license class."""
     codes, keep = kept_links(build, filters, relation)
     parent, child = codes.parent_license[keep], codes.child_license[keep]
-    frequency = np.bincount(parent, minlength=len(codes.licenses)) + np.bincount(child, minlength=len(codes.licenses))
-    common = [i for i in np.argsort(-frequency, kind="stable") if frequency[i] > 0]
-    labels = [codes.licenses[i] for i in common[:top]] + ([OTHER] if len(common) > top else [])
-    label_of = np.full(len(codes.licenses), len(labels) - 1, dtype=np.int64)
-    label_of[common[:top]] = np.arange(min(top, len(common)))
+    frequency = (np.bincount(parent, minlength=len(codes.licenses))
+                 + np.bincount(child, minlength=len(codes.licenses)))
+    common = top_values(codes.licenses, frequency, top, other=OTHER_LICENSES)
+    labels, label_of = common.names, common.group_of
     class_of = np.asarray([CLASS_ORDER.index(license_class(name)) for name in codes.licenses], dtype=np.int64)
     changed = codes.license_changed[keep]
     return {
@@ -161,3 +162,38 @@ def cards_by_depth(build: Build, filters: Filters) -> pd.DataFrame:
                      "auto_share": float(known_auto.mean()) if len(known_auto) else np.nan,
                      "auto_known": len(known_auto)})
     return pd.DataFrame(rows, columns=["depth", "models", "with_card", "p10", "q1", "median", "q3", "p90", "auto_share", "auto_known"])
+
+
+def share(part: float, whole: float) -> str:
+    """part of whole as a whole percentage ("–" of nothing)."""
+    return f"{part / whole:.0%}" if whole else "–"
+
+
+def findings(licenses: dict, languages: dict, cards: pd.DataFrame) -> list[str]:
+    """The paper's four findings as sentences with this data's numbers (the results of
+    license_drift, language_drift and cards_by_depth)."""
+    classes = licenses["class_labels"]
+    restrictive = licenses["class_counts"][classes.index("restrictive")]
+    opened = restrictive[classes.index("permissive")] + restrictive[classes.index("copyleft")]
+    # children whose license has a known class
+    classified = opened + restrictive[classes.index("restrictive")]
+    language = languages["counts"]
+    multilingual = language[2] + language[4]  # parents with several languages
+    base, deeper = cards[cards["depth"] == 0], cards[cards["depth"] > 0]
+    items = [
+        f"{licenses['links']:,} parent links; {share(licenses['changed'], licenses['known'])} of "
+        f"the {licenses['known']:,} with both licenses known change license.",
+        f"Of the links from a restrictive license to a classified one, {share(opened, classified)} "
+        f"lead to a permissive or copyleft license.",
+        f"Of the children of multilingual parents, {share(multilingual[1], multilingual.sum())} "
+        f"are English only.",
+    ]
+    if len(base) and len(deeper):
+        median_deeper = ((deeper["median"] * deeper["with_card"]).sum()
+                         / max(deeper["with_card"].sum(), 1))
+        auto_deeper = ((deeper["auto_share"].fillna(0) * deeper["auto_known"]).sum()
+                       / max(deeper["auto_known"].sum(), 1))
+        items.append(f"Median card length: {base['median'].iat[0]:,.0f} characters for base "
+                     f"models, about {median_deeper:,.0f} below them; auto-generated cards: "
+                     f"{base['auto_share'].iat[0]:.0%} for base models, {auto_deeper:.0%} below.")
+    return items

@@ -7,9 +7,10 @@ import pyarrow.compute as pc
 
 from dashboard.cache import cached_query
 from dashboard.data import Build
-from dashboard.prepare import NO_VALUE
 from dashboard.queries.points import first_in_order
+from dashboard.queries.ranking import category_counts, top_values
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
+from dashboard.values import NO_VALUE
 from pipeline.build_format import RELATIONS
 
 CHILDREN_LISTED = 50
@@ -40,15 +41,12 @@ def category_options(build: Build, column: str, limit: int = 300) -> list[dict]:
     """Dropdown options of a category column, most frequent first, with their counts: at most
     ``limit`` of them and OPTIONS_MAX_BYTES of text; labels shortened, values longer than
     URL_VALUE_CHARS left out (a value the URL cannot carry)."""
-    counts = np.bincount(build.codes(column), minlength=len(build.categories(column)))
-    names = build.categories(column)
+    counts, names = category_counts(build, column), build.categories(column)
+    too_long = {name for name in names if len(name) > URL_VALUE_CHARS}
+    common = top_values(names, counts, limit, left_out={NO_VALUE, *too_long})
     options, size = [], 0
-    for i in np.argsort(-counts, kind="stable"):
-        if len(options) == limit or counts[i] == 0:
-            break
-        if names[i] == NO_VALUE or len(names[i]) > URL_VALUE_CHARS:
-            continue
-        option = {"label": f"{shorten(names[i], LABEL_CHARS)} ({counts[i]:,})", "value": names[i]}
+    for name, code in zip(common.ranked, common.codes, strict=True):
+        option = {"label": f"{shorten(name, LABEL_CHARS)} ({counts[code]:,})", "value": name}
         size += len(option["label"]) + len(option["value"])
         if size > OPTIONS_MAX_BYTES:
             break

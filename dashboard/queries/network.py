@@ -10,6 +10,7 @@ from dashboard.cache import cached_query
 from dashboard.cache_codec import cache_value_type
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
+from dashboard.queries.ranking import coloured_values
 from pipeline.build_format import RELATIONS
 
 SIMILAR = "similar"
@@ -114,3 +115,24 @@ def model_graph(build: Build, model_id: str, show: str = "both", max_nodes: int 
     if show in ("similar", "both"):
         add_neighbourhood(build, graph, k, hops)
     return graph
+
+
+@dataclass
+class GraphModels:
+    """What the network figure shows of a graph's models, in the order of its nodes."""
+
+    graph: Graph
+    model_ids: list[str]
+    libraries: list[str]
+    downloads: np.ndarray  # NaN where unknown
+    passing: set[int] | None  # the rows that pass the filters; None: no filters, every row
+    coloured_libraries: list[str]  # the libraries with a colour of their own, most frequent first
+
+
+def graph_models(build: Build, graph: Graph, passing: set[int] | None = None) -> GraphModels:
+    """The ids, libraries and downloads of a graph's models, read from the build for the figure;
+    ``passing``: the rows that pass the filters, when there are filters."""
+    rows = np.asarray(graph.nodes, dtype=np.int64)
+    return GraphModels(graph, build.ids(rows), build.category_of("library_name", rows).tolist(),
+                       build.numbers("downloads")[rows], passing,
+                       coloured_values(build, "library_name").ranked)
