@@ -13,7 +13,7 @@ from dashboard.data import Build
 from dashboard.figures.distributions import histogram_figure
 from dashboard.figures.drift import card_length_figure, transition_heatmap
 from dashboard.figures.map import map_figure, point_sizes
-from dashboard.figures.network import graph_elements
+from dashboard.figures.network import COSE, COSE_MAX_NODES, graph_elements, graph_layout
 from dashboard.filters import Filters, Selection
 from dashboard.queries.distributions import histogram
 from dashboard.queries.drift import cards_by_depth, license_drift
@@ -81,6 +81,15 @@ def test_network_elements_colour_relations_and_fade_filtered_models(build):
     assert all("filtered-out" in n["classes"] for n in nodes[1:])
     assert {e["data"]["relation"] for e in edges} == {"finetune", "similar"}
     assert len({e["data"]["id"] for e in edges}) == len(edges)  # a similarity pair once, however often it was found
+
+
+def test_graphs_too_large_for_the_force_directed_layout_are_drawn_as_a_tree_in_rings():
+    layout, note = graph_layout("cose", COSE_MAX_NODES + 1, 7, "key")
+    assert layout == {"name": "breadthfirst", "animate": False, "roots": "[id = '7']",
+                      "circle": True, "drawn": "key"}
+    assert note == f"; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
+    assert graph_layout("cose", COSE_MAX_NODES, 7, "key") == ({**COSE, "drawn": "key"}, "")
+    assert graph_layout("breadthfirst", 5000, 7, "key")[0]["circle"] is False
 
 
 def test_the_network_view_is_cached_finished_as_plain_json(build, redis_server):

@@ -15,6 +15,12 @@ from dashboard.queries.network import SIMILAR, GraphModels
 from dashboard.shown import LABEL_CHARS, shorten
 
 NODE_SIZE = (14, 60)  # px, by log downloads
+# cytoscape's force-directed layout (cose) is quadratic in the models drawn: 2,000 of them held the
+# browser for minutes; graphs larger than this are drawn as a tree in rings around the centre
+# (breadthfirst, circle), and the line above says so
+COSE_MAX_NODES = 400
+COSE = {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60,
+        "randomize": False, "coolingFactor": 0.95}  # about 135 rounds instead of cose's 690
 
 
 def graph_elements(models: GraphModels) -> list[dict]:
@@ -53,6 +59,22 @@ def graph_elements(models: GraphModels) -> list[dict]:
                                   "colour": SIMILAR_COLOUR if kind == SIMILAR else RELATION_COLOURS[kind]},
                          "classes": "similar" if kind == SIMILAR else "lineage"})
     return elements
+
+
+def graph_layout(name: str, nodes: int, centre: int, key: str) -> tuple[dict, str]:
+    """The cytoscape layout asked for ("cose" or "breadthfirst") for a graph of ``nodes`` models
+    around ``centre`` whose drawn elements are named by ``key``, and a note for the line above
+    the graph when it is drawn otherwise (cose beyond COSE_MAX_NODES: a tree in rings)."""
+    note = ""
+    if name == "cose" and nodes > COSE_MAX_NODES:
+        name = "circle"
+        note = f"; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
+    roots = f"[id = '{centre}']"
+    tree = {"name": "breadthfirst", "animate": False, "roots": roots, "circle": name == "circle"}
+    layout = COSE if name == "cose" else tree
+    # cytoscape ignores an option it does not know; this one changes the prop (and so runs the
+    # layout once) when other elements are drawn, and not when a filter only fades some of them
+    return {**layout, "drawn": key}, note
 
 
 STYLESHEET = [

@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard.components import FILTER_INPUTS, page_frame
 from dashboard.figures.distributions import histogram_figure
 from dashboard.filters import Filters, Selection
-from dashboard.queries.distributions import ATTRIBUTES, histogram, stat_text
+from dashboard.queries.distributions import ATTRIBUTES, Histogram, histogram, stat_text
 from dashboard.serving import served_build
 from dashboard.url_state import from_query, mapping, unless_default
 from dashboard.values import choice, text
@@ -41,6 +41,7 @@ class DistributionsState:
                 "log": unless_default("1" if self.log else "0", "1"), "sel": self.selection}
 
 
+SELECTION_HINT = "Select models on the 2D map to compare them here."
 STATE_INPUTS = {"attribute": Input("dist-attribute", "value"), "log": Input("dist-log", "value"),
                 "selection": Input("dist-region", "data")}
 
@@ -79,20 +80,35 @@ def layout(**query) -> html.Div:
 def update_histogram(filters, view):
     build = served_build()
     filters, state = Filters.from_inputs(filters), DistributionsState(**view)
-    selection, attribute = Selection.from_text(state.selection), state.attribute
-    result = histogram.cached(build, filters, selection, attribute, state.log)
-    stats = result.stats
+    selection = Selection.from_text(state.selection)
+    result = histogram.cached(build, filters, selection, state.attribute, state.log)
     label = "selected models" if selection else "filtered models"
-    count = f"{stats['models']:,} of {build.size:,} models" + (" in the map selection" if selection else " match the filters")
+    note = "Following the map selection." if selection else SELECTION_HINT
+    return (histogram_figure(result, label=label),
+            count_line(result, build.size, selection is not None), statistics_table(result), note)
+
+
+def count_line(result: Histogram, models: int, selected: bool) -> str:
+    """How many of the build's models the histogram counts, and how many of them it cannot draw."""
+    stats = result.stats
+    count = f"{stats['models']:,} of {models:,} models" + (
+        " in the map selection" if selected else " match the filters")
     if stats["unknown"]:
-        count += f"; {stats['unknown']:,} of them have no known {ATTRIBUTES[attribute][0]} and are not drawn"
-    rows = [("median", stats.get("median")), ("mean", stats.get("mean")), ("90th percentile", stats.get("p90")), ("maximum", stats.get("max"))]
+        count += (f"; {stats['unknown']:,} of them have no known "
+                  f"{ATTRIBUTES[result.attribute][0]} and are not drawn")
+    return count
+
+
+def statistics_table(result: Histogram) -> dbc.Table:
+    """The histogram's summary statistics (and, on a log scale, the models at zero)."""
+    stats = result.stats
+    rows = [(name, stat_text(result.attribute, stats.get(key)))
+            for name, key in (("median", "median"), ("mean", "mean"), ("90th percentile", "p90"),
+                              ("maximum", "max"))]
     if result.log:
-        rows.append(("at zero", result.at_most_zero))
-    table = dbc.Table([html.Tbody([html.Tr([html.Th(name), html.Td(stat_text(attribute, value) if name != "at zero" else f"{value:,}")])
-                                   for name, value in rows])], size="sm", className="w-auto small", id="dist-stats-table")
-    note = "Following the map selection." if selection else "Select models on the 2D map to compare them here."
-    return histogram_figure(result, label=label), count, table, note
+        rows.append(("at zero", f"{result.at_most_zero:,}"))
+    body = html.Tbody([html.Tr([html.Th(name), html.Td(value)]) for name, value in rows])
+    return dbc.Table([body], size="sm", className="w-auto small", id="dist-stats-table")
 
 
 @callback(Output("dist-region", "data"), Input("dist-clear", "n_clicks"), prevent_initial_call=True)

@@ -217,29 +217,41 @@ def remember_selection(selected, dims):
     return selection.to_text() if selection else None
 
 
+SELECTION_HINT = "Select models with the box or lasso tool of the 2D map to summarize them here."
+SUMMARY_COLUMNS = (("library_name", "libraries"), ("pipeline_tag", "pipelines"),
+                   ("license", "licenses"))
+
+
 @callback(Output("map-selection-summary", "children"),
           inputs=dict(filters=FILTER_INPUTS, selection_text=Input("map-selection", "data")))
 def summarize_selection(filters, selection_text):
     selection = Selection.from_text(selection_text)
     if selection is None:
-        return html.Div("Select models with the box or lasso tool of the 2D map to summarize them here.",
-                        className="small text-muted")
-    build = served_build()
-    filters = Filters.from_inputs(filters)
-    summary = selection_summary.cached(build, filters, selection)
+        return html.Div(SELECTION_HINT, className="small text-muted")
+    build, filters = served_build(), Filters.from_inputs(filters)
+    downloads = histogram.cached(build, filters, selection, "downloads", True)
+    return selection_card(selection_summary.cached(build, filters, selection),
+                          histogram_figure(downloads, height=180))
+
+
+def selection_card(summary: dict, figure) -> dbc.Card:
+    """A map selection's summary (queries.distributions.selection_summary) beside its downloads."""
+    unknown = summary["downloads_unknown"]
+    downloads = f"{summary['downloads']:,} downloads in all" + (
+        f" ({unknown:,} models with unknown downloads)" if unknown else "")
     top = [html.Div([html.Span(f"{title}: ", className="text-muted"),
-                     ", ".join(f"{shorten(name, LABEL_CHARS)} ({n:,})" for name, n in summary[column]) or "none"])
-           for column, title in (("library_name", "libraries"), ("pipeline_tag", "pipelines"), ("license", "licenses"))]
-    figure = histogram_figure(histogram.cached(build, filters, selection, "downloads", True), height=180)
+                     ", ".join(f"{shorten(name, LABEL_CHARS)} ({n:,})"
+                               for name, n in summary[column]) or "none"])
+           for column, title in SUMMARY_COLUMNS]
+    examples = sum(([model_link(model_id), ", "] for model_id in summary["examples"]), [])[:-1]
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([
             html.H6(f"Selection: {summary['models']:,} models", id="selection-count"),
-            html.Div(f"{summary['downloads']:,} downloads in all" + (f" ({summary['downloads_unknown']:,} models with unknown downloads)"
-                                                                       if summary["downloads_unknown"] else ""),
-                     className="small", id="selection-downloads"),
+            html.Div(downloads, className="small", id="selection-downloads"),
             html.Div(top, className="small"),
-            html.Div(["Most downloaded: ", *sum(([model_link(m), ", "] for m in summary["examples"]), [])[:-1]], className="small"),
-            dcc.Link("Distributions of the selection →", href="/distributions", id="selection-distributions-link", className="small"),
+            html.Div(["Most downloaded: ", *examples], className="small"),
+            dcc.Link("Distributions of the selection →", href="/distributions",
+                     id="selection-distributions-link", className="small"),
         ], md=6),
         dbc.Col(dcc.Graph(figure=figure, config={"displayModeBar": False}), md=6),
     ])), id="selection-card")

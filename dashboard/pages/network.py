@@ -20,7 +20,7 @@ import dash_cytoscape as cyto
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components import FILTER_INPUTS, details_card, page_frame
-from dashboard.figures.network import STYLESHEET, relation_legend
+from dashboard.figures.network import STYLESHEET, graph_layout, relation_legend
 from dashboard.filters import Filters
 from dashboard.queries.models import model_details
 from dashboard.queries.views import drawn_network
@@ -31,12 +31,6 @@ from dashboard.values import choice, text, whole_number
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
 LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}
 DEFAULT_NODES, MAX_NODES = 150, 2000
-# cytoscape's force-directed layout (cose) is quadratic in the models drawn: 2,000 of them held the
-# browser for minutes; graphs larger than this are drawn as a tree in rings around the centre
-# (breadthfirst, circle), and the line above says so
-COSE_MAX_NODES = 400
-COSE = {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60,
-        "randomize": False, "coolingFactor": 0.95}  # about 135 rounds instead of cose's 690
 
 
 def most_neighbours() -> int:
@@ -146,16 +140,8 @@ def draw_network(filters, view):
                                  state.hops)
     if drawn is None:
         return [], no_update, "Choose a model with “Find a model…” above."
-    name, count = state.layout, drawn.count
-    if name == "cose" and drawn.nodes > COSE_MAX_NODES:
-        name = "circle"
-        count += f"; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
-    roots = f"[id = '{drawn.centre}']"
-    tree = {"name": "breadthfirst", "animate": False, "roots": roots, "circle": name == "circle"}
-    layout = COSE if name == "cose" else tree
-    # cytoscape ignores an option it does not know; this one changes the prop (and so runs the
-    # layout once) when other elements are drawn, and not when a filter only fades some of them
-    return drawn.elements, {**layout, "drawn": drawn.key}, count
+    layout, note = graph_layout(state.layout, drawn.nodes, drawn.centre, drawn.key)
+    return drawn.elements, layout, drawn.count + note
 
 
 @callback(Output("network-details", "children"), Input("network-selected", "data"),
