@@ -2,13 +2,16 @@
 
 For gunicorn the app is created on first access of ``server`` (or ``app``) from the
 environment's settings (HFMAP_BUILD_DIR, HFMAP_CACHE_DIR, REDIS_URL, …), so importing this
-module alone loads nothing.
+module alone loads nothing. A server (`hfmap serve`, each gunicorn worker) also runs the
+scheduled jobs, the tracker's snapshot and the refresh of the map (tracker/jobs.py);
+``create_app`` alone, as tests call it, does not.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dash
@@ -23,10 +26,14 @@ from dashboard.api import api
 from dashboard.filters import Filters
 from dashboard.pages import distributions, drift, families, growth, map as map_page, network
 from dashboard.queries.models import find_models
-from dashboard.serving import serve, served_build
+from dashboard.pages.growth import ago
+from dashboard.serving import serve, served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
 from dashboard.url_state import from_query, shared_query, text, to_query
 from pipeline.config import Settings
+from tracker.history import History
+from tracker.jobs import start_jobs
+from tracker.report import last_refresh
 
 log = logging.getLogger("hfmap.dashboard")
 
@@ -40,11 +47,14 @@ VIEWS = [  # (module, path, name)
 ]
 
 
-def create_app(build_dir: Path | None = None, settings: Settings | None = None) -> dash.Dash:
-    """Load the build (a build, or a builds directory whose current build is followed) and wire every view."""
+def create_app(build_dir: Path | None = None, settings: Settings | None = None,
+               scheduled_jobs: bool = False) -> dash.Dash:
+    """Load the build (a build, or a builds directory whose current build is followed) and wire every
+    view; with scheduled_jobs, start this process's scheduled jobs too (a server does)."""
     settings = settings or Settings.from_env()
     started = time.perf_counter()
-    build = serve(Path(build_dir or settings.build_dir), settings)
+    location = Path(build_dir or settings.build_dir)
+    build = serve(location, settings)
     # Bootstrap's CSS is served from dashboard/assets/ (Bootstrap 5.3.8, MIT), never from a CDN: the
     # dashboard must work on a network without internet access.
     # eager_loading: plotly.js comes with the page instead of after the first graph asks for it
@@ -70,6 +80,8 @@ def create_app(build_dir: Path | None = None, settings: Settings | None = None) 
         return jsonify({"status": "ok" if cache["cache"] == "ok" else "degraded", "build": current.version,
                         "rows": current.size, **cache})
 
+    if scheduled_jobs:
+        start_jobs(settings, location)
     log.info("serving build %s (%s models); ready after %.1f s", build.version, f"{build.size:,}", time.perf_counter() - started)
     return app
 
@@ -127,7 +139,20 @@ def carry_state_to_other_views(search):
     """Links to the other views keep the filters, the opened model and the map selection."""
     build = served_build()
     query = shared_query(text(search))
-    return [f"{path}{query}" for _, path, _ in VIEWS] + [f"{build.size:,} models · build {build.version}"]
+    badge = f"{build.size:,} models · build {build.version}"
+    return [f"{path}{query}" for _, path, _ in VIEWS] + [[badge, refreshed_text(served_settings().tracker_db)]]
+
+
+def refreshed_text(history_path: Path) -> html.Span | str:
+    """When the refresh job last made a build current and how many models it added ("" before)."""
+    refresh = last_refresh(History(history_path))
+    if refresh is None:
+        return ""
+    ended = datetime.fromisoformat(refresh["ended_at"])
+    added = refresh["added"]
+    text = f" · map refreshed {ago((datetime.now(timezone.utc) - ended).total_seconds())}, " \
+           f"{added:,} model{'s' if added != 1 else ''} added"
+    return html.Span(text, id="map-refreshed", title=f"build {refresh['build_id']} at {refresh['ended_at']}")
 
 
 @dash.callback(Output("model-finder", "options"), Input("model-finder", "search_value"))
@@ -156,7 +181,7 @@ def open_found_model(model_id, pathname, search):
 def __getattr__(name: str):
     """``server`` / ``app`` for gunicorn: the app built from the environment on first access."""
     if name in ("app", "server"):
-        app = globals().get("_app") or create_app()
+        app = globals().get("_app") or create_app(scheduled_jobs=True)
         globals()["_app"] = app
         return app if name == "app" else app.server
     raise AttributeError(name)

@@ -1,8 +1,9 @@
-"""The `hfmap` command line: build, serve, track, sample, info, similar.
+"""The `hfmap` command line: build, serve, track, refresh, sample, info, similar.
 
 It sits above the three parts of hfmap and dispatches to them: the offline pipeline (build,
-sample, info, similar), the dashboard (serve) and the tracker (track). Each is imported only by
-the command that runs it, and nothing in pipeline/ imports the dashboard or this module.
+sample, info, similar), the dashboard (serve) and the tracker (track); `refresh` joins the
+pipeline and the tracker (hfmap/refresh.py). Each is imported only by the command that runs it,
+and nothing in pipeline/ imports the dashboard or this module.
 
 Every mistake a user can make (missing source, unreadable file, unknown
 embedder, no build yet) is a UserError (pipeline.errors) and ends in one
@@ -105,12 +106,67 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     track.add_argument("--jsonl", type=Path,
                        help="also write the listing as Hub API JSON Lines, "
                             "for `hfmap build --source`")
+    track.add_argument("--if-due", metavar="INTERVAL",
+                       help="with --once: only if the last run began INTERVAL ago or more "
+                            "(how the dashboard's scheduled job runs it)")
+
+    refresh = commands.add_parser("refresh", help="rebuild the map from the tracker's listing "
+                                                  "(incremental when it can be) and record it")
+    refresh.add_argument("--listing", type=Path, default=settings.listing_path,
+                         help=f"the tracker's listing (default {settings.listing_path})")
+    refresh.add_argument("--out", type=Path, default=settings.build_dir,
+                         help=f"builds directory (default {settings.build_dir})")
+    refresh.add_argument("--embedder", default=settings.refresh_embedder,
+                         choices=["auto", "minilm", "tfidf"],
+                         help=f"the build's embedder (default {settings.refresh_embedder})")
+    refresh.add_argument("--db", type=Path, default=settings.tracker_db,
+                         help=f"the history the refresh is recorded in (default {settings.tracker_db})")
+    refresh.add_argument("--if-due", metavar="INTERVAL",
+                         help="only if the last refresh began INTERVAL ago or more")
     return parser
 
 
-# exit codes of `hfmap track --once` besides 0 and USER_ERROR
+# exit codes of `hfmap track --once` and `hfmap refresh` besides 0 and USER_ERROR
 SNAPSHOT_FAILED = 1
-SNAPSHOT_SKIPPED = 3
+SNAPSHOT_SKIPPED = 3  # another process holds the job's lock
+PARENT_VARIABLE = "HFMAP_PARENT_PID"  # set by the dashboard's scheduled jobs (tracker/jobs.py)
+
+
+def _if_due(text: str | None) -> float | None:
+    from tracker.due import parse_interval
+
+    if text is None:
+        return None
+    try:
+        return parse_interval(text)
+    except ValueError as error:
+        raise UserError(f"--if-due: {error}") from None
+
+
+def _follow_parent() -> None:
+    """A scheduled job's process (HFMAP_PARENT_PID set) ends itself, as on SIGTERM, once the server
+    process that started it is gone, so a job never outlives its server by more than a second."""
+    import signal
+    import threading
+    import time
+
+    parent = os.environ.pop(PARENT_VARIABLE, "")
+    if not parent.isdigit():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="hfmap-follow-parent", daemon=True).start()
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends the command like an exception, so its locks and temporary files are released."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
 
 def _track(args, settings: Settings, console: Console) -> int:
@@ -132,14 +188,24 @@ def _track(args, settings: Settings, console: Console) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # not a line per page
+    if args.if_due is not None and not args.once:
+        raise UserError("--if-due goes with --once.")
     if args.every:
+        if args.every.strip().lower() == "off":
+            raise UserError("--every needs an interval (HFMAP_TRACKER_EVERY is off).")
         try:
             interval = parse_interval(args.every)
         except ValueError as error:
             raise UserError(f"--every: {error}") from None
         run_every(settings, interval, args.jsonl)
         return 0
-    outcome = take_snapshot(settings, args.jsonl, progress=console.is_terminal)
+    if_due = _if_due(args.if_due)
+    _exit_on_sigterm()
+    outcome = take_snapshot(settings, args.jsonl, progress=console.is_terminal, if_due=if_due)
+    if outcome.status == "not due":
+        print(f"hfmap: no snapshot taken: the last run began less than {args.if_due} ago.",
+              file=sys.stderr)
+        return 0
     if outcome.status == "ok":
         console.print(literal(f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models "
                               f"on {settings.hf_endpoint} "
@@ -153,18 +219,56 @@ def _track(args, settings: Settings, console: Console) -> int:
     return SNAPSHOT_FAILED
 
 
+def _refresh(args, settings: Settings, console: Console) -> int:
+    import dataclasses
+    import logging
+
+    from hfmap.refresh import run_refresh
+
+    settings = dataclasses.replace(settings, tracker_db=args.db)
+    if_due = _if_due(args.if_due)
+    _check_out_dir(args.out)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _exit_on_sigterm()
+    outcome = run_refresh(settings, args.listing, args.out, args.embedder, if_due)
+    if outcome.status == "ok":
+        console.print(literal(f"build {outcome.build_id} ({outcome.mode}) is current: "
+                              f"{outcome.models:,} models, {outcome.added:,} added, "
+                              f"{outcome.removed:,} removed ({outcome.seconds:.1f} s)"))
+        return 0
+    if outcome.status == "unchanged":
+        console.print(literal(f"the listing has not changed since build {outcome.build_id}; "
+                              "nothing to build."))
+        return 0
+    if outcome.status == "not due":
+        print(f"hfmap: no refresh: the last one began less than {args.if_due} ago.", file=sys.stderr)
+        return 0
+    if outcome.status == "skipped":
+        print(f"hfmap: no refresh: {outcome.error}.", file=sys.stderr)
+        return SNAPSHOT_SKIPPED
+    print(f"hfmap: the refresh failed and the current build stays: {printable(outcome.error)}",
+          file=sys.stderr)
+    return SNAPSHOT_FAILED
+
+
 def _serve(args, settings: Settings, console: Console) -> None:
     import logging
     import signal
 
     from dashboard.app import create_app
+    from tracker.jobs import job_plan
 
     if not 0 < args.port < 65536:
         raise UserError("--port must be between 1 and 65535.")
-    # SIGTERM (docker stop, kill) exits like Ctrl+C, so exit handlers run (the embedded Redis stops)
+    try:
+        job_plan(settings, args.build)  # the scheduled jobs' settings, checked before anything starts
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    # SIGTERM (docker stop, kill) exits like Ctrl+C, so exit handlers run (the embedded Redis and
+    # the scheduled jobs stop)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(args.build, settings)
+    app = create_app(args.build, settings, scheduled_jobs=True)
     console.print(literal(f"hfmap dashboard on http://{args.host}:{args.port}/ (Ctrl+C stops it)"))
     try:
         app.run(host=args.host, port=args.port, debug=False)
@@ -295,7 +399,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "serve":
             _serve(args, settings, console)
         elif args.command == "track":
+            _follow_parent()
             return _track(args, settings, console)
+        elif args.command == "refresh":
+            _follow_parent()
+            return _refresh(args, settings, console)
     except UserError as error:
         print(f"hfmap: {printable(error)}", file=sys.stderr)
         return USER_ERROR

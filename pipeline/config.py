@@ -24,7 +24,10 @@ class Settings:
     map_points_2d: int = 100_000  # HFMAP_MAP_POINTS_2D: most points the 2D map sends to the browser
     map_points_3d: int = 20_000  # HFMAP_MAP_POINTS_3D: most points the 3D map sends to the browser
     tracker_db: Path = Path("tracker.sqlite")  # HFMAP_TRACKER_DB: the model-count tracker's snapshot history
-    tracker_every: str = "6h"  # HFMAP_TRACKER_EVERY: how often `hfmap track --every` takes a snapshot by default
+    tracker_every: str = "6h"  # HFMAP_TRACKER_EVERY: how often the dashboard (and `hfmap track --every`) takes a snapshot; off
+    refresh_every: str = "off"  # HFMAP_REFRESH_EVERY: how often the dashboard rebuilds the map from the tracker's listing; off
+    tracker_listing: Path | None = None  # HFMAP_TRACKER_LISTING: the listing the refresh builds from (default: beside the history)
+    refresh_embedder: str = "auto"  # HFMAP_REFRESH_EMBEDDER: the embedder of the refresh's builds
     hub_timeout: float = 60.0  # HFMAP_HUB_TIMEOUT: seconds one Hub request may take
     track_timeout: float = 4 * 3600.0  # HFMAP_TRACK_TIMEOUT: seconds a whole snapshot may take
     top_authors: int = 100  # HFMAP_TOP_AUTHORS: how many authors a snapshot counts models for
@@ -45,6 +48,9 @@ class Settings:
             "map_points_3d": "HFMAP_MAP_POINTS_3D",
             "tracker_db": "HFMAP_TRACKER_DB",
             "tracker_every": "HFMAP_TRACKER_EVERY",
+            "refresh_every": "HFMAP_REFRESH_EVERY",
+            "tracker_listing": "HFMAP_TRACKER_LISTING",
+            "refresh_embedder": "HFMAP_REFRESH_EMBEDDER",
             "hub_timeout": "HFMAP_HUB_TIMEOUT",
             "track_timeout": "HFMAP_TRACK_TIMEOUT",
             "top_authors": "HFMAP_TOP_AUTHORS",
@@ -54,7 +60,7 @@ class Settings:
             raw = env.get(names[setting.name])
             if raw in (None, ""):
                 continue
-            if setting.type in ("Path",):
+            if setting.type in ("Path", "Path | None"):
                 values[setting.name] = Path(raw)
             elif setting.type == "int":
                 try:
@@ -69,3 +75,10 @@ class Settings:
             else:
                 values[setting.name] = raw
         return cls(**values)
+
+    @property
+    def listing_path(self) -> Path:
+        """The tracker's full listing (JSON Lines) that the refresh job builds from."""
+        if self.tracker_listing is not None:
+            return self.tracker_listing
+        return self.tracker_db.with_name("hub-listing.jsonl")

@@ -28,6 +28,10 @@ from hub_server import MODELS, TestHub
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The servers tests start run no scheduled job (a snapshot of the real Hub, a refresh) unless the
+# test turns one on in the server's environment (tests/test_jobs.py).
+os.environ.setdefault("HFMAP_TRACKER_EVERY", "off")
+os.environ.setdefault("HFMAP_REFRESH_EVERY", "off")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("HFMAP_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -104,6 +104,7 @@ class TestHub:
         self.models, self.page_size = models, page_size
         self.faults = Faults()
         self.requests: list[dict] = []
+        self.request_times: list[float] = []  # time.monotonic() of every request
         self.authorizations: list[str | None] = []  # the Authorization header of every request
         self._bomb: bytes | None = None
         self.paths: list[str] = []
@@ -125,6 +126,11 @@ class TestHub:
     def offset(self, query: dict) -> int:
         """The index of the first model of the page a query's cursor asks for."""
         return int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
+
+    def listing_starts(self) -> list[float]:
+        """When each listing began: the times of the requests for a first page (no cursor)."""
+        with self.lock:
+            return [moment for query, moment in zip(self.requests, self.request_times) if "cursor" not in query]
 
     def page_number(self, query: dict) -> int:
         return self.offset(query) // self.page_size
@@ -180,6 +186,7 @@ class TestHub:
                 query = parse_qs(parts.query)
                 with hub.lock:
                     hub.requests.append(query)
+                    hub.request_times.append(time.monotonic())
                     hub.authorizations.append(self.headers.get("Authorization"))
                     hub.paths.append(self.path)
                 if parts.path != "/api/models":

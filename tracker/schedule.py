@@ -1,15 +1,13 @@
-"""`hfmap track --every INTERVAL`: APScheduler takes a snapshot now and then every INTERVAL.
-
-The tracker runs in its own process until SIGTERM or Ctrl+C. Its interval and next run are
-kept in the history's ``schedule`` table (what the dashboard's Growth view shows); the Redis
-lock, not the scheduler, decides which tracker's run actually takes a snapshot.
+"""`hfmap track --every INTERVAL`: APScheduler in its own process until SIGTERM or Ctrl+C: a snapshot
+now and then every INTERVAL. Its interval and next run are kept in the history's ``schedule``
+table (what the dashboard's Growth view shows); the Redis lock, not the scheduler, decides
+which tracker's run actually takes a snapshot.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import socket
 from datetime import datetime, timezone
@@ -19,25 +17,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.config import Settings
+from tracker.due import parse_interval
 from tracker.history import History
 from tracker.snapshot import take_snapshot
 
 log = logging.getLogger("hfmap.tracker")
 
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-INTERVAL = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-
-
-def parse_interval(text: str) -> float:
-    """Seconds in an interval such as "6h", "30m", "1d", "1h30m" or "45s"; ValueError for anything else."""
-    compact = (text or "").replace(" ", "").lower()
-    parts = INTERVAL.findall(compact)
-    if not parts or "".join(number + unit for number, unit in parts) != compact:
-        raise ValueError(f"{text!r} is not an interval; write it like 6h, 30m, 1d or 1h30m.")
-    seconds = sum(float(number) * UNITS[unit] for number, unit in parts)
-    if seconds < 1:
-        raise ValueError(f"the interval {text!r} is shorter than a second.")
-    return seconds
+__all__ = ["parse_interval", "run_every"]  # parse_interval: tracker.due's, kept importable here
 
 
 def run_every(settings: Settings, interval_seconds: float, jsonl: Path | None = None) -> None:

@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 from pipeline.config import Settings
 from tracker.history import History, Snapshot
 from tracker.hub import Counts, Limits, ListingError, count_models, jsonl_record, list_models, shown
-from tracker.lock import LockHeld, snapshot_lock
+from tracker.lock import LockHeld, holding, snapshot_lock
+from tracker.due import is_due, snapshot_started
 
 log = logging.getLogger("hfmap.tracker")
 
@@ -36,8 +37,8 @@ ABANDON_AFTER = 5.0  # seconds past the run's deadline (and one read timeout) be
 
 @dataclass
 class Outcome:
-    """What a run did: "ok" (a snapshot stored), "failed" (a failure stored) or "skipped" (no run:
-    another tracker held the lock)."""
+    """What a run did: "ok" (a snapshot stored), "failed" (a failure stored), "skipped" (no run:
+    another tracker held the lock) or "not due" (no run: the last one began less than an interval ago)."""
 
     status: str
     snapshot_id: int | None = None
@@ -46,36 +47,49 @@ class Outcome:
     seconds: float = 0.0
 
 
-def take_snapshot(settings: Settings, jsonl: Path | None = None, progress: bool = False) -> Outcome:
-    """Take one snapshot of the Hub at settings.hf_endpoint into settings.tracker_db."""
+def take_snapshot(settings: Settings, jsonl: Path | None = None, progress: bool = False,
+                  if_due: float | None = None) -> Outcome:
+    """Take one snapshot of the Hub at settings.hf_endpoint into settings.tracker_db; with if_due
+    (an interval in seconds), only when the last run, by any tracker, began an interval ago or more
+    (checked under the lock, so trackers scheduled side by side take one snapshot per interval)."""
     history = History(settings.tracker_db)
     started = time.monotonic()
     try:
         with snapshot_lock(settings.redis_url, settings.tracker_db):
-            log.info("snapshot of %s started", settings.hf_endpoint)
-            previous = history.latest(ok=True, endpoint=settings.hf_endpoint)
-            counts = Counts()
-            partial = jsonl.with_name(f".{jsonl.name}.partial") if jsonl is not None else None
-            try:
-                listed = run_listing(settings, counts, partial, progress, previous, started)
-                refuse_collapse(listed, previous)
-                if partial is not None:
-                    os.replace(partial, jsonl)
-            except Exception as error:  # every way a listing can end early is a failed run, never a count
-                return failed(history, settings, describe(error, counts), started)
-            finally:
-                if partial is not None:
-                    partial.unlink(missing_ok=True)
-            seconds = time.monotonic() - started
-            snapshot_id = history.record_success(listed.total, dict(listed.by_library), dict(listed.by_pipeline),
-                                                 listed.top_authors(settings.top_authors), seconds, settings.hf_endpoint)
-            log.info("snapshot %d: %s models in %.1f s", snapshot_id, f"{listed.total:,}", seconds)
-            return Outcome("ok", snapshot_id, listed.total, seconds=seconds)
+            if if_due is not None and not is_due(snapshot_started(history), if_due):
+                log.info("no snapshot taken: the last run began less than %g s ago", if_due)
+                return Outcome("not due", seconds=time.monotonic() - started)
+            with holding(history, "snapshot"):
+                return listed_and_recorded(settings, history, jsonl, progress, started)
     except LockHeld as error:
         log.info("no snapshot taken: %s", error)
         return Outcome("skipped", error=str(error), seconds=time.monotonic() - started)
     except redis.RedisError as error:
         return failed(history, settings, f"cannot reach Redis for the snapshot lock ({error})", started)
+
+
+def listed_and_recorded(settings: Settings, history: History, jsonl: Path | None, progress: bool,
+                        started: float) -> Outcome:
+    """The run itself, under the lock: list, count, refuse a collapse, record the outcome."""
+    log.info("snapshot of %s started", settings.hf_endpoint)
+    previous = history.latest(ok=True, endpoint=settings.hf_endpoint)
+    counts = Counts()
+    partial = jsonl.with_name(f".{jsonl.name}.partial") if jsonl is not None else None
+    try:
+        listed = run_listing(settings, counts, partial, progress, previous, started)
+        refuse_collapse(listed, previous)
+        if partial is not None:
+            os.replace(partial, jsonl)
+    except Exception as error:  # every way a listing can end early is a failed run, never a count
+        return failed(history, settings, describe(error, counts), started)
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+    seconds = time.monotonic() - started
+    snapshot_id = history.record_success(listed.total, dict(listed.by_library), dict(listed.by_pipeline),
+                                         listed.top_authors(settings.top_authors), seconds, settings.hf_endpoint)
+    log.info("snapshot %d: %s models in %.1f s", snapshot_id, f"{listed.total:,}", seconds)
+    return Outcome("ok", snapshot_id, listed.total, seconds=seconds)
 
 
 def failed(history: History, settings: Settings, reason: str, started: float) -> Outcome:

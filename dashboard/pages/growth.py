@@ -1,7 +1,9 @@
 """The Growth view: how many models the Hub holds over time.
 
-Tracked: the model-count tracker's snapshots (`hfmap track`, HFMAP_TRACKER_DB), their growth
-statistics and the tracker's state. Reconstructed: before the first snapshot, the build's
+Tracked: the model-count tracker's snapshots (the server's snapshot job, or `hfmap track`;
+HFMAP_TRACKER_DB), their growth statistics, and the real state of the scheduled jobs (the
+snapshot and the refresh of the map: schedule, the process holding the lock, last run, last
+failure with its reason), read from the history every server process shares. Reconstructed: before the first snapshot, the build's
 models counted by creation date (following the filters; deleted models are missing). The
 view refreshes itself every REFRESH_SECONDS, so a new snapshot appears without a reload.
 """
@@ -20,6 +22,7 @@ from dashboard.figures.growth import cumulative_figure, stacked_figure
 from dashboard.queries.growth import history_version, reconstructed_by_group, reconstructed_growth, tracker_report, with_age
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, shorten, tooltip
+from tracker.report import holder_answering
 from dashboard.url_state import choice, from_query, mapping, unless_default
 
 STACK_BY = {"library_name": "library", "pipeline_tag": "pipeline"}
@@ -53,7 +56,7 @@ def layout(**query) -> html.Div:
         dbc.Label("Stack the reconstructed history by", className="mb-0 small"),
         dbc.RadioItems(id="growth-stack", options=[{"label": v, "value": k} for k, v in STACK_BY.items()],
                        value=state.stack, inline=True),
-        html.P(["Tracked counts come from ", html.Code("hfmap track"), " (the whole Hub, whatever the filters); the "
+        html.P(["Tracked counts come from the tracker (the whole Hub, whatever the filters); the "
                 "reconstructed history counts the build's models by creation date and follows the filters."],
                className="small text-muted mt-2"),
     ]
@@ -107,19 +110,99 @@ def cards(report: dict) -> dbc.Row:
     ], className="g-2 mb-2")
 
 
-def tracker_state(report: dict, history: str) -> dbc.Alert:
+def when(moment: str | None) -> str:
+    """An ISO 8601 time from the history as the view shows it: 2026-11-30 12:00:00 UTC."""
+    if not moment:
+        return "–"
+    parsed = datetime.fromisoformat(moment)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def every(seconds: float) -> str:
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def schedule_parts(job: dict, scheduled: bool, setting: str, now: datetime) -> list:
+    """The job's schedule in words: its interval and next run, or that no server runs it."""
+    interval = job["interval_seconds"]
+    if not scheduled or not interval:
+        return [html.B("Schedule: "), f"not scheduled here ({setting} is off, or no server runs it). "]
+    upcoming = datetime.fromisoformat(job["next_run_at"])
+    wait = (upcoming - now).total_seconds()
+    next_text = f"next run {when(job['next_run_at'])}" if wait > 0 else "due now"
+    return [html.B("Schedule: "), f"every {every(interval)}, {next_text}. "]
+
+
+def running_parts(job: dict, now: datetime) -> list:
+    """Which process holds the job's lock now, and whether it still answers."""
+    run = job["running"]
+    if run is None:
+        return []
+    if holder_answering(run, now):
+        return [html.B("Running now: "), f"{run['holder']} holds the lock since {when(run['since'])}. "]
+    return [html.B("Stalled: "), f"{run['holder']} began a run at {when(run['since'])} and has not answered since "
+            f"{when(run['alive_at'])}; its lock expires and the job runs again at its next interval. "]
+
+
+def tracker_state(report: dict, history: str, now: datetime | None = None) -> dbc.Alert:
+    """The snapshot job: schedule, run in progress, last run, last failure."""
+    now = now or datetime.now(timezone.utc)
+    job, scheduled = report["jobs"]["snapshot"], bool(report["schedules"])
     last, failure = report["last_run"], report["last_failure"]
+    parts = [html.B("Tracker. ")] + schedule_parts(job, scheduled, "HFMAP_TRACKER_EVERY", now)
+    parts += running_parts(job, now)
     if last is None:
-        return dbc.Alert(["No snapshot yet in ", html.Code(history), ": run ", html.Code("hfmap track --once"), " or ",
-                          html.Code("hfmap track --every 6h"), "."], color="secondary", className="small mb-0", id="growth-state")
+        parts += ["No snapshot yet in ", html.Code(history), "." if scheduled else
+                  [": the dashboard takes one every HFMAP_TRACKER_EVERY, or run ", html.Code("hfmap track --once"), "."]]
+        if not scheduled:
+            parts += [" No scheduled tracker is running."]
+        return dbc.Alert(parts, color="secondary", className="small mb-1", id="growth-state")
     outcome = f"{last['total_models']:,} models" if last["ok"] else f"failed: {last['error']}"
-    parts = [html.B("Last run: "), f"{last['taken_at']} ({last['seconds']:.1f} s), {outcome}. "]
-    schedules = [s for s in report["schedules"] if s["next_run_at"]]
-    parts += [html.B("Next run: "), f"{schedules[0]['next_run_at']} (every {schedules[0]['interval_seconds']:g} s). "] if schedules \
-        else [html.B("Next run: "), "no scheduled tracker is running. "]
+    parts += [html.B("Last run: "), f"{when(last['taken_at'])} ({last['seconds']:.1f} s), {outcome}. "]
+    if not report["schedules"]:
+        parts += ["No scheduled tracker is running. "]
     if failure:
-        parts += [html.B("Last failure: "), f"{failure['taken_at']}: {failure['reason']}"]
-    return dbc.Alert(parts, color="light" if last["ok"] else "warning", className="small mb-0", id="growth-state")
+        parts += [html.B("Last failure: "), f"{when(failure['taken_at'])}: {failure['reason']}"]
+    return dbc.Alert(parts, color="light" if last["ok"] else "warning", className="small mb-1", id="growth-state")
+
+
+def refresh_outcome(refresh: dict) -> str:
+    if refresh["outcome"] == "ok":
+        added = refresh["added"]
+        return (f"build {refresh['build_id']} ({refresh['mode']}), {refresh['models']:,} models, {added:,} "
+                f"model{'s' if added != 1 else ''} added, {refresh['removed']:,} removed")
+    if refresh["outcome"] == "unchanged":
+        return "the listing had not changed since the last refresh; nothing to build"
+    return f"failed: {refresh['error']}; the map stayed on its build"
+
+
+def refresh_state(report: dict, served_version: str, now: datetime | None = None) -> dbc.Alert | str:
+    """The refresh job (the map rebuilt from the tracker's listing): schedule, run in progress, last
+    refresh, last failure; nothing when it neither runs nor ever ran."""
+    now = now or datetime.now(timezone.utc)
+    job = report["jobs"]["refresh"]
+    last = job["last_run"]
+    scheduled = bool(report["schedules"]) and bool(job["interval_seconds"])
+    if last is None and not scheduled:
+        return ""
+    parts = [html.B("Map refresh. ")] + schedule_parts(job, scheduled, "HFMAP_REFRESH_EVERY", now)
+    parts += running_parts(job, now)
+    if last is None:
+        parts += ["No refresh yet: the first one follows the tracker's first listing. "]
+    else:
+        parts += [html.B("Last refresh: "), f"{when(last['ended_at'])}, {refresh_outcome(last)}. "]
+    success, failure = job["last_success"], job["last_failure"]
+    if success and success["id"] != (last or {}).get("id"):
+        parts += [html.B("Last refreshed map: "), f"{when(success['ended_at'])}, {refresh_outcome(success)}. "]
+    if failure and failure["id"] != (last or {}).get("id"):
+        parts += [html.B("Last failure: "), f"{when(failure['ended_at'])}: {failure['error']} "]
+    parts += [f"Serving build {served_version}."]
+    failed = last is not None and last["outcome"] == "failed"
+    return dbc.Alert(parts, color="warning" if failed else "light", className="small mb-1", id="growth-refresh-state")
 
 
 def group_table(groups: list[dict], title: str) -> html.Div:
@@ -143,14 +226,15 @@ def group_table(groups: list[dict], title: str) -> html.Div:
 def update_growth(filters, stack, refresh):
     build, path = served_build(), served_settings().tracker_db
     filters = Filters.from_inputs(filters)
-    report = with_age(tracker_report.cached(str(path), history_version(path)), datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    report = with_age(tracker_report.cached(str(path), history_version(path)), now)
     stack = GrowthState(stack).stack
     stacked = stacked_figure(reconstructed_by_group.cached(build, filters, stack),
                              f"The build's models by {STACK_BY[stack]} and creation month (reconstructed)")
     latest = report["growth"]
     groups = dbc.Row([dbc.Col(group_table(latest["by_library"], "library")), dbc.Col(group_table(latest["by_pipeline"], "pipeline"))]) \
         if latest["snapshots"] else ""
-    return (cards(report), tracker_state(report, str(path)),
+    return (cards(report), [tracker_state(report, str(path), now), refresh_state(report, build.version, now)],
             cumulative_figure(reconstructed_growth.cached(build, filters), report["snapshots"]), stacked, groups)
 
 

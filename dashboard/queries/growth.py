@@ -1,8 +1,9 @@
 """How the Hub grows: the tracker's snapshots (HFMAP_TRACKER_DB) and, before them, the history
 reconstructed from the build's creation dates.
 
-Queries on the snapshot history take its path and its last row id (``history_version``), so a
-new snapshot or failure makes a new cache key and the view never shows a stale history.
+Queries on the snapshot history take its path and its version (``history_version``: the last
+snapshot and refresh rows and the jobs' state), so a new snapshot, failure, refresh or change
+of a job's state makes a new cache key and the view never shows a stale history.
 """
 
 from __future__ import annotations
@@ -22,20 +23,19 @@ TOP_GROUPS = 8
 OTHER = "other"
 
 
-def history_version(path: Path) -> int:
-    """The id of the last row of the snapshot history (0 when there is none): part of every key."""
-    latest = History(path).latest(ok=None)
-    return latest.id if latest else 0
+def history_version(path: Path) -> str:
+    """Changes with every write to the history: part of every key."""
+    return History(path).state_version()
 
 
 @cached_query
-def tracker_report(path: str, version: int) -> dict:
+def tracker_report(path: str, version: str) -> dict:
     """The tracker's growth report (tracker.report.growth_report) of the history at path."""
     return growth_report(History(Path(path)))
 
 
 @cached_query
-def snapshot_rows(path: str, version: int, since: str | None, until: str | None, failures: bool) -> list[dict]:
+def snapshot_rows(path: str, version: str, since: str | None, until: str | None, failures: bool) -> list[dict]:
     """The snapshots taken between since and until (ISO 8601), successes only unless failures."""
     return [{"taken_at": s.taken_at, "ok": s.ok, "total_models": s.total_models, "by_library": s.by_library,
              "by_pipeline": s.by_pipeline, "by_author": s.by_author, "seconds": s.seconds, "error": s.error}
