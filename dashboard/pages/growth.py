@@ -126,11 +126,11 @@ def every(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def schedule_parts(job: dict, scheduled: bool, setting: str, now: datetime) -> list:
-    """The job's schedule in words: its interval and next run, or that no server runs it."""
+def schedule_parts(job: dict, scheduled: bool, nobody: str, now: datetime) -> list:
+    """The job's schedule in words: its interval and next run, or ``nobody`` (no server runs it)."""
     interval = job["interval_seconds"]
     if not scheduled or not interval:
-        return [html.B("Schedule: "), f"not scheduled here ({setting} is off, or no server runs it). "]
+        return [html.B("Schedule: "), nobody]
     upcoming = datetime.fromisoformat(job["next_run_at"])
     wait = (upcoming - now).total_seconds()
     next_text = f"next run {when(job['next_run_at'])}" if wait > 0 else "due now"
@@ -153,18 +153,14 @@ def tracker_state(report: dict, history: str, now: datetime | None = None) -> db
     now = now or datetime.now(timezone.utc)
     job, scheduled = report["jobs"]["snapshot"], bool(report["schedules"])
     last, failure = report["last_run"], report["last_failure"]
-    parts = [html.B("Tracker. ")] + schedule_parts(job, scheduled, "HFMAP_TRACKER_EVERY", now)
-    parts += running_parts(job, now)
+    nobody = "no scheduled tracker is running (the server's HFMAP_TRACKER_EVERY is off). "
+    parts = [html.B("Tracker. ")] + schedule_parts(job, scheduled, nobody, now) + running_parts(job, now)
     if last is None:
-        parts += ["No snapshot yet in ", html.Code(history), "." if scheduled else
-                  [": the dashboard takes one every HFMAP_TRACKER_EVERY, or run ", html.Code("hfmap track --once"), "."]]
-        if not scheduled:
-            parts += [" No scheduled tracker is running."]
+        parts += ["No snapshot yet in ", html.Code(history)]
+        parts += ["."] if scheduled else [": run ", html.Code("hfmap track --once"), " or set HFMAP_TRACKER_EVERY (6h)."]
         return dbc.Alert(parts, color="secondary", className="small mb-1", id="growth-state")
     outcome = f"{last['total_models']:,} models" if last["ok"] else f"failed: {last['error']}"
     parts += [html.B("Last run: "), f"{when(last['taken_at'])} ({last['seconds']:.1f} s), {outcome}. "]
-    if not report["schedules"]:
-        parts += ["No scheduled tracker is running. "]
     if failure:
         parts += [html.B("Last failure: "), f"{when(failure['taken_at'])}: {failure['reason']}"]
     return dbc.Alert(parts, color="light" if last["ok"] else "warning", className="small mb-1", id="growth-state")
@@ -189,8 +185,8 @@ def refresh_state(report: dict, served_version: str, now: datetime | None = None
     scheduled = bool(report["schedules"]) and bool(job["interval_seconds"])
     if last is None and not scheduled:
         return ""
-    parts = [html.B("Map refresh. ")] + schedule_parts(job, scheduled, "HFMAP_REFRESH_EVERY", now)
-    parts += running_parts(job, now)
+    nobody = "no server refreshes the map (HFMAP_REFRESH_EVERY is off). "
+    parts = [html.B("Map refresh. ")] + schedule_parts(job, scheduled, nobody, now) + running_parts(job, now)
     if last is None:
         parts += ["No refresh yet: the first one follows the tracker's first listing. "]
     else:
