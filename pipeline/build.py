@@ -1,4 +1,5 @@
-"""`hfmap build`: source -> lineage -> embeddings -> projection -> clusters -> neighbours -> build dir.
+"""`hfmap build`: source -> lineage -> embeddings -> projection -> clusters -> neighbours -> build
+dir.
 
 Each stage is timed and shown; the timings, counts and the bad-row report go
 into the manifest. The build is written atomically (pipeline.artifacts) in the layout, table
@@ -29,13 +30,19 @@ from pipeline.build_format import (
     History,
     Manifest,
 )
-from pipeline.embed import EmbeddingCache, fitted_embedder
+from pipeline.embed import Embedder, EmbeddingCache, fitted_embedder
 from pipeline.errors import EmbedderError
-from pipeline.incremental import carried_clusters, carried_coordinates, carried_neighbours, carry_or_reason
-from pipeline.lineage import build_lineage
+from pipeline.incremental import (
+    CarriedBuild,
+    carried_clusters,
+    carried_coordinates,
+    carried_neighbours,
+    carry_or_reason,
+)
+from pipeline.lineage import Lineage, build_lineage
 from pipeline.neighbours import EXACT_BELOW, NeighbourIndex, NeighboursInBackground, knn_table
 from pipeline.report import IssueLog
-from pipeline.sources import check_source, describe_source, read_source
+from pipeline.sources import SourceRows, check_source, describe_source, read_source
 from pipeline.terminal import literal
 from pipeline.text import ModelTexts, text_keys
 
@@ -95,7 +102,8 @@ class _Stages:
 
 
 def choose_embedder(name: str, n_rows: int, minilm_max_rows: int) -> str:
-    """`auto` -> minilm for small sources (better semantics), tfidf above minilm_max_rows (speed)."""
+    """`auto` -> minilm for small sources (better semantics), tfidf above minilm_max_rows
+    (speed)."""
     if name not in EMBEDDERS:
         raise EmbedderError(f"Unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)}.")
     if name == "auto":
@@ -103,7 +111,9 @@ def choose_embedder(name: str, n_rows: int, minilm_max_rows: int) -> str:
     return name
 
 
-def run_build(options: BuildOptions, console: Console | None = None, before_switch=None) -> BuildResult:
+def run_build(
+    options: BuildOptions, console: Console | None = None, before_switch=None
+) -> BuildResult:
     """Run every stage and write one complete build; raises before writing anything on failure.
 
     before_switch(path) is called on the complete build before it becomes current (BuildWriter)."""
@@ -114,137 +124,248 @@ def run_build(options: BuildOptions, console: Console | None = None, before_swit
     check_source(options.source)  # a missing or unknown source fails before any stage starts
 
     with stages.stage("read source"):
-        source = read_source(options.source, log, progress=options.progress, cache_dir=options.cache_dir)
+        source = read_source(options.source, log, progress=options.progress,
+                             cache_dir=options.cache_dir)
         models = source.models
-    embedder_name = choose_embedder(options.embedder, len(models), options.minilm_max_rows)
-
     with stages.stage("lineage"):
         lineage = build_lineage(models, log)
-
     with stages.stage("embed"):
-        # each text computed only where needed: the row store gives the keys of the rows it
-        # kept, so a rebuild computes the texts of new rows (or whose vectors are not cached)
-        texts = ModelTexts(models, source.texts)
-        keys = source.text_keys if source.text_keys is not None else text_keys(texts)
+        embedded = _embed(options, source)
         del source
-        embedder = fitted_embedder(
-            embedder_name, options.cache_dir, texts, model_path=options.model_path,
-            dim=options.dim, seed=options.seed, refit=options.refit,
-        )
-        vectors, n_new = EmbeddingCache(options.cache_dir).embed(embedder, texts, keys=keys, progress=options.progress)
-
     with stages.stage("previous build"):
-        carried = "--full given" if options.full else carry_or_reason(
-            options.out_dir, embedder.name, embedder.state_id, asdict(options), models["model_id"], keys
-        )
-    if isinstance(carried, str):
-        mode, mode_reason, carried = "full", carried, None
-        texts = list(texts)  # clustering reads them all: the unknown ones computed together
-    else:
-        mode, mode_reason = "incremental", f"{len(carried.fresh_rows):,} new or changed models placed on the map of {carried.history.based_on}"
-        texts = None  # only a full build's clustering reads them; free the memory now
+        mode = _mode(options, embedded, models["model_id"])
     if options.progress:
-        console.print(Text.assemble((f"{mode} build", "bold"), ": ", literal(mode_reason)))
-
-    background = None  # a full build's pynndescent graph: built beside project and cluster
-    if not carried and len(vectors) >= EXACT_BELOW and (os.cpu_count() or 1) > 1:
-        background = NeighboursInBackground(
-            vectors, options.out_dir, k=NEIGHBOURS_PER_MODEL, seed=options.seed
-        )
-
+        console.print(Text.assemble((f"{mode.name} build", "bold"), ": ", literal(mode.reason)))
+    # only a full build's clustering reads the texts: all of them, the unknown ones computed
+    # together; an incremental build frees them now
+    texts = list(embedded.texts) if mode.carried is None else None
+    embedded.texts = None
+    carried, vectors = mode.carried, embedded.vectors
+    background = _neighbours_in_background(options, carried, vectors)
     with stages.stage("project"):
-        if carried:
-            coords = carried_coordinates(carried, vectors)
-        else:
-            from pipeline.project import project  # umap: only a full build needs it
-
-            coords = project(vectors, seed=options.seed, fit_sample_size=options.fit_sample_size, progress=options.progress)
-
+        coords = _project(options, carried, vectors)
     with stages.stage("cluster"):
-        if carried:
-            labels, clusters = carried_clusters(carried, vectors)
-        else:
-            from pipeline.clusters import cluster  # sklearn.cluster: only a full build needs it
-
-            labels, clusters = cluster(vectors, texts, k=options.n_clusters, seed=options.seed, progress=options.progress)
+        labels, clusters = _cluster(options, carried, vectors, texts)
         del texts
-
     with stages.stage("neighbours"):
-        if carried:
-            index = carried.index.carried_to(vectors, carried.row_now)
-            neighbours = carried_neighbours(carried, index, vectors, k=NEIGHBOURS_PER_MODEL)
-        elif background:  # this stage's seconds: the wait for the worker and reading its table
-            index, neighbours = background.result()
-        else:
-            index = NeighbourIndex.build(vectors, seed=options.seed)
-            neighbours = knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
+        index, neighbours = _neighbours(options, carried, vectors, background)
     if background:
         stages.record(BESIDE, background.seconds)
+    placed = _Placed(coords, labels, clusters, index, neighbours)
 
     with BuildWriter(options.out_dir, options.keep_builds, before_switch=before_switch) as writer:
-        files = BuildPaths(writer.path)
         with stages.stage("write"):
-            table = _models_table(models, lineage.models, coords, labels)
-            clusters = _with_centres(clusters, table)
-            for name, frame in (
-                ("models", table),
-                ("edges", lineage.edges),
-                ("families", lineage.families),
-                ("transitions", lineage.transitions),
-                ("clusters", clusters),
-                ("neighbours", neighbours),
-            ):
-                write_table(name, pa.Table.from_pandas(frame, preserve_index=False), files.table(name))
-            np.save(files.embeddings, np.ascontiguousarray(vectors, dtype=np.float32))
-            np.save(files.text_keys, keys)
-            index.save(files.index)
-            embedder.save(files.embedder)
+            table, clusters = _write(BuildPaths(writer.path), models, lineage, embedded, placed)
         if background:
             background.close()  # the index is in the build now
-        edges = lineage.edges
-        counts = Counts(
-            models=len(table),
-            edges=len(edges),
-            edges_in_data=int(edges["parent_in_data"].sum()) if len(edges) else 0,
-            families=len(lineage.families),
-            roots=int((lineage.models["depth"] == 0).sum()),
-            max_depth=int(lineage.models["depth"].max()) if len(table) else 0,
-            transitions=len(lineage.transitions),
-            clusters=len(clusters),
-            rejected_rows=log.count("rejected"),
-            repaired_values=log.count("repaired"),
-            dropped_links=log.count("dropped"),
-            links_to_models_outside=log.count("outside"),
-        )
-        history = carried.history if carried else History(
-            last_full_build=writer.build_id, models_at_last_full=len(table), changed_since_full=0
-        )
-        options_used = {
-            k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items() if k != "progress"
-        }
-        writer.manifest = Manifest(
-            build_id=writer.build_id,
-            created_at=pd.Timestamp.now(tz="UTC").isoformat(),
-            hfmap_version=__version__,
-            source=describe_source(options.source),
-            counts=counts,
-            embedder=EmbedderInfo(name=embedder.name, dim=int(vectors.shape[1]), state_id=embedder.state_id),
-            embedding=EmbeddingCounts(newly_embedded=int(n_new), from_cache=int(len(vectors) - n_new)),
-            neighbour_index=index.kind,
-            mode=mode,
-            mode_reason=mode_reason,
-            history=history,
-            options=options_used,
-            seed=options.seed,
-            stage_seconds={**stages.seconds, "total": round(time.perf_counter() - started, 3)},
-            issues=log.to_dict(),
-            source_columns=log.columns_dict(),
+        stage_seconds = {**stages.seconds, "total": round(time.perf_counter() - started, 3)}
+        writer.manifest = _manifest(
+            writer.build_id, options, mode, embedded, placed.index,
+            _counts(table, lineage, clusters, log), stage_seconds, log,
         )
     return BuildResult(path=writer.final_path, manifest=writer.manifest, log=log)
 
 
-def _models_table(models: pd.DataFrame, lineage_models: pd.DataFrame, coords: dict, labels: np.ndarray) -> pd.DataFrame:
-    table = pd.concat([models.reset_index(drop=True), lineage_models.drop(columns="model_id").reset_index(drop=True)], axis=1)
+@dataclass
+class _Embedded:
+    """The embed stage's result: the embedder, each model's vector and text key, the texts
+    (each computed only when read) and how many distinct texts were embedded now."""
+
+    embedder: Embedder
+    vectors: np.ndarray
+    keys: np.ndarray
+    texts: ModelTexts | None
+    newly_embedded: int
+
+
+@dataclass
+class _Mode:
+    """Full or incremental, the reason shown and the build carried forward (incremental)."""
+
+    name: str
+    reason: str
+    carried: CarriedBuild | None
+
+
+@dataclass
+class _Placed:
+    """Where the models land: map coordinates, clusters and nearest neighbours."""
+
+    coords: dict
+    labels: np.ndarray
+    clusters: pd.DataFrame
+    index: NeighbourIndex
+    neighbours: pd.DataFrame
+
+
+def _embed(options: BuildOptions, source: SourceRows) -> _Embedded:
+    """Each model's vector, from the embedding cache where its text key is there."""
+    models = source.models
+    embedder_name = choose_embedder(options.embedder, len(models), options.minilm_max_rows)
+    # each text computed only where needed: the row store gives the keys of the rows it
+    # kept, so a rebuild computes the texts of new rows (or whose vectors are not cached)
+    texts = ModelTexts(models, source.texts)
+    keys = source.text_keys if source.text_keys is not None else text_keys(texts)
+    embedder = fitted_embedder(
+        embedder_name, options.cache_dir, texts, model_path=options.model_path,
+        dim=options.dim, seed=options.seed, refit=options.refit,
+    )
+    vectors, newly_embedded = EmbeddingCache(options.cache_dir).embed(
+        embedder, texts, keys=keys, progress=options.progress
+    )
+    return _Embedded(embedder, vectors, keys, texts, newly_embedded)
+
+
+def _mode(options: BuildOptions, embedded: _Embedded, model_ids: pd.Series) -> _Mode:
+    """Incremental when the current build can be carried forward, else full (and why)."""
+    carried = "--full given" if options.full else carry_or_reason(
+        options.out_dir, embedded.embedder.name, embedded.embedder.state_id,
+        asdict(options), model_ids, embedded.keys,
+    )
+    if isinstance(carried, str):
+        return _Mode("full", carried, None)
+    reason = (f"{len(carried.fresh_rows):,} new or changed models placed on the map of "
+              f"{carried.history.based_on}")
+    return _Mode("incremental", reason, carried)
+
+
+def _neighbours_in_background(
+    options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray
+) -> NeighboursInBackground | None:
+    """A full build's pynndescent graph, started in a worker to be built beside project and
+    cluster (None for an incremental build, a small one or a single CPU)."""
+    if carried or len(vectors) < EXACT_BELOW or (os.cpu_count() or 1) < 2:
+        return None
+    return NeighboursInBackground(
+        vectors, options.out_dir, k=NEIGHBOURS_PER_MODEL, seed=options.seed
+    )
+
+
+def _project(options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray) -> dict:
+    """The 3D and 2D map coordinates (coords[3], coords[2])."""
+    if carried:
+        return carried_coordinates(carried, vectors)
+    from pipeline.project import project  # umap: only a full build needs it
+
+    return project(vectors, seed=options.seed, fit_sample_size=options.fit_sample_size,
+                   progress=options.progress)
+
+
+def _cluster(
+    options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray,
+    texts: list[str] | None,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each model's cluster and the clusters table (a full build labels them from texts)."""
+    if carried:
+        return carried_clusters(carried, vectors)
+    from pipeline.clusters import cluster  # sklearn.cluster: only a full build needs it
+
+    return cluster(vectors, texts, k=options.n_clusters, seed=options.seed,
+                   progress=options.progress)
+
+
+def _neighbours(
+    options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray,
+    background: NeighboursInBackground | None,
+) -> tuple[NeighbourIndex, pd.DataFrame]:
+    """The neighbour index and each model's nearest models."""
+    if carried:
+        index = carried.index.carried_to(vectors, carried.row_now)
+        return index, carried_neighbours(carried, index, vectors, k=NEIGHBOURS_PER_MODEL)
+    if background:  # this stage's seconds: the wait for the worker and reading its table
+        return background.result()
+    index = NeighbourIndex.build(vectors, seed=options.seed)
+    return index, knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
+
+
+def _write(
+    files: BuildPaths, models: pd.DataFrame, lineage: Lineage, embedded: _Embedded,
+    placed: _Placed,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every table and array of the build into files; the models and clusters tables."""
+    table = _models_table(models, lineage.models, placed.coords, placed.labels)
+    clusters = _with_centres(placed.clusters, table)
+    for name, frame in (
+        ("models", table),
+        ("edges", lineage.edges),
+        ("families", lineage.families),
+        ("transitions", lineage.transitions),
+        ("clusters", clusters),
+        ("neighbours", placed.neighbours),
+    ):
+        write_table(name, pa.Table.from_pandas(frame, preserve_index=False), files.table(name))
+    np.save(files.embeddings, np.ascontiguousarray(embedded.vectors, dtype=np.float32))
+    np.save(files.text_keys, embedded.keys)
+    placed.index.save(files.index)
+    embedded.embedder.save(files.embedder)
+    return table, clusters
+
+
+def _counts(table: pd.DataFrame, lineage: Lineage, clusters: pd.DataFrame, log: IssueLog) -> Counts:
+    edges = lineage.edges
+    return Counts(
+        models=len(table),
+        edges=len(edges),
+        edges_in_data=int(edges["parent_in_data"].sum()) if len(edges) else 0,
+        families=len(lineage.families),
+        roots=int((lineage.models["depth"] == 0).sum()),
+        max_depth=int(lineage.models["depth"].max()) if len(table) else 0,
+        transitions=len(lineage.transitions),
+        clusters=len(clusters),
+        rejected_rows=log.count("rejected"),
+        repaired_values=log.count("repaired"),
+        dropped_links=log.count("dropped"),
+        links_to_models_outside=log.count("outside"),
+    )
+
+
+def _manifest(
+    build_id: str, options: BuildOptions, mode: _Mode, embedded: _Embedded,
+    index: NeighbourIndex, counts: Counts, stage_seconds: dict[str, float], log: IssueLog,
+) -> Manifest:
+    history = mode.carried.history if mode.carried else History(
+        last_full_build=build_id, models_at_last_full=counts.models, changed_since_full=0
+    )
+    newly_embedded = int(embedded.newly_embedded)
+    return Manifest(
+        build_id=build_id,
+        created_at=pd.Timestamp.now(tz="UTC").isoformat(),
+        hfmap_version=__version__,
+        source=describe_source(options.source),
+        counts=counts,
+        embedder=EmbedderInfo(
+            name=embedded.embedder.name, dim=int(embedded.vectors.shape[1]),
+            state_id=embedded.embedder.state_id,
+        ),
+        embedding=EmbeddingCounts(
+            newly_embedded=newly_embedded,
+            from_cache=int(len(embedded.vectors) - newly_embedded),
+        ),
+        neighbour_index=index.kind,
+        mode=mode.name,
+        mode_reason=mode.reason,
+        history=history,
+        options=_options_used(options),
+        seed=options.seed,
+        stage_seconds=stage_seconds,
+        issues=log.to_dict(),
+        source_columns=log.columns_dict(),
+    )
+
+
+def _options_used(options: BuildOptions) -> dict:
+    """The build's options for the manifest (paths as text, without progress)."""
+    return {
+        name: str(value) if isinstance(value, Path) else value
+        for name, value in asdict(options).items() if name != "progress"
+    }
+
+
+def _models_table(
+    models: pd.DataFrame, lineage_models: pd.DataFrame, coords: dict, labels: np.ndarray
+) -> pd.DataFrame:
+    lineage_columns = lineage_models.drop(columns="model_id").reset_index(drop=True)
+    table = pd.concat([models.reset_index(drop=True), lineage_columns], axis=1)
     xyz, xy = coords[3], coords[2]
     table["x"], table["y"], table["z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
     table["x2d"], table["y2d"] = xy[:, 0], xy[:, 1]
