@@ -30,7 +30,7 @@ import scipy.sparse
 from sklearn.preprocessing import normalize
 
 from pipeline.build_format import BuildFormatError, History, Manifest, open_build
-from pipeline.neighbours import TABLE_COLUMNS, NeighbourIndex, knn_table
+from pipeline.neighbours import TABLE_COLUMNS, NeighbourIndex, UnreadableIndexError, knn_table
 
 MAX_CHANGED_SHARE = 0.10
 PLACE_NEIGHBOURS = 15
@@ -89,6 +89,10 @@ def carry_or_reason(
         return (f"{changed:,} models added, changed or removed since the last full build "
                 f"(over {MAX_CHANGED_SHARE:.0%})")
     vectors = np.load(previous.embeddings, mmap_mode="r")
+    try:
+        index = NeighbourIndex.load(previous.index, vectors)
+    except UnreadableIndexError:
+        return "the earlier build's neighbour index is in a format this version does not read"
     return CarriedBuild(
         manifest=manifest,
         row_now=row_now,
@@ -96,7 +100,7 @@ def carry_or_reason(
         models=old,
         clusters=pd.read_parquet(previous.table("clusters"), columns=["cluster", "size", "label", "top_terms"]),
         neighbours=pd.read_parquet(previous.table("neighbours")),
-        index=NeighbourIndex.load(previous.index, vectors),
+        index=index,
         history=replace(history, based_on=manifest.build_id, changed_since_full=changed),
     )
 

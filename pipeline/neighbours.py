@@ -5,6 +5,9 @@ and argpartition); above it pynndescent builds an approximate k-NN graph, which
 also answers "each model's neighbours" directly without further queries.
 ``NeighboursInBackground`` builds that graph and table in a spawned worker process, so a
 full build computes them beside its projection and clustering.
+
+A saved index is a folder: INDEX_FILE (kind and size), and for pynndescent BASE_ROWS_FILE and
+the graph as plain arrays in NNDESCENT_FOLDER (pipeline.nndescent_files; nothing pickled).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import pickle
 import shutil
 import tempfile
 import time
@@ -26,13 +28,15 @@ from pynndescent import NNDescent
 from sklearn.preprocessing import normalize
 from tqdm.auto import tqdm
 
+from hfmap.atomic import atomic_directory, atomic_file
 from pipeline import jit_cache
+from pipeline.nndescent_files import STATE_FILE, load_nndescent, save_nndescent, saved_files
 
 # Exact search costs O(n^2): on 2 cores the all-pairs 10-NN of 64-dim vectors takes
 # 6 s at 50k, 27 s at 100k, ~110 s at 200k; pynndescent does 200k in 3 s (recall@10 ~0.98).
 EXACT_BELOW = 50_000
 INDEX_FILE = "neighbour_index.json"
-NNDESCENT_FILE = "nndescent.pkl"
+NNDESCENT_FOLDER = "nndescent"
 BASE_ROWS_FILE = "base_rows.npy"
 EXACT_BLOCK_CELLS = 1 << 25  # similarities computed per block (128 MiB of float32)
 NNDESCENT_NEIGHBOURS = 16  # graph width: k=10 neighbours + self + slack for recall
@@ -44,6 +48,10 @@ TABLE_COLUMNS = ("model_index", "neighbour_index", "rank", "similarity")
 # Files a background neighbour worker reads and writes in its folder.
 VECTORS_FILE, FOUND_FILE, SIMILARITIES_FILE = "vectors.npy", "found.npy", "similarities.npy"
 DONE_FILE, INDEX_FOLDER = "done.json", "index"
+
+
+class UnreadableIndexError(ValueError):
+    """A saved index this version cannot read (such as one pickled by an earlier hfmap)."""
 
 
 class NeighbourIndex:
@@ -61,12 +69,12 @@ class NeighbourIndex:
         kind: str,
         nndescent: NNDescent | None = None,
         base_rows: np.ndarray | None = None,
-        saved_file: Path | None = None,
+        saved_folder: Path | None = None,
     ) -> None:
         self.vectors = vectors
         self.kind = kind  # "exact" or "nndescent"
-        self._nndescent = nndescent  # None: unpickled from saved_file when first needed
-        self.saved_file = saved_file  # where this nndescent graph is already pickled, if anywhere
+        self._nndescent = nndescent  # None: read from saved_folder when first needed
+        self.saved_folder = saved_folder  # where this nndescent graph is already saved, if anywhere
         if kind == "nndescent":
             self.base_rows = np.arange(len(vectors), dtype=np.int64) if base_rows is None else np.asarray(base_rows, np.int64)
             covered = np.zeros(len(vectors), dtype=bool)
@@ -106,12 +114,11 @@ class NeighbourIndex:
 
     @property
     def nndescent(self) -> NNDescent | None:
-        """The pynndescent graph (None for an exact index), unpickled from saved_file on first use
-        when it was opened lazily. Unpickles our own file: open only trusted folders."""
+        """The pynndescent graph (None for an exact index), read from saved_folder on first use
+        when it was opened lazily."""
         if self._nndescent is None and self.kind == "nndescent":
             jit_cache.enable()
-            with self.saved_file.open("rb") as file:
-                self._nndescent = pickle.load(file)
+            self._nndescent = load_nndescent(self.saved_folder)
         return self._nndescent
 
     def carried_to(self, vectors: np.ndarray, row_now: np.ndarray) -> Self:
@@ -120,7 +127,7 @@ class NeighbourIndex:
         if self.kind == "exact":
             return type(self).build(vectors, exact_threshold=len(vectors) + 1)
         base_rows = np.where(self.base_rows >= 0, row_now[np.maximum(self.base_rows, 0)], -1)
-        return type(self)(vectors, "nndescent", self._nndescent, base_rows, self.saved_file)
+        return type(self)(vectors, "nndescent", self._nndescent, base_rows, self.saved_folder)
 
     @property
     def size(self) -> int:
@@ -174,38 +181,44 @@ class NeighbourIndex:
         return self.query(self.vectors, k, exclude_self_ids=own_rows, progress=progress)
 
     def save(self, directory: str | Path) -> None:
-        """Write the kind (JSON) and, for pynndescent, the graph (a pickle we wrote ourselves, hard-linked
-        from the earlier build that wrote it when it is carried over) and its slot-to-row map."""
+        """Write the kind (JSON) and, for pynndescent, the graph's arrays (hard-linked from the
+        folder they were saved in before, when there is one: the worker's, or the earlier build's
+        for a carried index) and its slot-to-row map."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         if self.kind == "nndescent":
-            target = directory / NNDESCENT_FILE
-            if self.saved_file is not None and self.saved_file.exists():
-                _link_or_copy(self.saved_file, target)
-            else:
-                self.nndescent.prepare()  # build the search graph now, not on first query after loading
-                handle, temp = tempfile.mkstemp(prefix=f".{NNDESCENT_FILE}.", dir=directory)
-                with os.fdopen(handle, "wb") as file:
-                    pickle.dump(self.nndescent, file, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temp, target)
-            np.save(directory / BASE_ROWS_FILE, self.base_rows)
-            self.saved_file = target
-        (directory / INDEX_FILE).write_text(json.dumps({"kind": self.kind, "size": self.size}))
+            target = directory / NNDESCENT_FOLDER
+            with atomic_directory(target) as staging:
+                if self.saved_folder is not None and (self.saved_folder / STATE_FILE).is_file():
+                    for name in saved_files(self.saved_folder):
+                        _link_or_copy(self.saved_folder / name, staging / name)
+                else:
+                    save_nndescent(self.nndescent, staging)
+            with atomic_file(directory / BASE_ROWS_FILE) as temp, temp.open("wb") as file:
+                np.save(file, self.base_rows, allow_pickle=False)
+            self.saved_folder = target
+        with atomic_file(directory / INDEX_FILE) as temp:
+            temp.write_text(json.dumps({"kind": self.kind, "size": self.size}))
 
     @classmethod
     def load(cls, directory: str | Path, vectors: np.ndarray, lazy: bool = False) -> Self:
-        """Reopen a saved index over the same vectors (lazy: unpickle the graph only when it is
-        first searched). Unpickles our own file: load only trusted folders."""
+        """Reopen a saved index over the same vectors (lazy: read the graph only when it is
+        first searched)."""
         directory = Path(directory)
         saved = json.loads((directory / INDEX_FILE).read_text())
         if saved["size"] != len(vectors):
             raise ValueError(f"The index in {str(directory)!r} covers {saved['size']} vectors, not {len(vectors)}.")
         if saved["kind"] == "exact":
             return cls(normalize(np.asarray(vectors, dtype=np.float32)), "exact")
-        base_rows = np.load(directory / BASE_ROWS_FILE)
-        index = cls(vectors, "nndescent", None, base_rows, directory / NNDESCENT_FILE)
+        if not (directory / NNDESCENT_FOLDER / STATE_FILE).is_file():
+            raise UnreadableIndexError(
+                f"The index in {str(directory)!r} has no {NNDESCENT_FOLDER}/{STATE_FILE} (an index "
+                "pickled by an earlier hfmap is never unpickled)."
+            )
+        base_rows = np.load(directory / BASE_ROWS_FILE, allow_pickle=False)
+        index = cls(vectors, "nndescent", None, base_rows, directory / NNDESCENT_FOLDER)
         if not lazy:
-            index.nndescent  # noqa: B018  (unpickles it now)
+            index.nndescent  # noqa: B018  (reads it now)
         return index
 
 
@@ -301,7 +314,7 @@ class NeighboursInBackground:
     The vectors go to the worker, and the saved index and the k-NN arrays come back, as files
     in a hidden folder made under ``parent`` (np.save / np.load, nothing pickled between the
     processes); put it on the build's file system, so that saving the index into the build
-    hard-links the worker's graph file. The worker runs NeighbourIndex.build and
+    hard-links the worker's graph files. The worker runs NeighbourIndex.build and
     self_neighbours exactly as this process would (same seed and threads: same graph).
     ``close`` (or garbage collection, or the end of this process) stops a worker still running
     and removes the folder.
@@ -333,7 +346,7 @@ class NeighboursInBackground:
         self._cleanup = weakref.finalize(self, _stop_and_remove, self.process, self.folder)
 
     def result(self) -> tuple[NeighbourIndex, pd.DataFrame]:
-        """Wait for the worker: the index (its graph unpickled only if searched) and knn_table."""
+        """Wait for the worker: the index (its graph read only if searched) and knn_table."""
         self.process.join()
         if self.process.exitcode != 0:
             raise RuntimeError(

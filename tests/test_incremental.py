@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline import build as build_module
 from pipeline import neighbours
 from pipeline.build_format import read_manifest, resolve_build
 from hfmap.cli import main
@@ -22,6 +23,13 @@ def build(tmp_path, frame: pd.DataFrame, *args: str):
     assert main(argv) == 0
     found = resolve_build(tmp_path / "builds")
     return found, read_manifest(found), pd.read_parquet(found / "models.parquet")
+
+
+def small_pynndescent_graphs(monkeypatch) -> None:
+    """Builds of the sample (about 1,200 models) make a pynndescent graph, in this process: a
+    spawned neighbour worker would not see the patched threshold."""
+    monkeypatch.setattr(neighbours, "EXACT_BELOW", 100)
+    monkeypatch.setattr(build_module, "EXACT_BELOW", float("inf"))  # no background worker
 
 
 def split(sample_published: pd.DataFrame, share: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -96,7 +104,7 @@ def test_options_that_shape_the_map_or_too_many_changes_force_a_full_build(tmp_p
 
 @pytest.mark.slow
 def test_carried_pynndescent_graph_with_new_changed_and_removed_models(tmp_path, sample_published, monkeypatch):
-    monkeypatch.setattr(neighbours, "EXACT_BELOW", 100)
+    small_pynndescent_graphs(monkeypatch)
     earlier, later = split(sample_published, 0.03)
     removed = earlier.sample(5, random_state=1)["model_id"]
     changed = earlier.sample(5, random_state=2)["model_id"]
@@ -108,8 +116,13 @@ def test_carried_pynndescent_graph_with_new_changed_and_removed_models(tmp_path,
     path, second, after = build(tmp_path, later)
     assert second.mode == "incremental" and second.neighbour_index == "nndescent"
     assert second.embedding.newly_embedded == len(later) - len(earlier) + 5 + 5
-    # the graph file is shared with the earlier build, not rewritten
-    assert os.stat(path / "index" / "nndescent.pkl").st_ino == os.stat(first_path / "index" / "nndescent.pkl").st_ino
+    # the graph's files are shared with the earlier build, not rewritten; none is a pickle
+    first_graph, graph = first_path / "index" / "nndescent", path / "index" / "nndescent"
+    names = sorted(file.name for file in first_graph.iterdir())
+    assert "state.json" in names and sorted(file.name for file in graph.iterdir()) == names
+    for name in names:
+        assert os.stat(graph / name).st_ino == os.stat(first_graph / name).st_ino
+        assert not (graph / name).read_bytes().startswith(b"\x80")
 
     vectors = np.load(path / "embeddings.npy")
     truth, kth = exact_neighbours(vectors, 10)
@@ -148,3 +161,25 @@ def test_incremental_lineage_equals_a_full_builds(tmp_path, sample_published):
     # the new models did change the counts of models that were there the day before
     both = first.merge(after, on="model_id", suffixes=("_before", ""))
     assert (both["n_descendants"] != both["n_descendants_before"]).any()
+
+
+@pytest.mark.slow
+def test_an_earlier_index_this_version_cannot_read_makes_a_full_build(
+    tmp_path, sample_published, monkeypatch
+):
+    """Such as a graph an earlier hfmap pickled: never unpickled, the build says why it is full."""
+    small_pynndescent_graphs(monkeypatch)
+    earlier, later = split(sample_published, 0.03)
+    first_path, first, _ = build(tmp_path, earlier)
+    assert first.neighbour_index == "nndescent"
+    graph = first_path / "index" / neighbours.NNDESCENT_FOLDER
+    for file in graph.iterdir():
+        file.unlink()
+    graph.rmdir()
+    (first_path / "index" / "nndescent.pkl").write_bytes(b"\x80\x05.")
+
+    _, second, _ = build(tmp_path, later)
+    assert second.mode == "full"
+    assert second.mode_reason == (
+        "the earlier build's neighbour index is in a format this version does not read"
+    )

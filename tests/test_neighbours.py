@@ -1,8 +1,19 @@
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.neighbours import TABLE_COLUMNS, NeighbourIndex, NeighboursInBackground, knn_table
+from pipeline.neighbours import (
+    EXACT_BELOW,
+    INDEX_FILE,
+    NNDESCENT_FOLDER,
+    TABLE_COLUMNS,
+    NeighbourIndex,
+    NeighboursInBackground,
+    UnreadableIndexError,
+    knn_table,
+)
 
 
 def unit_vectors(n: int, dim: int = 12, seed: int = 0) -> np.ndarray:
@@ -94,7 +105,10 @@ def test_background_worker_builds_the_same_graph_and_table(vectors, approximate,
     index, table = job.result()
     assert index.kind == "nndescent" and job.seconds > 0
     pd.testing.assert_frame_equal(table, knn_table(approximate, vectors, k=10))
-    index.save(tmp_path / "build" / "index")  # hard-links the worker's graph file
+    index.save(tmp_path / "build" / "index")  # hard-links the worker's graph files
+    worker_graph = job.folder / "index" / NNDESCENT_FOLDER
+    for file in (tmp_path / "build" / "index" / NNDESCENT_FOLDER).iterdir():
+        assert os.stat(file).st_ino == os.stat(worker_graph / file.name).st_ino
     job.close()
     assert not job.folder.exists() and [p.name for p in tmp_path.iterdir()] == ["build"]
     loaded = NeighbourIndex.load(tmp_path / "build" / "index", vectors)
@@ -107,3 +121,61 @@ def test_closing_a_background_job_stops_its_worker_and_removes_its_folder(tmp_pa
     job = NeighboursInBackground(unit_vectors(60_000, dim=32), tmp_path, seed=0)
     job.close()
     assert not job.process.is_alive() and list(tmp_path.iterdir()) == []
+
+
+PICKLE_MAGIC = b"\x80"  # the first byte of every pickle of protocol 2 or later
+
+
+def test_a_saved_pynndescent_index_holds_arrays_and_json_never_a_pickle(approximate, tmp_path):
+    approximate.save(tmp_path)
+    files = [file for file in tmp_path.rglob("*") if file.is_file()]
+    assert {file.suffix for file in files} == {".npy", ".json"}
+    names = {file.name for file in files}
+    assert names >= {INDEX_FILE, "base_rows.npy", "state.json", "_raw_data.npy"}
+    for file in files:
+        assert not file.read_bytes().startswith(PICKLE_MAGIC), file.name
+        if file.suffix == ".npy":
+            np.load(file, allow_pickle=False)  # raises on an array of pickled objects
+
+
+def test_a_loaded_index_answers_exactly_as_the_one_in_memory(tmp_path):
+    """Above EXACT_BELOW: same neighbour rows, same similarities, same k-NN graph."""
+    vectors = np.random.default_rng(3).normal(size=(EXACT_BELOW + 10_000, 16)).astype(np.float32)
+    built = NeighbourIndex.build(vectors, seed=0)
+    assert built.kind == "nndescent"
+    queries = vectors[::30]
+    expected = built.query(queries, k=10)
+    built.save(tmp_path)
+    for lazy in (True, False):
+        loaded = NeighbourIndex.load(tmp_path, vectors, lazy=lazy)
+        found = loaded.query(queries, k=10)
+        np.testing.assert_array_equal(found[0], expected[0])
+        np.testing.assert_array_equal(found[1], expected[1])
+    graphs = loaded.nndescent.neighbor_graph, built.nndescent.neighbor_graph
+    for mine, theirs in zip(*graphs, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_state_of_a_type_not_planned_for_fails_the_save_naming_it(vectors, tmp_path):
+    """As a pynndescent upgrade adding a new kind of attribute would: never written half-known."""
+    index = NeighbourIndex.build(vectors[:300], exact_threshold=100, seed=0)
+    index.nndescent.prepare()
+    index.nndescent.new_lookup = {"a": 1}
+    with pytest.raises(TypeError, match="'new_lookup' is a dict"):
+        index.save(tmp_path / "dict")
+    del index.nndescent.new_lookup
+    index.nndescent.labels = np.array(["a", None], dtype=object)
+    with pytest.raises(TypeError, match="'labels' holds an array of Python objects"):
+        index.save(tmp_path / "objects")
+    assert not (tmp_path / "dict" / NNDESCENT_FOLDER).exists()  # nothing half written
+
+
+def test_an_index_without_its_arrays_is_refused_in_one_sentence(approximate, vectors, tmp_path):
+    """Such as an index an earlier hfmap pickled: it is never unpickled."""
+    approximate.save(tmp_path)
+    for file in (tmp_path / NNDESCENT_FOLDER).iterdir():
+        file.unlink()
+    (tmp_path / NNDESCENT_FOLDER).rmdir()
+    (tmp_path / "nndescent.pkl").write_bytes(PICKLE_MAGIC + b"\x05")
+    with pytest.raises(UnreadableIndexError, match="never unpickled"):
+        NeighbourIndex.load(tmp_path, vectors, lazy=True)
