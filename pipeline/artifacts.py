@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -34,7 +34,7 @@ log = logging.getLogger("hfmap.build")
 
 
 def new_build_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 class BuildWriter:
@@ -49,7 +49,10 @@ class BuildWriter:
     """
 
     def __init__(
-        self, out_dir: Path, keep_builds: int = 3, before_switch: Callable[[Path], None] | None = None
+        self,
+        out_dir: Path,
+        keep_builds: int = 3,
+        before_switch: Callable[[Path], None] | None = None,
     ):
         self.out_dir = Path(out_dir)
         self.keep_builds = keep_builds
@@ -59,7 +62,7 @@ class BuildWriter:
         self.path: Path | None = None
         self.final_path: Path | None = None
 
-    def __enter__(self) -> "BuildWriter":
+    def __enter__(self) -> BuildWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".tmp-{self.build_id}-", dir=self.out_dir))
         return self
@@ -84,7 +87,9 @@ class BuildWriter:
             _fsync_dir(self.out_dir)
             prune_builds(self.out_dir, self.keep_builds)
         except (OSError, BuildFormatError) as error:
-            log.warning("build %s is current, but old builds could not be pruned (%s)", self.build_id, error)
+            log.warning(
+                "build %s is current, but old builds could not be pruned (%s)", self.build_id, error
+            )
         return False
 
 
@@ -118,7 +123,11 @@ def finished_builds(out_dir: Path) -> list[Path]:
     """Finished builds in ``out_dir``, oldest first (ids sort by time)."""
     if not Path(out_dir).is_dir():
         return []
-    return sorted(p for p in Path(out_dir).iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).exists())
+    return sorted(
+        p
+        for p in Path(out_dir).iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).exists()
+    )
 
 
 def prune_builds(out_dir: Path, keep: int) -> None:

@@ -41,14 +41,18 @@ AUTO_GENERATED_MARKERS = (
 
 # The characters Python counts as whitespace (`str.isspace`, `re`'s \s) as the inside
 # of an RE2 class: the space and the others.
-_OTHER_WHITESPACE = r"\t-\r\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+_OTHER_WHITESPACE = (
+    r"\t-\r\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+)
 WHITESPACE = " " + _OTHER_WHITESPACE
 _SPACE = f"[{WHITESPACE}]"
 _NOT_SPACE = f"[^{WHITESPACE}]"
 
 # YAML front matter: an optional byte-order mark, "---" on the first line, up to
 # the next line that is "---".
-_FRONT_MATTER = rf"(?s)\A(?P<front_matter>\x{{feff}}?{_SPACE}*---{_SPACE}*\n.*?\n---{_SPACE}*(?:\n|\z))"
+_FRONT_MATTER = (
+    rf"(?s)\A(?P<front_matter>\x{{feff}}?{_SPACE}*---{_SPACE}*\n.*?\n---{_SPACE}*(?:\n|\z))"
+)
 
 # A run of whitespace to collapse into one space. A lone space is already that,
 # so it is not matched: same result, far fewer replacements.
@@ -60,7 +64,10 @@ _OTHER_UPPER = {"k": "\\x{212a}"}  # KELVIN SIGN
 
 def _lowercase_pattern(phrase: str) -> str:
     """RE2 pattern for text whose `str.lower()` contains `phrase` (an ASCII lower-case phrase)."""
-    return "".join(f"[{c}{c.upper()}{_OTHER_UPPER.get(c, '')}]" if c.isalpha() else re.escape(c) for c in phrase)
+    return "".join(
+        f"[{c}{c.upper()}{_OTHER_UPPER.get(c, '')}]" if c.isalpha() else re.escape(c)
+        for c in phrase
+    )
 
 
 _AUTO_GENERATED = "|".join(_lowercase_pattern(marker) for marker in AUTO_GENERATED_MARKERS)
@@ -93,7 +100,9 @@ def _split(strings: pa.Array, cut_bytes: np.ndarray) -> pa.Array:
     n = len(strings)
     if n == 0:
         return pa.array([], strings.type)
-    offsets = np.frombuffer(strings.buffers()[1], offset_type)[strings.offset : strings.offset + n + 1]
+    offsets = np.frombuffer(strings.buffers()[1], offset_type)[
+        strings.offset : strings.offset + n + 1
+    ]
     cuts = np.empty(2 * n + 1, offset_type)
     cuts[0::2] = offsets
     cuts[1::2] = offsets[:-1] + cut_bytes
@@ -102,7 +111,8 @@ def _split(strings: pa.Array, cut_bytes: np.ndarray) -> pa.Array:
 
 
 def card_excerpts(cards: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """The first CARD_EXCERPT_CHARS characters of each card body, whitespace collapsed (null if empty).
+    """The first CARD_EXCERPT_CHARS characters of each card body, whitespace collapsed (null if
+    empty).
 
     Only the body's first 2 x CARD_EXCERPT_CHARS characters are looked at.
     """

@@ -39,12 +39,19 @@ CLUSTER_COLUMNS = ("cluster", "size", "label", "top_terms")
 
 
 def cluster(
-    vectors: np.ndarray, texts: Sequence[str], k: int | None = None, seed: int = 0, progress: bool = False
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    k: int | None = None,
+    seed: int = 0,
+    progress: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Cluster of each vector (int32, 0 = largest) and a table of cluster, size, label, top_terms."""
+    """Cluster of each vector (int32, 0 = largest) and a table of cluster, size, label,
+    top_terms."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if len(vectors) != len(texts):
-        raise ValueError(f"Got {len(vectors)} vectors but {len(texts)} texts; they must match row for row.")
+        raise ValueError(
+            f"Got {len(vectors)} vectors but {len(texts)} texts; they must match row for row."
+        )
     n = len(vectors)
     with tqdm(total=3, desc="clusters", unit="step", disable=not progress) as steps:
         if n < 3:
@@ -73,13 +80,18 @@ def choose_k(vectors: np.ndarray, seed: int, progress: bool = False) -> int:
     SILHOUETTE_SAMPLE): on the real listing's 760k vectors the six silhouettes took 9.8 s of
     CPU measured each from the vectors, 3.7 s with the shared matrix, same scores."""
     rng = np.random.default_rng(seed)
-    sample = vectors if len(vectors) <= SILHOUETTE_SAMPLE else vectors[rng.choice(len(vectors), SILHOUETTE_SAMPLE, replace=False)]
+    sample = (
+        vectors
+        if len(vectors) <= SILHOUETTE_SAMPLE
+        else vectors[rng.choice(len(vectors), SILHOUETTE_SAMPLE, replace=False)]
+    )
     distinct = len(np.unique(sample, axis=0))
     candidates = [k for k in candidate_ks(len(vectors)) if k < distinct]
     distances = pairwise_distances(sample) if candidates else None
     best_k, best_score = 1, -np.inf
     for k in tqdm(candidates, desc="choose k", unit="k", disable=not progress):
-        labels = fit_labels(sample, k, seed, n_init=1)  # one start per candidate: enough to compare k
+        # one start per candidate: enough to compare k
+        labels = fit_labels(sample, k, seed, n_init=1)
         if len(np.unique(labels)) < 2:
             continue
         score = silhouette_score(distances, labels, metric="precomputed")
@@ -89,17 +101,26 @@ def choose_k(vectors: np.ndarray, seed: int, progress: bool = False) -> int:
 
 
 def fit_labels(vectors: np.ndarray, k: int, seed: int, n_init: int = 3) -> np.ndarray:
-    """k-means cluster of each vector: KMeans up to SMALL_N rows, MiniBatchKMeans (on a sample) above."""
+    """k-means cluster of each vector: KMeans up to SMALL_N rows, MiniBatchKMeans (on a sample)
+    above."""
     if k <= 1:
         return np.zeros(len(vectors), dtype=np.int32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k
         if len(vectors) <= SMALL_N:
-            return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(vectors).labels_.astype(np.int32)
+            return (
+                KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+                .fit(vectors)
+                .labels_.astype(np.int32)
+            )
         model = MiniBatchKMeans(n_clusters=k, n_init=n_init, batch_size=4096, random_state=seed)
         sample = vectors
         if len(vectors) > KMEANS_FIT_ROWS:
-            sample = vectors[np.sort(np.random.default_rng(seed).choice(len(vectors), KMEANS_FIT_ROWS, replace=False))]
+            sample = vectors[
+                np.sort(
+                    np.random.default_rng(seed).choice(len(vectors), KMEANS_FIT_ROWS, replace=False)
+                )
+            ]
         model.fit(sample)
         return model.predict(vectors).astype(np.int32)
 
@@ -114,7 +135,8 @@ def number_by_size(labels: np.ndarray) -> np.ndarray:
 
 
 def describe_clusters(labels: np.ndarray, texts: Sequence[str], seed: int = 0) -> pd.DataFrame:
-    """cluster, size, label (top LABEL_TERMS terms) and top_terms (TOP_TERMS) by class-based TF-IDF."""
+    """cluster, size, label (top LABEL_TERMS terms) and top_terms (TOP_TERMS) by class-based
+    TF-IDF."""
     n_clusters = int(labels.max()) + 1 if len(labels) else 0
     sizes = np.bincount(labels, minlength=n_clusters)
     terms = cluster_terms(labels, texts, n_clusters, seed)
@@ -129,15 +151,19 @@ def describe_clusters(labels: np.ndarray, texts: Sequence[str], seed: int = 0) -
     )
 
 
-def cluster_terms(labels: np.ndarray, texts: Sequence[str], n_clusters: int, seed: int = 0) -> list[list[str]]:
-    """The TOP_TERMS most distinctive terms of each cluster (class-based TF-IDF on a balanced sample)."""
+def cluster_terms(
+    labels: np.ndarray, texts: Sequence[str], n_clusters: int, seed: int = 0
+) -> list[list[str]]:
+    """The TOP_TERMS most distinctive terms of each cluster (class-based TF-IDF on a balanced
+    sample)."""
     rows = balanced_sample(labels, max(50, LABEL_TEXTS // max(n_clusters, 1)), seed)
     sample = [texts[i] for i in rows]
     counts, vocabulary = term_counts(sample)
     if counts is None:
         return [[] for _ in range(n_clusters)]
     membership = scipy.sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (labels[rows], np.arange(len(rows)))), shape=(n_clusters, len(rows))
+        (np.ones(len(rows), dtype=np.float32), (labels[rows], np.arange(len(rows)))),
+        shape=(n_clusters, len(rows)),
     )
     per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)  # clusters x terms
     scores = class_tfidf(per_cluster)
@@ -163,7 +189,8 @@ def term_counts(texts: list[str]) -> tuple[scipy.sparse.csr_matrix | None, np.nd
 
 
 def class_tfidf(per_cluster: np.ndarray) -> np.ndarray:
-    """Class-based TF-IDF with a lift weight: a term's share of its cluster's words x log(share in cluster / share overall).
+    """Class-based TF-IDF with a lift weight: a term's share of its cluster's words x log(share in
+    cluster / share overall).
 
     The plain c-TF-IDF weight log(1 + mean words per cluster / term total) still
     ranks words common everywhere ("model", tool-written tags) near the top of

@@ -14,9 +14,9 @@ import logging
 import multiprocessing
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
@@ -51,7 +51,8 @@ class Embedder(ABC):
 
     @abstractmethod
     def transform(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        """Vectors for texts: float32 (len(texts), dim), unit rows (zero if nothing in a text is known)."""
+        """Vectors for texts: float32 (len(texts), dim), unit rows (zero if nothing in a text is
+        known)."""
 
     @property
     @abstractmethod
@@ -95,9 +96,12 @@ def require_sentence_transformers_dir(path: str | Path) -> Path:
 
 
 def directory_fingerprint(path: Path) -> str:
-    """xxh3 hash of every file's relative path and content under path (links followed; README, .git* skipped)."""
+    """xxh3 hash of every file's relative path and content under path (links followed; README, .git*
+    skipped)."""
     digest = xxhash.xxh3_64()
-    files = [Path(folder, name) for folder, _, names in os.walk(path, followlinks=True) for name in names]
+    files = [
+        Path(folder, name) for folder, _, names in os.walk(path, followlinks=True) for name in names
+    ]
     for file in sorted(files):
         relative = file.relative_to(path).as_posix()
         if relative.lower() == "readme.md" or relative.startswith(".git"):
@@ -117,7 +121,9 @@ class MiniLMEmbedder(Embedder):
     def __init__(self, model_path: str | Path | None = None, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self.model_path = require_sentence_transformers_dir(model_path or default_minilm_path()).resolve()
+        self.model_path = require_sentence_transformers_dir(
+            model_path or default_minilm_path()
+        ).resolve()
         self.batch_size = batch_size
         # A local directory and local_files_only: never contacts the Hub.
         self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
@@ -150,7 +156,9 @@ class MiniLMEmbedder(Embedder):
 
     def save(self, directory: str | Path) -> None:
         """Record the model path (the weights stay where they are)."""
-        _write_json(Path(directory) / EMBEDDER_FILE, {"name": self.name, "model_path": str(self.model_path)})
+        _write_json(
+            Path(directory) / EMBEDDER_FILE, {"name": self.name, "model_path": str(self.model_path)}
+        )
 
     @classmethod
     def load(cls, directory: str | Path) -> Self:
@@ -209,7 +217,9 @@ class TfidfEmbedder(Embedder):
         if n_terms < 2:  # TruncatedSVD needs two features; one term is its own axis
             self.components = np.eye(n_terms, dtype=np.float32)
         else:
-            svd = TruncatedSVD(n_components=n_components, algorithm="randomized", random_state=self.seed)
+            svd = TruncatedSVD(
+                n_components=n_components, algorithm="randomized", random_state=self.seed
+            )
             svd.fit(counts)
             self.components = np.ascontiguousarray(svd.components_, dtype=np.float32)
         self.dim = int(self.components.shape[0])
@@ -266,17 +276,24 @@ class TfidfEmbedder(Embedder):
         np.save(directory / "idf.npy", np.asarray(self.vectorizer.idf_, dtype=np.float32))
         np.save(directory / "components.npy", self.components)
         (directory / "vocabulary.json").write_text(json.dumps(self._terms()))
-        _write_json(directory / EMBEDDER_FILE, {"name": self.name, "state_id": self.state_id, **self._saved_params()})
+        _write_json(
+            directory / EMBEDDER_FILE,
+            {"name": self.name, "state_id": self.state_id, **self._saved_params()},
+        )
 
     @classmethod
     def load(cls, directory: str | Path) -> Self:
         """Rebuild the fitted vectorizer and projection written by ``save``."""
         directory = Path(directory)
         saved = json.loads((directory / EMBEDDER_FILE).read_text())
-        embedder = cls(saved["requested_dim"], saved["seed"], saved["fit_sample_size"], saved["max_features"])
+        embedder = cls(
+            saved["requested_dim"], saved["seed"], saved["fit_sample_size"], saved["max_features"]
+        )
         embedder.dim = saved["dim"]
         embedder.vectorizer = TfidfVectorizer(
-            **saved["vectorizer"], dtype=np.float32, vocabulary=json.loads((directory / "vocabulary.json").read_text())
+            **saved["vectorizer"],
+            dtype=np.float32,
+            vocabulary=json.loads((directory / "vocabulary.json").read_text()),
         )
         embedder.vectorizer.idf_ = np.load(directory / "idf.npy")
         embedder.components = np.load(directory / "components.npy")
@@ -285,7 +302,10 @@ class TfidfEmbedder(Embedder):
     def _saved_params(self) -> dict:
         """Everything besides the arrays that decides this embedder's output."""
         params = self.vectorizer.get_params()
-        vectorizer = {key: params[key] for key in ("token_pattern", "lowercase", "stop_words", "sublinear_tf", "norm")}
+        vectorizer = {
+            key: params[key]
+            for key in ("token_pattern", "lowercase", "stop_words", "sublinear_tf", "norm")
+        }
         return {
             "dim": self.dim,
             "requested_dim": self.requested_dim,
@@ -332,13 +352,19 @@ class EmbeddingCache:
         return self.directory / f"{embedder.name}-{embedder.state_id}"
 
     def embed(
-        self, embedder: Embedder, texts: Sequence[str], keys: np.ndarray | None = None, progress: bool = False
+        self,
+        embedder: Embedder,
+        texts: Sequence[str],
+        keys: np.ndarray | None = None,
+        progress: bool = False,
     ) -> tuple[np.ndarray, int]:
         """Vectors for texts in input order, and how many distinct texts had to be embedded now
         (keys: their text_keys, when the caller has them already; texts are then only read at
         the rows to embed, through texts.at(rows) when it has one: pipeline.text.ModelTexts)."""
         keys = text_keys(list(texts)) if keys is None else keys
-        unique_keys, first_row, row_to_unique = np.unique(keys, return_index=True, return_inverse=True)
+        unique_keys, first_row, row_to_unique = np.unique(
+            keys, return_index=True, return_inverse=True
+        )
         segments = self._read(embedder)
         lookup = _Segments(segments)
         segment, row = lookup.find(unique_keys)
@@ -443,8 +469,11 @@ def _save_atomically(path: Path, array: np.ndarray) -> None:
 EMBEDDERS: dict[str, type[Embedder]] = {"minilm": MiniLMEmbedder, "tfidf": TfidfEmbedder}
 
 
-def make_embedder(name: str, model_path: str | Path | None = None, dim: int = 64, seed: int = 0) -> Embedder:
-    """A new embedder by name: "minilm" (model_path, default the packaged MiniLM) or "tfidf" (dim, seed)."""
+def make_embedder(
+    name: str, model_path: str | Path | None = None, dim: int = 64, seed: int = 0
+) -> Embedder:
+    """A new embedder by name: "minilm" (model_path, default the packaged MiniLM) or "tfidf" (dim,
+    seed)."""
     if name == "minilm":
         return MiniLMEmbedder(model_path)
     if name == "tfidf":
@@ -469,7 +498,8 @@ def fitted_embedder(
     seed: int = 0,
     refit: bool = False,
 ) -> Embedder:
-    """A ready embedder, reusing the TF-IDF state fitted by an earlier build so its cached vectors stay valid.
+    """A ready embedder, reusing the TF-IDF state fitted by an earlier build so its cached vectors
+    stay valid.
 
     TF-IDF is fitted on texts only when cache_dir holds no state for (dim, seed)
     or refit is set; the state is then saved there. MiniLM needs no fitting.

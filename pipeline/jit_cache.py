@@ -40,7 +40,9 @@ def enable() -> int:
                     value.enable_caching()
                 covered += 1
         _enabled.add(name)
-    warnings.filterwarnings("ignore", message=r"(?s).*Cannot cache compiled function", category=NumbaWarning)
+    warnings.filterwarnings(
+        "ignore", message=r"(?s).*Cannot cache compiled function", category=NumbaWarning
+    )
     return covered
 
 

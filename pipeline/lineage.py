@@ -139,7 +139,8 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
     if (~in_data).any():
         miss = np.flatnonzero(~in_data)
         examples = [
-            f"{parent_ids[int(edges.parent[i])].as_py()} -> {codes.sorted_ids[int(edges.child[i])].as_py()}"
+            f"{parent_ids[int(edges.parent[i])].as_py()} -> "
+            f"{codes.sorted_ids[int(edges.child[i])].as_py()}"
             for i in miss[:MAX_EXAMPLES]
         ]
         log.outside_links("parent missing from data", examples, count=len(miss))
@@ -242,7 +243,9 @@ def _raw_edges(
     missing_vals = values.filter(pa.array(missing))
     missing_ids = pc.unique(missing_vals)
     missing_ids = missing_ids.take(pc.sort_indices(missing_ids))
-    parent[missing] = n + pc.index_in(missing_vals, value_set=missing_ids).to_numpy().astype(np.int64)
+    parent[missing] = n + pc.index_in(missing_vals, value_set=missing_ids).to_numpy().astype(
+        np.int64
+    )
     parent_ids = pa.concat_arrays([sorted_ids, missing_ids])
     # lexicographic rank over in-data and missing ids, for sorting edges
     order = pc.sort_indices(parent_ids).to_numpy()
@@ -270,7 +273,9 @@ def _distinct_edges(
 
     self_edge = edges.child == edges.parent
     if self_edge.any():
-        looped = [sorted_ids[int(c)].as_py() for c in np.unique(edges.child[self_edge])[:MAX_EXAMPLES]]
+        looped = [
+            sorted_ids[int(c)].as_py() for c in np.unique(edges.child[self_edge])[:MAX_EXAMPLES]
+        ]
         log.dropped_links("self-parent edge", [f"{m} -> {m}" for m in looped],
                           count=int(self_edge.sum()))
         edges, same_pair = edges[~self_edge], same_pair[~self_edge]
@@ -314,7 +319,9 @@ def _model_lineage(
             "model_id": codes.ids,
             "root_id": codes.sorted_ids.take(pa.array(tree.root[node])),
             "depth": pa.array(tree.depth[node], pa.int64()),
-            "primary_parent": codes.sorted_ids.take(pa.array(primary, mask=primary < 0, type=pa.int64())),
+            "primary_parent": codes.sorted_ids.take(
+                pa.array(primary, mask=primary < 0, type=pa.int64())
+            ),
             "n_children": pa.array(n_children[node], pa.int64()),
             "n_descendants": pa.array(subtree[node] - 1, pa.int64()),
             "n_parents": pa.array(n_parents[node], pa.int64()),
@@ -393,8 +400,12 @@ def _bfs_with_cycle_breaking(
         frontier, dropped = _break_source_cycles(n, unreached, pp, pc_, active)
         active[dropped] = False
         n_broken += len(dropped)
-        for i in dropped[np.lexsort((pp[dropped], pc_[dropped]))][: MAX_EXAMPLES - len(broken_examples)]:
-            broken_examples.append(f"{sorted_ids[int(pp[i])].as_py()} -> {sorted_ids[int(pc_[i])].as_py()}")
+        for i in dropped[np.lexsort((pp[dropped], pc_[dropped]))][
+            : MAX_EXAMPLES - len(broken_examples)
+        ]:
+            broken_examples.append(
+                f"{sorted_ids[int(pp[i])].as_py()} -> {sorted_ids[int(pc_[i])].as_py()}"
+            )
     if n_broken:
         log.dropped_links("cycle edge broken", broken_examples, count=n_broken)
     return depth, primary, root, active
@@ -504,7 +515,9 @@ def _transitions(
 
     languages = _sorted_lists(_arrow(models["languages"], _LIST))
     lang_len = pc.fill_null(pc.list_value_length(languages), 0).to_numpy().astype(np.int64)
-    lang_key = pc.dictionary_encode(pc.binary_join(languages, "\x1f")).indices.to_numpy(zero_copy_only=False)
+    lang_key = pc.dictionary_encode(pc.binary_join(languages, "\x1f")).indices.to_numpy(
+        zero_copy_only=False
+    )
     lang_key = np.asarray(lang_key, dtype=np.int64)
 
     unknown_lang = (lang_len[pi] == 0) | (lang_len[ci] == 0)
@@ -521,9 +534,15 @@ def _transitions(
         "license_changed": pc.not_equal(p_lic, c_lic),
         "parent_languages": languages.take(p_pos),
         "child_languages": languages.take(c_pos),
-        "languages_changed": pa.array(lang_key[pi] != lang_key[ci], mask=unknown_lang, type=pa.bool_()),
+        "languages_changed": pa.array(
+            lang_key[pi] != lang_key[ci], mask=unknown_lang, type=pa.bool_()
+        ),
     }
-    for src, typ in (("card_length", pa.int64()), ("card_auto_generated", pa.bool_()), ("has_card", pa.bool_())):
+    for src, typ in (
+        ("card_length", pa.int64()),
+        ("card_auto_generated", pa.bool_()),
+        ("has_card", pa.bool_()),
+    ):
         arr = _arrow(models[src], typ)
         cols[f"parent_{src}"] = arr.take(p_pos)
         cols[f"child_{src}"] = arr.take(c_pos)

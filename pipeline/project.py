@@ -44,13 +44,15 @@ from umap.umap_ import nearest_neighbors
 
 from pipeline import jit_cache
 
-T = TypeVar("T")
+FirstModelResult = TypeVar("FirstModelResult")
 
 PCA_DIMS = 50
 MIN_UMAP_POINTS = 4  # below this UMAP has no neighbourhood to speak of
 UMAP_EXACT_BELOW = 4096  # umap-learn computes all distances itself below this many points
-PARALLEL_FIT_ROWS = 20_000  # from here on the maps are fitted side by side (a worker costs ~5 s to start)
-DENSE_DISTANCE_CELLS = 1 << 25  # cap on a placement chunk's dense distance matrix (256 MiB of float64)
+# from here on the maps are fitted side by side (a worker costs ~5 s to start)
+PARALLEL_FIT_ROWS = 20_000
+# cap on a placement chunk's dense distance matrix (256 MiB of float64)
+DENSE_DISTANCE_CELLS = 1 << 25
 # Layout epochs per map dimension when fitting more than UMAP_DEFAULT_500_EPOCHS points (where
 # umap-learn's default drops from 500 to 200; smaller fits keep the default). On the real listing
 # (760k, tfidf, fit on 50k) 100 (3D) and 150 (2D) kept trustworthiness at 15 neighbours
@@ -106,7 +108,8 @@ def project(
 
 
 def sample_rows(n: int, size: int, seed: int) -> np.ndarray:
-    """Sorted row numbers of a seeded random sample of ``size`` of n rows (all rows when n <= size)."""
+    """Sorted row numbers of a seeded random sample of ``size`` of n rows (all rows when n <=
+    size)."""
     if n <= size:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
@@ -132,8 +135,8 @@ def fit_umaps(
     min_dist: float,
     seed: int,
     progress: bool,
-    with_first_model: Callable[[UMAP], T],
-) -> tuple[dict[int, np.ndarray], T]:
+    with_first_model: Callable[[UMAP], FirstModelResult],
+) -> tuple[dict[int, np.ndarray], FirstModelResult]:
     """One UMAP per output dimension, sharing a single nearest-neighbour search of data: every
     dimension's layout, and what with_first_model made of the first dimension's fitted model
     (which holds the search index that places the other points).
@@ -152,8 +155,9 @@ def fit_umaps(
     first, *others = n_components
     with tqdm(total=len(n_components), desc="umap fit", unit="map", disable=not progress) as bar:
         if others and len(data) >= PARALLEL_FIT_ROWS and (os.cpu_count() or 1) > 1:
-            knn = (precomputed[0], precomputed[1], None)  # the search index is only needed to place points
-            context = multiprocessing.get_context("spawn")  # no fork of a process holding numba's threads
+            knn = (precomputed[0], precomputed[1], None)  # the index only places points
+            # no fork of a process holding numba's threads
+            context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=len(others), mp_context=context) as pool:
                 pending = {
                     c: pool.submit(
@@ -255,7 +259,8 @@ def neighbour_graph(model: UMAP, data: np.ndarray) -> scipy.sparse.csr_matrix:
 
 
 def place_by_neighbours(graph: scipy.sparse.csr_matrix, embedding: np.ndarray) -> np.ndarray:
-    """Each new point at the weight-averaged coordinates of its fitted neighbours (UMAP's transform init).
+    """Each new point at the weight-averaged coordinates of its fitted neighbours (UMAP's transform
+    init).
 
     A point identical to a fitted one (weight 1) takes that point's coordinates;
     one with no neighbour at all takes the centre of the map.

@@ -1,4 +1,5 @@
-"""Counting bad input: every rejected row, repaired value and dropped link is counted, with examples.
+"""Counting bad input: every rejected row, repaired value and dropped link is counted, with
+examples.
 
 A build never crashes on a bad row and never drops one silently: each stage
 records what it did under a short reason key, in one of four outcomes, each
@@ -6,7 +7,8 @@ counting its own unit:
 
 - ``rejected`` rows: a source row left out of the build (no id, a duplicate, unreadable);
 - ``repaired`` values: a value fixed or set to null (a count out of range, invalid UTF-8);
-- ``dropped`` links: a parent link left out of the lineage (a self-link, a link that closes a cycle);
+- ``dropped`` links: a parent link left out of the lineage (a self-link, a link that closes a
+  cycle);
 - ``outside`` links: a parent link kept although its parent is not a model of the source.
 
 The manifest carries the counts and a few examples of each, and the source's
@@ -34,7 +36,9 @@ class IssueLog:
 
     def __init__(self) -> None:
         self._counts: dict[str, Counter] = {outcome: Counter() for outcome in OUTCOMES}
-        self._examples: dict[str, defaultdict] = {outcome: defaultdict(list) for outcome in OUTCOMES}
+        self._examples: dict[str, defaultdict] = {
+            outcome: defaultdict(list) for outcome in OUTCOMES
+        }
         self._read_columns: set[str] = set()
         self._unread_columns: set[str] = set()
 
@@ -73,14 +77,15 @@ class IssueLog:
         counts = self._counts[outcome]
         return counts[reason] if reason else sum(counts.values())
 
-    def merge(self, other: "IssueLog") -> None:
+    def merge(self, other: IssueLog) -> None:
         for outcome in self._counts:
             for reason, n in other._counts[outcome].items():
                 self._add(outcome, reason, other._examples[outcome][reason], n)
         self.source_columns(other._read_columns, other._unread_columns)
 
     def to_dict(self) -> dict:
-        """{outcome: {reason: {"count": n, "examples": [...]}}} for every outcome (empty ones too)."""
+        """{outcome: {reason: {"count": n, "examples": [...]}}} for every outcome (empty ones
+        too)."""
         return {
             outcome: {
                 reason: {"count": n, "examples": self._examples[outcome][reason]}
@@ -91,7 +96,10 @@ class IssueLog:
 
     def columns_dict(self) -> dict:
         """{"read": [...], "unread": [...]}: the source's columns, sorted."""
-        return {"read": sorted(self._read_columns), "unread": sorted(self._unread_columns - self._read_columns)}
+        return {
+            "read": sorted(self._read_columns),
+            "unread": sorted(self._unread_columns - self._read_columns),
+        }
 
     def summary_lines(self) -> list[str]:
         return [

@@ -18,8 +18,14 @@ import pyarrow as pa
 from pipeline.build_format import LIST_COLUMNS, MODEL_SCHEMA, RELATIONS
 
 __all__ = [
-    "CARD_EXCERPT_CHARS", "LIST_COLUMNS", "MODEL_COLUMNS", "MODEL_SCHEMA", "PARENT_COLUMNS", "RELATIONS",
-    "empty_models", "to_frame",
+    "CARD_EXCERPT_CHARS",
+    "LIST_COLUMNS",
+    "MODEL_COLUMNS",
+    "MODEL_SCHEMA",
+    "PARENT_COLUMNS",
+    "RELATIONS",
+    "empty_models",
+    "to_frame",
 ]
 
 # parent-list column -> relation it encodes (``parent_model`` holds every
@@ -39,7 +45,9 @@ MODEL_COLUMNS = tuple(MODEL_SCHEMA.names)
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
     """Arrow table in MODEL_SCHEMA -> DataFrame with Arrow-backed columns."""
-    return table.select(list(MODEL_COLUMNS)).cast(MODEL_SCHEMA).to_pandas(types_mapper=pd.ArrowDtype)
+    return (
+        table.select(list(MODEL_COLUMNS)).cast(MODEL_SCHEMA).to_pandas(types_mapper=pd.ArrowDtype)
+    )
 
 
 def empty_models() -> pd.DataFrame:

@@ -42,7 +42,9 @@ def summary_renderables(build: Path, top: int = 5) -> list[RenderableType]:
         f"{embedding.newly_embedded:,} embedded, {embedding.from_cache:,} from cache; "
         f"neighbour index: {manifest.neighbour_index}"
     ))
-    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in manifest.stage_seconds.items())
+    stages = ", ".join(
+        f"{name} {seconds:.1f} s" for name, seconds in manifest.stage_seconds.items()
+    )
     out.append(Text(f"stages: {stages}"))
     out.extend(issue_lines(manifest))
 
@@ -51,10 +53,14 @@ def summary_renderables(build: Path, top: int = 5) -> list[RenderableType]:
     for column in ("root_id", "size", "max_depth", "total_downloads"):
         table.add_column(column)
     for row in families.itertuples():
-        table.add_row(literal(row.root_id), f"{row.size:,}", str(row.max_depth), f"{row.total_downloads:,}")
+        table.add_row(
+            literal(row.root_id), f"{row.size:,}", str(row.max_depth), f"{row.total_downloads:,}"
+        )
     out.append(table)
 
-    clusters = pd.read_parquet(files.table("clusters")).sort_values("size", ascending=False).head(top)
+    clusters = (
+        pd.read_parquet(files.table("clusters")).sort_values("size", ascending=False).head(top)
+    )
     table = Table(title=f"largest {len(clusters)} clusters")
     for column in ("cluster", "size", "label"):
         table.add_column(column)
@@ -72,10 +78,14 @@ def issue_lines(manifest: Manifest) -> list[Text]:
         wording = OUTCOMES.get(outcome, (None, outcome + " {n:,}"))[1]
         for reason, detail in reasons.items():
             examples = "; ".join(detail["examples"][:2])
-            lines.append(literal(f"{wording.format(n=detail['count'])}: {reason} (e.g. {examples})"))
+            lines.append(
+                literal(f"{wording.format(n=detail['count'])}: {reason} (e.g. {examples})")
+            )
     unread = manifest.source_columns.get("unread", [])
     if unread:
-        shown = ", ".join(unread[:MAX_UNREAD_SHOWN]) + (f" and {len(unread) - MAX_UNREAD_SHOWN} more" if len(unread) > MAX_UNREAD_SHOWN else "")
+        shown = ", ".join(unread[:MAX_UNREAD_SHOWN]) + (
+            f" and {len(unread) - MAX_UNREAD_SHOWN} more" if len(unread) > MAX_UNREAD_SHOWN else ""
+        )
         lines.append(literal(f"not read: {len(unread)} source column(s): {shown}"))
     return lines
 

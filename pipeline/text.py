@@ -131,7 +131,9 @@ TEXT_COLUMNS = ("model_id", "tags", "pipeline_tag", "library_name", "card_excerp
 
 def _chunk_text(models) -> list[str]:
     """The texts of a DataFrame or of {column: Arrow array} holding TEXT_COLUMNS."""
-    card = pc.replace_substring_regex(_arrow(models["card_excerpt"], pa.string()), CARD_PLACEHOLDERS, " ")
+    card = pc.replace_substring_regex(
+        _arrow(models["card_excerpt"], pa.string()), CARD_PLACEHOLDERS, " "
+    )
     card = pc.utf8_slice_codeunits(card, 0, CARD_TEXT_CHARS)
     parts = [
         id_words(_arrow(models["model_id"], pa.string())),

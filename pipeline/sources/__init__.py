@@ -11,10 +11,10 @@ A source is one of:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import csv
-from dataclasses import dataclass
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +22,11 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
+from pipeline.errors import SourceError
 from pipeline.report import MAX_EXAMPLES, IssueLog
 from pipeline.schema import MODEL_SCHEMA, to_frame
 from pipeline.sources.family_exports import PUBLISHED_SCHEMA, export_to_published, read_export
-from pipeline.sources.hub_records import StoreMismatch, hub_jsonl_batches, read_hub_jsonl
-from pipeline.errors import SourceError
+from pipeline.sources.hub_records import StoreMismatchError, hub_jsonl_batches, read_hub_jsonl
 from pipeline.sources.normalize import normalize_batch, read_columns
 from pipeline.sources.published import csv_batches, hf_dataset_batches, parquet_batches
 from pipeline.sources.row_store import RowStore, open_store, save_store
@@ -48,21 +48,30 @@ def describe_source(spec: str | None) -> str:
 
 
 def check_source(spec: str | None) -> Path | None:
-    """The source's file (None for hf:<id>); SourceError when it is missing, empty or of an unknown kind."""
+    """The source's file (None for hf:<id>); SourceError when it is missing, empty or of an unknown
+    kind."""
     spec = describe_source(spec)
     if spec.startswith("hf:"):
         return None
     path = SAMPLE_PATH if spec == "sample" else Path(spec)
     if "\x00" in spec:
-        raise SourceError(f"The source {printable(spec)} is not a usable path (it holds a NUL character).")
+        raise SourceError(
+            f"The source {printable(spec)} is not a usable path (it holds a NUL character)."
+        )
     if not path.exists():
         raise SourceError(f"The source {spec} does not exist.")
     if path.is_dir():
-        raise SourceError(f"The source {spec} is a directory; give a .parquet, .csv or .jsonl file, hf:<dataset id> or 'sample'.")
+        raise SourceError(
+            f"The source {spec} is a directory; give a .parquet, .csv or .jsonl file, "
+            "hf:<dataset id> or 'sample'."
+        )
     if path.stat().st_size == 0:
         raise SourceError(f"The source {spec} is empty.")
     if not path.name.lower().endswith(SOURCE_SUFFIXES):
-        raise SourceError(f"The source {spec} has an unknown format; give a .parquet, .csv or .jsonl file, hf:<dataset id> or 'sample'.")
+        raise SourceError(
+            f"The source {spec} has an unknown format; give a .parquet, .csv or .jsonl file, "
+            "hf:<dataset id> or 'sample'."
+        )
     return path
 
 
@@ -80,12 +89,16 @@ def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
     if name.endswith(".csv"):
         if _is_family_export(path):
             rows = export_to_published(read_export(path, log), path.name.removesuffix(".csv"), log)
-            table = pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA).drop_columns(["family_export"])
+            table = pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA).drop_columns(
+                ["family_export"]
+            )
             return len(rows), iter([table])
     return _noting_columns(*csv_batches(path, log), log)
 
 
-def _noting_columns(total: int | None, batches: Iterator[pa.Table], log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
+def _noting_columns(
+    total: int | None, batches: Iterator[pa.Table], log: IssueLog
+) -> tuple[int | None, Iterator[pa.Table]]:
     """The batches of a source whose batches hold its own columns, each batch's columns noted in
     the log as read or not read."""
 
@@ -115,7 +128,9 @@ class SourceRows:
     texts: list[str | None] | None = None
 
 
-def load_source(spec: str | None, log: IssueLog, progress: bool = False, cache_dir: Path | None = None) -> pd.DataFrame:
+def load_source(
+    spec: str | None, log: IssueLog, progress: bool = False, cache_dir: Path | None = None
+) -> pd.DataFrame:
     """Read, normalize and de-duplicate a source. Raises SourceError if it cannot be read
     at all or holds no usable row. With a cache_dir, a JSONL source's lines read clean are kept
     there (pipeline.sources.row_store) and the next read of it parses only the lines not kept."""
@@ -129,7 +144,11 @@ def read_source(
     spec = describe_source(spec)
     path = check_source(spec)
     keys = texts = None
-    if cache_dir is not None and path is not None and path.name.lower().endswith(HUB_RECORD_SUFFIXES):
+    if (
+        cache_dir is not None
+        and path is not None
+        and path.name.lower().endswith(HUB_RECORD_SUFFIXES)
+    ):
         table, keys, texts = _read_jsonl_with_store(path, log, Path(cache_dir), progress)
     else:
         total, batches = _batches(spec, log)
@@ -155,9 +174,11 @@ def _read_jsonl_with_store(path: Path, log: IssueLog, cache_dir: Path, progress:
     store = open_store(cache_dir)
     try:
         table, taken, added, keys, texts = _read_jsonl(path, log, store, progress)
-    except StoreMismatch:
+    except StoreMismatchError:
         logging.getLogger("hfmap.build").warning(
-            "the rows kept in %s were read in batches with other card fields; reading %s whole", store.directory, path
+            "the rows kept in %s were read in batches with other card fields; reading %s whole",
+            store.directory,
+            path,
         )
         store = store.emptied()
         table, taken, added, keys, texts = _read_jsonl(path, log, store, progress)

@@ -22,7 +22,12 @@ from pipeline.report import IssueLog
 from pipeline.sources.normalize import TAG_PREFIXES, clean_model_id, parents_from_tags, parse_list
 from pipeline.sources.records import READ_FIELDS, parse_json, record_to_row
 
-CHILD_LIST_RELATIONS = {"children": "finetune", "adapters": "adapter", "quantized": "quantized", "merges": "merge"}
+CHILD_LIST_RELATIONS = {
+    "children": "finetune",
+    "adapters": "adapter",
+    "quantized": "quantized",
+    "merges": "merge",
+}
 
 PUBLISHED_LIST_COLUMNS = (
     "tags", "regions", "licenses", "arxiv_papers", "datasets", "parent_model",
@@ -57,7 +62,8 @@ def child_ids(cell: str) -> list[str]:
     return [i for i in ids if i]
 
 
-NOT_FETCHED = ("", "n/a", "null", "none")  # metadata of a row whose Hub record the export did not fetch
+# metadata of a row whose Hub record the export did not fetch
+NOT_FETCHED = ("", "n/a", "null", "none")
 READ_EXPORT_COLUMNS = ("model_id", "card", "metadata", *CHILD_LIST_RELATIONS)
 
 
@@ -69,9 +75,14 @@ def read_export(path: Path, log: IssueLog | None = None) -> list[dict]:
         rows = list(reader)
         header = list(reader.fieldnames or [])
     if not rows or "model_id" not in rows[0] or "metadata" not in rows[0]:
-        raise SourceError(f"{path} is not a family-tree export (it needs model_id and metadata columns).")
+        raise SourceError(
+            f"{path} is not a family-tree export (it needs model_id and metadata columns)."
+        )
     if log is not None:
-        log.source_columns([c for c in header if c in READ_EXPORT_COLUMNS], [c for c in header if c not in READ_EXPORT_COLUMNS])
+        log.source_columns(
+            [c for c in header if c in READ_EXPORT_COLUMNS],
+            [c for c in header if c not in READ_EXPORT_COLUMNS],
+        )
     return rows
 
 
@@ -85,7 +96,9 @@ def _record(row: dict, model_id: str, log: IssueLog) -> dict | None:
     except (ValueError, RecursionError):
         record = None
     if not isinstance(record, dict):
-        log.repaired("export metadata is not a JSON object (row kept without its record)", [model_id])
+        log.repaired(
+            "export metadata is not a JSON object (row kept without its record)", [model_id]
+        )
         return None
     return record
 
@@ -111,12 +124,25 @@ def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[di
         record = _record(row, model_id, log)
         card = row.get("card")
         published = {name: [] for name in PUBLISHED_LIST_COLUMNS}
-        published.update(model_id=model_id, modelCard=(card if isinstance(card, str) and card else None), family_export=family)
+        published.update(
+            model_id=model_id,
+            modelCard=(card if isinstance(card, str) and card else None),
+            family_export=family,
+        )
         if record is not None:
-            log.source_columns([f"metadata.{k}" for k in record if k in READ_FIELDS], [f"metadata.{k}" for k in record if k not in READ_FIELDS])
-            record = record_to_row({**record, "id": model_id, "modelId": None, "card": None, "modelCard": None}, log, model_id)
+            log.source_columns(
+                [f"metadata.{k}" for k in record if k in READ_FIELDS],
+                [f"metadata.{k}" for k in record if k not in READ_FIELDS],
+            )
+            record = record_to_row(
+                {**record, "id": model_id, "modelId": None, "card": None, "modelCard": None},
+                log,
+                model_id,
+            )
         if record is None:
-            log.repaired("export row without Hub record (lineage from the parent's child lists)", [model_id])
+            log.repaired(
+                "export row without Hub record (lineage from the parent's child lists)", [model_id]
+            )
             published.update(author=model_id.split("/", 1)[0] if "/" in model_id else None,
                              likes=None, trendingScore=None, private=False, downloads=None,
                              pipeline_tag=None, library_name=None, createdAt=None)
@@ -141,7 +167,9 @@ def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[di
             published.update(parents)
             for column, prefix in TAG_PREFIXES.items():
                 published[column] = [t[len(prefix):] for t in tags if t.startswith(prefix)]
-            published["languages"] = [t for t in tags if len(t) == 2 and t.isalpha() and t.islower()]
+            published["languages"] = [
+                t for t in tags if len(t) == 2 and t.isalpha() and t.islower()
+            ]
         out.append(published)
     return out
 
@@ -150,7 +178,9 @@ def write_sample(export_paths: list[Path], out: Path, log: IssueLog) -> int:
     """Convert exports to one Parquet file in the published schema; returns its row count."""
     rows: list[dict] = []
     for path in sorted(export_paths):
-        rows.extend(export_to_published(read_export(path), path.name.removesuffix("_tree.csv"), log))
+        rows.extend(
+            export_to_published(read_export(path), path.name.removesuffix("_tree.csv"), log)
+        )
     table = pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA)
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out, compression="zstd")

@@ -14,11 +14,11 @@ from __future__ import annotations
 import gc
 import gzip
 import json
-from dataclasses import dataclass, field
 import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +27,8 @@ import pyarrow as pa
 
 from pipeline.errors import SourceError
 from pipeline.report import IssueLog
-from pipeline.sources.published import BATCH_ROWS
 from pipeline.sources.normalize import normalize_rows, repair_surrogates
+from pipeline.sources.published import BATCH_ROWS
 from pipeline.sources.records import READ_FIELDS, parse_json, record_to_row, rows_table
 from pipeline.sources.row_store import LINE_COLUMNS, STORE_SCHEMA, RowStore, line_keys
 from pipeline.text import table_text, text_keys
@@ -36,7 +36,8 @@ from pipeline.text import table_text, text_keys
 # a JSON escape of a UTF-16 surrogate (half of a character outside the BMP, or a lone one)
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 NOT_JSON = object()  # a line that holds no JSON value
-BLOCK_BYTES = 1 << 23  # the file is read, split into lines, hashed and looked up by blocks of this size
+# the file is read, split into lines, hashed and looked up by blocks of this size
+BLOCK_BYTES = 1 << 23
 
 
 def _open(path: Path):
@@ -79,7 +80,9 @@ def _lenient_record(raw: bytes, number: int, log: IssueLog) -> tuple[object, boo
     except json.JSONDecodeError as error:
         log.rejected("line is not valid JSON", [f"line {number}: {error.msg}"])
     except (ValueError, RecursionError):
-        log.rejected("line is not usable JSON (nested too deeply or a number too long)", [f"line {number}"])
+        log.rejected(
+            "line is not usable JSON (nested too deeply or a number too long)", [f"line {number}"]
+        )
     return NOT_JSON, False
 
 
@@ -109,7 +112,9 @@ def _open_blocks(path: Path) -> Iterator[tuple[int, list[bytes]]]:
                     yield number, lines
                     number += len(lines)
             except (OSError, EOFError, zlib.error) as error:
-                raise SourceError(f"{path} could not be read past line {number - 1:,} ({error}).") from error
+                raise SourceError(
+                    f"{path} could not be read past line {number - 1:,} ({error})."
+                ) from error
             if rest:
                 yield number, [rest]
 
@@ -182,7 +187,7 @@ def hub_jsonl_batches(path: Path, log: IssueLog) -> tuple[None, Iterator[pa.Tabl
 # --- reading with the row store -----------------------------------------------------------------
 
 
-class StoreMismatch(Exception):
+class StoreMismatchError(Exception):
     """A stored row was normalized in a batch with card fields and is now in one without, or
     the other way round: the read must be a fresh one."""
 
@@ -229,7 +234,7 @@ def read_hub_jsonl(
     store rows taken, the rows to add to the store (LINE_COLUMNS + MODEL_SCHEMA: the parsed
     ones with no issue), each row's text key (pipeline.text) and the texts of the rows parsed
     (None for rows taken from the store). progress(n) is called with the rows of each batch.
-    Raises StoreMismatch."""
+    Raises StoreMismatchError."""
     counting = _CountingLog(log)
     signatures: dict[tuple, str] = {}
     parts, added, taken, key_chunks, text_key_parts, texts = [], [], [], [], [], []
@@ -323,8 +328,11 @@ def _normalized_batch(
     card_field, card_context = store.card_fields(stored_rows)
     has_card_field = batch.has_card_field or bool(card_field.any())
     if (card_context != has_card_field).any():
-        raise StoreMismatch
-    pieces, positions = [store.models(stored_rows)], [np.concatenate([np.zeros(0, np.int64), *batch.stored_at])]
+        raise StoreMismatchError
+    pieces, positions = (
+        [store.models(stored_rows)],
+        [np.concatenate([np.zeros(0, np.int64), *batch.stored_at])],
+    )
     added = STORE_SCHEMA.empty_table()
     row_text_keys, texts = [store.text_keys(stored_rows)], [None] * len(stored_rows)
     if parsed is not None:
@@ -357,7 +365,9 @@ def _normalized_batch(
             schema=LINE_COLUMNS,
         )
         mask = pa.array(clean[kept])
-        added = pa.Table.from_arrays([*lines.columns, *normalized.filter(mask).columns], schema=STORE_SCHEMA)
+        added = pa.Table.from_arrays(
+            [*lines.columns, *normalized.filter(mask).columns], schema=STORE_SCHEMA
+        )
     positions = np.concatenate(positions)
     table = pa.concat_tables(pieces)
     row_text_keys = np.concatenate(row_text_keys)

@@ -44,7 +44,12 @@ HUGE_CARD_CHARS = 1_000_000  # beyond this only the head of a card is analysed
 HUB_TIMESTAMP = r"\A(?:19|20)\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z\z"
 
 # list column -> tag prefix it is derived from when the source lacks the column
-TAG_PREFIXES = {"licenses": "license:", "datasets": "dataset:", "arxiv_papers": "arxiv:", "regions": "region:"}
+TAG_PREFIXES = {
+    "licenses": "license:",
+    "datasets": "dataset:",
+    "arxiv_papers": "arxiv:",
+    "regions": "region:",
+}
 
 _STRING_LIST = pa.list_(pa.string())
 
@@ -222,7 +227,9 @@ def clean_model_ids(raw: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedAr
     """
     text = pc.utf8_trim_whitespace(raw)
     was_url = pc.fill_null(pc.match_substring_regex(text, HUB_URL_PREFIX), False)
-    unprefixed = pc.utf8_trim(pc.replace_substring_regex(text, HUB_URL_PREFIX, "", max_replacements=1), URL_ID_TRIM)
+    unprefixed = pc.utf8_trim(
+        pc.replace_substring_regex(text, HUB_URL_PREFIX, "", max_replacements=1), URL_ID_TRIM
+    )
     return _empty_to_null(pc.if_else(was_url, unprefixed, text)), was_url
 
 
@@ -251,7 +258,10 @@ SOURCE_NAMES = {
 NO_VALUE = {"task_category": "unknown"}
 # C0 and C1 control characters: never part of a Hub id
 CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x{9f}]"
-_PLAIN_NUMBER = {True: r"\A\s*\+?[0-9]{1,18}\s*\z", False: r"\A\s*\+?(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)\s*\z"}
+_PLAIN_NUMBER = {
+    True: r"\A\s*\+?[0-9]{1,18}\s*\z",
+    False: r"\A\s*\+?(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)\s*\z",
+}
 
 
 def read_columns(column_names) -> tuple[list[str], list[str]]:
@@ -265,7 +275,8 @@ def read_columns(column_names) -> tuple[list[str], list[str]]:
 
 
 def _source_column(batch: pa.Table, field: str) -> tuple[str | None, pa.ChunkedArray | None]:
-    """(name, column) of the first source column a model field is read from, dictionaries decoded."""
+    """(name, column) of the first source column a model field is read from, dictionaries
+    decoded."""
     name = next((name for name in SOURCE_NAMES[field] if name in batch.column_names), None)
     if name is None:
         return None, None
@@ -296,8 +307,14 @@ def utf8_strings(column, name: str, log: IssueLog, examples) -> pa.ChunkedArray 
     except pa.ArrowInvalid:
         raw = column.to_pylist()
         decoded = [None if v is None else v.decode("utf-8", errors="replace") for v in raw]
-        bad = [row for row, (v, d) in enumerate(zip(raw, decoded)) if v is not None and "\ufffd".encode() not in v and "\ufffd" in d]
-        log.repaired(f"invalid UTF-8 in {name} replaced", examples(np.array(bad, np.int64)), count=len(bad))
+        bad = [
+            row
+            for row, (v, d) in enumerate(zip(raw, decoded))
+            if v is not None and "\ufffd".encode() not in v and "\ufffd" in d
+        ]
+        log.repaired(
+            f"invalid UTF-8 in {name} replaced", examples(np.array(bad, np.int64)), count=len(bad)
+        )
         return pa.chunked_array([pa.array(decoded, pa.string())])
 
 
@@ -306,7 +323,9 @@ def _present(column) -> np.ndarray:
     return pc.is_valid(column).to_numpy(zero_copy_only=False)
 
 
-def _set_to_null(column, name: str, kind: str, arrow_type: pa.DataType, log: IssueLog, examples) -> pa.ChunkedArray:
+def _set_to_null(
+    column, name: str, kind: str, arrow_type: pa.DataType, log: IssueLog, examples
+) -> pa.ChunkedArray:
     """All nulls in place of a column whose values are not of the kind named ("text", "a flag"):
     each value it held is counted as set to null."""
     bad = np.flatnonzero(_present(column))
@@ -349,8 +368,11 @@ def _booleans(batch: pa.Table, field: str, log: IssueLog, examples) -> pa.Chunke
     if text is None:
         return _set_to_null(column, name, "a flag", pa.bool_(), log, examples)
     words = pc.utf8_lower(pc.utf8_trim_whitespace(text))
-    return pc.if_else(pc.is_in(words, value_set=pa.array(_NO_VALUE_WORDS)),
-                      pa.scalar(None, pa.bool_()), pc.is_in(words, value_set=pa.array(["true", "1"])))
+    return pc.if_else(
+        pc.is_in(words, value_set=pa.array(_NO_VALUE_WORDS)),
+        pa.scalar(None, pa.bool_()),
+        pc.is_in(words, value_set=pa.array(["true", "1"])),
+    )
 
 
 def _examples(ids: pa.ChunkedArray, rows: np.ndarray) -> list:
@@ -358,7 +380,9 @@ def _examples(ids: pa.ChunkedArray, rows: np.ndarray) -> list:
     return ids.take(pa.array(np.asarray(rows)[:MAX_EXAMPLES], pa.int64())).to_pylist()
 
 
-def _numbers(batch: pa.Table, field: str, log: IssueLog, ids: pa.ChunkedArray, integer: bool) -> pa.Array:
+def _numbers(
+    batch: pa.Table, field: str, log: IssueLog, ids: pa.ChunkedArray, integer: bool
+) -> pa.Array:
     """A count (int64) or score (float64). A value that cannot be one (not a number, negative,
     at or beyond 2**63, a fraction where a whole number belongs) becomes null and is counted,
     by reason. Typed columns are checked with numpy; text is cast by Arrow where it is a plain
@@ -378,8 +402,12 @@ def _numbers(batch: pa.Table, field: str, log: IssueLog, ids: pa.ChunkedArray, i
     if pa.types.is_integer(column.type):
         present = pc.is_valid(column).to_numpy(zero_copy_only=False)
         filled = pc.fill_null(column, 0).to_numpy()
-        negative = present & (filled < 0) if pa.types.is_signed_integer(column.type) else np.zeros(n, bool)
-        too_big = present & (filled > MAX_INT64) if column.type == pa.uint64() else np.zeros(n, bool)
+        negative = (
+            present & (filled < 0) if pa.types.is_signed_integer(column.type) else np.zeros(n, bool)
+        )
+        too_big = (
+            present & (filled > MAX_INT64) if column.type == pa.uint64() else np.zeros(n, bool)
+        )
         flag("negative", np.flatnonzero(negative))
         flag("out of range", np.flatnonzero(too_big))
         valid = present & ~negative & ~too_big
@@ -399,9 +427,13 @@ def _numbers(batch: pa.Table, field: str, log: IssueLog, ids: pa.ChunkedArray, i
     else:
         text = utf8_strings(column, name, log, lambda rows: _examples(ids, rows))
         if text is not None:
-            plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER[integer]), False).to_numpy(zero_copy_only=False)
+            plain = pc.fill_null(
+                pc.match_substring_regex(text, _PLAIN_NUMBER[integer]), False
+            ).to_numpy(zero_copy_only=False)
             rows = np.flatnonzero(plain)
-            values[rows] = pc.cast(pc.utf8_trim_whitespace(text.take(pa.array(rows, pa.int64()))), target).to_numpy(zero_copy_only=False)
+            values[rows] = pc.cast(
+                pc.utf8_trim_whitespace(text.take(pa.array(rows, pa.int64()))), target
+            ).to_numpy(zero_copy_only=False)
             valid[rows] = True
             others = np.flatnonzero(~plain & pc.is_valid(text).to_numpy(zero_copy_only=False))
             other_values = text.take(pa.array(others, pa.int64())).to_pylist()
@@ -436,7 +468,9 @@ def _timestamps(batch: pa.Table, log: IssueLog, ids: pa.ChunkedArray) -> pa.Chun
         try:
             return column.cast(target)
         except pa.ArrowInvalid:  # beyond what microseconds since 1970 can hold
-            column = pa.chunked_array([pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())])
+            column = pa.chunked_array(
+                [pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())]
+            )
     if pa.types.is_date(column.type):
         column = column.cast(pa.timestamp("s")).cast(target)
         return column
@@ -455,7 +489,9 @@ def _timestamps(batch: pa.Table, log: IssueLog, ids: pa.ChunkedArray) -> pa.Chun
     bad = (present & parsed.isna()).to_numpy()
     if bad.any():
         bad = np.flatnonzero(bad)
-        log.repaired(f"unparseable {name} (set to null)", _examples(ids, bad), count=len(bad), rows=bad)
+        log.repaired(
+            f"unparseable {name} (set to null)", _examples(ids, bad), count=len(bad), rows=bad
+        )
     return pa.chunked_array([pa.array(parsed.dt.as_unit("us"), type=target)])
 
 
@@ -470,21 +506,40 @@ def _model_ids(batch: pa.Table, log: IssueLog) -> tuple[pa.ChunkedArray, np.ndar
     raw = utf8_strings(column, name, log, row_examples)
     if raw is None:
         bad = np.flatnonzero(_present(column))
-        log.rejected("model_id is not text", [f"row {i}: {v!r}"[:80] for i, v in zip(bad[:MAX_EXAMPLES], column.take(pa.array(bad[:MAX_EXAMPLES], pa.int64())).to_pylist())], count=len(bad), rows=bad)
+        log.rejected(
+            "model_id is not text",
+            [
+                f"row {i}: {v!r}"[:80]
+                for i, v in zip(
+                    bad[:MAX_EXAMPLES],
+                    column.take(pa.array(bad[:MAX_EXAMPLES], pa.int64())).to_pylist(),
+                )
+            ],
+            count=len(bad),
+            rows=bad,
+        )
         return pa.chunked_array([pa.nulls(n, pa.string())]), bad
     ids, was_url = clean_model_ids(raw)
     url_rows = np.flatnonzero(was_url.to_numpy(zero_copy_only=False))
-    log.repaired("model_id given as a Hub URL", _examples(ids, url_rows), count=len(url_rows), rows=url_rows)
+    log.repaired(
+        "model_id given as a Hub URL", _examples(ids, url_rows), count=len(url_rows), rows=url_rows
+    )
     has_control = pc.fill_null(pc.match_substring_regex(ids, CONTROL_CHARACTERS), False)
     control = np.flatnonzero(has_control.to_numpy(zero_copy_only=False))
     if len(control):
-        log.rejected("model_id holds a control character", [repr(v) for v in _examples(ids, control)], count=len(control), rows=control)
+        log.rejected(
+            "model_id holds a control character",
+            [repr(v) for v in _examples(ids, control)],
+            count=len(control),
+            rows=control,
+        )
         ids = pa.chunked_array([pc.if_else(has_control, pa.scalar(None, pa.string()), ids)])
     return ids, control
 
 
 def normalize_batch(batch: pa.Table, log: IssueLog) -> pa.Table:
-    """One batch in the published schema -> Arrow table in MODEL_SCHEMA (rows without a usable id dropped)."""
+    """One batch in the published schema -> Arrow table in MODEL_SCHEMA (rows without a usable id
+    dropped)."""
     return normalize_rows(batch, log)[0]
 
 
@@ -505,7 +560,9 @@ def normalize_rows(
     columns["downloads"] = _numbers(batch, "downloads", log, ids, integer=True)
     columns["trending_score"] = _numbers(batch, "trending_score", log, ids, integer=False)
     private = _booleans(batch, "private", log, examples)
-    columns["private"] = pa.chunked_array([np.zeros(n, bool)]) if private is None else pc.fill_null(private, False)
+    columns["private"] = (
+        pa.chunked_array([np.zeros(n, bool)]) if private is None else pc.fill_null(private, False)
+    )
     columns["pipeline_tag"] = _strings(batch, "pipeline_tag", log, examples)
     columns["library_name"] = _strings(batch, "library_name", log, examples)
     columns["created_at"] = _timestamps(batch, log, ids)
@@ -517,7 +574,12 @@ def normalize_rows(
     missing = np.setdiff1d(np.flatnonzero(~has_id.to_numpy(zero_copy_only=False)), bad_id_rows)
     if len(missing):
         numbers = missing if row_numbers is None else np.asarray(row_numbers)[missing]
-        log.rejected("row without model_id", [f"row {i} of batch" for i in numbers[:MAX_EXAMPLES]], count=len(missing), rows=missing)
+        log.rejected(
+            "row without model_id",
+            [f"row {i} of batch" for i in numbers[:MAX_EXAMPLES]],
+            count=len(missing),
+            rows=missing,
+        )
     if len(missing) or len(bad_id_rows):
         table = table.filter(has_id)
     return table, has_id.to_numpy(zero_copy_only=False), log.flagged
@@ -583,19 +645,32 @@ def _list_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
     return lists
 
 
-def _parents_without_control_characters(lists: pa.ListArray, ids: pa.ChunkedArray, log: IssueLog) -> pa.ListArray:
+def _parents_without_control_characters(
+    lists: pa.ListArray, ids: pa.ChunkedArray, log: IssueLog
+) -> pa.ListArray:
     """Parent lists without the parent ids that hold a control character (no Hub id does):
     those links are dropped and counted."""
     values, owners = _flatten(lists)
-    bad = pc.fill_null(pc.match_substring_regex(values, CONTROL_CHARACTERS), False).to_numpy(zero_copy_only=False)
+    bad = pc.fill_null(pc.match_substring_regex(values, CONTROL_CHARACTERS), False).to_numpy(
+        zero_copy_only=False
+    )
     if not bad.any():
         return lists
-    examples = [f"{parent!r} -> {child}" for parent, child in zip(values.filter(bad).to_pylist()[:MAX_EXAMPLES], _examples(ids, owners[bad]))]
-    log.dropped_links("parent id holds a control character", examples, count=int(bad.sum()), rows=owners[bad])
+    examples = [
+        f"{parent!r} -> {child}"
+        for parent, child in zip(
+            values.filter(bad).to_pylist()[:MAX_EXAMPLES], _examples(ids, owners[bad])
+        )
+    ]
+    log.dropped_links(
+        "parent id holds a control character", examples, count=int(bad.sum()), rows=owners[bad]
+    )
     return list_array(owners[~bad], values.filter(pa.array(~bad)), len(lists))
 
 
-def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: IssueLog) -> pa.ListArray:
+def _list_column(
+    column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: IssueLog
+) -> pa.ListArray:
     """One list column as clean lists of strings. Arrow lists of strings (or of bytes, decoded)
     are cleaned as a whole; anything else (the string form "['a', 'b']", lists of numbers)
     goes through parse_list per row, counting malformed cells."""
@@ -603,10 +678,14 @@ def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: 
     if _is_list(column.type) and pa.types.is_dictionary(value_type):
         value_type = value_type.value_type
         column = column.cast(pa.list_(value_type))
-    if _is_list(column.type) and (_is_string(value_type) or _is_binary(value_type) or pa.types.is_null(value_type)):
+    if _is_list(column.type) and (
+        _is_string(value_type) or _is_binary(value_type) or pa.types.is_null(value_type)
+    ):
         lists = column.combine_chunks()
         values, owners = _flatten(lists)
-        values = utf8_strings(values, name, log, lambda rows: _examples(ids, owners[np.asarray(rows, np.int64)]))
+        values = utf8_strings(
+            values, name, log, lambda rows: _examples(ids, owners[np.asarray(rows, np.int64)])
+        )
         return clean_lists(list_array(owners, values.combine_chunks(), len(lists)))
     out, malformed = [], []
     for row, value in enumerate(column.to_pylist()):
@@ -615,9 +694,18 @@ def _list_column(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, log: 
         if bad:
             malformed.append((row, value))
     if malformed:
-        bad_ids = ids.take(pa.array([row for row, _ in malformed[:MAX_EXAMPLES]], pa.int64())).to_pylist()
-        examples = [f"{model_id}: {str(value)[:80]}" for model_id, (_, value) in zip(bad_ids, malformed)]
-        log.repaired(f"malformed list in {name}", examples, count=len(malformed), rows=[row for row, _ in malformed])
+        bad_ids = ids.take(
+            pa.array([row for row, _ in malformed[:MAX_EXAMPLES]], pa.int64())
+        ).to_pylist()
+        examples = [
+            f"{model_id}: {str(value)[:80]}" for model_id, (_, value) in zip(bad_ids, malformed)
+        ]
+        log.repaired(
+            f"malformed list in {name}",
+            examples,
+            count=len(malformed),
+            rows=[row for row, _ in malformed],
+        )
     return pa.array(out, _STRING_LIST)
 
 
@@ -626,7 +714,8 @@ def _is_list(arrow_type: pa.DataType) -> bool:
 
 
 def clean_lists(lists: pa.Array) -> pa.ListArray:
-    """Lists of strings with each value stripped and null or empty values dropped; null lists become []."""
+    """Lists of strings with each value stripped and null or empty values dropped; null lists become
+    []."""
     values, owners = _flatten(lists)
     values = pc.utf8_trim_whitespace(values.cast(pa.string()))
     keep = pc.fill_null(pc.not_equal(values, ""), False)
@@ -635,7 +724,8 @@ def clean_lists(lists: pa.Array) -> pa.ListArray:
 
 def _flatten(lists: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """All values of all lists, and the row each came from."""
-    lists = pc.fill_null(lists, pa.scalar([], lists.type))  # parent indices would count values behind nulls
+    # parent indices would count values behind nulls
+    lists = pc.fill_null(lists, pa.scalar([], lists.type))
     return pc.list_flatten(lists), pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
 
 
@@ -659,8 +749,11 @@ def _language_tags(tags: pa.ListArray) -> pa.ListArray:
     return list_array(rows[keep.to_numpy(zero_copy_only=False)], values.filter(keep), len(tags))
 
 
-def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: IssueLog) -> dict[str, pa.ListArray]:
-    """Parent columns from `base_model:` tags (parents_from_tags, run only on rows that have one)."""
+def _parents_from_tag_lists(
+    tags: pa.ListArray, ids: pa.ChunkedArray, log: IssueLog
+) -> dict[str, pa.ListArray]:
+    """Parent columns from `base_model:` tags (parents_from_tags, run only on rows that have
+    one)."""
     values, rows = _flatten(tags)
     keep = pc.starts_with(values, "base_model:")
     base_tags, rows = values.filter(keep).to_pylist(), rows[keep.to_numpy(zero_copy_only=False)]
@@ -679,10 +772,15 @@ def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: Issue
             parents[column].extend(items)
         unknown.extend(f"{model_id}: {t}" for t in unknown_tags)
         unknown_rows.extend([row] * len(unknown_tags))
-    log.repaired("unknown base_model relation tag (kept as unspecified parent)", unknown, rows=unknown_rows)
+    log.repaired(
+        "unknown base_model relation tag (kept as unspecified parent)", unknown, rows=unknown_rows
+    )
     return {
-        column: list_array(np.array(parent_rows[column], np.int64), pa.array(parents[column], pa.string()),
-                           len(tags))
+        column: list_array(
+            np.array(parent_rows[column], np.int64),
+            pa.array(parents[column], pa.string()),
+            len(tags),
+        )
         for column in PARENT_COLUMNS
     }
 
@@ -690,7 +788,9 @@ def _parents_from_tag_lists(tags: pa.ListArray, ids: pa.ChunkedArray, log: Issue
 # --- cards ---------------------------------------------------------------------------------------
 
 
-def _card_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[str, pa.ChunkedArray]:
+def _card_columns(
+    batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog
+) -> dict[str, pa.ChunkedArray]:
     """has_card, card_length, card_excerpt and card_auto_generated from the card text (of a
     card over HUGE_CARD_CHARS characters only the head is analysed). A source with only a
     has-card flag (the 2022 listing's has_modelcard) gives has_card and, where it says there
@@ -700,12 +800,23 @@ def _card_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
     flag = _booleans(batch, "has_card", log, examples)
     if cards is None:
         n = batch.num_rows
-        unknown = {"card_excerpt": pa.nulls(n, pa.string()), "card_auto_generated": pa.nulls(n, pa.bool_())}
+        unknown = {
+            "card_excerpt": pa.nulls(n, pa.string()),
+            "card_auto_generated": pa.nulls(n, pa.bool_()),
+        }
         if flag is None:
-            return {"has_card": pa.nulls(n, pa.bool_()), "card_length": pa.nulls(n, pa.int64()), **unknown}
+            return {
+                "has_card": pa.nulls(n, pa.bool_()),
+                "card_length": pa.nulls(n, pa.int64()),
+                **unknown,
+            }
         no_card = pc.invert(flag)
-        return {"has_card": flag, "card_length": pc.if_else(no_card, 0, pa.scalar(None, pa.int64())),
-                **unknown, "card_auto_generated": pc.if_else(no_card, False, pa.scalar(None, pa.bool_()))}
+        return {
+            "has_card": flag,
+            "card_length": pc.if_else(no_card, 0, pa.scalar(None, pa.int64())),
+            **unknown,
+            "card_auto_generated": pc.if_else(no_card, False, pa.scalar(None, pa.bool_())),
+        }
     has_card = has_text(cards)
     lengths = pc.if_else(has_card, pc.utf8_length(cards), 0)
     excerpts, auto_generated = card_excerpts(cards), looks_auto_generated(cards)
@@ -713,14 +824,24 @@ def _card_columns(batch: pa.Table, ids: pa.ChunkedArray, log: IssueLog) -> dict[
     huge_rows = np.flatnonzero(huge.to_numpy(zero_copy_only=False))
     if len(huge_rows):
         huge_lengths = lengths.take(pa.array(huge_rows[:MAX_EXAMPLES], pa.int64())).to_pylist()
-        examples = [f"{model_id}: {length:,} chars" for model_id, length in zip(_examples(ids, huge_rows), huge_lengths)]
+        examples = [
+            f"{model_id}: {length:,} chars"
+            for model_id, length in zip(_examples(ids, huge_rows), huge_lengths)
+        ]
         log.repaired(f"card over {HUGE_CARD_CHARS:,} characters (only its head analysed)", examples,
                      count=len(huge_rows), rows=huge_rows)
         heads = pc.utf8_slice_codeunits(cards.filter(huge), 0, HUGE_CARD_CHARS)
         excerpts = pc.replace_with_mask(excerpts, huge, card_excerpts(heads).combine_chunks())
-        auto_generated = pc.replace_with_mask(auto_generated, huge, looks_auto_generated(heads).combine_chunks())
+        auto_generated = pc.replace_with_mask(
+            auto_generated, huge, looks_auto_generated(heads).combine_chunks()
+        )
     if flag is not None:  # a card flagged but not given: its length is not known
         flagged_only = pc.and_(pc.fill_null(flag, False), pc.invert(has_card))
         has_card = pc.or_(has_card, flagged_only)
         lengths = pc.if_else(flagged_only, pa.scalar(None, pa.int64()), lengths)
-    return {"has_card": has_card, "card_length": lengths, "card_excerpt": excerpts, "card_auto_generated": auto_generated}
+    return {
+        "has_card": has_card,
+        "card_length": lengths,
+        "card_excerpt": excerpts,
+        "card_auto_generated": auto_generated,
+    }

@@ -22,7 +22,16 @@ BATCH_ROWS = 100_000
 REPLACEMENT_CHAR = "\ufffd"
 # columns whose values are one line of text: a line break there means the CSV parser
 # read on past the row's end (an unbalanced quote swallows the lines after it)
-ONE_LINE_COLUMNS = ("model_id", "modelId", "id", "author", "pipeline_tag", "library_name", "createdAt", "created_at")
+ONE_LINE_COLUMNS = (
+    "model_id",
+    "modelId",
+    "id",
+    "author",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "created_at",
+)
 
 __all__ = ["BATCH_ROWS", "csv_batches", "hf_dataset_batches", "parquet_batches"]
 
@@ -44,8 +53,11 @@ def parquet_batches(path: Path, log: IssueLog) -> tuple[int, Iterator[pa.Table]]
                     done += batch.num_rows
                     yield _valid_utf8(pa.Table.from_batches([batch]))
             except (pa.ArrowException, OSError) as error:
-                log.rejected("rows in an unreadable Parquet row group (corrupt page)",
-                             [f"{path.name} row group {group}: {str(error)[:120]}"], count=rows_in_group - done)
+                log.rejected(
+                    "rows in an unreadable Parquet row group (corrupt page)",
+                    [f"{path.name} row group {group}: {str(error)[:120]}"],
+                    count=rows_in_group - done,
+                )
 
     return parquet.metadata.num_rows, batches()
 
@@ -60,7 +72,11 @@ def _valid_utf8(table: pa.Table) -> pa.Table:
         try:
             column.validate(full=True)
         except pa.ArrowInvalid:
-            table = table.set_column(i, field.name, pa.chunked_array([chunk.view(binary) for chunk in column.chunks], binary))
+            table = table.set_column(
+                i,
+                field.name,
+                pa.chunked_array([chunk.view(binary) for chunk in column.chunks], binary),
+            )
     return table
 
 
@@ -107,9 +123,17 @@ def csv_batches(path: Path, log: IssueLog) -> tuple[int | None, Iterator[pa.Tabl
                     return
                 except (pd.errors.ParserError, UnicodeError) as error:
                     raise SourceError(f"{path} could not be parsed as CSV ({error}).") from error
-            skipped = [line for w in caught for line in str(w.message).splitlines() if line.startswith("Skipping line")]
+            skipped = [
+                line
+                for w in caught
+                for line in str(w.message).splitlines()
+                if line.startswith("Skipping line")
+            ]
             log.rejected("CSV line with the wrong number of fields", skipped)
-            chunk = chunk.drop(columns=[c for c in chunk.columns if c.startswith("Unnamed:") or c == ""], errors="ignore")
+            chunk = chunk.drop(
+                columns=[c for c in chunk.columns if c.startswith("Unnamed:") or c == ""],
+                errors="ignore",
+            )
             chunk = _without_swallowed_lines(chunk, path, log)
             _count_replaced_text(chunk, log)
             yield pa.Table.from_pandas(chunk, preserve_index=False)
@@ -136,9 +160,17 @@ def _without_swallowed_lines(chunk: pd.DataFrame, path: Path, log: IssueLog) -> 
                 spans |= chunk[column].str.contains(row_line, regex=True, na=False)
     if not spans.any():
         return chunk
-    swallowed = [sum(str(v).count("\n") for v in chunk.loc[i] if isinstance(v, str)) for i in chunk.index[spans]]
-    examples = [f"{path.name} row {i + 1}: an unbalanced quote swallowed {n} line(s)" for i, n in zip(chunk.index[spans], swallowed)]
-    log.rejected("CSV row spanning several lines (an unbalanced quote?)", examples, count=int(spans.sum()))
+    swallowed = [
+        sum(str(v).count("\n") for v in chunk.loc[i] if isinstance(v, str))
+        for i in chunk.index[spans]
+    ]
+    examples = [
+        f"{path.name} row {i + 1}: an unbalanced quote swallowed {n} line(s)"
+        for i, n in zip(chunk.index[spans], swallowed)
+    ]
+    log.rejected(
+        "CSV row spanning several lines (an unbalanced quote?)", examples, count=int(spans.sum())
+    )
     return chunk[~spans]
 
 

@@ -17,7 +17,13 @@ import math
 import pyarrow as pa
 
 from pipeline.report import IssueLog
-from pipeline.sources.normalize import MAX_INT64, count_reason, parse_count, parse_list, repair_surrogates
+from pipeline.sources.normalize import (
+    MAX_INT64,
+    count_reason,
+    parse_count,
+    parse_list,
+    repair_surrogates,
+)
 
 # published column -> the record fields it is read from, first non-null wins
 PUBLISHED_FIELDS = {
@@ -63,7 +69,9 @@ def parse_json(text: str):
     except json.JSONDecodeError:
         raise
     except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
-        return json.loads(text, parse_int=lambda digits: int(digits) if len(digits) <= 4000 else math.inf)
+        return json.loads(
+            text, parse_int=lambda digits: int(digits) if len(digits) <= 4000 else math.inf
+        )
 
 
 def record_to_row(record: dict, log: IssueLog, where: str, surrogates: bool = True) -> dict | None:
@@ -94,12 +102,18 @@ def record_to_row(record: dict, log: IssueLog, where: str, surrogates: bool = Tr
         if type(value) is int and 0 <= value <= MAX_INT64:
             row[column] = value if whole else float(value)
         else:
-            row[column] = None if value is None else _count_cell(value, column, whole, log, model_id or where)
+            row[column] = (
+                None if value is None else _count_cell(value, column, whole, log, model_id or where)
+            )
     private = raw["private"]
     row["private"] = private if type(private) is bool else str(private).strip().lower() == "true"
     tags = raw["tags"]
-    plain = [tag.strip() for tag in tags if type(tag) is str] if type(tags) is list and not surrogates else None
-    if plain is not None and len(plain) == len(tags) and "" not in plain:  # a list of non-empty strings
+    plain = (
+        [tag.strip() for tag in tags if type(tag) is str]
+        if type(tags) is list and not surrogates
+        else None
+    )
+    if plain is not None and len(plain) == len(tags) and "" not in plain:  # non-empty strings
         row["tags"] = plain
     else:
         row["tags"], malformed = _tags(tags, surrogates)
@@ -127,7 +141,9 @@ def _text_cell(value, column: str, log: IssueLog, where: str, model_id) -> str |
         return None
     value, lone = repair_surrogates(value)
     if lone:
-        log.repaired("lone surrogate replaced", [value[:80] if column == "model_id" else (model_id or where)])
+        log.repaired(
+            "lone surrogate replaced", [value[:80] if column == "model_id" else (model_id or where)]
+        )
     return value
 
 
@@ -142,4 +158,6 @@ def _count_cell(value, column: str, whole: bool, log: IssueLog, example) -> int 
 
 def rows_table(rows: list[dict]) -> pa.Table:
     """Checked rows -> an Arrow table in ROW_SCHEMA."""
-    return pa.table({name: [row[name] for row in rows] for name in ROW_SCHEMA.names}, schema=ROW_SCHEMA)
+    return pa.table(
+        {name: [row[name] for row in rows] for name in ROW_SCHEMA.names}, schema=ROW_SCHEMA
+    )

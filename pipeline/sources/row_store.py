@@ -94,7 +94,7 @@ class RowStore:
         self._card_context = table.column("card_context").to_numpy(zero_copy_only=False)
         self._text_key = table.column("text_key").to_numpy()
 
-    def emptied(self) -> "RowStore":
+    def emptied(self) -> RowStore:
         """A store with no rows in the same directory (saving it replaces this one's files)."""
         return RowStore(self.directory, STORE_SCHEMA.empty_table(), self.files)
 
@@ -132,7 +132,9 @@ class RowStore:
         starts = np.flatnonzero(np.r_[True, np.diff(rows) != 1])
         if len(starts) <= len(rows) // 16:
             ends = np.r_[starts[1:], len(rows)]
-            runs = [table.slice(int(rows[start]), int(end - start)) for start, end in zip(starts, ends)]
+            runs = [
+                table.slice(int(rows[start]), int(end - start)) for start, end in zip(starts, ends)
+            ]
             return pa.concat_tables(runs).combine_chunks()
         first, last = int(rows.min()), int(rows.max())
         return table.slice(first, last - first + 1).take(pa.array(rows - first, pa.int64()))
@@ -141,7 +143,9 @@ class RowStore:
         """The field names of the records stored at rows."""
         if not len(rows):
             return set()
-        signatures = pc.unique(self.table.column("fields").take(pa.array(rows, pa.int64()))).to_pylist()
+        signatures = pc.unique(
+            self.table.column("fields").take(pa.array(rows, pa.int64()))
+        ).to_pylist()
         return {name for signature in signatures for name in json.loads(signature)}
 
 
@@ -156,14 +160,14 @@ def open_store(cache_dir: Path) -> RowStore:
         return _read_store(directory)
     # what a store that is missing files, torn, foreign or of other code raises
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, pa.ArrowException,
-            _UnusableStore) as error:
+            _UnusableStoreError) as error:
         log.warning("the stored rows in %s are not usable (%s); reading the whole source",
                     directory, error)
         shutil.rmtree(directory, ignore_errors=True)
         return empty
 
 
-class _UnusableStore(Exception):
+class _UnusableStoreError(Exception):
     """A store this code cannot take rows from (the reason is its message)."""
 
 
@@ -171,23 +175,23 @@ def _read_store(directory: Path) -> RowStore:
     """The store in directory, read and checked."""
     index = json.loads((directory / INDEX).read_text(encoding="utf-8"))
     if not isinstance(index, dict) or index.get("code") != code_fingerprint():
-        raise _UnusableStore("it was written by another version of hfmap")
+        raise _UnusableStoreError("it was written by another version of hfmap")
     files = index.get("files")
     if not isinstance(files, list):
-        raise _UnusableStore("its index lists no files")
+        raise _UnusableStoreError("its index lists no files")
     tables = []
     for name in files:
         if not isinstance(name, str) or "/" in name or name.startswith("."):
-            raise _UnusableStore(f"it names a file {name!r}")
+            raise _UnusableStoreError(f"it names a file {name!r}")
         with pa.memory_map(str(directory / name)) as source:
             table = pa.ipc.open_file(source).read_all()
         if not table.schema.equals(STORE_SCHEMA):
-            raise _UnusableStore(f"{name} has another schema")
+            raise _UnusableStoreError(f"{name} has another schema")
         tables.append(table)
     rows = pa.concat_tables(tables) if tables else STORE_SCHEMA.empty_table()
     store = RowStore(directory, rows, list(files))
     if not store.unique():
-        raise _UnusableStore("it holds a line twice")
+        raise _UnusableStoreError("it holds a line twice")
     return store
 
 
@@ -200,7 +204,9 @@ def save_store(store: RowStore, used: np.ndarray, added: pa.Table) -> None:
     is_used = np.zeros(len(store), dtype=bool)
     is_used[used] = True
     unused = len(store) - int(is_used.sum())
-    compact = not len(store) or unused > MAX_UNUSED_SHARE * len(store) or len(store.files) + 1 > MAX_FILES
+    compact = (
+        not len(store) or unused > MAX_UNUSED_SHARE * len(store) or len(store.files) + 1 > MAX_FILES
+    )
     if not compact and not added.num_rows:
         return
     try:
@@ -229,9 +235,12 @@ def _write_file(directory: Path, table: pa.Table) -> str:
     """table as a new Arrow IPC file (zstd) of the store; its name."""
     name = f"rows-{xxhash.xxh3_64_hexdigest(os.urandom(16))}.arrow"
     options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with atomic_file(directory / name) as partial, pa.OSFile(str(partial), "wb") as sink:
-        with pa.ipc.new_file(sink, STORE_SCHEMA, options=options) as writer:
-            writer.write_table(table.cast(STORE_SCHEMA), max_chunksize=100_000)
+    with (
+        atomic_file(directory / name) as partial,
+        pa.OSFile(str(partial), "wb") as sink,
+        pa.ipc.new_file(sink, STORE_SCHEMA, options=options) as writer,
+    ):
+        writer.write_table(table.cast(STORE_SCHEMA), max_chunksize=100_000)
     return name
 
 
