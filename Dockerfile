@@ -1,5 +1,5 @@
-# One image for every hfmap service: the pipeline job, the dashboard and the tracker
-# (docker-compose.yml says which runs what). No secret is ever built into it: HF_TOKEN comes
+# One image for every hfmap service: the pipeline job and the dashboard, which runs the tracker
+# and the refresh of the map as scheduled jobs (docker-compose.yml says which runs what). No secret is ever built into it: HF_TOKEN comes
 # from the environment at run time.
 FROM python:3.11-slim
 
@@ -36,7 +36,7 @@ USER hfmap
 WORKDIR /data
 
 EXPOSE 8050
-# The dashboard's health (the compose file gives the tracker and the pipeline job their own).
+# The dashboard's health (the compose file gives the pipeline job its own).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('HFMAP_PORT', '8050'), timeout=4)"]
 

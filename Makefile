@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:  `make run` (build the bundled sample if there is no build
-# yet, then serve the dashboard on http://127.0.0.1:8050/) and `make test` (the test suite). Both install what they need into .venv first;
+# yet, then serve the dashboard on http://127.0.0.1:8050/, which runs the model-count tracker
+# every HFMAP_TRACKER_EVERY) and `make test` (the test suite). Both install what they need into .venv first;
 # `make test` also installs Debian's chromium and chromium-driver for the browser tests.
 PYTHON ?= python3.11
 VENV := .venv

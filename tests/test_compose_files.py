@@ -12,13 +12,12 @@ DEFAULTS: dict[str, str] = {}  # no environment at all: every setting must have 
 
 def test_services_volumes_and_their_order():
     config = compose()
-    assert set(config["services"]) == {"redis", "pipeline", "dashboard", "tracker"}
+    assert set(config["services"]) == {"redis", "pipeline", "dashboard"}  # the dashboard runs the tracker
     assert set(config["volumes"]) == {"builds", "cache", "tracker-data", "redis-data"}
     dashboard = config["services"]["dashboard"]
     assert dashboard["depends_on"] == {"redis": {"condition": "service_healthy"},
                                        "pipeline": {"condition": "service_completed_successfully"}}
-    assert config["services"]["tracker"]["depends_on"] == {"redis": {"condition": "service_healthy"}}
-    for name in ("pipeline", "dashboard", "tracker"):
+    for name in ("pipeline", "dashboard"):
         assert config["services"][name]["image"] == "hfmap:latest" and config["services"][name]["build"] == "."
 
 
@@ -49,28 +48,28 @@ def test_the_dashboard_runs_gunicorn_workers_publishes_its_port_and_checks_healt
     assert [interpolate(port, DEFAULTS) for port in dashboard["ports"]] == ["8050:8050"]
     check = healthcheck_command("dashboard", DEFAULTS)
     assert check[0] == "python" and "/health" in check[-1]
-    assert ("builds", "/data/builds", True) in service_volumes("dashboard")
+    assert ("builds", "/data/builds", False) in service_volumes("dashboard")  # the refresh job writes builds
     assert {"tracker-data", "cache"} <= {volume for volume, _, _ in service_volumes("dashboard")}
     assert service_environment("dashboard", DEFAULTS)["REDIS_URL"] == "redis://redis:6379/0"
     assert dashboard["restart"] == "unless-stopped"
 
 
-def test_the_tracker_is_scheduled_keeps_its_history_on_a_volume_and_shares_the_lock():
-    tracker = compose()["services"]["tracker"]
-    assert service_command("tracker", DEFAULTS) == ["hfmap", "track", "--every", "6h"]
-    assert service_volumes("tracker") == [("tracker-data", "/data/tracker", False)]
-    environment = service_environment("tracker", DEFAULTS)
+def test_the_dashboard_runs_the_tracker_and_refreshes_the_map_sharing_the_lock():
+    environment = service_environment("dashboard", DEFAULTS)
+    assert environment["HFMAP_TRACKER_EVERY"] == "6h" and environment["HFMAP_REFRESH_EVERY"] == "1d"
+    assert environment["HFMAP_REFRESH_EMBEDDER"] == "auto"
     assert environment["HFMAP_TRACKER_DB"].startswith("/data/tracker/") and environment["REDIS_URL"] == "redis://redis:6379/0"
     assert environment["HF_ENDPOINT"] == "https://huggingface.co"
-    assert tracker["restart"] in ("unless-stopped", "always", "on-failure")
-    assert healthcheck_command("tracker", DEFAULTS) == ["hfmap", "track", "--status"]
+    assert ("tracker-data", "/data/tracker", False) in service_volumes("dashboard")
+    off = service_environment("dashboard", {"HFMAP_TRACKER_EVERY": "off", "HFMAP_REFRESH_EVERY": "off"})
+    assert off["HFMAP_TRACKER_EVERY"] == off["HFMAP_REFRESH_EVERY"] == "off"
 
 
 def test_settings_come_from_the_environment_and_nothing_secret_is_written_down():
     text = (REPO / "docker-compose.yml").read_text()
     assert "HF_TOKEN: ${HF_TOKEN:-}" in text  # passed through from the environment, never a value
     assert not re.search(r"hf_[A-Za-z0-9]{20,}", text + (REPO / "Dockerfile").read_text())
-    assert service_environment("tracker", {"HF_TOKEN": "hf_from_the_environment"})["HF_TOKEN"] == "hf_from_the_environment"
+    assert service_environment("dashboard", {"HF_TOKEN": "hf_from_the_environment"})["HF_TOKEN"] == "hf_from_the_environment"
     assert service_command("dashboard", {"HFMAP_WORKERS": "3"})[2] == "3"
     for name, arguments in dockerfile_instructions():
         assert not (name in ("ENV", "ARG") and re.search(r"\b(HF_TOKEN|HUGGING_FACE_HUB_TOKEN)\b", arguments)), "no token in the image"

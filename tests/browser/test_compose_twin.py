@@ -111,6 +111,9 @@ def get_json(url: str) -> dict:
 
 def test_the_compose_services_run_together_as_local_processes(tmp_path, browser, free_port, wait_for, wait_until,
                                                              console_errors):
+    """`docker compose up` as local processes: the pipeline job builds the sample, the dashboard's
+    workers take the first snapshot of the test Hub by themselves and refresh the map from its
+    listing (no separate tracker service), then a rebuild, a Redis outage and a clean shutdown."""
     with TestHub(generated_models(2_500)) as hub:
         settings = {"HFMAP_REDIS_PORT": str(free_port()), "HFMAP_PORT": str(free_port()), "HFMAP_WORKERS": "2",
                     "HFMAP_EMBEDDER": "tfidf", "HFMAP_TRACKER_EVERY": "1h", "HF_ENDPOINT": hub.url}
@@ -126,20 +129,28 @@ def test_the_compose_services_run_together_as_local_processes(tmp_path, browser,
             first_build = (builds / "CURRENT").read_text().strip()
 
             twin.start("dashboard")
-            twin.start("tracker")
             twin.wait_healthy("dashboard", 180)
             health = get_json(url + "/health")
-            assert health == {**health, "status": "ok", "cache": "ok", "rows": 1271, "build": first_build}
+            assert health == {**health, "status": "ok", "cache": "ok"} and health["rows"] in (1271, 2_500)
             assert health["redis"] == f"redis://127.0.0.1:{settings['HFMAP_REDIS_PORT']}/0"
 
             history = History(twin.volumes["tracker-data"] / "tracker.sqlite")
-            wait_until(lambda: history.exists() and history.latest(), 60, "the tracker's first snapshot")
-            assert history.latest().total_models == 2_500
+            wait_until(lambda: history.exists() and history.latest(), 60, "the dashboard's first snapshot")
+            assert history.latest().total_models == 2_500 and len(history.snapshots(ok=None)) == 1  # 2 workers, 1 run
+            # the refresh job (HFMAP_REFRESH_EVERY=1d) builds the snapshot's listing: the map follows the Hub
+            wait_until(lambda: history.latest_refresh("ok"), 240, "the refresh of the map")
+            refresh = history.latest_refresh("ok")
+            assert (refresh.models, refresh.added, refresh.removed) == (2_500, 2_500, 1271) and refresh.build_id != first_build
+            wait_until(lambda: all(get_json(url + "/health")["build"] == refresh.build_id for _ in range(6)), 60,
+                       "both workers serving the refreshed map")
             browser.get(url + "/growth")
             wait_until(lambda: browser.find_elements(By.ID, "growth-total") and
                        browser.find_element(By.ID, "growth-total").text == "2,500", 60, "the snapshot in the Growth view")
+            assert "every 1 h" in browser.find_element(By.ID, "growth-state").text
+            assert "2,500 models added" in wait_for(browser, "#growth-refresh-state", timeout=30).text
             browser.get(url + "/")
             wait_for(browser, "#map-graph .js-plotly-plot", timeout=60)
+            assert "2,500 models added" in wait_for(browser, "#map-refreshed", timeout=30).text
             assert console_errors(browser) == []
 
             again = twin.run("pipeline")  # the job again: the build is there, nothing to do
@@ -158,6 +169,7 @@ def test_the_compose_services_run_together_as_local_processes(tmp_path, browser,
             wait_until(lambda: "10 families" in count.text, 60, "the families view")
             assert get_json(url + "/api/count")["total_models"] == 2_500
 
-            assert twin.stop("tracker") == 0 and twin.stop("dashboard") == 0  # a clean shutdown
+            assert twin.stop("dashboard") == 0  # a clean shutdown, its jobs' processes with it
+            assert history.schedules() == []
         finally:
             twin.stop_all()
