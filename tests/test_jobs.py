@@ -4,6 +4,7 @@ interval between them, a Hub failing every request leaves failures and a serving
 `hfmap refresh` (hfmap/refresh.py): due, unchanged and failed refreshes."""
 
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -173,3 +174,23 @@ def test_the_refresh_lock_lets_one_refresh_run_at_a_time(history_path, tmp_path,
     assert result.returncode == 3 and "another process runs the refresh job" in result.stderr
     assert History(history_path).refreshes() == []
 
+
+
+def test_a_job_whose_server_is_killed_outright_ends_itself_and_frees_the_lock(sample_build, hub, history_path,
+                                                                              tmp_path, free_port, session_redis):
+    client = session_redis.client()
+    client.delete(lock_name("snapshot"))
+    hub.faults = Faults(slow={0: 60})  # the run hangs on its first page
+    port = free_port()
+    env = server_env(hub.url, history_path, sample_build.parent / "cache", HFMAP_TRACKER_EVERY="1h",
+                     REDIS_URL=session_redis.url, HFMAP_HUB_TIMEOUT="90")
+    url = f"http://127.0.0.1:{port}"
+    with server(serve_command(sample_build, port), env, url, tmp_path / "serve.log") as process:
+        holder = wait_until(lambda: History(history_path).jobs()["snapshot"]["holder"], 30, "a run in progress",
+                            process)
+        process.send_signal(signal.SIGKILL)  # no exit handler runs: the job must notice by itself
+        process.wait()
+        wait_until(lambda: not group_alive(process), 5, "the job's process ending after its server")
+    assert holder.split(":")[-1] != str(process.pid)  # the run was the job's own process, not the server
+    assert History(history_path).jobs()["snapshot"]["holder"] is None and not client.exists(lock_name("snapshot"))
+    assert History(history_path).snapshots(ok=None) == []  # an interrupted run stores nothing
