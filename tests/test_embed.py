@@ -91,7 +91,9 @@ def test_unknown_embedder_and_bad_model_path_raise_clear_errors(tmp_path):
 # --------------------------------------------------------------------------- TF-IDF
 
 
-@pytest.mark.parametrize("texts", [["llama chat", "whisper speech"], ["a b c", "d e", "f"], topic_corpus(5)])
+@pytest.mark.parametrize(
+    "texts", [["llama chat", "whisper speech"], ["a b c", "d e", "f"], topic_corpus(5)]
+)
 def test_tfidf_on_tiny_corpora_clamps_dim(texts):
     embedder = make_embedder("tfidf", dim=64)
     vectors = embedder.fit_transform(texts)
@@ -124,7 +126,9 @@ def test_tfidf_fits_on_a_seeded_sample_of_large_corpora():
     first = TfidfEmbedder(dim=8, seed=3, fit_sample_size=60, chunk_size=37).fit(texts)
     second = TfidfEmbedder(dim=8, seed=3, fit_sample_size=60, chunk_size=1000).fit(texts)
     assert first.state_id == second.state_id
-    np.testing.assert_array_equal(first.transform(texts), second.transform(texts))  # chunking changes nothing
+    np.testing.assert_array_equal(
+        first.transform(texts), second.transform(texts)
+    )  # chunking changes nothing
     assert TfidfEmbedder(dim=8, seed=4, fit_sample_size=60).fit(texts).state_id != first.state_id
 
 
@@ -147,7 +151,10 @@ def test_tfidf_save_load_gives_identical_vectors(tmp_path):
     loaded = load_embedder(tmp_path)
     assert isinstance(loaded, TfidfEmbedder)
     assert loaded.state_id == embedder.state_id and loaded.dim == embedder.dim == 12
-    np.testing.assert_array_equal(loaded.transform(texts + ["new whisper text"]), embedder.transform(texts + ["new whisper text"]))
+    np.testing.assert_array_equal(
+        loaded.transform(texts + ["new whisper text"]),
+        embedder.transform(texts + ["new whisper text"]),
+    )
 
 
 # --------------------------------------------------------------------------- cache
@@ -179,7 +186,11 @@ def test_cache_embeds_only_missing_texts_once(tmp_path):
     assert new == 0 and embedder.embedded == []
     np.testing.assert_array_equal(again, vectors)
 
-    grown = texts + ["whisper speech brand new", "llama chat brand new", "diffusion image brand new"]
+    grown = texts + [
+        "whisper speech brand new",
+        "llama chat brand new",
+        "diffusion image brand new",
+    ]
     shuffled = grown[::-1]
     grown_vectors, new = cache.embed(embedder, shuffled)
     assert new == 3 and sorted(embedder.embedded) == sorted(grown[-3:])
@@ -251,4 +262,6 @@ def test_fitted_embedder_reuses_saved_tfidf_state_so_rebuilds_embed_only_new_tex
     refitted = fitted_embedder("tfidf", tmp_path, grown, dim=8, seed=0, refit=True)
     assert refitted.state_id != first.state_id
     assert fitted_embedder("tfidf", tmp_path, texts, dim=8, seed=0).state_id == refitted.state_id
-    assert not [p for p in (tmp_path / "fitted").iterdir() if p.name.startswith(".")]  # no staging leftovers
+    assert not [
+        p for p in (tmp_path / "fitted").iterdir() if p.name.startswith(".")
+    ]  # no staging leftovers

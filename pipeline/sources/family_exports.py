@@ -93,7 +93,7 @@ def _record(row: dict, model_id: str, log: IssueLog) -> dict | None:
         return None
     try:
         record = parse_json(text)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # no JSON (parse_json's refusals): counted below
         record = None
     if not isinstance(record, dict):
         log.repaired(

@@ -79,7 +79,7 @@ def _lenient_record(raw: bytes, number: int, log: IssueLog) -> tuple[object, boo
         return parse_json(text), SURROGATE_ESCAPE.search(raw) is not None
     except json.JSONDecodeError as error:
         log.rejected("line is not valid JSON", [f"line {number}: {error.msg}"])
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # parse_json's other refusals: too long or too deep
         log.rejected(
             "line is not usable JSON (nested too deeply or a number too long)", [f"line {number}"]
         )

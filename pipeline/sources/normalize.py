@@ -93,7 +93,7 @@ def parse_count(value, integer: bool = True) -> tuple[int | float | None, str | 
         else:
             try:
                 value = float(text)
-            except ValueError:
+            except ValueError:  # float()'s refusal of text that is no number
                 return None, "not a number"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return None, "not a number"
@@ -304,7 +304,7 @@ def utf8_strings(column, name: str, log: IssueLog, examples) -> pa.ChunkedArray 
         return None
     try:
         return column.cast(pa.string())
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid:  # bytes that are not valid UTF-8: decoded one by one, counted
         raw = column.to_pylist()
         decoded = [None if v is None else v.decode("utf-8", errors="replace") for v in raw]
         bad = [

@@ -71,7 +71,7 @@ def _valid_utf8(table: pa.Table) -> pa.Table:
         column = table.column(i)
         try:
             column.validate(full=True)
-        except pa.ArrowInvalid:
+        except pa.ArrowInvalid:  # invalid UTF-8 in the column: handed on as bytes
             table = table.set_column(
                 i,
                 field.name,
