@@ -1,4 +1,5 @@
-"""The Dash app: ``create_app(build_dir)`` for `hfmap serve` and tests; ``dashboard.app:server`` for gunicorn.
+"""The Dash app: ``create_app(build_dir)`` for `hfmap serve` and tests; ``dashboard.app:server``
+for gunicorn.
 
 For gunicorn the app is created on first access of ``server`` (or ``app``) from the
 environment's settings (HFMAP_BUILD_DIR, HFMAP_CACHE_DIR, REDIS_URL, …), so importing this
@@ -20,13 +21,14 @@ import flask
 from dash import Input, Output, State, dcc, html, no_update
 from flask import jsonify
 
+from dashboard.api import api
 from dashboard.cache import cache_health, init_query_cache
 from dashboard.components import FILTER_INPUTS
-from dashboard.api import api
 from dashboard.filters import Filters
-from dashboard.pages import distributions, drift, families, growth, map as map_page, network
-from dashboard.queries.models import find_models
+from dashboard.pages import distributions, drift, families, growth, network
+from dashboard.pages import map as map_page
 from dashboard.pages.growth import ago
+from dashboard.queries.models import find_models
 from dashboard.serving import serve, served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
 from dashboard.url_state import from_query, shared_query, text, to_query
@@ -47,10 +49,11 @@ VIEWS = [  # (module, path, name)
 ]
 
 
-def create_app(build_dir: Path | None = None, settings: Settings | None = None,
-               scheduled_jobs: bool = False) -> dash.Dash:
-    """Load the build (a build, or a builds directory whose current build is followed) and wire every
-    view; with scheduled_jobs, start this process's scheduled jobs too (a server does)."""
+def create_app(
+    build_dir: Path | None = None, settings: Settings | None = None, scheduled_jobs: bool = False
+) -> dash.Dash:
+    """Load the build (a build, or a builds directory whose current build is followed) and wire
+    every     view; with scheduled_jobs, start this process's scheduled jobs too (a server does)."""
     settings = settings or Settings.from_env()
     started = time.perf_counter()
     location = Path(build_dir or settings.build_dir)
@@ -59,16 +62,31 @@ def create_app(build_dir: Path | None = None, settings: Settings | None = None,
     # dashboard must work on a network without internet access.
     # eager_loading: plotly.js comes with the page instead of after the first graph asks for it
     # (the first map is drawn about half a second sooner)
-    app = dash.Dash(__name__, use_pages=True, pages_folder="", title="hfmap", suppress_callback_exceptions=True,
-                    update_title=None, eager_loading=True)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        title="hfmap",
+        suppress_callback_exceptions=True,
+        update_title=None,
+        eager_loading=True,
+    )
     for module, path, name in VIEWS:
-        dash.register_page(module.__name__, path=path, name=name, title=f"hfmap · {name}", layout=module.layout)
-    app.layout = html.Div([
-        dcc.Location(id="url", refresh=False),  # filters and view settings are written here without reloading
-        dcc.Location(id="navigate", refresh="callback-nav"),  # opening a model from the model finder
-        navigation_bar(),
-        dbc.Container(dash.page_container, fluid=True),
-    ])
+        dash.register_page(
+            module.__name__, path=path, name=name, title=f"hfmap · {name}", layout=module.layout
+        )
+    app.layout = html.Div(
+        [
+            dcc.Location(
+                id="url", refresh=False
+            ),  # filters and view settings are written here without reloading
+            dcc.Location(
+                id="navigate", refresh="callback-nav"
+            ),  # opening a model from the model finder
+            navigation_bar(),
+            dbc.Container(dash.page_container, fluid=True),
+        ]
+    )
     init_query_cache(app.server, settings.redis_url)
     app.server.register_blueprint(api)
     app.server.before_request(lambda: refuse_malformed_callback(app))
@@ -77,12 +95,23 @@ def create_app(build_dir: Path | None = None, settings: Settings | None = None,
     def health():
         current = served_build()
         cache = cache_health(app.server)
-        return jsonify({"status": "ok" if cache["cache"] == "ok" else "degraded", "build": current.version,
-                        "rows": current.size, **cache})
+        return jsonify(
+            {
+                "status": "ok" if cache["cache"] == "ok" else "degraded",
+                "build": current.version,
+                "rows": current.size,
+                **cache,
+            }
+        )
 
     if scheduled_jobs:
         start_jobs(settings, location)
-    log.info("serving build %s (%s models); ready after %.1f s", build.version, f"{build.size:,}", time.perf_counter() - started)
+    log.info(
+        "serving build %s (%s models); ready after %.1f s",
+        build.version,
+        f"{build.size:,}",
+        time.perf_counter() - started,
+    )
     return app
 
 
@@ -102,20 +131,50 @@ def refuse_malformed_callback(app: dash.Dash):
         if not isinstance(item, dict) or item.get("id") != "_pages_location":
             continue
         value = item.get("value")
-        if value is not None and not (isinstance(value, str) and (item.get("property") != "pathname" or value.startswith(prefix))):
-            return jsonify({"error": f"_pages_location.{item.get('property')} must be text (a pathname: an absolute path)."}), 400
+        if value is not None and not (
+            isinstance(value, str)
+            and (item.get("property") != "pathname" or value.startswith(prefix))
+        ):
+            return jsonify(
+                {
+                    "error": f"_pages_location.{item.get('property')} must be text "
+                    "(a pathname: an absolute path)."
+                }
+            ), 400
     return None
 
 
 def navigation_bar() -> dbc.Navbar:
-    links = [dbc.NavItem(dbc.NavLink(name, id=f"nav-{path.strip('/') or 'map'}", href=path, active="partial" if path != "/" else "exact"))
-             for _, path, name in VIEWS]
-    return dbc.Navbar(dbc.Container([
-        dbc.NavbarBrand("hfmap", href="/", className="fw-bold"),
-        dbc.Nav(links, navbar=True, className="me-auto"),
-        html.Div(dcc.Dropdown(id="model-finder", placeholder="Find a model…", style={"minWidth": "22rem"}), className="me-3"),
-        html.Span(id="build-badge", className="navbar-text small text-light"),
-    ], fluid=True), color="primary", dark=True, className="mb-3")
+    links = [
+        dbc.NavItem(
+            dbc.NavLink(
+                name,
+                id=f"nav-{path.strip('/') or 'map'}",
+                href=path,
+                active="partial" if path != "/" else "exact",
+            )
+        )
+        for _, path, name in VIEWS
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("hfmap", href="/", className="fw-bold"),
+                dbc.Nav(links, navbar=True, className="me-auto"),
+                html.Div(
+                    dcc.Dropdown(
+                        id="model-finder", placeholder="Find a model…", style={"minWidth": "22rem"}
+                    ),
+                    className="me-3",
+                ),
+                html.Span(id="build-badge", className="navbar-text small text-light"),
+            ],
+            fluid=True,
+        ),
+        color="primary",
+        dark=True,
+        className="mb-3",
+    )
 
 
 @dash.callback(
@@ -125,7 +184,8 @@ def navigation_bar() -> dbc.Navbar:
     prevent_initial_call=True,
 )
 def keep_state_in_url(filters, view, current):
-    """Every filter change and view setting goes into the address bar, so the view can be bookmarked."""
+    """Every filter change and view setting goes into the address bar, so the view can be
+    bookmarked."""
     query = to_query(Filters.from_inputs(filters), view)
     return no_update if query == text(current) else query
 
@@ -140,7 +200,9 @@ def carry_state_to_other_views(search):
     build = served_build()
     query = shared_query(text(search))
     badge = f"{build.size:,} models · build {build.version}"
-    return [f"{path}{query}" for _, path, _ in VIEWS] + [[badge, refreshed_text(served_settings().tracker_db)]]
+    return [f"{path}{query}" for _, path, _ in VIEWS] + [
+        [badge, refreshed_text(served_settings().tracker_db)]
+    ]
 
 
 def refreshed_text(history_path: Path) -> html.Span | str:
@@ -150,16 +212,24 @@ def refreshed_text(history_path: Path) -> html.Span | str:
         return ""
     ended = datetime.fromisoformat(refresh["ended_at"])
     added = refresh["added"]
-    text = f" · map refreshed {ago((datetime.now(timezone.utc) - ended).total_seconds())}, " \
-           f"{added:,} model{'s' if added != 1 else ''} added"
-    return html.Span(text, id="map-refreshed", title=f"build {refresh['build_id']} at {refresh['ended_at']}")
+    text = (
+        f" · map refreshed {ago((datetime.now(timezone.utc) - ended).total_seconds())}, "
+        f"{added:,} model{'s' if added != 1 else ''} added"
+    )
+    return html.Span(
+        text, id="map-refreshed", title=f"build {refresh['build_id']} at {refresh['ended_at']}"
+    )
 
 
 @dash.callback(Output("model-finder", "options"), Input("model-finder", "search_value"))
 def offer_models(typed):
-    """The finder's options: ids shortened in the label; an id too long to be a URL value is left out."""
-    return [{"label": shorten(model_id, LABEL_CHARS), "value": model_id}
-            for model_id in find_models.cached(served_build(), text(typed), 20) if len(model_id) <= URL_VALUE_CHARS]
+    """The finder's options: ids shortened in the label; an id too long to be a URL value is left
+    out."""
+    return [
+        {"label": shorten(model_id, LABEL_CHARS), "value": model_id}
+        for model_id in find_models.cached(served_build(), text(typed), 20)
+        if len(model_id) <= URL_VALUE_CHARS
+    ]
 
 
 @dash.callback(

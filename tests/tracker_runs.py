@@ -20,16 +20,33 @@ REPO = Path(__file__).resolve().parent.parent
 
 def tracker_env(hub_url: str, history_path: Path, **extra) -> dict:
     """The tracker's environment: the test Hub as HF_ENDPOINT (and never offline mode)."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("HF_HUB_OFFLINE", "REDIS_URL", "HF_TOKEN")}
-    env.update({"HF_ENDPOINT": hub_url, "HFMAP_TRACKER_DB": str(history_path), "HFMAP_HUB_TIMEOUT": "2",
-                "HFMAP_TRACK_TIMEOUT": "60", "PYTHONUNBUFFERED": "1", **extra})
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("HF_HUB_OFFLINE", "REDIS_URL", "HF_TOKEN")
+    }
+    env.update(
+        {
+            "HF_ENDPOINT": hub_url,
+            "HFMAP_TRACKER_DB": str(history_path),
+            "HFMAP_HUB_TIMEOUT": "2",
+            "HFMAP_TRACK_TIMEOUT": "60",
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
+    )
     return env
 
 
 def track(env: dict, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hfmap", "track", *arguments], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hfmap", "track", *arguments],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def status(env: dict) -> dict:
@@ -75,18 +92,22 @@ def server(command: list[str], env: dict, url: str, log: Path):
     """A server in its own session (its jobs' processes in its process group), yielded once /health
     answers; stopped with SIGTERM to it alone (and its group killed) at the end."""
     with open(log, "w") as output:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_until(lambda: get(url + "/health")[0] == 200, 120, "/health answering", process)
         yield process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()

@@ -9,7 +9,7 @@ the job's lock by the process that runs it). Intervals are parsed, never evaluat
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tracker.history import History
 
@@ -18,7 +18,8 @@ INTERVAL = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 
 
 def parse_interval(text: str) -> float:
-    """Seconds in an interval such as "6h", "30m", "1d", "1h30m" or "45s"; ValueError for anything else."""
+    """Seconds in an interval such as "6h", "30m", "1d", "1h30m" or "45s"; ValueError for
+    anything else."""
     compact = (text or "").replace(" ", "").lower()
     parts = INTERVAL.findall(compact)
     if not parts or "".join(number + unit for number, unit in parts) != compact:
@@ -33,14 +34,17 @@ OFF = "off"
 
 
 def parse_every(text: str, name: str) -> float | None:
-    """The seconds of a job's interval setting (``name``: the variable it came from), None for "off"."""
+    """The seconds of a job's interval setting (``name``: the variable it came from), None for
+    "off"."""
     if (text or "").strip().lower() == OFF:
         return None
     try:
         return parse_interval(text)
     except ValueError:
-        raise ValueError(f"{name} must be an interval of a second or more (6h, 30m, 1d, 1h30m) "
-                         f"or off, not {text!r}.") from None
+        raise ValueError(
+            f"{name} must be an interval of a second or more (6h, 30m, 1d, 1h30m) "
+            f"or off, not {text!r}."
+        ) from None
 
 
 def tolerance(interval_seconds: float) -> float:
@@ -52,14 +56,16 @@ def as_time(text: str | None) -> datetime | None:
     if not text:
         return None
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def is_due(last_started: datetime | None, interval_seconds: float, now: datetime | None = None) -> bool:
+def is_due(
+    last_started: datetime | None, interval_seconds: float, now: datetime | None = None
+) -> bool:
     """Whether a job whose last run began at last_started (None: never ran) is due now."""
     if last_started is None:
         return True
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return (now - last_started).total_seconds() >= interval_seconds - tolerance(interval_seconds)
 
 
@@ -90,5 +96,3 @@ def refresh_started(history: History) -> datetime | None:
         return started
     last = history.latest_refresh()
     return None if last is None else as_time(last.started_at)
-
-

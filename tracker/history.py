@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
     seconds REAL NOT NULL,              -- how long the run took
     error TEXT,                         -- failures only: why
     endpoint TEXT NOT NULL,
-    CHECK ((ok = 1 AND total_models IS NOT NULL AND error IS NULL) OR (ok = 0 AND total_models IS NULL AND error IS NOT NULL))
+    CHECK ((ok = 1 AND total_models IS NOT NULL AND error IS NULL)
+           OR (ok = 0 AND total_models IS NULL AND error IS NOT NULL))
 );
 CREATE TRIGGER IF NOT EXISTS snapshots_never_updated BEFORE UPDATE ON snapshots
 BEGIN SELECT RAISE(ABORT, 'the snapshot history is never rewritten'); END;
@@ -61,10 +62,10 @@ BEGIN SELECT RAISE(ABORT, 'the refresh history is never rewritten'); END;
 CREATE TABLE IF NOT EXISTS jobs (
     job TEXT PRIMARY KEY,               -- snapshot or refresh
     interval_seconds REAL,              -- as the last scheduler to start set it
-    holder TEXT,                        -- host:pid of the process running the job now (it holds the lock)
+    holder TEXT,                        -- host:pid of the process running it now (holding the lock)
     running_since TEXT,
     alive_at TEXT,                      -- the holder's last sign of life
-    last_started_at TEXT,               -- when the last run began (to the microsecond): when it is due again
+    last_started_at TEXT,               -- when the last run began (to the microsecond)
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS schedule (
@@ -109,8 +110,18 @@ class Snapshot:
         def parsed(text):
             return json.loads(text) if text else {}
 
-        return cls(row["id"], row["taken_at"], bool(row["ok"]), row["total_models"], parsed(row["by_library"]),
-                   parsed(row["by_pipeline"]), parsed(row["by_author"]), row["seconds"], row["error"], row["endpoint"])
+        return cls(
+            row["id"],
+            row["taken_at"],
+            bool(row["ok"]),
+            row["total_models"],
+            parsed(row["by_library"]),
+            parsed(row["by_pipeline"]),
+            parsed(row["by_author"]),
+            row["seconds"],
+            row["error"],
+            row["endpoint"],
+        )
 
 
 @dataclass(frozen=True)
@@ -153,32 +164,59 @@ class History:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def record_success(self, total: int, by_library: dict, by_pipeline: dict, by_author: dict, seconds: float,
-                       endpoint: str) -> int:
+    def record_success(
+        self,
+        total: int,
+        by_library: dict,
+        by_pipeline: dict,
+        by_author: dict,
+        seconds: float,
+        endpoint: str,
+    ) -> int:
         return self._append(1, total, by_library, by_pipeline, by_author, seconds, None, endpoint)
 
     def record_failure(self, error: str, seconds: float, endpoint: str) -> int:
         return self._append(0, None, None, None, None, seconds, error, endpoint)
 
-    def _append(self, ok, total, by_library, by_pipeline, by_author, seconds, error, endpoint) -> int:
-        as_json = (lambda value: None if value is None else json.dumps(value, sort_keys=True))  # noqa: E731
+    def _append(
+        self, ok, total, by_library, by_pipeline, by_author, seconds, error, endpoint
+    ) -> int:
+        as_json = lambda value: None if value is None else json.dumps(value, sort_keys=True)  # noqa: E731
         with closing(self.connect(write=True)) as connection, connection:
             cursor = connection.execute(
-                "INSERT INTO snapshots (taken_at, ok, total_models, by_library, by_pipeline, by_author, seconds, error, endpoint)"
+                "INSERT INTO snapshots (taken_at, ok, total_models, by_library, by_pipeline,"
+                " by_author, seconds, error, endpoint)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (utc_now(), ok, total, as_json(by_library), as_json(by_pipeline), as_json(by_author), round(seconds, 3),
-                 error, endpoint))
+                (
+                    utc_now(),
+                    ok,
+                    total,
+                    as_json(by_library),
+                    as_json(by_pipeline),
+                    as_json(by_author),
+                    round(seconds, 3),
+                    error,
+                    endpoint,
+                ),
+            )
             return int(cursor.lastrowid)
 
-    def snapshots(self, ok: bool | None = True, since: str | None = None, until: str | None = None) -> list[Snapshot]:
-        """The recorded snapshots, oldest first: successes (ok=True), failures (False) or both (None),
-        taken at or after ``since`` and at or before ``until`` (ISO 8601 times)."""
+    def snapshots(
+        self, ok: bool | None = True, since: str | None = None, until: str | None = None
+    ) -> list[Snapshot]:
+        """The recorded snapshots, oldest first: successes (ok=True), failures (False) or both
+        (None),         taken at or after ``since`` and at or before ``until`` (ISO 8601 times)."""
         if not self.exists():
             return []
-        where, values = _where(("ok = ?", None if ok is None else int(ok)),
-                               ("taken_at >= ?", since or None), ("taken_at <= ?", until or None))
+        where, values = _where(
+            ("ok = ?", None if ok is None else int(ok)),
+            ("taken_at >= ?", since or None),
+            ("taken_at <= ?", until or None),
+        )
         with closing(self.connect()) as connection:
-            rows = connection.execute(f"SELECT * FROM snapshots{where} ORDER BY id", values).fetchall()
+            rows = connection.execute(
+                f"SELECT * FROM snapshots{where} ORDER BY id", values
+            ).fetchall()
         return [Snapshot.from_row(row) for row in rows]
 
     def latest(self, ok: bool | None = True, endpoint: str | None = None) -> Snapshot | None:
@@ -186,15 +224,21 @@ class History:
         endpoint or of ``endpoint`` only."""
         if not self.exists():
             return None
-        where, values = _where(("ok = ?", None if ok is None else int(ok)), ("endpoint = ?", endpoint))
+        where, values = _where(
+            ("ok = ?", None if ok is None else int(ok)), ("endpoint = ?", endpoint)
+        )
         with closing(self.connect()) as connection:
-            row = connection.execute(f"SELECT * FROM snapshots{where} ORDER BY id DESC LIMIT 1", values).fetchone()
+            row = connection.execute(
+                f"SELECT * FROM snapshots{where} ORDER BY id DESC LIMIT 1", values
+            ).fetchone()
         return Snapshot.from_row(row) if row else None
 
     def set_schedule(self, tracker: str, interval_seconds: float, next_run_at: str | None) -> None:
         with closing(self.connect(write=True)) as connection, connection:
-            connection.execute("INSERT OR REPLACE INTO schedule VALUES (?, ?, ?, ?)",
-                               (tracker, interval_seconds, next_run_at, utc_now()))
+            connection.execute(
+                "INSERT OR REPLACE INTO schedule VALUES (?, ?, ?, ?)",
+                (tracker, interval_seconds, next_run_at, utc_now()),
+            )
 
     def clear_schedule(self, tracker: str) -> None:
         with closing(self.connect(write=True)) as connection, connection:
@@ -204,19 +248,45 @@ class History:
         if not self.exists():
             return []
         with closing(self.connect()) as connection:
-            return [dict(row) for row in connection.execute("SELECT * FROM schedule ORDER BY next_run_at")]
+            return [
+                dict(row)
+                for row in connection.execute("SELECT * FROM schedule ORDER BY next_run_at")
+            ]
 
     # ------------------------------------------------------------------ refreshes of the map
 
-    def record_refresh(self, started_at: str, outcome: str, listing: str, listing_sha256: str | None = None,
-                       build_id: str | None = None, models: int | None = None, added: int | None = None,
-                       removed: int | None = None, mode: str | None = None, error: str | None = None) -> int:
+    def record_refresh(
+        self,
+        started_at: str,
+        outcome: str,
+        listing: str,
+        listing_sha256: str | None = None,
+        build_id: str | None = None,
+        models: int | None = None,
+        added: int | None = None,
+        removed: int | None = None,
+        mode: str | None = None,
+        error: str | None = None,
+    ) -> int:
         with closing(self.connect(write=True)) as connection, connection:
             cursor = connection.execute(
-                "INSERT INTO refreshes (started_at, ended_at, outcome, listing, listing_sha256, build_id, models,"
+                "INSERT INTO refreshes (started_at, ended_at, outcome, listing, listing_sha256,"
+                " build_id, models,"
                 " added, removed, mode, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (started_at, utc_now(), outcome, listing, listing_sha256, build_id, models, added, removed, mode,
-                 error))
+                (
+                    started_at,
+                    utc_now(),
+                    outcome,
+                    listing,
+                    listing_sha256,
+                    build_id,
+                    models,
+                    added,
+                    removed,
+                    mode,
+                    error,
+                ),
+            )
             return int(cursor.lastrowid)
 
     def refreshes(self) -> list[Refresh]:
@@ -233,42 +303,57 @@ class History:
 
     def set_job_interval(self, job: str, interval_seconds: float) -> None:
         with closing(self.connect(write=True)) as connection, connection:
-            connection.execute("INSERT INTO jobs (job, interval_seconds, updated_at) VALUES (?, ?, ?)"
-                               " ON CONFLICT (job) DO UPDATE SET interval_seconds = excluded.interval_seconds,"
-                               " updated_at = excluded.updated_at", (job, interval_seconds, utc_now()))
+            connection.execute(
+                "INSERT INTO jobs (job, interval_seconds, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (job) DO UPDATE SET interval_seconds = excluded.interval_seconds,"
+                " updated_at = excluded.updated_at",
+                (job, interval_seconds, utc_now()),
+            )
 
     def job_running(self, job: str, holder: str) -> None:
         """``holder`` (host:pid) has taken the job's lock and runs it from now."""
         now, started = utc_now(), precise_now()
         with closing(self.connect(write=True)) as connection, connection:
-            connection.execute("INSERT INTO jobs (job, holder, running_since, alive_at, last_started_at, updated_at)"
-                               " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET holder = excluded.holder,"
-                               " running_since = excluded.running_since, alive_at = excluded.alive_at,"
-                               " last_started_at = excluded.last_started_at, updated_at = excluded.updated_at",
-                               (job, holder, now, now, started, now))
+            connection.execute(
+                "INSERT INTO jobs (job, holder, running_since, alive_at, last_started_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (job) DO UPDATE SET holder = excluded.holder,"
+                " running_since = excluded.running_since, alive_at = excluded.alive_at,"
+                " last_started_at = excluded.last_started_at, updated_at = excluded.updated_at",
+                (job, holder, now, now, started, now),
+            )
 
     def job_alive(self, job: str, holder: str) -> None:
         with closing(self.connect(write=True)) as connection, connection:
             now = utc_now()
-            connection.execute("UPDATE jobs SET alive_at = ?, updated_at = ? WHERE job = ? AND holder = ?",
-                               (now, now, job, holder))
+            connection.execute(
+                "UPDATE jobs SET alive_at = ?, updated_at = ? WHERE job = ? AND holder = ?",
+                (now, now, job, holder),
+            )
 
     def job_done(self, job: str, holder: str) -> None:
         with closing(self.connect(write=True)) as connection, connection:
-            connection.execute("UPDATE jobs SET holder = NULL, running_since = NULL, alive_at = NULL, updated_at = ?"
-                               " WHERE job = ? AND holder = ?", (utc_now(), job, holder))
+            connection.execute(
+                "UPDATE jobs SET holder = NULL, running_since = NULL, alive_at = NULL,"
+                " updated_at = ?"
+                " WHERE job = ? AND holder = ?",
+                (utc_now(), job, holder),
+            )
 
     def jobs(self) -> dict[str, dict]:
         """{job: its state row} of the scheduled jobs."""
         return {row["job"]: dict(row) for row in self._rows("SELECT * FROM jobs ORDER BY job")}
 
     def state_version(self) -> str:
-        """Changes whenever a snapshot, a refresh or a job's state is written: the cache key of reports."""
+        """Changes whenever a snapshot, a refresh or a job's state is written: the reports'
+        cache key."""
         if not self.exists():
             return "none"
-        rows = self._rows("SELECT (SELECT MAX(id) FROM snapshots) AS snapshots, (SELECT MAX(id) FROM refreshes)"
-                          " AS refreshes, (SELECT MAX(updated_at) || COUNT(*) FROM jobs) AS jobs,"
-                          " (SELECT MAX(updated_at) || COUNT(*) FROM schedule) AS schedule")
+        rows = self._rows(
+            "SELECT (SELECT MAX(id) FROM snapshots) AS snapshots, (SELECT MAX(id) FROM refreshes)"
+            " AS refreshes, (SELECT MAX(updated_at) || COUNT(*) FROM jobs) AS jobs,"
+            " (SELECT MAX(updated_at) || COUNT(*) FROM schedule) AS schedule"
+        )
         return ":".join(str(value) for value in tuple(rows[0]))
 
     def _rows(self, query: str, values: list | tuple = ()) -> list[sqlite3.Row]:

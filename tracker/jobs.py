@@ -36,7 +36,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -72,13 +72,19 @@ class JobPlan:
 
 
 def job_plan(settings: Settings, builds: Path) -> JobPlan:
-    """The plan from the settings; ValueError with one sentence for a setting that does not parse."""
+    """The plan from the settings; ValueError, one sentence, for a setting that does not parse."""
     if settings.refresh_embedder not in EMBEDDERS:
-        raise ValueError(f"HFMAP_REFRESH_EMBEDDER must be one of {', '.join(EMBEDDERS)}, "
-                         f"not {settings.refresh_embedder!r}.")
-    return JobPlan(parse_every(settings.tracker_every, "HFMAP_TRACKER_EVERY"),
-                   parse_every(settings.refresh_every, "HFMAP_REFRESH_EVERY"),
-                   Path(settings.listing_path).absolute(), Path(builds).absolute(), settings.refresh_embedder)
+        raise ValueError(
+            f"HFMAP_REFRESH_EMBEDDER must be one of {', '.join(EMBEDDERS)}, "
+            f"not {settings.refresh_embedder!r}."
+        )
+    return JobPlan(
+        parse_every(settings.tracker_every, "HFMAP_TRACKER_EVERY"),
+        parse_every(settings.refresh_every, "HFMAP_REFRESH_EVERY"),
+        Path(settings.listing_path).absolute(),
+        Path(builds).absolute(),
+        settings.refresh_embedder,
+    )
 
 
 def check_seconds(interval_seconds: float) -> float:
@@ -91,28 +97,52 @@ def seconds_text(seconds: float) -> str:
 
 
 def snapshot_command(settings: Settings, plan: JobPlan) -> list[str]:
-    command = [sys.executable, "-m", "hfmap", "track", "--once", "--if-due", seconds_text(plan.snapshot_every),
-               "--db", str(Path(settings.tracker_db).absolute())]
+    command = [
+        sys.executable,
+        "-m",
+        "hfmap",
+        "track",
+        "--once",
+        "--if-due",
+        seconds_text(plan.snapshot_every),
+        "--db",
+        str(Path(settings.tracker_db).absolute()),
+    ]
     return command + (["--jsonl", str(plan.listing)] if plan.refresh_every is not None else [])
 
 
 def refresh_command(settings: Settings, plan: JobPlan) -> list[str]:
-    return [sys.executable, "-m", "hfmap", "refresh", "--if-due", seconds_text(plan.refresh_every),
-            "--listing", str(plan.listing), "--out", str(plan.builds), "--embedder", plan.embedder,
-            "--db", str(Path(settings.tracker_db).absolute())]
+    return [
+        sys.executable,
+        "-m",
+        "hfmap",
+        "refresh",
+        "--if-due",
+        seconds_text(plan.refresh_every),
+        "--listing",
+        str(plan.listing),
+        "--out",
+        str(plan.builds),
+        "--embedder",
+        plan.embedder,
+        "--db",
+        str(Path(settings.tracker_db).absolute()),
+    ]
 
 
 def snapshot_due(history: History, interval_seconds: float, now: datetime | None = None) -> bool:
     return is_due(snapshot_started(history), interval_seconds, now)
 
 
-def refresh_due(history: History, listing: Path, interval_seconds: float, now: datetime | None = None) -> bool:
+def refresh_due(
+    history: History, listing: Path, interval_seconds: float, now: datetime | None = None
+) -> bool:
     """Due when the last refresh began an interval ago or more and the tracker has written a
     listing since (a refresh waits for the listing; it never fails for want of one)."""
     if not listing.is_file():
         return False
     last = refresh_started(history)
-    if last is not None and datetime.fromtimestamp(listing.stat().st_mtime, timezone.utc) <= last:
+    if last is not None and datetime.fromtimestamp(listing.stat().st_mtime, UTC) <= last:
         return False
     return is_due(last, interval_seconds, now)
 
@@ -126,7 +156,9 @@ class ScheduledJobs:
         # The checks run in the scheduler's own daemon thread (the "debug" executor runs a job in
         # the thread that fires it): each reads the history and at most starts a process, and a
         # daemon thread never holds the server's exit the way a pool's worker threads would.
-        self.scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": {"type": "debug"}})
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC, executors={"default": {"type": "debug"}}
+        )
         self.stopping = threading.Event()
         self.children: dict[str, subprocess.Popen] = {}
         self.children_lock = threading.Lock()
@@ -135,17 +167,30 @@ class ScheduledJobs:
 
     def start(self) -> None:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per check
-        now = datetime.now(timezone.utc)
-        jobs = [(SNAPSHOT, self.plan.snapshot_every, self.check_snapshot),
-                (REFRESH, self.plan.refresh_every, self.check_refresh)]
+        now = datetime.now(UTC)
+        jobs = [
+            (SNAPSHOT, self.plan.snapshot_every, self.check_snapshot),
+            (REFRESH, self.plan.refresh_every, self.check_refresh),
+        ]
         for job, interval, check in jobs:
             self.history.set_job_interval(job, interval)  # None: this server does not run it
             if interval is None:
                 continue
-            self.scheduler.add_job(check, IntervalTrigger(seconds=check_seconds(interval)), id=job,
-                                   max_instances=1, coalesce=True, next_run_time=now)
-            log.info("%s job every %s (checked every %g s) in %s", job, seconds_text(interval),
-                     check_seconds(interval), self.name)
+            self.scheduler.add_job(
+                check,
+                IntervalTrigger(seconds=check_seconds(interval)),
+                id=job,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=now,
+            )
+            log.info(
+                "%s job every %s (checked every %g s) in %s",
+                job,
+                seconds_text(interval),
+                check_seconds(interval),
+                self.name,
+            )
         self.scheduler.start()
 
     def check_snapshot(self) -> None:
@@ -156,7 +201,9 @@ class ScheduledJobs:
     def check_refresh(self) -> None:
         if self.plan.snapshot_every is None:
             self.record_schedule()
-        if not self.busy(REFRESH) and refresh_due(self.history, self.plan.listing, self.plan.refresh_every):
+        if not self.busy(REFRESH) and refresh_due(
+            self.history, self.plan.listing, self.plan.refresh_every
+        ):
             self.start_child(REFRESH, refresh_command(self.settings, self.plan))
 
     def record_schedule(self) -> None:
@@ -166,7 +213,9 @@ class ScheduledJobs:
             interval, started = self.plan.snapshot_every, snapshot_started(self.history)
         else:
             interval, started = self.plan.refresh_every, refresh_started(self.history)
-        text = (next_run(started, interval) or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+        text = (next_run(started, interval) or datetime.now(UTC)).isoformat(
+            timespec="seconds"
+        )
         if text != self.scheduled_next and not self.stopping.is_set():
             self.history.set_schedule(self.name, interval, text)
             self.scheduled_next = text
@@ -188,7 +237,9 @@ class ScheduledJobs:
         with self.children_lock:
             if self.stopping.is_set():
                 return
-            self.children[job] = subprocess.Popen(command, env=environment, stdin=subprocess.DEVNULL)
+            self.children[job] = subprocess.Popen(
+                command, env=environment, stdin=subprocess.DEVNULL
+            )
 
     def stop(self) -> None:
         """Stop scheduling, end running jobs' processes (within STOP_SECONDS each, together)."""
@@ -206,7 +257,9 @@ class ScheduledJobs:
         try:
             self.history.clear_schedule(self.name)
         except Exception as error:  # an unwritable history must not hold the server's exit
-            log.warning("could not remove %s from the schedulers in the history: %s", self.name, error)
+            log.warning(
+                "could not remove %s from the schedulers in the history: %s", self.name, error
+            )
 
 
 def end(child: subprocess.Popen) -> None:
@@ -223,7 +276,9 @@ def end(child: subprocess.Popen) -> None:
         child.wait()
 
 
-_started: dict[int, ScheduledJobs] = {}  # this process's scheduler (keyed by pid: a fork starts its own)
+_started: dict[
+    int, ScheduledJobs
+] = {}  # this process's scheduler (keyed by pid: a fork starts its own)
 _start_lock = threading.Lock()
 
 
@@ -245,4 +300,3 @@ def stop_jobs() -> None:
     jobs = _started.pop(os.getpid(), None)
     if jobs is not None:
         jobs.stop()
-

@@ -94,7 +94,11 @@ def holding(history: History, job: str) -> Iterator[None]:
 
 
 def what_runs(job: str) -> str:
-    return "another tracker is taking a snapshot" if job == "snapshot" else f"another process runs the {job} job"
+    return (
+        "another tracker is taking a snapshot"
+        if job == "snapshot"
+        else f"another process runs the {job} job"
+    )
 
 
 @contextlib.contextmanager

@@ -15,7 +15,9 @@ from tracker.growth import growth_stats
 from tracker.history import History
 from tracker.lock import HEARTBEAT_SECONDS
 
-SILENT_AFTER = 3 * HEARTBEAT_SECONDS  # a holder silent for longer is taken for gone (its lock expires)
+SILENT_AFTER = (
+    3 * HEARTBEAT_SECONDS
+)  # a holder silent for longer is taken for gone (its lock expires)
 
 
 def last_failure(history: History) -> dict | None:
@@ -65,7 +67,10 @@ def running(row: dict) -> dict | None:
 def holder_answering(run: dict, now: datetime | None = None) -> bool:
     """Whether a running job's holder gave a sign of life recently (else it died mid-run)."""
     alive = as_time(run["alive_at"])
-    return alive is not None and ((now or datetime.now(timezone.utc)) - alive).total_seconds() <= SILENT_AFTER
+    return (
+        alive is not None
+        and ((now or datetime.now(timezone.utc)) - alive).total_seconds() <= SILENT_AFTER
+    )
 
 
 def job_states(history: History) -> dict:

@@ -24,21 +24,25 @@ from huggingface_hub.errors import OfflineModeIsEnabled
 from tqdm.auto import tqdm
 
 from pipeline.config import Settings
+from tracker.due import is_due, snapshot_started
 from tracker.history import History, Snapshot
 from tracker.hub import Counts, Limits, ListingError, count_models, jsonl_record, list_models, shown
 from tracker.lock import LockHeld, holding, snapshot_lock
-from tracker.due import is_due, snapshot_started
 
 log = logging.getLogger("hfmap.tracker")
 
-COLLAPSE_FRACTION = 0.5  # a listing with fewer models than this share of the last success is a failure
-ABANDON_AFTER = 5.0  # seconds past the run's deadline (and one read timeout) before the listing thread is left behind
+COLLAPSE_FRACTION = (
+    0.5  # a listing with fewer models than this share of the last success is a failure
+)
+# seconds past the run's deadline (and one read timeout) before the listing thread is left behind
+ABANDON_AFTER = 5.0
 
 
 @dataclass
 class Outcome:
     """What a run did: "ok" (a snapshot stored), "failed" (a failure stored), "skipped" (no run:
-    another tracker held the lock) or "not due" (no run: the last one began less than an interval ago)."""
+    another tracker held the lock) or "not due" (no run: the last one began less than an interval
+    ago)."""
 
     status: str
     snapshot_id: int | None = None
@@ -47,8 +51,12 @@ class Outcome:
     seconds: float = 0.0
 
 
-def take_snapshot(settings: Settings, jsonl: Path | None = None, progress: bool = False,
-                  if_due: float | None = None) -> Outcome:
+def take_snapshot(
+    settings: Settings,
+    jsonl: Path | None = None,
+    progress: bool = False,
+    if_due: float | None = None,
+) -> Outcome:
     """Take one snapshot of the Hub at settings.hf_endpoint into settings.tracker_db; with if_due
     (an interval in seconds), only when the last run, by any tracker, began an interval ago or more
     (checked under the lock, so trackers scheduled side by side take one snapshot per interval)."""
@@ -65,11 +73,14 @@ def take_snapshot(settings: Settings, jsonl: Path | None = None, progress: bool 
         log.info("no snapshot taken: %s", error)
         return Outcome("skipped", error=str(error), seconds=time.monotonic() - started)
     except redis.RedisError as error:
-        return failed(history, settings, f"cannot reach Redis for the snapshot lock ({error})", started)
+        return failed(
+            history, settings, f"cannot reach Redis for the snapshot lock ({error})", started
+        )
 
 
-def listed_and_recorded(settings: Settings, history: History, jsonl: Path | None, progress: bool,
-                        started: float) -> Outcome:
+def listed_and_recorded(
+    settings: Settings, history: History, jsonl: Path | None, progress: bool, started: float
+) -> Outcome:
     """The run itself, under the lock: list, count, refuse a collapse, record the outcome."""
     log.info("snapshot of %s started", settings.hf_endpoint)
     previous = history.latest(ok=True, endpoint=settings.hf_endpoint)
@@ -86,8 +97,14 @@ def listed_and_recorded(settings: Settings, history: History, jsonl: Path | None
         if partial is not None:
             partial.unlink(missing_ok=True)
     seconds = time.monotonic() - started
-    snapshot_id = history.record_success(listed.total, dict(listed.by_library), dict(listed.by_pipeline),
-                                         listed.top_authors(settings.top_authors), seconds, settings.hf_endpoint)
+    snapshot_id = history.record_success(
+        listed.total,
+        dict(listed.by_library),
+        dict(listed.by_pipeline),
+        listed.top_authors(settings.top_authors),
+        seconds,
+        settings.hf_endpoint,
+    )
     log.info("snapshot %d: %s models in %.1f s", snapshot_id, f"{listed.total:,}", seconds)
     return Outcome("ok", snapshot_id, listed.total, seconds=seconds)
 
@@ -99,8 +116,14 @@ def failed(history: History, settings: Settings, reason: str, started: float) ->
     return Outcome("failed", snapshot_id, error=reason, seconds=seconds)
 
 
-def run_listing(settings: Settings, counts: Counts, partial: Path | None, progress: bool, previous: Snapshot | None,
-                started: float) -> Counts:
+def run_listing(
+    settings: Settings,
+    counts: Counts,
+    partial: Path | None,
+    progress: bool,
+    previous: Snapshot | None,
+    started: float,
+) -> Counts:
     """List and count in a worker thread. The listing ends itself by the run's deadline (every
     request is held to it); should it still run ABANDON_AFTER seconds past that and a read timeout
     (stuck where no timeout reaches, such as a name lookup), it is left behind (a daemon thread
@@ -116,7 +139,9 @@ def run_listing(settings: Settings, counts: Counts, partial: Path | None, progre
 
     worker = threading.Thread(target=work, name="hfmap-listing", daemon=True)
     worker.start()
-    worker.join(max(0.0, limits.run_deadline - time.monotonic()) + settings.hub_timeout + ABANDON_AFTER)
+    worker.join(
+        max(0.0, limits.run_deadline - time.monotonic()) + settings.hub_timeout + ABANDON_AFTER
+    )
     if worker.is_alive():
         close_session()
         raise limits.run_over()
@@ -125,16 +150,29 @@ def run_listing(settings: Settings, counts: Counts, partial: Path | None, progre
     return result["counts"]
 
 
-def list_and_count(settings: Settings, limits: Limits, counts: Counts, partial: Path | None, progress: bool,
-                   previous: Snapshot | None) -> Counts:
-    models = tqdm(list_models(settings.hf_endpoint, settings.hf_token, limits, full=partial is not None),
-                  desc="listing the Hub", unit=" models", total=previous.total_models if previous else None,
-                  disable=not progress, mininterval=2)
+def list_and_count(
+    settings: Settings,
+    limits: Limits,
+    counts: Counts,
+    partial: Path | None,
+    progress: bool,
+    previous: Snapshot | None,
+) -> Counts:
+    models = tqdm(
+        list_models(settings.hf_endpoint, settings.hf_token, limits, full=partial is not None),
+        desc="listing the Hub",
+        unit=" models",
+        total=previous.total_models if previous else None,
+        disable=not progress,
+        mininterval=2,
+    )
     if partial is None:
         return count_models(models, into=counts)
     partial.parent.mkdir(parents=True, exist_ok=True)
     with open(partial, "w", encoding="utf-8") as out:
-        count_models(models, into=counts, on_model=lambda model: out.write(jsonl_record(model) + "\n"))
+        count_models(
+            models, into=counts, on_model=lambda model: out.write(jsonl_record(model) + "\n")
+        )
     return counts
 
 
@@ -142,9 +180,12 @@ def refuse_collapse(listed: Counts, previous: Snapshot | None) -> None:
     """A listing that ends with fewer than COLLAPSE_FRACTION of the models of the endpoint's last
     success is taken for a broken listing (an empty page, a lost cursor), never for a count."""
     if previous is not None and listed.total < COLLAPSE_FRACTION * previous.total_models:
-        raise ListingError("the listing ended", f"fewer than {COLLAPSE_FRACTION:.0%} of the {previous.total_models:,} "
-                                                f"models of the last successful snapshot, {previous.taken_at}; a drop "
-                                                "that large is taken for a broken listing and not stored as a count")
+        raise ListingError(
+            "the listing ended",
+            f"fewer than {COLLAPSE_FRACTION:.0%} of the {previous.total_models:,} "
+            f"models of the last successful snapshot, {previous.taken_at}; a drop "
+            "that large is taken for a broken listing and not stored as a count",
+        )
 
 
 def describe(error: BaseException, counts: Counts) -> str:

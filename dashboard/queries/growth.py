@@ -35,11 +35,25 @@ def tracker_report(path: str, version: str) -> dict:
 
 
 @cached_query
-def snapshot_rows(path: str, version: str, since: str | None, until: str | None, failures: bool) -> list[dict]:
+def snapshot_rows(
+    path: str, version: str, since: str | None, until: str | None, failures: bool
+) -> list[dict]:
     """The snapshots taken between since and until (ISO 8601), successes only unless failures."""
-    return [{"taken_at": s.taken_at, "ok": s.ok, "total_models": s.total_models, "by_library": s.by_library,
-             "by_pipeline": s.by_pipeline, "by_author": s.by_author, "seconds": s.seconds, "error": s.error}
-            for s in History(Path(path)).snapshots(ok=None if failures else True, since=since, until=until)]
+    return [
+        {
+            "taken_at": s.taken_at,
+            "ok": s.ok,
+            "total_models": s.total_models,
+            "by_library": s.by_library,
+            "by_pipeline": s.by_pipeline,
+            "by_author": s.by_author,
+            "seconds": s.seconds,
+            "error": s.error,
+        }
+        for s in History(Path(path)).snapshots(
+            ok=None if failures else True, since=since, until=until
+        )
+    ]
 
 
 def with_age(report: dict, now: datetime | None = None) -> dict:
@@ -47,7 +61,9 @@ def with_age(report: dict, now: datetime | None = None) -> dict:
     growth = dict(report["growth"])
     if growth.get("taken_at"):
         taken = datetime.fromisoformat(growth["taken_at"])
-        growth["age_seconds"] = round(((now or datetime.now(timezone.utc)) - taken).total_seconds(), 1)
+        growth["age_seconds"] = round(
+            ((now or datetime.now(timezone.utc)) - taken).total_seconds(), 1
+        )
     return {**report, "growth": growth}
 
 
@@ -61,8 +77,11 @@ def reconstructed_growth(build: Build, filters: Filters) -> dict:
         return {"days": [], "cumulative": [], "unknown": int(len(created))}
     days = np.floor(known / 86400).astype(np.int64)
     first, counts = days.min(), np.bincount(days - days.min())
-    return {"days": (np.arange(first, first + len(counts)) * 86400).astype(np.int64), "cumulative": np.cumsum(counts),
-            "unknown": int(len(created) - len(known))}
+    return {
+        "days": (np.arange(first, first + len(counts)) * 86400).astype(np.int64),
+        "cumulative": np.cumsum(counts),
+        "unknown": int(len(created) - len(known)),
+    }
 
 
 @cached_query
@@ -87,4 +106,8 @@ def reconstructed_by_group(build: Build, filters: Filters, column: str) -> dict:
     groups = [names[code] for code in top] + ([OTHER] if (totals > 0).sum() > len(top) else [])
     counts = np.zeros((len(groups), len(months)), dtype=np.int64)
     np.add.at(counts, (np.minimum(group_of[codes], len(groups) - 1), month_index), 1)
-    return {"months": months.astype(str).tolist(), "groups": groups, "cumulative": np.cumsum(counts, axis=1)}
+    return {
+        "months": months.astype(str).tolist(),
+        "groups": groups,
+        "cumulative": np.cumsum(counts, axis=1),
+    }
