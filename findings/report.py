@@ -1,0 +1,122 @@
+"""All of a build's findings (issue 14, §1-5) as one JSON-ready dict: ``compute_findings``.
+
+The shape (also what ``GET /api/findings`` returns)::
+
+    scope            relation, resemblance_links, family, seed, models, links
+    mutation_rates   <trait>: {rate, links, relation}            trait: license language ...
+    resemblance      <configuration>: <measure>: {mean, ci_low, ci_high, pairs}
+    resemblance_available  <configuration>: instances in the data (before sampling)
+    orderings        <trait>: {order, edges_agreeing, edges_total, share_down, disagreeing,
+                               links, relation}
+    drift            links, cards (a sentence or None), card_share, auto_generated_share,
+                     card_length, languages: {parent, child, change}
+    structure        see findings.structure
+    notes            where the computation departs from the paper, in sentences
+
+Only plain JSON types; a number that cannot be computed is None, never NaN. The paper's own
+numbers are in findings.paper, apart.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from findings import drift, mutation, ordering, pairs, resemblance, structure
+from findings.lineage import lineage_of
+from findings.tables import as_table, trait_sets
+
+__all__ = ["NOTES", "compute_findings"]
+
+NOTES = (
+    "Card text similarity uses the first 500 characters of each card body, the part a build "
+    "stores, not 512.",
+    "Lineage tags (base_model:...) are left out of the metadata text and the tag sets.",
+    "Resemblance pairs follow every link but merge links unless a relation is chosen.",
+)
+_NO_MERGE = "all but merge"
+
+
+def _plain(value, where: str = "findings"):
+    """``value`` with numpy scalars made Python numbers; a NaN or infinity is a bug here."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item, f"{where}.{key}") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, where) for item in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{where} is {value}: every finding must be a number or None")
+        return float(value)
+    return value
+
+
+def compute_findings(models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataFrame,
+                     embeddings: np.ndarray | None = None, relation: str | None = None,
+                     family: str | None = None, seed: int = 0,
+                     resamples: int = resemblance.RESAMPLES) -> dict:
+    """The findings of one build (its models and edges tables, row-aligned embeddings or None).
+
+    ``relation``: the links to study (a relation of the edges, or "all"); None: finetune links
+    for mutation rates, drift and orderings when the build has typed relations (else all), and
+    every link but merge links for resemblance. ``family``: a root id; everything is then
+    computed inside that family (resemblance's different_families pairs its models with others).
+    ValueError (one sentence) for a relation or family the build does not have."""
+    models, edges = as_table(models), as_table(edges)
+    lineage = lineage_of(models, edges)
+    links = lineage.links
+    known = set(links.relations) | {mutation.ALL_RELATIONS}
+    if relation is not None and relation not in known:
+        raise ValueError(f"{relation!r} is not a relation of this build's links; choose one of "
+                         f"{', '.join(sorted(known))}.")
+    rows = None
+    if family is not None:
+        code = lineage.family_code(family)
+        if code is None:
+            raise ValueError(f"{family!r} is not the root of a family of this build.")
+        inside = lineage.family == code
+        rows = np.flatnonzero(inside)
+        links = links.where(inside[links.parent] & inside[links.child])
+
+    chosen, chosen_name = mutation.select_links(links, relation)
+    parent, child = chosen.unique_pairs()
+    traits = {name: trait_sets(models, column) for name, column in mutation.TRAIT_COLUMNS.items()}
+
+    mutation_rates = {}
+    for name, values in traits.items():
+        rate, count = mutation.mutation_rate(values, chosen)
+        mutation_rates[name] = {"rate": rate, "links": count, "relation": chosen_name}
+
+    orderings = {}
+    for name, count in ordering.TOP_TRAITS.items():
+        found = ordering.order_traits(traits[name], parent, child, count, rows)
+        orderings[name] = {**found.to_dict(), "relation": chosen_name}
+
+    if relation is None or relation == mutation.ALL_RELATIONS:
+        pair_links = lineage.links.without_relation("merge") if relation is None \
+            else lineage.links
+        pair_name = _NO_MERGE if relation is None else mutation.ALL_RELATIONS
+    else:
+        pair_links, pair_name = lineage.links.of_relation(relation), relation
+    samples = pairs.sample_pairs(lineage, pair_links, family=family, seed=seed)
+    similar = resemblance.measure_pairs(models, embeddings, samples, seed, resamples)
+
+    findings = {
+        "scope": {"relation": chosen_name, "resemblance_links": pair_name, "family": family,
+                  "seed": seed, "models": lineage.n_models if rows is None else len(rows),
+                  "links": len(parent)},
+        "mutation_rates": mutation_rates,
+        "resemblance": similar,
+        "resemblance_available": {name: sample.available for name, sample in samples.items()},
+        "orderings": orderings,
+        "drift": drift.drift_numbers(models, chosen, traits["language"]),
+        "structure": structure.structure_numbers(models, lineage, rows),
+        "notes": list(NOTES),
+    }
+    return _plain(findings)

@@ -1,0 +1,206 @@
+"""Family resemblance (paper §"genetic similarity"): how alike the two models of a pair are.
+
+Four measures per pair, each a similarity in [0, 1] (cosines can be negative for embeddings):
+
+- metadata_levenshtein: rapidfuzz's normalized Levenshtein similarity, 1 - distance / longer
+  length, of a canonical text of the model's traits (tags, licenses, languages, pipeline,
+  library, data sets; each sorted). Two empty texts are 1, one empty text 0 (as the paper's code).
+- card_tfidf: cosine of TF-IDF vectors (word 1- and 2-grams, the 512 most frequent over the
+  pairs' cards, smoothed idf, l2-normalized: scikit-learn's TfidfVectorizer defaults) of the
+  start of the card body, over pairs where both cards have at least 512 characters and neither
+  is auto-generated. Deviation from the paper: a build stores only the first 500 characters of
+  each card body (``card_excerpt``, whitespace collapsed), so those are used, not 512.
+- tags_jaccard: |A ∩ B| / |A ∪ B| of the tag sets; pairs where both have no tag are left out.
+- embedding_cosine: cosine of the build's own embeddings (embeddings.npy); zero vectors are left
+  out.
+
+Lineage tags (``base_model:...``) are left out of the metadata text and the tag sets: they name
+the parent, so siblings would share one by construction and parent and child never would; the
+measures are meant to compare traits, not the links being studied.
+
+For each measure: the mean over the pairs and its 95% percentile bootstrap interval (10,000
+resamples of the pairs, vectorized; the paper's code does the same one resample at a time).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from findings.pairs import PairSample
+
+__all__ = [
+    "CARD_MIN_CHARS", "LINEAGE_TAG_PREFIX", "MEASURES", "RESAMPLES", "TFIDF_FEATURES",
+    "PairMeasures", "canonical_text", "mean_interval", "measure_pairs", "tfidf_vectors",
+]
+
+MEASURES = ("metadata_levenshtein", "card_tfidf", "tags_jaccard", "embedding_cosine")
+CARD_MIN_CHARS = 512
+TFIDF_FEATURES = 512
+RESAMPLES = 10_000
+LINEAGE_TAG_PREFIX = "base_model:"
+_TRAIT_FIELDS = ("tags", "licenses", "languages", "pipeline_tag", "library_name", "datasets")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _listed(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(item) for item in value if item]
+
+
+def _traits_of(record: dict) -> dict[str, list[str]]:
+    traits = {name: _listed(record.get(name)) for name in _TRAIT_FIELDS}
+    traits["tags"] = [tag for tag in traits["tags"] if not tag.startswith(LINEAGE_TAG_PREFIX)]
+    return traits
+
+
+def canonical_text(record: dict) -> str:
+    """The model's traits as one text: each field's values sorted and joined by ",", the fields
+    (tags, licenses, languages, pipeline, library, data sets) joined by "|"; "" when it has none."""
+    parts = [",".join(sorted(values)) for values in _traits_of(record).values()]
+    return "|".join(parts) if any(parts) else ""
+
+
+def _ngrams(text: str) -> list[str]:
+    words = _TOKEN.findall(text.lower())
+    return words + [f"{first} {second}" for first, second in zip(words, words[1:], strict=False)]
+
+
+def tfidf_vectors(texts: list[str], features: int = TFIDF_FEATURES) -> np.ndarray:
+    """L2-normalized TF-IDF rows of ``texts`` over the ``features`` most frequent 1-2-grams
+    (ties by the n-gram), idf = ln((1 + n) / (1 + df)) + 1."""
+    counted = [Counter(_ngrams(text)) for text in texts]
+    frequency: Counter[str] = Counter()
+    for counts in counted:
+        frequency.update(counts)
+    vocabulary = sorted(frequency, key=lambda gram: (-frequency[gram], gram))[:features]
+    column = {gram: place for place, gram in enumerate(vocabulary)}
+    matrix = np.zeros((len(texts), len(vocabulary)), np.float64)
+    for row, counts in enumerate(counted):
+        for gram, times in counts.items():
+            if gram in column:
+                matrix[row, column[gram]] = times
+    document_frequency = (matrix > 0).sum(axis=0)
+    matrix *= np.log((1 + len(texts)) / (1 + document_frequency)) + 1
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def mean_interval(values: np.ndarray, seed: int | list[int] = 0,
+                  resamples: int = RESAMPLES) -> dict:
+    """{"mean", "ci_low", "ci_high", "pairs"}: the mean of ``values`` and the 2.5 and 97.5
+    percentiles of the means of ``resamples`` bootstrap resamples (None when there is no value)."""
+    values = np.asarray(values, dtype=np.float64)
+    count = len(values)
+    if count == 0:
+        return {"mean": None, "ci_low": None, "ci_high": None, "pairs": 0}
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    block = max(1, 2_000_000 // count)
+    for start in range(0, resamples, block):
+        stop = min(resamples, start + block)
+        drawn = rng.integers(0, count, size=(stop - start, count), dtype=np.int32)
+        means[start:stop] = values[drawn].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"mean": float(values.mean()), "ci_low": float(low), "ci_high": float(high),
+            "pairs": count}
+
+
+class PairMeasures:
+    """The four similarities of pairs of rows of one build. Built once for every row any sample
+    uses, so the TF-IDF vocabulary is shared by all configurations."""
+
+    def __init__(self, models: pa.Table, embeddings: np.ndarray | None, rows: np.ndarray):
+        self.rows = np.unique(np.asarray(rows, dtype=np.int64))
+        self.position = {int(row): place for place, row in enumerate(self.rows)}
+        columns = [*_TRAIT_FIELDS, "card_length", "card_excerpt", "card_auto_generated"]
+        records = models.select(columns).take(pa.array(self.rows)).to_pylist()
+        self.texts = [canonical_text(record) for record in records]
+        self.tags = [frozenset(_traits_of(record)["tags"]) for record in records]
+        self.card_ok = np.array([
+            (record["card_length"] or 0) >= CARD_MIN_CHARS and not record["card_auto_generated"]
+            and bool(record["card_excerpt"]) for record in records
+        ], dtype=bool)
+        cards = [record["card_excerpt"] or "" for record in records]
+        eligible = np.flatnonzero(self.card_ok)
+        self.card_vectors = np.zeros((len(records), 0))
+        if len(eligible):
+            vectors = tfidf_vectors([cards[place] for place in eligible])
+            self.card_vectors = np.zeros((len(records), vectors.shape[1]))
+            self.card_vectors[eligible] = vectors
+        self.embeddings = None
+        if embeddings is not None:
+            self.embeddings = np.asarray(embeddings[self.rows], dtype=np.float64)
+
+    def _places(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([self.position[int(row)] for row in rows], dtype=np.int64)
+
+    def similarities(self, sample: PairSample) -> dict[str, np.ndarray | None]:
+        """Each measure's similarities over the pairs of ``sample`` it applies to (None: the
+        measure cannot be computed, e.g. no embeddings)."""
+        first, second = self._places(sample.first), self._places(sample.second)
+        return {
+            "metadata_levenshtein": self._levenshtein(first, second),
+            "card_tfidf": self._cards(first, second),
+            "tags_jaccard": self._jaccard(first, second),
+            "embedding_cosine": self._cosine(first, second),
+        }
+
+    def _levenshtein(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        if not len(first):
+            return np.empty(0)
+        return np.asarray(process.cpdist(
+            [self.texts[place] for place in first], [self.texts[place] for place in second],
+            scorer=Levenshtein.normalized_similarity, workers=1,
+        ), dtype=np.float64)
+
+    def _cards(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        both = self.card_ok[first] & self.card_ok[second]
+        left, right = self.card_vectors[first[both]], self.card_vectors[second[both]]
+        return np.einsum("ij,ij->i", left, right)
+
+    def _jaccard(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        values = []
+        for one, other in zip(first, second, strict=True):
+            union = len(self.tags[one] | self.tags[other])
+            if union:
+                values.append(len(self.tags[one] & self.tags[other]) / union)
+        return np.asarray(values, dtype=np.float64)
+
+    def _cosine(self, first: np.ndarray, second: np.ndarray) -> np.ndarray | None:
+        if self.embeddings is None:
+            return None
+        norms = np.linalg.norm(self.embeddings, axis=1)
+        both = (norms[first] > 0) & (norms[second] > 0)
+        first, second = first[both], second[both]
+        dots = np.einsum("ij,ij->i", self.embeddings[first], self.embeddings[second])
+        return dots / (norms[first] * norms[second])
+
+
+def measure_pairs(models: pa.Table, embeddings: np.ndarray | None,
+                  samples: dict[str, PairSample], seed: int = 0,
+                  resamples: int = RESAMPLES) -> dict[str, dict[str, dict]]:
+    """resemblance[configuration][measure] = {"mean", "ci_low", "ci_high", "pairs"}."""
+    used = [sample.first for sample in samples.values()] + \
+        [sample.second for sample in samples.values()]
+    rows = np.concatenate(used) if used else np.empty(0, np.int64)
+    measures = PairMeasures(models, embeddings, rows)
+    result = {}
+    for number, (name, sample) in enumerate(samples.items()):
+        similarities = measures.similarities(sample)
+        result[name] = {
+            measure: mean_interval(
+                np.empty(0) if similarities[measure] is None else similarities[measure],
+                seed=[seed, number, place], resamples=resamples,
+            )
+            for place, measure in enumerate(MEASURES)
+        }
+    return result
