@@ -50,11 +50,17 @@ class CarriedBuild:
     clusters: pd.DataFrame
     neighbours: pd.DataFrame
     index: NeighbourIndex
-    history: History  # for the manifest: based_on, last_full_build, models_at_last_full, changed_since_full
+    # for the manifest: based_on, last_full_build, models_at_last_full, changed_since_full
+    history: History
 
 
 def carry_or_reason(
-    out_dir, embedder_name: str, state_id: str, options: dict, model_ids: pd.Series, keys: np.ndarray
+    out_dir,
+    embedder_name: str,
+    state_id: str,
+    options: dict,
+    model_ids: pd.Series,
+    keys: np.ndarray,
 ) -> CarriedBuild | str:
     """The current build ready to carry forward, or the reason this build must be a full one."""
     try:
@@ -64,7 +70,9 @@ def carry_or_reason(
     manifest = previous.manifest
     if (manifest.embedder.name, manifest.embedder.state_id) != (embedder_name, state_id):
         return "the embedder or its fitted state changed"
-    changed_options = [name for name in MAP_OPTIONS if manifest.options.get(name) != options.get(name)]
+    changed_options = [
+        name for name in MAP_OPTIONS if manifest.options.get(name) != options.get(name)
+    ]
     if changed_options:
         return f"option {', '.join(changed_options)} changed"
     if not previous.text_keys.is_file():
@@ -98,7 +106,9 @@ def carry_or_reason(
         row_now=row_now,
         fresh_rows=fresh_rows,
         models=old,
-        clusters=pd.read_parquet(previous.table("clusters"), columns=["cluster", "size", "label", "top_terms"]),
+        clusters=pd.read_parquet(
+            previous.table("clusters"), columns=["cluster", "size", "label", "top_terms"]
+        ),
         neighbours=pd.read_parquet(previous.table("neighbours")),
         index=index,
         history=replace(history, based_on=manifest.build_id, changed_since_full=changed),
@@ -106,20 +116,25 @@ def carry_or_reason(
 
 
 def carried_coordinates(carried: CarriedBuild, vectors: np.ndarray) -> dict[int, np.ndarray]:
-    """{3: xyz, 2: xy} for every row: unchanged models where they were, the rest placed by their neighbours."""
+    """{3: xyz, 2: xy} for every row: unchanged models where they were, the rest placed by their
+    neighbours."""
     n = len(vectors)
     old_rows = np.flatnonzero(carried.row_now >= 0)
     at = carried.row_now[old_rows]
     placed = np.zeros((n, len(COORDINATES)), dtype=np.float32)
     placed[at] = carried.models.loc[old_rows, list(COORDINATES)].to_numpy(np.float32)
     if len(carried.fresh_rows):
-        found, similarity = carried.index.query(np.asarray(vectors[carried.fresh_rows]), k=PLACE_NEIGHBOURS)
+        found, similarity = carried.index.query(
+            np.asarray(vectors[carried.fresh_rows]), k=PLACE_NEIGHBOURS
+        )
         anchors = np.where(found >= 0, carried.row_now[np.maximum(found, 0)], -1)
         weights = neighbour_weights(np.where(anchors >= 0, 1.0 - similarity, np.inf))
         total = weights.sum(axis=1, keepdims=True)
         mean = placed[at].mean(axis=0) if len(at) else np.zeros(len(COORDINATES), np.float32)
         spread = (weights[:, :, None] * placed[np.maximum(anchors, 0)]).sum(axis=1)
-        placed[carried.fresh_rows] = np.where(total > 0, spread / np.where(total > 0, total, 1), mean)
+        placed[carried.fresh_rows] = np.where(
+            total > 0, spread / np.where(total > 0, total, 1), mean
+        )
     return {3: placed[:, :3].copy(), 2: placed[:, 3:].copy()}
 
 
@@ -144,16 +159,21 @@ def carried_clusters(carried: CarriedBuild, vectors: np.ndarray) -> tuple[np.nda
     if len(carried.fresh_rows) and n_clusters > 1:
         kept = carried.row_now[old_rows]
         membership = scipy.sparse.csr_matrix(
-            (np.ones(len(kept), np.float32), (labels[kept], np.arange(len(kept)))), shape=(n_clusters, len(kept))
+            (np.ones(len(kept), np.float32), (labels[kept], np.arange(len(kept)))),
+            shape=(n_clusters, len(kept)),
         )
         centroids = normalize(np.asarray(membership @ np.asarray(vectors[kept])))
-        labels[carried.fresh_rows] = np.argmax(np.asarray(vectors[carried.fresh_rows]) @ centroids.T, axis=1)
+        labels[carried.fresh_rows] = np.argmax(
+            np.asarray(vectors[carried.fresh_rows]) @ centroids.T, axis=1
+        )
     table = carried.clusters.copy()
     table["size"] = np.bincount(labels, minlength=n_clusters)[:n_clusters].astype(np.int64)
     return labels, table
 
 
-def carried_neighbours(carried: CarriedBuild, index: NeighbourIndex, vectors: np.ndarray, k: int) -> pd.DataFrame:
+def carried_neighbours(
+    carried: CarriedBuild, index: NeighbourIndex, vectors: np.ndarray, k: int
+) -> pd.DataFrame:
     """Each model's k nearest other models, updated for the new, changed and removed ones."""
     if index.kind == "exact":  # small build: recomputing exactly is cheap
         return knn_table(index, vectors, k=k)
@@ -182,7 +202,10 @@ def carried_neighbours(carried: CarriedBuild, index: NeighbourIndex, vectors: np
     is_affected[offered[0]] = True
     is_affected[lost] = True
     affected = is_affected[kept[0]]
-    redone = [np.concatenate([column[affected], more]) for column, more in zip(kept, offered)]
+    redone = [
+        np.concatenate([column[affected], more])
+        for column, more in zip(kept, offered, strict=True)
+    ]
     order = np.lexsort((-redone[2], redone[0]))  # by model, then decreasing similarity (stable)
     redone = [column[order] for column in redone]
     starts = np.flatnonzero(np.r_[True, redone[0][1:] != redone[0][:-1]])
@@ -191,7 +214,7 @@ def carried_neighbours(carried: CarriedBuild, index: NeighbourIndex, vectors: np
     unaffected = ~affected
     columns = [
         np.concatenate([old_column[unaffected], new_column[best], fresh_column])
-        for old_column, new_column, fresh_column in zip(kept, redone, fresh_entries)
+        for old_column, new_column, fresh_column in zip(kept, redone, fresh_entries, strict=True)
     ]
     return ranked_table(*columns)
 

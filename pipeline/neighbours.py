@@ -76,7 +76,11 @@ class NeighbourIndex:
         self._nndescent = nndescent  # None: read from saved_folder when first needed
         self.saved_folder = saved_folder  # where this nndescent graph is already saved, if anywhere
         if kind == "nndescent":
-            self.base_rows = np.arange(len(vectors), dtype=np.int64) if base_rows is None else np.asarray(base_rows, np.int64)
+            self.base_rows = (
+                np.arange(len(vectors), dtype=np.int64)
+                if base_rows is None
+                else np.asarray(base_rows, np.int64)
+            )
             covered = np.zeros(len(vectors), dtype=bool)
             covered[self.base_rows[self.base_rows >= 0]] = True
             self.delta_rows = np.flatnonzero(~covered)
@@ -95,7 +99,8 @@ class NeighbourIndex:
         n_jobs: int | None = None,
         progress: bool = False,
     ) -> Self:
-        """Exact search for fewer than exact_threshold (default EXACT_BELOW) vectors, else a pynndescent graph."""
+        """Exact search for fewer than exact_threshold (default EXACT_BELOW) vectors, else a
+        pynndescent graph."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors) < (EXACT_BELOW if exact_threshold is None else exact_threshold):
             return cls(normalize(vectors), "exact")
@@ -136,15 +141,21 @@ class NeighbourIndex:
 
     @property
     def stale_share(self) -> float:
-        """Share of this build's rows that the nndescent graph does not hold or holds out of date."""
+        """Share of this build's rows that the nndescent graph does not hold or holds out of
+        date."""
         if self.kind == "exact":
             return 0.0
         return (len(self.delta_rows) + self.n_stale) / max(len(self.base_rows), 1)
 
     def query(
-        self, vectors: np.ndarray, k: int = 10, exclude_self_ids: np.ndarray | None = None, progress: bool = False
+        self,
+        vectors: np.ndarray,
+        k: int = 10,
+        exclude_self_ids: np.ndarray | None = None,
+        progress: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The k most similar indexed rows per query row (int64, -1 where fewer exist) and their cosine similarity.
+        """The k most similar indexed rows per query row (int64, -1 where fewer exist) and their
+        cosine similarity.
 
         exclude_self_ids[i], when given, is an indexed row never returned for query i
         (the query's own row when the queries are indexed vectors).
@@ -163,7 +174,9 @@ class NeighbourIndex:
         similarities = np.where(indices >= 0, 1.0 - distances, -np.inf).astype(np.float32)
         if len(self.delta_rows):
             delta, delta_similarities = _exact_search(vectors, self.delta_vectors, k + extra)
-            indices = np.hstack([indices, np.where(delta >= 0, self.delta_rows[np.maximum(delta, 0)], -1)])
+            indices = np.hstack(
+                [indices, np.where(delta >= 0, self.delta_rows[np.maximum(delta, 0)], -1)]
+            )
             similarities = np.hstack([similarities, np.nan_to_num(delta_similarities, nan=-np.inf)])
         order = np.argsort(-similarities, axis=1, kind="stable")[:, : k + extra]
         indices = np.take_along_axis(indices, order, axis=1)
@@ -172,12 +185,21 @@ class NeighbourIndex:
         return _drop_excluded(indices, similarities, exclude_self_ids, k)
 
     def self_neighbours(self, k: int = 10, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Each indexed vector's k nearest other vectors (itself excluded) and their similarities."""
+        """Each indexed vector's k nearest other vectors (itself excluded) and their
+        similarities."""
         own_rows = np.arange(self.size, dtype=np.int64)
-        fresh_graph = self.kind == "nndescent" and self.stale_share == 0 and (self.base_rows == own_rows).all()
-        if fresh_graph and k < self.nndescent.neighbor_graph[0].shape[1]:  # the k-NN graph already holds the answer
+        fresh_graph = (
+            self.kind == "nndescent"
+            and self.stale_share == 0
+            and (self.base_rows == own_rows).all()
+        )
+        if (
+            fresh_graph and k < self.nndescent.neighbor_graph[0].shape[1]
+        ):  # the k-NN graph already holds the answer
             indices, distances = self.nndescent.neighbor_graph
-            return _drop_excluded(indices.astype(np.int64), (1.0 - distances).astype(np.float32), own_rows, k)
+            return _drop_excluded(
+                indices.astype(np.int64), (1.0 - distances).astype(np.float32), own_rows, k
+            )
         return self.query(self.vectors, k, exclude_self_ids=own_rows, progress=progress)
 
     def save(self, directory: str | Path) -> None:
@@ -207,7 +229,10 @@ class NeighbourIndex:
         directory = Path(directory)
         saved = json.loads((directory / INDEX_FILE).read_text())
         if saved["size"] != len(vectors):
-            raise ValueError(f"The index in {str(directory)!r} covers {saved['size']} vectors, not {len(vectors)}.")
+            raise ValueError(
+                f"The index in {str(directory)!r} covers {saved['size']} vectors, "
+                f"not {len(vectors)}."
+            )
         if saved["kind"] == "exact":
             return cls(normalize(np.asarray(vectors, dtype=np.float32)), "exact")
         if not (directory / NNDESCENT_FOLDER / STATE_FILE).is_file():
@@ -229,7 +254,8 @@ def _exact_search(
     exclude_self_ids: np.ndarray | None = None,
     progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k cosine search of queries over unit vectors (blocked); -1 / NaN where fewer exist."""
+    """Exact top-k cosine search of queries over unit vectors (blocked); -1 / NaN where fewer
+    exist."""
     queries = normalize(queries)
     size = len(vectors)
     k_found = max(0, min(k, size - (exclude_self_ids is not None)))
@@ -264,7 +290,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def _drop_excluded(
     indices: np.ndarray, similarities: np.ndarray, exclude_ids: np.ndarray | None, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The first k columns per row after removing exclude_ids[i] from row i (or the last column if absent)."""
+    """The first k columns per row after removing exclude_ids[i] from row i (or the last column
+    if absent)."""
     if exclude_ids is not None and indices.shape[1]:
         drop = indices == exclude_ids[:, None]
         drop[~drop.any(axis=1), -1] = True
@@ -281,8 +308,11 @@ def _drop_excluded(
     return indices, similarities
 
 
-def knn_table(index: NeighbourIndex, vectors: np.ndarray, k: int = 10, progress: bool = False) -> pd.DataFrame:
-    """Long table of each model's k nearest other models: model_index, neighbour_index, rank (1..k), similarity.
+def knn_table(
+    index: NeighbourIndex, vectors: np.ndarray, k: int = 10, progress: bool = False
+) -> pd.DataFrame:
+    """Long table of each model's k nearest other models: model_index, neighbour_index,
+    rank (1..k), similarity.
 
     vectors are the indexed vectors (row i = model i); rows with no neighbour found are left out.
     """
@@ -335,7 +365,9 @@ class NeighboursInBackground:
         Path(parent).mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=".neighbours-", dir=parent))
         np.save(self.folder / VECTORS_FILE, np.ascontiguousarray(vectors, dtype=np.float32))
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding numba's threads
+        context = multiprocessing.get_context(
+            "spawn"
+        )  # no fork of a process holding numba's threads
         self.process = context.Process(
             target=_background_worker,
             args=(str(self.folder), k, seed, exact_threshold, n_jobs),
@@ -356,7 +388,9 @@ class NeighboursInBackground:
         done = json.loads((self.folder / DONE_FILE).read_text())
         self.seconds = round(done["finished_at"] - self.started, 3)
         index = NeighbourIndex.load(self.folder / INDEX_FOLDER, self.vectors, lazy=True)
-        table = neighbour_table(np.load(self.folder / FOUND_FILE), np.load(self.folder / SIMILARITIES_FILE))
+        table = neighbour_table(
+            np.load(self.folder / FOUND_FILE), np.load(self.folder / SIMILARITIES_FILE)
+        )
         return index, table
 
     def close(self) -> None:
@@ -364,7 +398,9 @@ class NeighboursInBackground:
         self._cleanup()
 
 
-def _background_worker(folder: str, k: int, seed: int, exact_threshold: int | None, n_jobs: int | None) -> None:
+def _background_worker(
+    folder: str, k: int, seed: int, exact_threshold: int | None, n_jobs: int | None
+) -> None:
     """NeighboursInBackground's worker process: the index of the folder's vectors, saved there
     with their k nearest neighbours; DONE_FILE, written last, says when it finished."""
     folder = Path(folder)

@@ -58,7 +58,7 @@ def test_pynndescent_index_agrees_with_exact_on_most_neighbours(vectors, approxi
     graph_indices, _ = approximate.self_neighbours(10)
     query_indices, query_sims = approximate.query(vectors, k=10, exclude_self_ids=np.arange(600))
     for found in (graph_indices, query_indices):
-        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found)])
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found, strict=True)])
         assert recall > 0.9
         assert not (found == np.arange(600)[:, None]).any()
     np.testing.assert_allclose(query_sims[:, 0], (vectors * vectors[query_indices[:, 0]]).sum(axis=1), atol=1e-4)
