@@ -184,13 +184,13 @@ def _track(args, settings: Settings, console: Console) -> int:
     from tracker.snapshot import take_snapshot
 
     settings = dataclasses.replace(settings, tracker_db=args.db)
+    if args.if_due is not None and not args.once:
+        raise UserError("--if-due goes with --once.")
     if args.status:
         print(json.dumps(status_report(History(args.db)), indent=2))
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # not a line per page
-    if args.if_due is not None and not args.once:
-        raise UserError("--if-due goes with --once.")
     if args.every:
         if args.every.strip().lower() == "off":
             raise UserError("--every needs an interval (HFMAP_TRACKER_EVERY is off).")

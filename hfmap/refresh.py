@@ -27,7 +27,6 @@ import pyarrow.parquet as pq
 import redis
 from rich.console import Console
 
-from pipeline.build import BuildOptions, run_build
 from pipeline.build_format import POINTER, BuildFormatError, open_build
 from pipeline.config import Settings
 from pipeline.errors import UserError
@@ -146,6 +145,8 @@ def refreshed(
             "refresh: the listing is unchanged since build %s; nothing to build", last.build_id
         )
         return RefreshOutcome("unchanged", build_id=last.build_id)
+    from pipeline.build import BuildOptions, run_build  # the build's libraries, only to build
+
     options = BuildOptions(
         source=str(listing),
         out_dir=out,
