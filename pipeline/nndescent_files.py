@@ -66,7 +66,9 @@ def load_nndescent(folder: Path) -> NNDescent:
 def saved_files(folder: Path) -> list[str]:
     """Names of the files of the index saved in ``folder``, STATE_FILE last."""
     state = json.loads((folder / STATE_FILE).read_text())
-    names = [name for entry in state["entries"].values() for name in _entry_files(entry)]
+    names = [
+        _file_name(name) for entry in state["entries"].values() for name in _entry_files(entry)
+    ]
     return [*names, STATE_FILE]
 
 
@@ -143,7 +145,15 @@ def _save_array(key: str, array: np.ndarray, folder: Path, stem: str) -> str:
 
 
 def _load_array(folder: Path, name: str) -> np.ndarray:
-    return np.load(folder / name, allow_pickle=False)
+    return np.load(folder / _file_name(name), allow_pickle=False)
+
+
+def _file_name(name) -> str:
+    """A name STATE_FILE gives, checked to be a .npy file in its own folder (not a path)."""
+    if not (isinstance(name, str) and name.endswith(".npy") and Path(name).name == name
+            and not name.startswith(".")):
+        raise ValueError(f"The saved pynndescent state names {name!r}, not a .npy file beside it.")
+    return name
 
 
 def _loaded_value(key: str, entry: dict, folder: Path):

@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy as np
@@ -179,3 +180,16 @@ def test_an_index_without_its_arrays_is_refused_in_one_sentence(approximate, vec
     (tmp_path / "nndescent.pkl").write_bytes(PICKLE_MAGIC + b"\x05")
     with pytest.raises(UnreadableIndexError, match="never unpickled"):
         NeighbourIndex.load(tmp_path, vectors, lazy=True)
+
+
+def test_a_state_file_naming_a_path_outside_its_folder_is_refused(approximate, vectors, tmp_path):
+    approximate.save(tmp_path / "index")
+    state_file = tmp_path / "index" / NNDESCENT_FOLDER / "state.json"
+    state = json.loads(state_file.read_text())
+    np.save(tmp_path / "elsewhere.npy", np.zeros(3))
+    state["entries"]["_raw_data"]["array"] = "../../elsewhere.npy"
+    state_file.write_text(json.dumps(state))
+    with pytest.raises(ValueError, match="not a .npy file beside it"):
+        NeighbourIndex.load(tmp_path / "index", vectors)
+    with pytest.raises(ValueError, match="not a .npy file beside it"):
+        NeighbourIndex.load(tmp_path / "index", vectors, lazy=True).save(tmp_path / "copy")
