@@ -171,9 +171,15 @@ def test_state_of_a_type_not_planned_for_fails_the_save_naming_it(vectors, tmp_p
     assert not (tmp_path / "dict" / NNDESCENT_FOLDER).exists()  # nothing half written
 
 
-def test_an_index_without_its_arrays_is_refused_in_one_sentence(approximate, vectors, tmp_path):
+def own_graph(vectors) -> NeighbourIndex:
+    """A pynndescent index for a test that spoils its saved files (saving points an index at
+    the folder it saved, so the module's shared one is left alone)."""
+    return NeighbourIndex.build(vectors, exact_threshold=100, seed=0)
+
+
+def test_an_index_without_its_arrays_is_refused_in_one_sentence(vectors, tmp_path):
     """Such as an index an earlier hfmap pickled: it is never unpickled."""
-    approximate.save(tmp_path)
+    own_graph(vectors).save(tmp_path)
     for file in (tmp_path / NNDESCENT_FOLDER).iterdir():
         file.unlink()
     (tmp_path / NNDESCENT_FOLDER).rmdir()
@@ -182,8 +188,8 @@ def test_an_index_without_its_arrays_is_refused_in_one_sentence(approximate, vec
         NeighbourIndex.load(tmp_path, vectors, lazy=True)
 
 
-def test_a_state_file_naming_a_path_outside_its_folder_is_refused(approximate, vectors, tmp_path):
-    approximate.save(tmp_path / "index")
+def test_a_state_file_naming_a_path_outside_its_folder_is_refused(vectors, tmp_path):
+    own_graph(vectors).save(tmp_path / "index")
     state_file = tmp_path / "index" / NNDESCENT_FOLDER / "state.json"
     state = json.loads(state_file.read_text())
     np.save(tmp_path / "elsewhere.npy", np.zeros(3))
