@@ -330,3 +330,40 @@ def test_a_job_whose_server_is_killed_outright_ends_itself_and_frees_the_lock(
         lock_name("snapshot")
     )
     assert History(history_path).snapshots(ok=None) == []  # an interrupted run stores nothing
+
+
+def shown_text(component) -> str:
+    """The text a Dash component tree shows (its strings, in order)."""
+    if isinstance(component, str):
+        return component
+    if isinstance(component, list | tuple):
+        return "".join(shown_text(part) for part in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else shown_text(children)
+
+
+def test_the_growth_view_says_who_runs_a_job_and_when_a_holder_went_silent(history_path):
+    from dashboard.pages.growth import refresh_state, tracker_state
+    from tracker.report import growth_report
+
+    history = History(history_path)
+    history.set_schedule("web-1:41", 6 * 3600, "2026-11-30T18:00:00+00:00")
+    history.set_job_interval("snapshot", 6 * 3600)
+    history.set_job_interval("refresh", 86400)
+    history.job_running("snapshot", "web-1:42")
+    history.record_refresh(
+        "2026-11-30T10:00:00+00:00", "failed", "/data/hub.jsonl", error="The source x is empty."
+    )
+    report = growth_report(history)
+    now = datetime.now(UTC)
+    running = shown_text(tracker_state(report, str(history_path), now))
+    assert "every 6 h" in running and "Running now: web-1:42 holds the lock since" in running
+    assert "No snapshot yet" in running
+    silent = shown_text(tracker_state(report, str(history_path), now + timedelta(minutes=5)))
+    assert "Stalled: web-1:42 began a run at" in silent and "its lock expires" in silent
+    refresh = shown_text(refresh_state(report, "20261130T000000000000Z", now))
+    assert "every 1 d" in refresh and "failed: The source x is empty.; the map stayed" in refresh
+    assert "Serving build 20261130T000000000000Z." in refresh
+    history.clear_schedule("web-1:41")
+    nobody = shown_text(tracker_state(growth_report(history), str(history_path), now))
+    assert "no scheduled tracker is running" in nobody
