@@ -62,7 +62,8 @@ def test_pynndescent_index_agrees_with_exact_on_most_neighbours(vectors, approxi
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found, strict=True)])
         assert recall > 0.9
         assert not (found == np.arange(600)[:, None]).any()
-    np.testing.assert_allclose(query_sims[:, 0], (vectors * vectors[query_indices[:, 0]]).sum(axis=1), atol=1e-4)
+    nearest = vectors[query_indices[:, 0]]
+    np.testing.assert_allclose(query_sims[:, 0], (vectors * nearest).sum(axis=1), atol=1e-4)
 
 
 @pytest.mark.parametrize("kind", ["exact", "nndescent"])
@@ -85,10 +86,12 @@ def test_knn_table_lists_k_other_models_per_model(vectors, approximate, kind):
     table = knn_table(index, vectors, k=10)
     assert list(table.columns) == list(TABLE_COLUMNS) and len(table) == 6000
     assert (table["model_index"] != table["neighbour_index"]).all()
-    assert table.groupby("model_index")["rank"].apply(list).map(lambda r: r == list(range(1, 11))).all()
+    ranks = table.groupby("model_index")["rank"].apply(list)
+    assert ranks.map(lambda rank: rank == list(range(1, 11))).all()
     assert (table.groupby("model_index")["similarity"].diff().dropna() <= 1e-6).all()
     k_wider_than_graph = knn_table(index, vectors, k=20)
-    assert len(k_wider_than_graph) == 12000 and (k_wider_than_graph["model_index"] != k_wider_than_graph["neighbour_index"]).all()
+    assert len(k_wider_than_graph) == 12000
+    assert (k_wider_than_graph["model_index"] != k_wider_than_graph["neighbour_index"]).all()
 
 
 def test_tiny_index_pads_missing_neighbours():
