@@ -13,7 +13,8 @@ Layout of ``<out>/``::
         neighbours.parquet  each model's k nearest models (by row index)
         embeddings.npy      float32 (rows x dim), memory-mappable, row i = models row i
         text_keys.npy       a key of each model's embedded text (incremental builds compare them)
-        index/              nearest-neighbour index for "models similar to X"
+        index/              the pipeline's neighbour index, carried by incremental builds
+                            (.npy arrays and JSON, never a pickle)
         embedder/           the fitted embedder, to embed free-text queries
 
 Each table has one Arrow schema here (TABLE_SCHEMAS); the build casts what it writes to it, so a
