@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from pipeline.clusters import CLUSTER_COLUMNS, candidate_ks, class_tfidf, cluster
+
+BLOB_WORDS = ["llama chat instruct", "whisper speech asr", "diffusion image vae", "bert ner tokens"]
+
+
+def blob_data(n: int = 400, seed: int = 0) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Unit vectors in four well-separated blobs, with texts naming each blob's topic."""
+    rng = np.random.default_rng(seed)
+    centres = np.linalg.qr(rng.normal(size=(16, 4)))[0].T
+    blob = np.arange(n) % 4
+    vectors = centres[blob] + rng.normal(scale=0.05, size=(n, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    common = ["model", "transformers", "pytorch", "license"]
+    texts = [f"{BLOB_WORDS[b]} {' '.join(rng.choice(common, 3))} {rng.choice(['fine', 'tuned', 'small'])}" for b in blob]
+    return vectors.astype(np.float32), texts, blob
+
+
+def test_auto_k_recovers_well_separated_blobs_and_names_them():
+    vectors, texts, blob = blob_data()
+    labels, table = cluster(vectors, texts, seed=0, progress=True)
+    assert labels.dtype == np.int32 and len(labels) == 400
+    assert len(table) == 4 and list(table.columns) == list(CLUSTER_COLUMNS)
+    for c in range(4):  # each cluster is exactly one blob
+        assert len(np.unique(blob[labels == c])) == 1
+    assert table["size"].sum() == 400 and (np.diff(table["size"]) <= 0).all()
+    for c, row in table.iterrows():
+        words = BLOB_WORDS[blob[labels == c][0]].split()
+        assert set(row["label"].split(", ")) == set(words)  # common words ("model", ...) rank lower
+        assert len(row["top_terms"]) <= 10 and row["top_terms"][:3] == row["label"].split(", ")
+
+
+def test_given_k_and_determinism():
+    vectors, texts, _ = blob_data(200)
+    labels, table = cluster(vectors, texts, k=2, seed=0)
+    assert len(table) == 2 and set(labels) == {0, 1}
+    again, _ = cluster(vectors, texts, k=2, seed=0)
+    np.testing.assert_array_equal(labels, again)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_fewer_than_three_models_make_one_cluster(n):
+    vectors, texts, _ = blob_data(8)
+    labels, table = cluster(vectors[:n], texts[:n])
+    assert (labels == 0).all() and len(labels) == n
+    assert len(table) == (1 if n else 0)
+
+
+def test_identical_vectors_and_empty_texts_do_not_crash():
+    vectors = np.tile(np.array([[1.0, 0.0]], dtype=np.float32), (20, 1))
+    labels, table = cluster(vectors, [""] * 20)
+    assert (labels == 0).all() and table.loc[0, "top_terms"] == []
+
+
+def test_mismatched_lengths_raise():
+    vectors, texts, _ = blob_data(10)
+    with pytest.raises(ValueError, match="must match"):
+        cluster(vectors, texts[:5])
+
+
+def test_candidate_ks_scale_with_n_within_bounds():
+    assert candidate_ks(10) == [2]
+    assert candidate_ks(400)[-1] == 14
+    assert candidate_ks(2_000_000)[0] == 2 and candidate_ks(2_000_000)[-1] == 64
+
+
+def test_class_tfidf_prefers_terms_specific_to_a_cluster():
+    counts = np.array([[50.0, 5.0, 0.0, 1.0], [50.0, 0.0, 5.0, 1.0]])  # 0 and 3 everywhere, 1 and 2 specific
+    scores = class_tfidf(counts)
+    assert scores[0, 1] > 0 and scores[1, 2] > 0
+    assert scores[0, 0] <= 0 and scores[0, 3] <= 0 and scores[0, 2] == 0
+
+
+def test_large_inputs_fit_centroids_on_a_sample_and_assign_every_row(monkeypatch):
+    """Above SMALL_N rows k-means learns from KMEANS_FIT_ROWS of them; every row, sampled or
+    not, then takes its nearest centroid, the same way on every run."""
+    from pipeline import clusters
+
+    monkeypatch.setattr(clusters, "SMALL_N", 100)
+    monkeypatch.setattr(clusters, "KMEANS_FIT_ROWS", 300)
+    vectors, texts, blob = blob_data(2000)
+    labels, table = cluster(vectors, texts, k=4, seed=0)
+    assert table["size"].sum() == 2000
+    for c in range(4):
+        assert len(np.unique(blob[labels == c])) == 1 and (labels == c).sum() == 500
+    np.testing.assert_array_equal(labels, cluster(vectors, texts, k=4, seed=0)[0])
