@@ -3,13 +3,14 @@
 One module per finding: pairs (kinship configurations), resemblance (four similarity measures
 with bootstrap intervals), mutation (mutation rates per trait), drift (parent vs child numbers),
 ordering (trait-transition orders), structure (family sizes, depths, leaves); report puts them
-together (``compute_findings``), paper holds the paper's own numbers, apart.
+together (``compute_findings``; ``BuildFindings`` prepares a build's tables once for many
+variants), paper holds the paper's own numbers, apart.
 
 Imported by the pipeline (a build stage) and the dashboard (variants on demand), so it imports
 only numpy, pandas, pyarrow, scipy, rapidfuzz and ortools — nothing of pipeline/ or dashboard/.
 """
 
 from findings.paper import PAPER_FINDINGS
-from findings.report import compute_findings
+from findings.report import BuildFindings, compute_findings
 
-__all__ = ["PAPER_FINDINGS", "compute_findings"]
+__all__ = ["PAPER_FINDINGS", "BuildFindings", "compute_findings"]

@@ -29,7 +29,7 @@ from findings import drift, mutation, ordering, pairs, resemblance, structure
 from findings.lineage import lineage_of
 from findings.tables import as_table, trait_sets
 
-__all__ = ["NOTES", "compute_findings"]
+__all__ = ["NOTES", "BuildFindings", "compute_findings"]
 
 NOTES = (
     "Card text similarity uses the first 500 characters of each card body, the part a build "
@@ -57,6 +57,79 @@ def _plain(value, where: str = "findings"):
     return value
 
 
+class BuildFindings:
+    """A build's tables prepared once (lineage as row indices, each trait's sets), so that many
+    variants (per relation, per family) are computed without preparing them again: the dashboard
+    keeps one per build; the pipeline calls ``compute_findings``."""
+
+    def __init__(self, models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataFrame,
+                 embeddings: np.ndarray | None = None):
+        self.models, self.edges = as_table(models), as_table(edges)
+        self.embeddings = embeddings
+        self.lineage = lineage_of(self.models, self.edges)
+        self.traits = {name: trait_sets(self.models, column)
+                       for name, column in mutation.TRAIT_COLUMNS.items()}
+
+    @property
+    def relations(self) -> list[str]:
+        """The relations a caller may choose: those of the links inside the data, and "all"."""
+        return sorted(set(self.lineage.links.relations) | {mutation.ALL_RELATIONS})
+
+    def findings(self, relation: str | None = None, family: str | None = None, seed: int = 0,
+                 resamples: int = resemblance.RESAMPLES) -> dict:
+        """See ``compute_findings``."""
+        lineage, models = self.lineage, self.models
+        links = lineage.links
+        if relation is not None and relation not in self.relations:
+            raise ValueError(f"{relation!r} is not a relation of this build's links; choose one "
+                             f"of {', '.join(self.relations)}.")
+        rows = None
+        if family is not None:
+            code = lineage.family_code(family)
+            if code is None:
+                raise ValueError(f"{family!r} is not the root of a family of this build.")
+            inside = lineage.family == code
+            rows = np.flatnonzero(inside)
+            links = links.where(inside[links.parent] & inside[links.child])
+
+        chosen, chosen_name = mutation.select_links(links, relation)
+        parent, child = chosen.unique_pairs()
+        mutation_rates = {}
+        for name, values in self.traits.items():
+            rate, count = mutation.mutation_rate(values, chosen)
+            mutation_rates[name] = {"rate": rate, "links": count, "relation": chosen_name}
+
+        orderings = {}
+        for name, count in ordering.TOP_TRAITS.items():
+            found = ordering.order_traits(self.traits[name], parent, child, count, rows)
+            orderings[name] = {**found.to_dict(), "relation": chosen_name}
+
+        if relation is None:
+            pair_links, pair_name = lineage.links.without_relation("merge"), _NO_MERGE
+        elif relation == mutation.ALL_RELATIONS:
+            pair_links, pair_name = lineage.links, mutation.ALL_RELATIONS
+        else:
+            pair_links, pair_name = lineage.links.of_relation(relation), relation
+        samples = pairs.sample_pairs(lineage, pair_links, family=family, seed=seed)
+        similar = resemblance.measure_pairs(models, self.embeddings, samples, seed, resamples)
+
+        findings = {
+            "scope": {"relation": chosen_name, "resemblance_links": pair_name,
+                      "family": family, "seed": seed,
+                      "models": lineage.n_models if rows is None else len(rows),
+                      "links": len(parent)},
+            "mutation_rates": mutation_rates,
+            "resemblance": similar,
+            "resemblance_available": {name: sample.available
+                                      for name, sample in samples.items()},
+            "orderings": orderings,
+            "drift": drift.drift_numbers(models, chosen, self.traits["language"]),
+            "structure": structure.structure_numbers(models, lineage, rows),
+            "notes": list(NOTES),
+        }
+        return _plain(findings)
+
+
 def compute_findings(models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataFrame,
                      embeddings: np.ndarray | None = None, relation: str | None = None,
                      family: str | None = None, seed: int = 0,
@@ -67,56 +140,6 @@ def compute_findings(models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataF
     for mutation rates, drift and orderings when the build has typed relations (else all), and
     every link but merge links for resemblance. ``family``: a root id; everything is then
     computed inside that family (resemblance's different_families pairs its models with others).
-    ValueError (one sentence) for a relation or family the build does not have."""
-    models, edges = as_table(models), as_table(edges)
-    lineage = lineage_of(models, edges)
-    links = lineage.links
-    known = set(links.relations) | {mutation.ALL_RELATIONS}
-    if relation is not None and relation not in known:
-        raise ValueError(f"{relation!r} is not a relation of this build's links; choose one of "
-                         f"{', '.join(sorted(known))}.")
-    rows = None
-    if family is not None:
-        code = lineage.family_code(family)
-        if code is None:
-            raise ValueError(f"{family!r} is not the root of a family of this build.")
-        inside = lineage.family == code
-        rows = np.flatnonzero(inside)
-        links = links.where(inside[links.parent] & inside[links.child])
-
-    chosen, chosen_name = mutation.select_links(links, relation)
-    parent, child = chosen.unique_pairs()
-    traits = {name: trait_sets(models, column) for name, column in mutation.TRAIT_COLUMNS.items()}
-
-    mutation_rates = {}
-    for name, values in traits.items():
-        rate, count = mutation.mutation_rate(values, chosen)
-        mutation_rates[name] = {"rate": rate, "links": count, "relation": chosen_name}
-
-    orderings = {}
-    for name, count in ordering.TOP_TRAITS.items():
-        found = ordering.order_traits(traits[name], parent, child, count, rows)
-        orderings[name] = {**found.to_dict(), "relation": chosen_name}
-
-    if relation is None or relation == mutation.ALL_RELATIONS:
-        pair_links = lineage.links.without_relation("merge") if relation is None \
-            else lineage.links
-        pair_name = _NO_MERGE if relation is None else mutation.ALL_RELATIONS
-    else:
-        pair_links, pair_name = lineage.links.of_relation(relation), relation
-    samples = pairs.sample_pairs(lineage, pair_links, family=family, seed=seed)
-    similar = resemblance.measure_pairs(models, embeddings, samples, seed, resamples)
-
-    findings = {
-        "scope": {"relation": chosen_name, "resemblance_links": pair_name, "family": family,
-                  "seed": seed, "models": lineage.n_models if rows is None else len(rows),
-                  "links": len(parent)},
-        "mutation_rates": mutation_rates,
-        "resemblance": similar,
-        "resemblance_available": {name: sample.available for name, sample in samples.items()},
-        "orderings": orderings,
-        "drift": drift.drift_numbers(models, chosen, traits["language"]),
-        "structure": structure.structure_numbers(models, lineage, rows),
-        "notes": list(NOTES),
-    }
-    return _plain(findings)
+    ``seed``: the pair sampling's and the bootstrap's. ValueError (one sentence) for a relation
+    or family the build does not have."""
+    return BuildFindings(models, edges, embeddings).findings(relation, family, seed, resamples)

@@ -20,6 +20,7 @@ measures are meant to compare traits, not the links being studied.
 
 For each measure: the mean over the pairs and its 95% percentile bootstrap interval (10,000
 resamples of the pairs, vectorized; the paper's code does the same one resample at a time).
+Series of the same length share one matrix of resamples (seeded by the seed and the length).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from findings.pairs import PairSample
 
 __all__ = [
     "CARD_MIN_CHARS", "LINEAGE_TAG_PREFIX", "MEASURES", "RESAMPLES", "TFIDF_FEATURES",
-    "PairMeasures", "canonical_text", "mean_interval", "measure_pairs", "tfidf_vectors",
+    "PairMeasures", "canonical_text", "mean_interval", "measure_pairs", "resample_rows",
+    "tfidf_vectors",
 ]
 
 MEASURES = ("metadata_levenshtein", "card_tfidf", "tags_jaccard", "embedding_cosine")
@@ -45,6 +47,7 @@ TFIDF_FEATURES = 512
 RESAMPLES = 10_000
 LINEAGE_TAG_PREFIX = "base_model:"
 _TRAIT_FIELDS = ("tags", "licenses", "languages", "pipeline_tag", "library_name", "datasets")
+_BLOCK = 1000
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
@@ -94,21 +97,29 @@ def tfidf_vectors(texts: list[str], features: int = TFIDF_FEATURES) -> np.ndarra
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
-def mean_interval(values: np.ndarray, seed: int | list[int] = 0,
-                  resamples: int = RESAMPLES) -> dict:
+def resample_rows(count: int, seed: int | list[int] = 0,
+                  resamples: int = RESAMPLES) -> np.ndarray:
+    """``resamples`` bootstrap resamples of ``count`` values: rows of positions, drawn with
+    replacement (one matrix serves every series of that length: drawing is half the cost)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, count, size=(resamples, count),
+                        dtype=np.int16 if count < 2**15 else np.int64)
+
+
+def mean_interval(values: np.ndarray, seed: int | list[int] = 0, resamples: int = RESAMPLES,
+                  drawn: np.ndarray | None = None) -> dict:
     """{"mean", "ci_low", "ci_high", "pairs"}: the mean of ``values`` and the 2.5 and 97.5
-    percentiles of the means of ``resamples`` bootstrap resamples (None when there is no value)."""
+    percentiles of the means of ``resamples`` bootstrap resamples (None when there is no value).
+    ``drawn``: the resamples to use (``resample_rows(len(values), ...)``), else drawn here."""
     values = np.asarray(values, dtype=np.float64)
     count = len(values)
     if count == 0:
         return {"mean": None, "ci_low": None, "ci_high": None, "pairs": 0}
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples)
-    block = max(1, 2_000_000 // count)
-    for start in range(0, resamples, block):
-        stop = min(resamples, start + block)
-        drawn = rng.integers(0, count, size=(stop - start, count), dtype=np.int32)
-        means[start:stop] = values[drawn].mean(axis=1)
+    if drawn is None:
+        drawn = resample_rows(count, seed, resamples)
+    means = np.empty(len(drawn))
+    for start in range(0, len(drawn), _BLOCK):  # blocks that stay in the cache
+        means[start:start + _BLOCK] = values[drawn[start:start + _BLOCK]].sum(axis=1) / count
     low, high = np.percentile(means, [2.5, 97.5])
     return {"mean": float(values.mean()), "ci_low": float(low), "ci_high": float(high),
             "pairs": count}
@@ -193,14 +204,16 @@ def measure_pairs(models: pa.Table, embeddings: np.ndarray | None,
         [sample.second for sample in samples.values()]
     rows = np.concatenate(used) if used else np.empty(0, np.int64)
     measures = PairMeasures(models, embeddings, rows)
-    result = {}
-    for number, (name, sample) in enumerate(samples.items()):
-        similarities = measures.similarities(sample)
-        result[name] = {
-            measure: mean_interval(
-                np.empty(0) if similarities[measure] is None else similarities[measure],
-                seed=[seed, number, place], resamples=resamples,
-            )
-            for place, measure in enumerate(MEASURES)
-        }
-    return result
+    series = {}
+    for name, sample in samples.items():
+        found = measures.similarities(sample)
+        for measure in MEASURES:
+            series[name, measure] = np.empty(0) if found[measure] is None else found[measure]
+    intervals = {}
+    for count in sorted({len(values) for values in series.values()}):
+        drawn = resample_rows(count, [seed, count], resamples) if count else None
+        for key, values in series.items():
+            if len(values) == count:
+                intervals[key] = mean_interval(values, resamples=resamples, drawn=drawn)
+    return {name: {measure: intervals[name, measure] for measure in MEASURES}
+            for name in samples}

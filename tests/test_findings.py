@@ -8,6 +8,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -393,3 +394,31 @@ def test_compute_findings_of_one_family_of_the_sample_build(sample_tables):
     assert found["structure"]["largest_families"][0]["root_id"] == family
     assert found["structure"]["families"] == 1
     assert found["resemblance_available"]["same_family"] == 390 * 389 // 2
+
+
+def test_prepared_tables_and_data_frames_give_the_same_findings():
+    from findings import BuildFindings
+
+    models, edges = models_table(), edges_table()
+    expected = compute_findings(models, edges, resamples=200, seed=3)
+    prepared = BuildFindings(models, edges)
+    assert prepared.relations == ["adapter", "all", "finetune", "merge", "quantized"]
+    assert prepared.findings(seed=3, resamples=200) == expected
+    assert prepared.findings(family="x", resamples=200) == compute_findings(
+        models, edges, family="x", resamples=200)
+    frames = compute_findings(models.to_pandas(), edges.to_pandas(), resamples=200, seed=3)
+    assert frames == expected
+    arrow_backed = models.to_pandas(types_mapper=pd.ArrowDtype)  # as the dashboard reads it
+    assert compute_findings(arrow_backed, edges, resamples=200, seed=3) == expected
+
+
+def test_a_build_without_links_or_without_models_has_findings_of_none():
+    no_links = compute_findings(models_table(), edges_table([]), resamples=100)
+    _check_shape(no_links)
+    assert no_links["mutation_rates"]["license"] == {"rate": None, "links": 0, "relation": "all"}
+    assert no_links["resemblance"]["siblings"]["tags_jaccard"]["pairs"] == 0
+    assert no_links["orderings"]["license"]["edges_total"] == 0
+    assert no_links["drift"]["languages"] == {"parent": None, "child": None, "change": None}
+    empty = compute_findings(models_table({}), edges_table([]), resamples=100)
+    _check_shape(empty)
+    assert empty["structure"]["families"] == 0
