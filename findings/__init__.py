@@ -7,7 +7,7 @@ together (``compute_findings``; ``BuildFindings`` prepares a build's tables once
 variants), paper holds the paper's own numbers, apart.
 
 Imported by the pipeline (a build stage) and the dashboard (variants on demand), so it imports
-only numpy, pandas, pyarrow, scipy, rapidfuzz and ortools — nothing of pipeline/ or dashboard/.
+only numpy, pandas, pyarrow and rapidfuzz — nothing of pipeline/ or dashboard/ (a test checks).
 """
 
 from findings.paper import PAPER_FINDINGS

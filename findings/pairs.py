@@ -169,10 +169,8 @@ def _first_cousins(tree: _Children) -> tuple[np.ndarray, _Decoder]:
     below = tree.count[tree.child]  # grandchildren under each link
     before = np.concatenate([[0], np.cumsum(below)])[:-1]  # grandchildren before each link
     top_start = before[tree.offsets[tree.parent]]
-    total_below_top = np.add.reduceat(below, tree.offsets[:-1][tree.count > 0]) if len(below) \
-        else np.empty(0, np.int64)
-    grandchildren_of = np.zeros(len(tree.count), np.int64)
-    grandchildren_of[tree.count > 0] = total_below_top
+    grandchildren_of = np.bincount(tree.parent, weights=below, minlength=len(tree.count))
+    grandchildren_of = grandchildren_of.astype(np.int64)
     cousins_each = grandchildren_of[tree.parent] - below
     counts = below * cousins_each  # ordered: (w under this link, y under another link)
 

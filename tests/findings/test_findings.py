@@ -422,3 +422,14 @@ def test_a_build_without_links_or_without_models_has_findings_of_none():
     empty = compute_findings(models_table({}), edges_table([]), resamples=100)
     _check_shape(empty)
     assert empty["structure"]["families"] == 0
+
+
+def test_findings_import_nothing_of_the_pipeline_or_the_dashboard():
+    import subprocess
+    import sys
+
+    code = ("import sys, findings; loaded = [m for m in sys.modules if m.split('.')[0] in "
+            "('pipeline', 'dashboard', 'sklearn', 'scipy', 'torch')]; print(loaded)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
