@@ -35,7 +35,9 @@ NOTES = (
     "Card text similarity uses the first 500 characters of each card body, the part a build "
     "stores, not 512.",
     "Lineage tags (base_model:...) are left out of the metadata text and the tag sets.",
-    "Resemblance pairs follow every link but merge links unless a relation is chosen.",
+    "Resemblance pairs follow every link but merge links unless one relation is chosen.",
+    "The TF-IDF vocabulary and weights are fitted on the sampled pairs' cards, not on every "
+    "card of the build.",
 )
 _NO_MERGE = "all but merge"
 
@@ -104,10 +106,8 @@ class BuildFindings:
             found = ordering.order_traits(self.traits[name], parent, child, count, rows)
             orderings[name] = {**found.to_dict(), "relation": chosen_name}
 
-        if relation is None:
+        if relation is None or relation == mutation.ALL_RELATIONS:
             pair_links, pair_name = lineage.links.without_relation("merge"), _NO_MERGE
-        elif relation == mutation.ALL_RELATIONS:
-            pair_links, pair_name = lineage.links, mutation.ALL_RELATIONS
         else:
             pair_links, pair_name = lineage.links.of_relation(relation), relation
         samples = pairs.sample_pairs(lineage, pair_links, family=family, seed=seed)
@@ -137,9 +137,10 @@ def compute_findings(models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataF
     """The findings of one build (its models and edges tables, row-aligned embeddings or None).
 
     ``relation``: the links to study (a relation of the edges, or "all"); None: finetune links
-    for mutation rates, drift and orderings when the build has typed relations (else all), and
-    every link but merge links for resemblance. ``family``: a root id; everything is then
-    computed inside that family (resemblance's different_families pairs its models with others).
+    for mutation rates, drift and orderings when the build has typed relations (else all).
+    Resemblance follows every link but merge links for None and "all", else that relation.
+    ``family``: a root id; everything is then computed inside that family (resemblance's
+    different_families pairs its models with models of other families).
     ``seed``: the pair sampling's and the bootstrap's. ValueError (one sentence) for a relation
     or family the build does not have."""
     return BuildFindings(models, edges, embeddings).findings(relation, family, seed, resamples)

@@ -341,6 +341,12 @@ def test_compute_findings_on_the_tree_has_the_shape_and_the_hand_numbers():
     _check_shape(in_x)
     assert in_x["structure"]["models"] == 3
     assert in_x["mutation_rates"]["license"] == {"rate": 0.0, "links": 1, "relation": "all"}
+    assert in_x["scope"]["resemblance_links"] == "all but merge"  # x -> z is a merge
+    assert in_x["resemblance"]["parent_child"]["metadata_levenshtein"]["pairs"] == 1
+    merges = compute_findings(models_table(), edges_table(), relation="merge", resamples=200)
+    assert merges["scope"]["resemblance_links"] == "merge"
+    assert merges["resemblance"]["parent_child"]["tags_jaccard"] == {
+        "mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "pairs": 1}  # x {bert} against z {}
     with pytest.raises(ValueError, match="not a relation"):
         compute_findings(models_table(), edges_table(), relation="cousin")
     with pytest.raises(ValueError, match="not the root of a family"):
