@@ -205,33 +205,23 @@ class History:
         self, ok: bool | None = True, since: str | None = None, until: str | None = None
     ) -> list[Snapshot]:
         """The recorded snapshots, oldest first: successes (ok=True), failures (False) or both
-        (None),         taken at or after ``since`` and at or before ``until`` (ISO 8601 times)."""
-        if not self.exists():
-            return []
+        (None), taken at or after ``since`` and at or before ``until`` (ISO 8601 times)."""
         where, values = _where(
             ("ok = ?", None if ok is None else int(ok)),
             ("taken_at >= ?", since or None),
             ("taken_at <= ?", until or None),
         )
-        with closing(self.connect()) as connection:
-            rows = connection.execute(
-                f"SELECT * FROM snapshots{where} ORDER BY id", values
-            ).fetchall()
+        rows = self._rows(f"SELECT * FROM snapshots{where} ORDER BY id", values)
         return [Snapshot.from_row(row) for row in rows]
 
     def latest(self, ok: bool | None = True, endpoint: str | None = None) -> Snapshot | None:
         """The last snapshot: a success (ok=True), a failure (False) or either (None), of any
         endpoint or of ``endpoint`` only."""
-        if not self.exists():
-            return None
         where, values = _where(
             ("ok = ?", None if ok is None else int(ok)), ("endpoint = ?", endpoint)
         )
-        with closing(self.connect()) as connection:
-            row = connection.execute(
-                f"SELECT * FROM snapshots{where} ORDER BY id DESC LIMIT 1", values
-            ).fetchone()
-        return Snapshot.from_row(row) if row else None
+        rows = self._rows(f"SELECT * FROM snapshots{where} ORDER BY id DESC LIMIT 1", values)
+        return Snapshot.from_row(rows[0]) if rows else None
 
     def set_schedule(self, tracker: str, interval_seconds: float, next_run_at: str | None) -> None:
         with closing(self.connect(write=True)) as connection, connection:
@@ -245,13 +235,7 @@ class History:
             connection.execute("DELETE FROM schedule WHERE tracker = ?", (tracker,))
 
     def schedules(self) -> list[dict]:
-        if not self.exists():
-            return []
-        with closing(self.connect()) as connection:
-            return [
-                dict(row)
-                for row in connection.execute("SELECT * FROM schedule ORDER BY next_run_at")
-            ]
+        return [dict(row) for row in self._rows("SELECT * FROM schedule ORDER BY next_run_at")]
 
     # ------------------------------------------------------------------ refreshes of the map
 
@@ -357,7 +341,8 @@ class History:
         return ":".join(str(value) for value in tuple(rows[0]))
 
     def _rows(self, query: str, values: list | tuple = ()) -> list[sqlite3.Row]:
-        """Rows of a read query; none when the history does not exist yet or predates the table."""
+        """Rows of a read query; none when the history does not exist yet, is being created by
+        its first writer (the file is there, its tables not yet), or predates the table."""
         if not self.exists():
             return []
         with closing(self.connect()) as connection:
