@@ -206,7 +206,7 @@ def test_the_compose_services_run_together_as_local_processes(
             ) and refresh.build_id != first_build
             wait_until(
                 lambda: all(
-                    get_json(url + "/health")["build"] == refresh.build_id for _ in range(6)
+                    get_json(url + "/health")["build"] == refresh.build_id for _ in range(12)
                 ),
                 60,
                 "both workers serving the refreshed map",
