@@ -15,7 +15,7 @@ import numpy as np
 from findings.lineage import Links
 from findings.tables import TraitSets
 
-__all__ = ["ALL_RELATIONS", "TRAIT_COLUMNS", "default_relation", "link_values", "mutation_rate",
+__all__ = ["ALL_RELATIONS", "TRAIT_COLUMNS", "default_relation", "mutation_rate",
            "select_links", "shared_counts"]
 
 # trait name in the findings -> column of the models table
@@ -41,20 +41,11 @@ def select_links(links: Links, relation: str | None) -> tuple[Links, str]:
     return links.of_relation(None if chosen == ALL_RELATIONS else chosen), chosen
 
 
-def link_values(traits: TraitSets, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The values of ``rows`` laid out one after another: (position in rows, code) per value."""
-    sizes = traits.sizes[rows]
-    position = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
-    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
-    within = np.arange(int(sizes.sum()), dtype=np.int64) - starts
-    return position, traits.codes[np.repeat(traits.offsets[rows], sizes) + within]
-
-
 def shared_counts(traits: TraitSets, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
     """|A ∩ B| per link (A, B: the parent's and the child's values)."""
     width = max(len(traits.labels), 1)
-    parent_at, parent_codes = link_values(traits, parent)
-    child_at, child_codes = link_values(traits, child)
+    parent_at, parent_codes = traits.values_at(parent)
+    child_at, child_codes = traits.values_at(child)
     keys = np.concatenate([parent_at * width + parent_codes, child_at * width + child_codes])
     found, times = np.unique(keys, return_counts=True)
     return np.bincount(found[times == 2] // width, minlength=len(parent)).astype(np.int64)

@@ -67,16 +67,22 @@ def transition_counts(traits: TraitSets, parent: np.ndarray, child: np.ndarray,
     sizes = traits.sizes
     both = (sizes[parent] > 0) & (sizes[child] > 0)
     parent, child = parent[both], child[both]
-    position = np.full(len(traits.labels), -1, np.int64)
-    position[values] = np.arange(len(values))
-    member = np.zeros((len(sizes), len(values)), dtype=bool)
-    kept = position[traits.codes] >= 0
-    member[traits.rows[kept], position[traits.codes[kept]]] = True
-    has_parent, has_child = member[parent], member[child]
+    column = np.full(len(traits.labels), -1, np.int64)
+    column[values] = np.arange(len(values))
+    has_parent, has_child = (_membership(traits, rows, column) for rows in (parent, child))
     added = (has_child & ~has_parent).astype(np.float64)
     dropped = (has_parent & ~has_child).astype(np.float64)
     counts = has_parent.T.astype(np.float64) @ added + dropped.T @ has_child.astype(np.float64)
     return np.rint(counts).astype(np.int64), int(len(parent))
+
+
+def _membership(traits: TraitSets, rows: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """member[i, k]: whether rows[i] reports the value of column k (column[code], -1: none)."""
+    member = np.zeros((len(rows), int(column.max(initial=-1)) + 1), dtype=bool)
+    at, codes = traits.values_at(rows)
+    kept = column[codes] >= 0
+    member[at[kept], column[codes[kept]]] = True
+    return member
 
 
 def directed_edges(counts: np.ndarray) -> list[tuple[int, int]]:

@@ -20,6 +20,7 @@ numbers are in findings.paper, apart.
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,11 @@ class BuildFindings:
         self.lineage = lineage_of(self.models, self.edges)
         self.traits = {name: trait_sets(self.models, column)
                        for name, column in mutation.TRAIT_COLUMNS.items()}
+
+    @cached_property
+    def structure(self) -> dict:
+        """The structure numbers of the whole build (they do not depend on a relation)."""
+        return structure.structure_numbers(self.models, self.lineage)
 
     @property
     def relations(self) -> list[str]:
@@ -124,7 +130,8 @@ class BuildFindings:
                                       for name, sample in samples.items()},
             "orderings": orderings,
             "drift": drift.drift_numbers(models, chosen, self.traits["language"]),
-            "structure": structure.structure_numbers(models, lineage, rows),
+            "structure": self.structure if rows is None
+            else structure.structure_numbers(models, lineage, rows),
             "notes": list(NOTES),
         }
         return _plain(findings)

@@ -70,7 +70,11 @@ def _traits_of(record: dict) -> dict[str, list[str]]:
 def canonical_text(record: dict) -> str:
     """The model's traits as one text: each field's values sorted and joined by ",", the fields
     (tags, licenses, languages, pipeline, library, data sets) joined by "|"; "" when it has none."""
-    parts = [",".join(sorted(values)) for values in _traits_of(record).values()]
+    return _text_of(_traits_of(record))
+
+
+def _text_of(traits: dict[str, list[str]]) -> str:
+    parts = [",".join(sorted(values)) for values in traits.values()]
     return "|".join(parts) if any(parts) else ""
 
 
@@ -136,8 +140,9 @@ class PairMeasures:
         self.position = {int(row): place for place, row in enumerate(self.rows)}
         columns = [*_TRAIT_FIELDS, "card_length", "card_excerpt", "card_auto_generated"]
         records = models.select(columns).take(pa.array(self.rows)).to_pylist()
-        self.texts = [canonical_text(record) for record in records]
-        self.tags = [frozenset(_traits_of(record)["tags"]) for record in records]
+        traits = [_traits_of(record) for record in records]
+        self.texts = [_text_of(each) for each in traits]
+        self.tags = [frozenset(each["tags"]) for each in traits]
         self.card_ok = np.array([
             (record["card_length"] or 0) >= CARD_MIN_CHARS and not record["card_auto_generated"]
             and bool(record["card_excerpt"]) for record in records

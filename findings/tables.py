@@ -60,6 +60,14 @@ class TraitSets:
     def sizes(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def values_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The values of ``rows`` laid out one after another: (index into rows, code) each."""
+        sizes = self.sizes[rows]
+        position = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+        starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        within = np.arange(int(sizes.sum()), dtype=np.int64) - starts
+        return position, self.codes[np.repeat(self.offsets[rows], sizes) + within]
+
     def values_of(self, row: int) -> list[str]:
         span = self.codes[self.offsets[row]:self.offsets[row + 1]]
         return [self.labels[code] for code in span]
