@@ -61,24 +61,71 @@ VIEWS = {  # path -> the output that names the view's main callback
     "/drift": "drift-licenses.figure",
 }
 SEARCHES = (  # realistic search texts, each asked once per view for a cold request
-    "llama", "gguf", "bert", "lora", "whisper", "mistral", "qwen", "gemma", "phi", "t5", "roberta", "stable-diffusion",
-    "vit", "clip", "gpt2", "awq", "gptq", "instruct", "chat", "sentence-transformers", "thebloke", "unsloth", "distil",
-    "falcon", "bloom", "medical", "code", "4bit", "squad", "wav2vec2",
+    "llama",
+    "gguf",
+    "bert",
+    "lora",
+    "whisper",
+    "mistral",
+    "qwen",
+    "gemma",
+    "phi",
+    "t5",
+    "roberta",
+    "stable-diffusion",
+    "vit",
+    "clip",
+    "gpt2",
+    "awq",
+    "gptq",
+    "instruct",
+    "chat",
+    "sentence-transformers",
+    "thebloke",
+    "unsloth",
+    "distil",
+    "falcon",
+    "bloom",
+    "medical",
+    "code",
+    "4bit",
+    "squad",
+    "wav2vec2",
 )
 BUDGETS_2D = (50_000, 100_000, 200_000, 300_000)
 BUDGETS_3D = (10_000, 20_000, 30_000, 50_000)
-MAX_MIN_DOWNLOADS = 1_000  # cold requests ask for a minimum of downloads up to this (the top ~1-10% of models)
+MAX_MIN_DOWNLOADS = (
+    1_000  # cold requests ask for a minimum of downloads up to this (the top ~1-10% of models)
+)
 START_RUNS = 3
 DRAW_RUNS = 5
 HEALTH_TIMEOUT = 300.0  # a first start prepares the build's files before it answers
 IDLE_SECONDS = 2.0  # a page is loaded once no callback has been pending for this long
-TARGETS = {"start_s": 5.0, "memory_gb": 3.0, "cold_p95_ms": 500.0, "warm_p95_ms": 50.0, "map_mb": 8.0, "drawn_s": 4.0}
+TARGETS = {
+    "start_s": 5.0,
+    "memory_gb": 3.0,
+    "cold_p95_ms": 500.0,
+    "warm_p95_ms": 50.0,
+    "map_mb": 8.0,
+    "drawn_s": 4.0,
+}
 # The real listing's targets for a filter change (issue 11): tighter than the synthetic 1.86M build's.
-REAL_TARGETS = {**TARGETS, "cold_p95_ms": 300.0, "warm_p95_ms": 30.0,
-                "family_s": 2.0, "family_mb": 1.0}  # the largest families: drawn in 2 s, 1 MB sent
+REAL_TARGETS = {
+    **TARGETS,
+    "cold_p95_ms": 300.0,
+    "warm_p95_ms": 30.0,
+    "family_s": 2.0,
+    "family_mb": 1.0,
+}  # the largest families: drawn in 2 s, 1 MB sent
 REAL_HEADING = "## Dashboard, real Hub listing"
-CHROME_ARGUMENTS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-dev-shm-usage", "--window-size=1400,900")
+CHROME_ARGUMENTS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,900",
+)
 
 # Records in window.__map when the map's points are drawn: the first animation frame after dcc.Graph's
 # Plotly.react has finished with a figure that holds marker points (dcc.Graph marks the graph div
@@ -107,8 +154,10 @@ return largest && {start: largest.startTime, end: largest.responseEnd, bytes: la
 """
 # The largest real families opened in the network view (issue 11): the one with the most descendants
 # and the one with the most direct children, by their ids in the real listing.
-LARGE_FAMILIES = {"mistralai/Mistral-7B-v0.1": "most descendants",
-                  "stabilityai/stable-diffusion-xl-base-1.0": "most direct children"}
+LARGE_FAMILIES = {
+    "mistralai/Mistral-7B-v0.1": "most descendants",
+    "stabilityai/stable-diffusion-xl-base-1.0": "most direct children",
+}
 FAMILY_RUNS = 3
 # Records in window.__network, in milliseconds since navigation start: each network-graph.elements
 # request (sent, its whole response arrived, its bytes) and, after every cytoscape layout of a graph
@@ -161,11 +210,14 @@ return clicked;
 
 # ---------------------------------------------------------------- the build
 
+
 def ensure_build(args) -> Path:
     """The builds directory to serve: --builds, or one made under --work from synthetic rows."""
     if args.builds is not None:
         if not (args.builds / "CURRENT").exists():
-            sys.exit(f"bench: {args.builds} holds no build (no CURRENT file); leave out --builds to make one under --work.")
+            sys.exit(
+                f"bench: {args.builds} holds no build (no CURRENT file); leave out --builds to make one under --work."
+            )
         return args.builds
     builds = args.work / "builds"
     if (builds / "CURRENT").exists():
@@ -173,14 +225,35 @@ def ensure_build(args) -> Path:
     source = args.work / f"synth_{args.rows}.parquet"
     if not source.exists():
         print(f"bench: writing {args.rows:,} synthetic rows to {source}", flush=True)
-        subprocess.run([*SYNTH, "--rows", str(args.rows), "--out", str(source)], check=True, cwd=ROOT)
-    print(f"bench: building {args.rows:,} models with tfidf into {builds} (about 10 minutes at 1.86M)", flush=True)
-    subprocess.run([*HFMAP, "build", "--source", str(source), "--embedder", "tfidf", "--out", str(builds),
-                    "--cache-dir", str(args.work / "pipeline-cache"), "--quiet"], check=True, cwd=ROOT)
+        subprocess.run(
+            [*SYNTH, "--rows", str(args.rows), "--out", str(source)], check=True, cwd=ROOT
+        )
+    print(
+        f"bench: building {args.rows:,} models with tfidf into {builds} (about 10 minutes at 1.86M)",
+        flush=True,
+    )
+    subprocess.run(
+        [
+            *HFMAP,
+            "build",
+            "--source",
+            str(source),
+            "--embedder",
+            "tfidf",
+            "--out",
+            str(builds),
+            "--cache-dir",
+            str(args.work / "pipeline-cache"),
+            "--quiet",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
     return builds
 
 
 # ---------------------------------------------------------------- the server
+
 
 @dataclass
 class Server:
@@ -214,21 +287,38 @@ def no_proxy():
 
 
 @contextlib.contextmanager
-def running_server(builds: Path, cache_dir: Path, redis_url: str, log: Path, env: dict | None = None):
+def running_server(
+    builds: Path, cache_dir: Path, redis_url: str, log: Path, env: dict | None = None
+):
     """`hfmap serve` in its own process group, yielded once /health answers; stopped with SIGTERM."""
     port = free_port()
     command = [*HFMAP, "serve", "--build", str(builds), "--port", str(port)]
-    environment = {**os.environ, "HFMAP_CACHE_DIR": str(cache_dir), "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
-                   "HF_HUB_OFFLINE": "1", **(env or {})}
+    environment = {
+        **os.environ,
+        "HFMAP_CACHE_DIR": str(cache_dir),
+        "REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+        "HF_HUB_OFFLINE": "1",
+        **(env or {}),
+    }
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as handle:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=handle,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         while not health_ok(url):
             if process.poll() is not None or time.perf_counter() - started > HEALTH_TIMEOUT:
-                sys.exit(f"bench: the dashboard did not answer {url}/health (exit code {process.poll()}); see {log}.")
+                sys.exit(
+                    f"bench: the dashboard did not answer {url}/health (exit code {process.poll()}); see {log}."
+                )
             time.sleep(0.05)
         yield Server(url, process.pid, time.perf_counter() - started)
     finally:
@@ -263,14 +353,19 @@ def empty_redis(redis_url: str) -> None:
     try:
         redis.Redis.from_url(redis_url, socket_connect_timeout=2).flushdb()
     except redis.RedisError as error:
-        sys.exit(f"bench: cannot reach Redis at {redis_url} ({error}); start one or pass --redis-url.")
+        sys.exit(
+            f"bench: cannot reach Redis at {redis_url} ({error}); start one or pass --redis-url."
+        )
 
 
 def start_times(builds: Path, cache_dir: Path, args) -> dict:
     """The first start (fresh cache directory: prepares the build's files) and starts once prepared."""
     fresh = Path(tempfile.mkdtemp(prefix="fresh-cache-", dir=args.work))
     try:
-        print("bench: first start on an empty cache directory (prepares the memory-mapped files)", flush=True)
+        print(
+            "bench: first start on an empty cache directory (prepares the memory-mapped files)",
+            flush=True,
+        )
         with running_server(builds, fresh, args.redis_url, args.work / "serve_first.log") as server:
             first = {"seconds": round(server.start_seconds, 2), "memory": memory(server.pid)}
     finally:
@@ -279,13 +374,16 @@ def start_times(builds: Path, cache_dir: Path, args) -> dict:
         pass  # makes sure --cache-dir holds the prepared files before the timed starts
     seconds = []
     for run in range(START_RUNS):
-        with running_server(builds, cache_dir, args.redis_url, args.work / "serve_prepared.log") as server:
+        with running_server(
+            builds, cache_dir, args.redis_url, args.work / "serve_prepared.log"
+        ) as server:
             seconds.append(round(server.start_seconds, 2))
         print(f"bench: start once prepared {run + 1}/{START_RUNS}: {seconds[-1]:.2f} s", flush=True)
     return {"first": first, "prepared_seconds": seconds, "prepared": statistics.median(seconds)}
 
 
 # ---------------------------------------------------------------- the browser
+
 
 def chrome(network_log: bool = False):
     from selenium import webdriver
@@ -297,7 +395,9 @@ def chrome(network_log: bool = False):
         options.add_argument(argument)
     if network_log:
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")), options=options)
+    driver = webdriver.Chrome(
+        service=Service(executable_path=shutil.which("chromedriver")), options=options
+    )
     driver.set_page_load_timeout(120)
     return driver
 
@@ -333,14 +433,16 @@ def responses(events: list[dict]) -> list[dict]:
         request, response = sent[request_id]["request"], received[request_id]
         headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
         body = post_data(request) if "_dash-update-component" in request["url"] else None
-        found.append({
-            "url": request["url"],
-            "output": json.loads(body)["output"] if body else None,
-            "request": json.loads(body) if body else None,
-            "bytes": int(headers.get("content-length", finished["encodedDataLength"])),
-            "encoding": headers.get("content-encoding", "none"),
-            "seconds": round(finished["timestamp"] - sent[request_id]["timestamp"], 3),
-        })
+        found.append(
+            {
+                "url": request["url"],
+                "output": json.loads(body)["output"] if body else None,
+                "request": json.loads(body) if body else None,
+                "bytes": int(headers.get("content-length", finished["encodedDataLength"])),
+                "encoding": headers.get("content-encoding", "none"),
+                "seconds": round(finished["timestamp"] - sent[request_id]["timestamp"], 3),
+            }
+        )
     return found
 
 
@@ -374,7 +476,9 @@ def view_traffic(url: str, path: str) -> dict:
         driver.get(url + path)
         first_load = responses(until_idle(driver))
         field = driver.find_element(By.ID, "filter-min-downloads")
-        field.send_keys(Keys.CONTROL, "a")  # replaces the 0 (clearing the field would be a change of its own)
+        field.send_keys(
+            Keys.CONTROL, "a"
+        )  # replaces the 0 (clearing the field would be a change of its own)
         field.send_keys("1", Keys.ENTER)
         filter_change = responses(until_idle(driver))
     finally:
@@ -392,9 +496,12 @@ def traffic_summary(traffic: dict, main_output: str) -> dict:
     return {
         "callbacks": len(callbacks),
         "callback_bytes": sum(r["bytes"] for r in callbacks),
-        "largest_output": largest["output"], "largest_bytes": largest["bytes"],
-        "main_bytes": main["bytes"], "main_seconds": main["seconds"],
-        "slowest_output": slowest["output"], "slowest_seconds": slowest["seconds"],
+        "largest_output": largest["output"],
+        "largest_bytes": largest["bytes"],
+        "main_bytes": main["bytes"],
+        "main_seconds": main["seconds"],
+        "slowest_output": slowest["output"],
+        "slowest_seconds": slowest["seconds"],
         "other_bytes": sum(r["bytes"] for r in traffic["first_load"] if not r["output"]),
         "filter_change_callbacks": len(traffic["filter_change"]),
         "filter_change_bytes": sum(r["bytes"] for r in traffic["filter_change"]),
@@ -417,8 +524,13 @@ def map_drawn(url: str, query: str) -> dict:
         response = driver.execute_script(MAP_RESPONSE_JS)
     finally:
         driver.quit()
-    return {"points": drawn["points"], "response_bytes": response["bytes"], "request_sent_ms": round(response["start"]),
-            "response_end_ms": round(response["end"]), "drawn_ms": round(drawn["drawn"])}
+    return {
+        "points": drawn["points"],
+        "response_bytes": response["bytes"],
+        "request_sent_ms": round(response["start"]),
+        "response_end_ms": round(response["end"]),
+        "drawn_ms": round(drawn["drawn"]),
+    }
 
 
 def first_maps(url: str, redis_url: str, query: str) -> dict:
@@ -429,12 +541,16 @@ def first_maps(url: str, redis_url: str, query: str) -> dict:
         runs.append(map_drawn(url, query))
     sample_load()
     middle = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-    print(f"bench: map {query or '(defaults)'}: {middle['points']:,.0f} points, {middle['response_bytes'] / 1e6:.1f} MB,"
-          f" drawn after {middle['drawn_ms'] / 1000:.2f} s (median of {DRAW_RUNS})", flush=True)
+    print(
+        f"bench: map {query or '(defaults)'}: {middle['points']:,.0f} points, {middle['response_bytes'] / 1e6:.1f} MB,"
+        f" drawn after {middle['drawn_ms'] / 1000:.2f} s (median of {DRAW_RUNS})",
+        flush=True,
+    )
     return {"query": query, "runs": runs, **middle}
 
 
 # ---------------------------------------------------------------- the largest families
+
 
 def family_path(model_id: str, nodes: int) -> str:
     """The network view of a model's family tree with at most ``nodes`` members drawn, as the
@@ -450,20 +566,28 @@ def family_path(model_id: str, nodes: int) -> str:
 def network_settled(driver, model_id: str, timeout: float = 120.0) -> dict:
     """window.__network and the view's count line once the graph of model_id is drawn and neither a
     layout nor an elements request has followed for IDLE_SECONDS."""
-    script = ("return [window.__network,"
-              " (document.getElementById('network-count') || {}).innerText || '']")
+    script = (
+        "return [window.__network,"
+        " (document.getElementById('network-count') || {}).innerText || '']"
+    )
     last, quiet_since, deadline = None, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         state, count = driver.execute_script(script)
         shape = (len(state["drawn"]), len(state["responses"]), count)
         if shape != last:
             last, quiet_since = shape, time.monotonic()
-        elif state["drawn"] and state["responses"] and f": {model_id};" in count \
-                and time.monotonic() - quiet_since >= IDLE_SECONDS:
+        elif (
+            state["drawn"]
+            and state["responses"]
+            and f": {model_id};" in count
+            and time.monotonic() - quiet_since >= IDLE_SECONDS
+        ):
             return {**state, "count": count}
         time.sleep(0.1)
-    sys.exit(f"bench: the network of {model_id} was not drawn within {timeout:.0f} s"
-             f" ({driver.current_url}).")
+    sys.exit(
+        f"bench: the network of {model_id} was not drawn within {timeout:.0f} s"
+        f" ({driver.current_url})."
+    )
 
 
 def family_opened(url: str, model_id: str, nodes: int, in_app: bool) -> dict:
@@ -472,8 +596,9 @@ def family_opened(url: str, model_id: str, nodes: int, in_app: bool) -> dict:
     loaded families view (no page load); and the elements response's bytes."""
     driver = chrome(network_log=in_app)  # (until_idle reads the network log)
     try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
-                               {"source": NETWORK_DRAWN_JS})
+        driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": NETWORK_DRAWN_JS}
+        )
         start = 0.0
         if in_app:
             driver.get(url + "/families")
@@ -486,10 +611,15 @@ def family_opened(url: str, model_id: str, nodes: int, in_app: bool) -> dict:
         driver.quit()
     response = state["responses"][-1]
     drawn = state["drawn"][-1]
-    return {"drawn_ms": round(drawn["at"] - start), "nodes": drawn["nodes"],
-            "layouts": len(state["drawn"]), "request_sent_ms": round(response["sent"] - start),
-            "response_arrived_ms": round(response["arrived"] - start),
-            "response_bytes": response["bytes"], "count": state["count"]}
+    return {
+        "drawn_ms": round(drawn["at"] - start),
+        "nodes": drawn["nodes"],
+        "layouts": len(state["drawn"]),
+        "request_sent_ms": round(response["sent"] - start),
+        "response_arrived_ms": round(response["arrived"] - start),
+        "response_bytes": response["bytes"],
+        "count": state["count"],
+    }
 
 
 def large_families(url: str, redis_url: str) -> list[dict]:
@@ -508,21 +638,36 @@ def large_families(url: str, redis_url: str) -> list[dict]:
                         if cache == "cold":
                             empty_redis(redis_url)
                         runs.append(family_opened(url, model_id, nodes, in_app))
-                    middle = {key: statistics.median(run[key] for run in runs)
-                              for key in runs[0] if key != "count"}
+                    middle = {
+                        key: statistics.median(run[key] for run in runs)
+                        for key in runs[0]
+                        if key != "count"
+                    }
                     opened = "in the app" if in_app else "page load"
-                    found.append({"model": model_id, "nodes_asked": nodes, "opened": opened,
-                                  "cache": cache, "count": runs[-1]["count"], "runs": runs, **middle})
-                    print(f"bench: network of {model_id} (nodes={nodes}, {opened}, {cache}):"
-                          f" {middle['nodes']:.0f} nodes, {middle['response_bytes'] / 1e6:.2f} MB,"
-                          f" drawn after {middle['drawn_ms'] / 1000:.2f} s"
-                          f" (median of {FAMILY_RUNS})",
-                          flush=True)
+                    found.append(
+                        {
+                            "model": model_id,
+                            "nodes_asked": nodes,
+                            "opened": opened,
+                            "cache": cache,
+                            "count": runs[-1]["count"],
+                            "runs": runs,
+                            **middle,
+                        }
+                    )
+                    print(
+                        f"bench: network of {model_id} (nodes={nodes}, {opened}, {cache}):"
+                        f" {middle['nodes']:.0f} nodes, {middle['response_bytes'] / 1e6:.2f} MB,"
+                        f" drawn after {middle['drawn_ms'] / 1000:.2f} s"
+                        f" (median of {FAMILY_RUNS})",
+                        flush=True,
+                    )
             sample_load()
     return found
 
 
 # ---------------------------------------------------------------- callback latency
+
 
 def with_filters(request: dict, search: str = "", min_downloads: int | None = None) -> dict:
     """A copy of a captured callback request with other filter values."""
@@ -540,13 +685,19 @@ def timed_post(session, url: str, request: dict) -> tuple[float, int]:
     response = session.post(f"{url}/_dash-update-component", json=request, timeout=120)
     elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
-        sys.exit(f"bench: a replayed {request['output']} request answered {response.status_code}: {response.text[:300]}")
+        sys.exit(
+            f"bench: a replayed {request['output']} request answered {response.status_code}: {response.text[:300]}"
+        )
     return elapsed, len(response.content)
 
 
 def percentiles(milliseconds: list[float]) -> dict:
-    return {"p50_ms": round(float(np.percentile(milliseconds, 50)), 1), "p95_ms": round(float(np.percentile(milliseconds, 95)), 1),
-            "max_ms": round(max(milliseconds), 1), "requests": len(milliseconds)}
+    return {
+        "p50_ms": round(float(np.percentile(milliseconds, 50)), 1),
+        "p95_ms": round(float(np.percentile(milliseconds, 95)), 1),
+        "max_ms": round(max(milliseconds), 1),
+        "requests": len(milliseconds),
+    }
 
 
 def callback_latency(url: str, request: dict, count: int, seed: int) -> dict:
@@ -554,9 +705,15 @@ def callback_latency(url: str, request: dict, count: int, seed: int) -> dict:
     if count > len(SEARCHES):
         sys.exit(f"bench: --requests can be at most {len(SEARCHES)} (the distinct search texts).")
     session = no_proxy()
-    minimums = np.random.default_rng(seed).choice(np.arange(2, MAX_MIN_DOWNLOADS + 1), count, replace=False)
-    cold_search = [timed_post(session, url, with_filters(request, search=text)) for text in SEARCHES[:count]]
-    cold_downloads = [timed_post(session, url, with_filters(request, min_downloads=int(n))) for n in minimums]
+    minimums = np.random.default_rng(seed).choice(
+        np.arange(2, MAX_MIN_DOWNLOADS + 1), count, replace=False
+    )
+    cold_search = [
+        timed_post(session, url, with_filters(request, search=text)) for text in SEARCHES[:count]
+    ]
+    cold_downloads = [
+        timed_post(session, url, with_filters(request, min_downloads=int(n))) for n in minimums
+    ]
     repeated = with_filters(request, search=SEARCHES[0])
     warm = [timed_post(session, url, repeated) for _ in range(count)]
     return {
@@ -579,7 +736,9 @@ def sample_load() -> None:
 def run(args) -> dict:
     for tool in ("chromium", "chromedriver"):
         if not shutil.which(tool):
-            sys.exit(f"bench: {tool} is not on PATH; install Debian's chromium and chromium-driver.")
+            sys.exit(
+                f"bench: {tool} is not on PATH; install Debian's chromium and chromium-driver."
+            )
     args.work.mkdir(parents=True, exist_ok=True)
     builds = ensure_build(args)
     empty_redis(args.redis_url)
@@ -589,25 +748,45 @@ def run(args) -> dict:
     empty_redis(args.redis_url)
     with running_server(builds, cache_dir, args.redis_url, args.work / "serve.log") as server:
         health = no_proxy().get(f"{server.url}/health").json()
-        results.update(models=health["rows"], build=health["build"], memory={"after_start": memory(server.pid)})
-        print(f"bench: serving {health['rows']:,} models; {memory(server.pid)['rss']:.2f} GiB resident after start", flush=True)
+        results.update(
+            models=health["rows"], build=health["build"], memory={"after_start": memory(server.pid)}
+        )
+        print(
+            f"bench: serving {health['rows']:,} models; {memory(server.pid)['rss']:.2f} GiB resident after start",
+            flush=True,
+        )
         traffic, latency = {}, {}
         for path, main_output in VIEWS.items():
             captured = view_traffic(server.url, path)
             traffic[path] = traffic_summary(captured, main_output)
-            request = [r["request"] for r in captured["filter_change"] if main_output in r["output"]][-1]
-            print(f"bench: {path}: first load {traffic[path]['callback_bytes'] / 1e6:.2f} MB in"
-                  f" {traffic[path]['callbacks']} callbacks; timing {main_output} ...", flush=True)
-            latency[path] = {"output": request["output"], **callback_latency(server.url, request, args.requests, len(latency))}
-            print(f"bench: {path}: cold p95 {latency[path]['cold_search']['p95_ms']:.0f} ms (search),"
-                  f" {latency[path]['cold_min_downloads']['p95_ms']:.0f} ms (min downloads);"
-                  f" warm p95 {latency[path]['warm']['p95_ms']:.0f} ms", flush=True)
+            request = [
+                r["request"] for r in captured["filter_change"] if main_output in r["output"]
+            ][-1]
+            print(
+                f"bench: {path}: first load {traffic[path]['callback_bytes'] / 1e6:.2f} MB in"
+                f" {traffic[path]['callbacks']} callbacks; timing {main_output} ...",
+                flush=True,
+            )
+            latency[path] = {
+                "output": request["output"],
+                **callback_latency(server.url, request, args.requests, len(latency)),
+            }
+            print(
+                f"bench: {path}: cold p95 {latency[path]['cold_search']['p95_ms']:.0f} ms (search),"
+                f" {latency[path]['cold_min_downloads']['p95_ms']:.0f} ms (min downloads);"
+                f" warm p95 {latency[path]['warm']['p95_ms']:.0f} ms",
+                flush=True,
+            )
             sample_load()
         results.update(traffic=traffic, latency=latency)
         results["memory"]["after_views_and_latency"] = memory(server.pid)
         if args.real:
             results["families"] = large_families(server.url, args.redis_url)
-        queries = ["", "?dims=3"] + [f"?budget={n}" for n in BUDGETS_2D] + [f"?dims=3&budget={n}" for n in BUDGETS_3D]
+        queries = (
+            ["", "?dims=3"]
+            + [f"?budget={n}" for n in BUDGETS_2D]
+            + [f"?dims=3&budget={n}" for n in BUDGETS_3D]
+        )
         results["maps"] = [first_maps(server.url, args.redis_url, query) for query in queries]
         results["memory"]["at_end"] = memory(server.pid)
     results.update(defaults=default_budgets(), load=LOADS)
@@ -621,6 +800,7 @@ def default_budgets() -> dict:
 
 
 # ---------------------------------------------------------------- the report
+
 
 def mark(ok: bool) -> str:
     return "met" if ok else "**missed**"
@@ -636,8 +816,11 @@ def markdown(results: dict, host: dict, command: str) -> str:
     lines = [
         f"{REAL_HEADING if real else '## Dashboard'} ({results['models']:,} models)",
         "",
-        ("`hfmap serve` over the build of the **real** Hub listing of 11 July 2024 (tfidf), measured by `bench/dashboard.py`: the"
-         if real else "`hfmap serve` over the 1.86M-model **synthetic** build (tfidf), measured by `bench/dashboard.py`: the"),
+        (
+            "`hfmap serve` over the build of the **real** Hub listing of 11 July 2024 (tfidf), measured by `bench/dashboard.py`: the"
+            if real
+            else "`hfmap serve` over the 1.86M-model **synthetic** build (tfidf), measured by `bench/dashboard.py`: the"
+        ),
         "server runs in its own process on the Flask development server with the Redis query cache",
         "(a local Redis 7); browser numbers come from headless Chromium with software WebGL.",
         "",
@@ -660,11 +843,19 @@ def markdown(results: dict, host: dict, command: str) -> str:
         f" {start['first']['memory']['peak']:.2f} GiB |",
         f"| start once prepared (median of {len(start['prepared_seconds'])}) | {start['prepared']:.1f} s |",
     ]
-    for name, label in (("after_start", "after start"), ("after_views_and_latency", "after every view and the latency runs"),
-                        ("at_end", f"after the map runs (up to {max(m['points'] for m in results['maps']):,.0f} points)")):
+    for name, label in (
+        ("after_start", "after start"),
+        ("after_views_and_latency", "after every view and the latency runs"),
+        (
+            "at_end",
+            f"after the map runs (up to {max(m['points'] for m in results['maps']):,.0f} points)",
+        ),
+    ):
         m = memory_[name]
-        lines.append(f"| resident memory {label}: now / peak (own + mapped files) | {m['rss']:.2f} / {m['peak']:.2f} GiB"
-                     f" ({m['anon']:.2f} + {m['file']:.2f}) |")
+        lines.append(
+            f"| resident memory {label}: now / peak (own + mapped files) | {m['rss']:.2f} / {m['peak']:.2f} GiB"
+            f" ({m['anon']:.2f} + {m['file']:.2f}) |"
+        )
     lines += [
         "",
         "Mapped-file pages (RssFile) count in the resident set once touched, but they are the build's",
@@ -677,10 +868,12 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "|---|---:|---:|---|---:|---:|---|",
     ]
     for path, t in results["traffic"].items():
-        lines.append(f"| `{path}` | {t['callbacks']} | {megabytes(t['callback_bytes'])} | {output_name(t['largest_output'])}"
-                     f" {megabytes(t['largest_bytes'])} | {megabytes(t['other_bytes'])} |"
-                     f" {megabytes(t['filter_change_bytes'])} in {t['filter_change_callbacks']} callbacks |"
-                     f" {output_name(t['slowest_output'])} {t['slowest_seconds']:.2f} s |")
+        lines.append(
+            f"| `{path}` | {t['callbacks']} | {megabytes(t['callback_bytes'])} | {output_name(t['largest_output'])}"
+            f" {megabytes(t['largest_bytes'])} | {megabytes(t['other_bytes'])} |"
+            f" {megabytes(t['filter_change_bytes'])} in {t['filter_change_callbacks']} callbacks |"
+            f" {output_name(t['slowest_output'])} {t['slowest_seconds']:.2f} s |"
+        )
     count = next(iter(results["latency"].values()))["warm"]["requests"]
     lines += [
         "",
@@ -695,10 +888,12 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for path, l in results["latency"].items():
-        lines.append(f"| `{path}` | {VIEWS[path]} | {l['cold_search']['p50_ms']:.0f} / {l['cold_search']['p95_ms']:.0f} |"
-                     f" {l['cold_min_downloads']['p50_ms']:.0f} / {l['cold_min_downloads']['p95_ms']:.0f} |"
-                     f" {l['warm']['p50_ms']:.0f} / {l['warm']['p95_ms']:.0f} |"
-                     f" {results['traffic'][path]['main_seconds'] * 1000:.0f} | {megabytes(l['bytes'])} |")
+        lines.append(
+            f"| `{path}` | {VIEWS[path]} | {l['cold_search']['p50_ms']:.0f} / {l['cold_search']['p95_ms']:.0f} |"
+            f" {l['cold_min_downloads']['p50_ms']:.0f} / {l['cold_min_downloads']['p95_ms']:.0f} |"
+            f" {l['warm']['p50_ms']:.0f} / {l['warm']['p95_ms']:.0f} |"
+            f" {results['traffic'][path]['main_seconds'] * 1000:.0f} | {megabytes(l['bytes'])} |"
+        )
     lines += [
         "",
         f"### Time to the first drawn map (headless Chromium, software WebGL; median of {DRAW_RUNS})",
@@ -711,9 +906,11 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results["maps"]:
-        lines.append(f"| {map_name(m['query'], defaults)} | {m['points']:,.0f} | {megabytes(m['response_bytes'])} |"
-                     f" {m['request_sent_ms'] / 1000:.2f} s | {m['response_end_ms'] / 1000:.2f} s | {m['drawn_ms'] / 1000:.2f} s |"
-                     f" {(m['drawn_ms'] - m['response_end_ms']) / 1000:.2f} s |")
+        lines.append(
+            f"| {map_name(m['query'], defaults)} | {m['points']:,.0f} | {megabytes(m['response_bytes'])} |"
+            f" {m['request_sent_ms'] / 1000:.2f} s | {m['response_end_ms'] / 1000:.2f} s | {m['drawn_ms'] / 1000:.2f} s |"
+            f" {(m['drawn_ms'] - m['response_end_ms']) / 1000:.2f} s |"
+        )
     if results.get("families"):
         lines += family_table(results["families"])
     lines += ["", "### Targets", ""] + [f"- {line}" for line in target_lines(results)]
@@ -739,10 +936,12 @@ def family_table(families: list[dict]) -> list[str]:
     ]
     for f in families:
         drawn = f"{f['nodes']:,.0f} models: {f['count'].split('; ', 1)[-1]}"
-        lines.append(f"| `{f['model']}` ({LARGE_FAMILIES.get(f['model'], '')}) | {drawn}"
-                     f" | {f['opened']} | {f['cache']} | {megabytes(f['response_bytes'])} |"
-                     f" {f['request_sent_ms'] / 1000:.2f} s |"
-                     f" {f['response_arrived_ms'] / 1000:.2f} s | {f['drawn_ms'] / 1000:.2f} s |")
+        lines.append(
+            f"| `{f['model']}` ({LARGE_FAMILIES.get(f['model'], '')}) | {drawn}"
+            f" | {f['opened']} | {f['cache']} | {megabytes(f['response_bytes'])} |"
+            f" {f['request_sent_ms'] / 1000:.2f} s |"
+            f" {f['response_arrived_ms'] / 1000:.2f} s | {f['drawn_ms'] / 1000:.2f} s |"
+        )
     return lines
 
 
@@ -757,7 +956,14 @@ def output_name(output: str) -> str:
 
 def budget_of(query: str) -> int | None:
     """N of a map query's budget=N, None when it has none (the default budget)."""
-    return next((int(part.split("=")[1]) for part in query.lstrip("?").split("&") if part.startswith("budget=")), None)
+    return next(
+        (
+            int(part.split("=")[1])
+            for part in query.lstrip("?").split("&")
+            if part.startswith("budget=")
+        ),
+        None,
+    )
 
 
 def map_name(query: str, defaults: dict) -> str:
@@ -770,7 +976,11 @@ def map_name(query: str, defaults: dict) -> str:
 
 def target_lines(results: dict) -> list[str]:
     """The issue's targets, each marked met or missed."""
-    t, start, defaults = REAL_TARGETS if results.get("real") else TARGETS, results["start"], results["defaults"]
+    t, start, defaults = (
+        REAL_TARGETS if results.get("real") else TARGETS,
+        results["start"],
+        results["defaults"],
+    )
     peak = results["memory"]["at_end"]
     lines = [
         f"start ≤ {t['start_s']:.0f} s: {start['prepared']:.1f} s once prepared, {mark(start['prepared'] <= t['start_s'])}"
@@ -780,32 +990,56 @@ def target_lines(results: dict) -> list[str]:
         f" is the process's own memory and {peak['file']:.2f} GiB mapped build files",
     ]
     for kind, target in (("cold", t["cold_p95_ms"]), ("warm", t["warm_p95_ms"])):
-        worst = {path: max(l["cold_search"]["p95_ms"], l["cold_min_downloads"]["p95_ms"]) if kind == "cold" else l["warm"]["p95_ms"]
-                 for path, l in results["latency"].items()}
+        worst = {
+            path: max(l["cold_search"]["p95_ms"], l["cold_min_downloads"]["p95_ms"])
+            if kind == "cold"
+            else l["warm"]["p95_ms"]
+            for path, l in results["latency"].items()
+        }
         missed = {path: ms for path, ms in worst.items() if ms > target}
         detail = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in worst.items())
-        lines.append(f"filter p95 ≤ {target:.0f} ms {kind}: {detail}; {mark(not missed)}"
-                     + (f" ({len(missed)} of {len(worst)} views over)" if missed else ""))
+        lines.append(
+            f"filter p95 ≤ {target:.0f} ms {kind}: {detail}; {mark(not missed)}"
+            + (f" ({len(missed)} of {len(worst)} views over)" if missed else "")
+        )
     for f in results.get("families", []):
         drawn, size = f["drawn_ms"] / 1000, f["response_bytes"]
         met = drawn <= t["family_s"] and size <= t["family_mb"] * 1e6
-        lines.append(f"largest family `{f['model']}` ({f['nodes']:.0f} nodes, {f['opened']},"
-                     f" {f['cache']}) drawn ≤ {t['family_s']:.0f} s with a response"
-                     f" ≤ {t['family_mb']:.0f} MB: {drawn:.2f} s, {megabytes(size)}, {mark(met)}")
+        lines.append(
+            f"largest family `{f['model']}` ({f['nodes']:.0f} nodes, {f['opened']},"
+            f" {f['cache']}) drawn ≤ {t['family_s']:.0f} s with a response"
+            f" ≤ {t['family_mb']:.0f} MB: {drawn:.2f} s, {megabytes(size)}, {mark(met)}"
+        )
     default_maps = [m for m in results["maps"] if budget_of(m["query"]) is None]
     largest = max(m["response_bytes"] for m in default_maps)
-    lines.append(f"map response ≤ {t['map_mb']:.0f} MB: {megabytes(largest)} at the default budgets"
-                 f" ({defaults['2d']:,} points 2D, {defaults['3d']:,} 3D), {mark(largest <= t['map_mb'] * 1e6)}")
+    lines.append(
+        f"map response ≤ {t['map_mb']:.0f} MB: {megabytes(largest)} at the default budgets"
+        f" ({defaults['2d']:,} points 2D, {defaults['3d']:,} 3D), {mark(largest <= t['map_mb'] * 1e6)}"
+    )
     for m in default_maps:
         drawn = m["drawn_ms"] / 1000
-        lines.append(f"first map drawn ≤ {t['drawn_s']:.0f} s, {map_name(m['query'], defaults)}: {drawn:.2f} s,"
-                     f" {mark(drawn <= t['drawn_s'])}")
+        lines.append(
+            f"first map drawn ≤ {t['drawn_s']:.0f} s, {map_name(m['query'], defaults)}: {drawn:.2f} s,"
+            f" {mark(drawn <= t['drawn_s'])}"
+        )
     for margin in (1.0, 0.75):
         limit = t["drawn_s"] * margin
-        fits = {dims: [f"{budget_of(m['query']):,}" for m in results["maps"] if budget_of(m["query"])
-                       and ("dims=3" in m["query"]) == (dims == "3D") and m["drawn_ms"] / 1000 <= limit] for dims in ("2D", "3D")}
-        lines.append(f"budgets of the sweep drawn within {limit:.1f} s" + (" (a 25% margin)" if margin < 1 else "") + ": "
-                     + "; ".join(f"{dims} {', '.join(found) or 'none'}" for dims, found in fits.items()))
+        fits = {
+            dims: [
+                f"{budget_of(m['query']):,}"
+                for m in results["maps"]
+                if budget_of(m["query"])
+                and ("dims=3" in m["query"]) == (dims == "3D")
+                and m["drawn_ms"] / 1000 <= limit
+            ]
+            for dims in ("2D", "3D")
+        }
+        lines.append(
+            f"budgets of the sweep drawn within {limit:.1f} s"
+            + (" (a 25% margin)" if margin < 1 else "")
+            + ": "
+            + "; ".join(f"{dims} {', '.join(found) or 'none'}" for dims, found in fits.items())
+        )
     return lines
 
 
@@ -816,29 +1050,69 @@ def with_dashboard_section(text: str, section: str) -> str:
     start = text.find("\n" + heading)
     if start < 0:
         return text.rstrip("\n") + "\n\n" + section
-    following = [i for i in (text.find("\n## Dashboard (", start + 1), text.find("\n" + REAL_HEADING, start + 1)) if i > start]
+    following = [
+        i
+        for i in (
+            text.find("\n## Dashboard (", start + 1),
+            text.find("\n" + REAL_HEADING, start + 1),
+        )
+        if i > start
+    ]
     end = min(following) if following else len(text)
     return text[:start].rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n" + text[end:]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_860_000, help="synthetic models when the build is made here")
-    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "dashboard", help="synthetic data, build, logs")
-    parser.add_argument("--builds", type=Path, default=None, help="serve this existing builds directory instead of making one")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="the dashboard's prepared files (HFMAP_CACHE_DIR; default WORK/dashboard-cache)")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="query cache; this database is emptied")
+    parser.add_argument(
+        "--rows", type=int, default=1_860_000, help="synthetic models when the build is made here"
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / "bench" / "out" / "dashboard",
+        help="synthetic data, build, logs",
+    )
+    parser.add_argument(
+        "--builds",
+        type=Path,
+        default=None,
+        help="serve this existing builds directory instead of making one",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="the dashboard's prepared files (HFMAP_CACHE_DIR; default WORK/dashboard-cache)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/14",
+        help="query cache; this database is emptied",
+    )
     parser.add_argument("--requests", type=int, default=20, help="requests per latency measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--report-only", action="store_true", help="rewrite --out from the saved results, run nothing")
-    parser.add_argument("--real", action="store_true", help="--builds holds a build of the real Hub listing: report it in its own section")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite --out from the saved results, run nothing",
+    )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="--builds holds a build of the real Hub listing: report it in its own section",
+    )
     args = parser.parse_args()
     if args.real and not (args.builds or args.report_only):
-        sys.exit("bench: --real needs --builds (a builds directory of the real listing, e.g. from bench/run.py --real).")
+        sys.exit(
+            "bench: --real needs --builds (a builds directory of the real listing, e.g. from bench/run.py --real)."
+        )
     saved = ROOT / "bench" / "out" / ("dashboard-real.json" if args.real else "dashboard.json")
-    command = ("python bench/dashboard.py --real --builds DIR [--cache-dir DIR]" if args.real
-               else "python bench/dashboard.py [--builds DIR] [--cache-dir DIR]")
+    command = (
+        "python bench/dashboard.py --real --builds DIR [--cache-dir DIR]"
+        if args.real
+        else "python bench/dashboard.py [--builds DIR] [--cache-dir DIR]"
+    )
     if args.report_only:
         results = json.loads(saved.read_text())
     else:
@@ -846,9 +1120,14 @@ def main() -> None:
         results = {"machine": machine(), "real": args.real, **run(args)}
         saved.parent.mkdir(parents=True, exist_ok=True)
         saved.write_text(json.dumps(results, indent=2))
-        print(f"bench: measured in {time.perf_counter() - started:.0f} s; raw numbers in {saved}", flush=True)
+        print(
+            f"bench: measured in {time.perf_counter() - started:.0f} s; raw numbers in {saved}",
+            flush=True,
+        )
     text = args.out.read_text() if args.out.exists() else "# Benchmarks\n"
-    args.out.write_text(with_dashboard_section(text, markdown(results, results["machine"], command)))
+    args.out.write_text(
+        with_dashboard_section(text, markdown(results, results["machine"], command))
+    )
     print(f"bench: wrote the dashboard section of {args.out}")
 
 

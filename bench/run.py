@@ -28,7 +28,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,9 @@ def tree_rss_kib(root: int) -> int:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        total += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
         pending += children.get(pid, [])
     return total
 
@@ -85,8 +87,12 @@ def measured(cmd: list[str], log: Path) -> dict:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed (exit {process.returncode}); see {log}.")
-    return {"seconds": round(seconds, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
-            "peak_gib": round(peak_kib / 2**20, 2), "load": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_gib": round(peak_kib / 2**20, 2),
+        "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 SYNTH = [sys.executable, "-m", "bench.synth"]  # the synthetic data set's writer (bench/synth/)
@@ -110,11 +116,30 @@ def split_sources(rows: int, work: Path) -> tuple[Path, Path]:
 
 def build(source: Path, embedder: str, builds: Path, cache: Path, log: Path) -> dict:
     """One measured `hfmap build`, with the manifest's stage seconds and embedding counts."""
-    cmd = [*HFMAP, "build", "--source", str(source), "--embedder", embedder, "--out", str(builds), "--cache-dir", str(cache), "--quiet"]
+    cmd = [
+        *HFMAP,
+        "build",
+        "--source",
+        str(source),
+        "--embedder",
+        embedder,
+        "--out",
+        str(builds),
+        "--cache-dir",
+        str(cache),
+        "--quiet",
+    ]
     stats = measured(cmd, log)
-    manifest = json.loads(((builds / (builds / "CURRENT").read_text().strip()) / "manifest.json").read_text())
-    return {**stats, "stage_seconds": manifest["stage_seconds"], "embedding": manifest["embedding"],
-            "mode": manifest.get("mode", "full"), "models": manifest["counts"]["models"]}
+    manifest = json.loads(
+        ((builds / (builds / "CURRENT").read_text().strip()) / "manifest.json").read_text()
+    )
+    return {
+        **stats,
+        "stage_seconds": manifest["stage_seconds"],
+        "embedding": manifest["embedding"],
+        "mode": manifest.get("mode", "full"),
+        "models": manifest["counts"]["models"],
+    }
 
 
 def bench_size(rows: int, embedder: str, work: Path, rebuild: bool) -> dict:
@@ -124,7 +149,11 @@ def bench_size(rows: int, embedder: str, work: Path, rebuild: bool) -> dict:
     for folder in (builds, cache):
         subprocess.run(["rm", "-rf", str(folder)], check=True)
     print(f"bench: full build of {rows:,} rows with {embedder}", flush=True)
-    result = {"rows": rows, "embedder": embedder, "full": build(base, embedder, builds, cache, work / f"{name}_full.log")}
+    result = {
+        "rows": rows,
+        "embedder": embedder,
+        "full": build(base, embedder, builds, cache, work / f"{name}_full.log"),
+    }
     if rebuild:
         print(f"bench: rebuild after {NEW_SHARE:.0%} new models", flush=True)
         result["rebuild"] = build(grown, embedder, builds, cache, work / f"{name}_rebuild.log")
@@ -160,12 +189,26 @@ def bench_real(listing: Path, work: Path) -> dict:
         for folder in (work / f"builds_real_{name}", work / f"cache_real_{name}"):
             subprocess.run(["rm", "-rf", str(folder)], check=True)
     print(f"bench: full build of the real listing {listing}", flush=True)
-    result["full"] = build(listing, "tfidf", work / "builds_real_full", work / "cache_real_full", work / "real_full.log")
+    result["full"] = build(
+        listing,
+        "tfidf",
+        work / "builds_real_full",
+        work / "cache_real_full",
+        work / "real_full.log",
+    )
     result["map_quality"] = map_quality(work / "builds_real_full")
     print(f"bench: build of the models created before {REAL_CUTOFF}", flush=True)
-    result["before"] = build(base, "tfidf", work / "builds_real_day", work / "cache_real_day", work / "real_before.log")
+    result["before"] = build(
+        base, "tfidf", work / "builds_real_day", work / "cache_real_day", work / "real_before.log"
+    )
     print("bench: rebuild with the whole listing (one real day of new models)", flush=True)
-    result["rebuild"] = build(listing, "tfidf", work / "builds_real_day", work / "cache_real_day", work / "real_rebuild.log")
+    result["rebuild"] = build(
+        listing,
+        "tfidf",
+        work / "builds_real_day",
+        work / "cache_real_day",
+        work / "real_rebuild.log",
+    )
     return result
 
 
@@ -180,13 +223,27 @@ def map_quality(builds: Path) -> dict:
 
     build_dir = builds / (builds / "CURRENT").read_text().strip()
     vectors = np.load(build_dir / "embeddings.npy", mmap_mode="r")
-    coords = pq.read_table(build_dir / "models.parquet", columns=["x", "y", "z", "x2d", "y2d"]).to_pandas()
-    rows = np.sort(np.random.default_rng(0).choice(len(vectors), min(QUALITY_SAMPLE, len(vectors)), replace=False))
+    coords = pq.read_table(
+        build_dir / "models.parquet", columns=["x", "y", "z", "x2d", "y2d"]
+    ).to_pandas()
+    rows = np.sort(
+        np.random.default_rng(0).choice(
+            len(vectors), min(QUALITY_SAMPLE, len(vectors)), replace=False
+        )
+    )
     sample = np.asarray(vectors[rows])
     return {
         "sample": len(rows),
-        "2d": round(float(trustworthiness(sample, coords[["x2d", "y2d"]].to_numpy()[rows], n_neighbors=15)), 4),
-        "3d": round(float(trustworthiness(sample, coords[["x", "y", "z"]].to_numpy()[rows], n_neighbors=15)), 4),
+        "2d": round(
+            float(trustworthiness(sample, coords[["x2d", "y2d"]].to_numpy()[rows], n_neighbors=15)),
+            4,
+        ),
+        "3d": round(
+            float(
+                trustworthiness(sample, coords[["x", "y", "z"]].to_numpy()[rows], n_neighbors=15)
+            ),
+            4,
+        ),
     }
 
 
@@ -223,16 +280,23 @@ def real_markdown(real: dict, command: str) -> str:
         "",
         *provenance(host, command),
         "",
-        "| build | models | mode | newly embedded | " + " | ".join(REAL_STAGES)
+        "| build | models | mode | newly embedded | "
+        + " | ".join(REAL_STAGES)
         + " | total | CPU | peak memory (process tree) | load before / after |",
         "|---|---:|---|---:|" + "---:|" * (len(REAL_STAGES) + 4),
     ]
-    for label, b in (("full", full), (f"before {real['cutoff']}", before), ("one-day rebuild", rebuild)):
+    for label, b in (
+        ("full", full),
+        (f"before {real['cutoff']}", before),
+        ("one-day rebuild", rebuild),
+    ):
         s = b["stage_seconds"]
         cells = " | ".join(f"{s.get(stage, 0):.1f}" for stage in REAL_STAGES)
         load = b.get("load", [0, 0])
-        lines.append(f"| {label} | {b['models']:,} | {b['mode']} | {b['embedding']['newly_embedded']:,} | {cells} |"
-                     f" {b['seconds']:.1f} | {b.get('cpu_seconds', 0):.1f} | {b['peak_gib']:.2f} GiB | {load[0]:.1f} / {load[1]:.1f} |")
+        lines.append(
+            f"| {label} | {b['models']:,} | {b['mode']} | {b['embedding']['newly_embedded']:,} | {cells} |"
+            f" {b['seconds']:.1f} | {b.get('cpu_seconds', 0):.1f} | {b['peak_gib']:.2f} GiB | {load[0]:.1f} / {load[1]:.1f} |"
+        )
     share = rebuild["seconds"] / full["seconds"]
 
     quality = real.get("map_quality")
@@ -285,16 +349,47 @@ def merged(path: Path, fresh: list[dict]) -> list[dict]:
 
 
 def machine() -> dict:
-    memory_kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=ROOT).stdout.strip():
+    memory_kib = next(
+        int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")
+    )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    if subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip():
         commit += " with uncommitted changes"
-    return {"cpus": os.cpu_count(), "memory_gib": round(memory_kib / 2**20), "cpu": cpu, "python": platform.python_version(),
-            "commit": commit, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d")}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(memory_kib / 2**20),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "commit": commit,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+    }
 
 
-STAGES = ("read source", "lineage", "embed", "previous build", "project", "cluster", "neighbours", "write")
+STAGES = (
+    "read source",
+    "lineage",
+    "embed",
+    "previous build",
+    "project",
+    "cluster",
+    "neighbours",
+    "write",
+)
 BESIDE = "neighbours (beside project and cluster)"  # a full build's neighbour graph, in a worker
 REAL_STAGES = (*STAGES[:7], BESIDE, "write")
 
@@ -318,14 +413,18 @@ def markdown(results: list[dict], host: dict, command: str) -> str:
     for r in results:
         s = r["full"]["stage_seconds"]
         cells = " | ".join(f"{s.get(stage, 0):.1f}" for stage in STAGES)
-        lines.append(f"| {r['rows']:,} | {r['embedder']} | {cells} | {r['full']['seconds']:.1f} | {r['full']['peak_gib']:.2f} GiB |")
+        lines.append(
+            f"| {r['rows']:,} | {r['embedder']} | {cells} | {r['full']['seconds']:.1f} | {r['full']['peak_gib']:.2f} GiB |"
+        )
     rebuilt = [r for r in results if "rebuild" in r]
     if rebuilt:
         lines += [
             "",
             f"## Rebuild after {NEW_SHARE:.0%} new models (same builds and cache directories)",
             "",
-            "| rows before | rows after | mode | newly embedded | " + " | ".join(STAGES) + " | total | share of full build | peak memory |",
+            "| rows before | rows after | mode | newly embedded | "
+            + " | ".join(STAGES)
+            + " | total | share of full build | peak memory |",
             "|---:|---:|---|---:|" + "---:|" * (len(STAGES) + 3),
         ]
         for r in rebuilt:
@@ -348,14 +447,20 @@ def target_lines(results: list[dict]) -> list[str]:
     big = max(tfidf, key=lambda r: r["rows"])
     full, lines = big["full"], []
 
-    lines.append(f"{big['rows']:,} rows end to end in ≤ 15 min: {full['seconds'] / 60:.1f} min, {mark(full['seconds'] <= 900)}")
-    lines.append(f"peak memory ≤ 8 GB: {full['peak_gib']:.2f} GiB full build, {mark(full['peak_gib'] <= 8)}")
+    lines.append(
+        f"{big['rows']:,} rows end to end in ≤ 15 min: {full['seconds'] / 60:.1f} min, {mark(full['seconds'] <= 900)}"
+    )
+    lines.append(
+        f"peak memory ≤ 8 GB: {full['peak_gib']:.2f} GiB full build, {mark(full['peak_gib'] <= 8)}"
+    )
     lineage = full["stage_seconds"]["lineage"]
     lines.append(f"lineage tables in ≤ 60 s: {lineage:.1f} s, {mark(lineage <= 60)}")
     if "rebuild" in big:
         rebuild = big["rebuild"]
         share = rebuild["seconds"] / full["seconds"]
-        floor = sum(rebuild["stage_seconds"].get(s, 0) for s in ("read source", "lineage", "embed", "write"))
+        floor = sum(
+            rebuild["stage_seconds"].get(s, 0) for s in ("read source", "lineage", "embed", "write")
+        )
         lines.append(
             f"rebuild after 1% new models in ≤ 10% of the full build: {rebuild['seconds']:.1f} s = {share:.0%}, {mark(share <= 0.10)}"
             f" ({rebuild['peak_gib']:.2f} GiB peak). Of it, {floor:.1f} s go to the stages that must touch every row"
@@ -375,11 +480,15 @@ def page(path: Path, synthetic: str | None, real: str | None) -> str:
     every other part (and the "## Dashboard" sections bench/dashboard.py writes) kept as it was."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     ends = [i for i in (text.find(REAL_HEADING), text.find(DASHBOARD_HEADING)) if i >= 0]
-    head, tail = (text[: min(ends)], text[min(ends):]) if ends else (text, "")
+    head, tail = (text[: min(ends)], text[min(ends) :]) if ends else (text, "")
     if synthetic is not None:
         head = synthetic
     real_start, dashboard_start = tail.find(REAL_HEADING), tail.find(DASHBOARD_HEADING)
-    old_real = tail[real_start : dashboard_start if dashboard_start > real_start else len(tail)] if real_start >= 0 else ""
+    old_real = (
+        tail[real_start : dashboard_start if dashboard_start > real_start else len(tail)]
+        if real_start >= 0
+        else ""
+    )
     rest = tail.replace(old_real, "", 1) if old_real else tail
     section = ("\n" + real.strip("\n") + "\n") if real is not None else old_real
     return head.rstrip("\n") + "\n" + section + rest
@@ -387,24 +496,47 @@ def page(path: Path, synthetic: str | None, real: str | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_860_000], help="tfidf build sizes (none: skip)")
-    parser.add_argument("--minilm-rows", type=int, default=2_000, help="minilm build size (0: skip)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="*",
+        default=[10_000, 100_000, 1_860_000],
+        help="tfidf build sizes (none: skip)",
+    )
+    parser.add_argument(
+        "--minilm-rows", type=int, default=2_000, help="minilm build size (0: skip)"
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--real", type=Path, default=None, help="also measure this real Hub listing (JSONL of API records)")
-    parser.add_argument("--report-only", action="store_true", help="rewrite --out from the saved results, run nothing")
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        help="also measure this real Hub listing (JSONL of API records)",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite --out from the saved results, run nothing",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    command = "make bench  (or: python bench/run.py [--sizes N ...] [--minilm-rows N] [--real LISTING])"
+    command = (
+        "make bench  (or: python bench/run.py [--sizes N ...] [--minilm-rows N] [--real LISTING])"
+    )
     saved_file = args.work / "results.json"
     saved = json.loads(saved_file.read_text()) if saved_file.exists() else {}
     if args.report_only:
-        synthetic = markdown(saved["results"], saved["machine"], command) if saved.get("results") else None
+        synthetic = (
+            markdown(saved["results"], saved["machine"], command) if saved.get("results") else None
+        )
         real = real_markdown(saved["real"], REAL_COMMAND) if saved.get("real") else None
         args.out.write_text(page(args.out, synthetic, real))
         return
     started = time.perf_counter()
-    runs = [(rows, "tfidf") for rows in args.sizes] + ([(args.minilm_rows, "minilm")] if args.minilm_rows else [])
+    runs = [(rows, "tfidf") for rows in args.sizes] + (
+        [(args.minilm_rows, "minilm")] if args.minilm_rows else []
+    )
     fresh = [bench_size(rows, embedder, args.work, rebuild=True) for rows, embedder in runs]
     real = bench_real(args.real, args.work) if args.real else saved.get("real")
     results = merged(saved_file, fresh)
@@ -412,7 +544,9 @@ def main() -> None:
     saved_file.write_text(json.dumps({"machine": host, "results": results, "real": real}, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     synthetic = markdown(results, host, command) if fresh else None
-    args.out.write_text(page(args.out, synthetic, real_markdown(real, REAL_COMMAND) if args.real else None))
+    args.out.write_text(
+        page(args.out, synthetic, real_markdown(real, REAL_COMMAND) if args.real else None)
+    )
     print(f"bench: wrote {args.out} in {time.perf_counter() - started:.0f} s")
 
 

@@ -9,7 +9,7 @@ Answers come from the same cached queries as the Growth view.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
 
@@ -21,7 +21,9 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 def report() -> dict:
     path = served_settings().tracker_db
-    return with_age(tracker_report.cached(str(path), history_version(path)), datetime.now(timezone.utc))
+    return with_age(
+        tracker_report.cached(str(path), history_version(path)), datetime.now(UTC)
+    )
 
 
 def iso_time(name: str) -> str | None:
@@ -31,11 +33,17 @@ def iso_time(name: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-        moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(
+            UTC
+        )
     except ValueError:
-        raise ValueError(f"{name}={text!r} is not an ISO 8601 time such as 2026-11-01 or 2026-11-01T12:00:00Z.") from None
+        raise ValueError(
+            f"{name}={text!r} is not an ISO 8601 time such as 2026-11-01 or 2026-11-01T12:00:00Z."
+        ) from None
     except OverflowError:  # 0001-01-01T00:00:00+01:00 is a valid ISO time before the first UTC one
-        raise ValueError(f"{name}={text!r} lies outside the times this server can compare (years 1 to 9999 UTC).") from None
+        raise ValueError(
+            f"{name}={text!r} lies outside the times this server can compare (years 1 to 9999 UTC)."
+        ) from None
     return moment.isoformat(timespec="seconds")
 
 
@@ -44,7 +52,13 @@ def count():
     growth = report()["growth"]
     if growth["total_models"] is None:
         return jsonify({"error": "no successful snapshot yet; run `hfmap track --once`."}), 404
-    return jsonify({"total_models": growth["total_models"], "taken_at": growth["taken_at"], "age_seconds": growth["age_seconds"]})
+    return jsonify(
+        {
+            "total_models": growth["total_models"],
+            "taken_at": growth["taken_at"],
+            "age_seconds": growth["age_seconds"],
+        }
+    )
 
 
 @api.get("/history")
@@ -54,12 +68,24 @@ def history():
     except ValueError as error:
         return jsonify({"error": str(error)}), 400
     path = served_settings().tracker_db
-    rows = snapshot_rows.cached(str(path), history_version(path), since, until, request.args.get("failures") in ("1", "true"))
+    rows = snapshot_rows.cached(
+        str(path),
+        history_version(path),
+        since,
+        until,
+        request.args.get("failures") in ("1", "true"),
+    )
     return jsonify({"from": since, "to": until, "snapshots": rows})
 
 
 @api.get("/growth")
 def growth():
     current = report()
-    return jsonify({**current["growth"], "last_run": current["last_run"], "last_failure": current["last_failure"],
-                    "schedules": current["schedules"]})
+    return jsonify(
+        {
+            **current["growth"],
+            "last_run": current["last_run"],
+            "last_failure": current["last_failure"],
+            "schedules": current["schedules"],
+        }
+    )

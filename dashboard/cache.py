@@ -36,7 +36,13 @@ RETRY_SECONDS = 2.0  # while Redis is down, how long calls skip it before trying
 CONNECT_TIMEOUT_SECONDS = 0.5
 COMMAND_TIMEOUT_SECONDS = 2.0
 EMBEDDED_MAX_MEMORY = "512mb"
-SECRET_QUERY_KEYS = {"password", "pass", "passwd", "token", "secret"}  # REDIS_URL query values never shown
+SECRET_QUERY_KEYS = {
+    "password",
+    "pass",
+    "passwd",
+    "token",
+    "secret",
+}  # REDIS_URL query values never shown
 
 query_cache = Cache()
 
@@ -49,6 +55,7 @@ def cached_query(function):
     source = hashlib.sha256(inspect.getsource(function).encode("utf-8")).hexdigest()[:16]
     function.cached = query_cache.memoize(make_name=lambda name: f"{name}@{source}")(function)
     return function
+
 
 _embedded: dict = {}
 
@@ -79,9 +86,15 @@ def without_password(url: str) -> str:
     if not parts.password and not any(key.lower() in SECRET_QUERY_KEYS for key, _ in pairs):
         return url
     if parts.password:  # the host and port as written ([::1]:6379 keeps its brackets)
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}")
-    parts = parts._replace(query=urlencode(
-        [(key, "***" if key.lower() in SECRET_QUERY_KEYS else value) for key, value in pairs], safe="*"))
+        parts = parts._replace(
+            netloc=f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+        )
+    parts = parts._replace(
+        query=urlencode(
+            [(key, "***" if key.lower() in SECRET_QUERY_KEYS else value) for key, value in pairs],
+            safe="*",
+        )
+    )
     return urlunsplit(parts)
 
 
@@ -133,7 +146,9 @@ class ResilientRedisCache(RedisCache):
         except RedisError as error:
             self._went_down(error)
             return fallback
-        except CacheCodecError as error:  # an entry this codec did not write, or a value it does not store
+        except (
+            CacheCodecError
+        ) as error:  # an entry this codec did not write, or a value it does not store
             self._came_back()
             self._log_codec_error(method.__name__, error)
             return fallback
@@ -152,16 +167,22 @@ class ResilientRedisCache(RedisCache):
             self.last_error = f"{type(error).__name__}: {error}"
             if self._down_since is None:
                 self._down_since = time.time()
-                log.warning("Redis at %s is unreachable (%s); answering uncached until it is back",
-                            self.shown_url, self.last_error)
+                log.warning(
+                    "Redis at %s is unreachable (%s); answering uncached until it is back",
+                    self.shown_url,
+                    self.last_error,
+                )
 
     def _came_back(self) -> None:
         if self._down_since is None:
             return
         with self._lock:
             if self._down_since is not None:
-                log.warning("Redis at %s is reachable again after %.0f s; caching again",
-                            self.shown_url, time.time() - self._down_since)
+                log.warning(
+                    "Redis at %s is reachable again after %.0f s; caching again",
+                    self.shown_url,
+                    time.time() - self._down_since,
+                )
                 self._down_since = None
 
     def get(self, key):
@@ -196,7 +217,9 @@ class ResilientRedisCache(RedisCache):
         self._call(self._write_client.ping, None)
         report = {"cache": self.state, "redis": self.shown_url}
         if self._down_since is not None:
-            report["cache_down_since"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._down_since))
+            report["cache_down_since"] = time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._down_since)
+            )
             report["cache_error"] = self.last_error
         return report
 
@@ -204,13 +227,19 @@ class ResilientRedisCache(RedisCache):
 def init_query_cache(server: Flask, redis_url: str | None) -> None:
     """Attach the query cache to a Flask server: Redis at redis_url, or an embedded one."""
     url = redis_url_or_embedded(redis_url)
-    query_cache.init_app(server, config={
-        "CACHE_TYPE": f"{__name__}.ResilientRedisCache",
-        "CACHE_REDIS_URL": url,
-        "CACHE_KEY_PREFIX": "hfmap:",
-        "CACHE_DEFAULT_TIMEOUT": TIMEOUT_SECONDS,
-        "CACHE_OPTIONS": {"socket_connect_timeout": CONNECT_TIMEOUT_SECONDS, "socket_timeout": COMMAND_TIMEOUT_SECONDS},
-    })
+    query_cache.init_app(
+        server,
+        config={
+            "CACHE_TYPE": f"{__name__}.ResilientRedisCache",
+            "CACHE_REDIS_URL": url,
+            "CACHE_KEY_PREFIX": "hfmap:",
+            "CACHE_DEFAULT_TIMEOUT": TIMEOUT_SECONDS,
+            "CACHE_OPTIONS": {
+                "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "socket_timeout": COMMAND_TIMEOUT_SECONDS,
+            },
+        },
+    )
     log.info("query cache on Redis at %s", without_password(url))
 
 

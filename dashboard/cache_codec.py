@@ -116,11 +116,15 @@ def decode(data: bytes):
     if not isinstance(data, (bytes, bytearray)) or not data.startswith(MAGIC):
         raise CacheCodecError("not a value written by hfmap's cache codec")
     try:
-        return _unpack(bytes(data[len(MAGIC):]))
+        return _unpack(bytes(data[len(MAGIC) :]))
     except CacheCodecError:
         raise
-    except Exception as error:  # msgpack, numpy, Arrow and the dataclasses each have their own errors
-        raise CacheCodecError(f"an unreadable cache value: {type(error).__name__}: {error}") from error
+    except (
+        Exception
+    ) as error:  # msgpack, numpy, Arrow and the dataclasses each have their own errors
+        raise CacheCodecError(
+            f"an unreadable cache value: {type(error).__name__}: {error}"
+        ) from error
 
 
 class DataOnlySerializer:

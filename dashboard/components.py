@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
@@ -19,8 +19,16 @@ from dashboard.shown import EXCERPT_CHARS, URL_VALUE_CHARS, count_text, shorten,
 HUB_URL = "https://huggingface.co"
 CHIPS_SHOWN = 40  # of each kind (licenses, languages, tags, …) in the details card
 CHIP_CHARS = 80
-ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?")  # 2106.09685, hep-th/9901001v2
-CHIP_COLOURS = {"license": "success", "language": "info", "tag": "secondary", "dataset": "warning", "relation": "primary"}
+ARXIV_ID = re.compile(
+    r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?"
+)  # 2106.09685, hep-th/9901001v2
+CHIP_COLOURS = {
+    "license": "success",
+    "language": "info",
+    "tag": "secondary",
+    "dataset": "warning",
+    "relation": "primary",
+}
 
 FILTER_INPUTS = {  # the filter panel as one callback argument: {Filters field: its value}
     "search": Input("filter-search", "value"),
@@ -37,32 +45,90 @@ def filter_panel(build: Build, filters: Filters) -> dbc.Card:
     """Search, minimum counts, library / pipeline / license choices and the base-only switch."""
 
     def choice(id_: str, label: str, column: str, chosen: tuple[str, ...]) -> html.Div:
-        return html.Div([dbc.Label(label, html_for=id_, className="mb-0 small"),
-                         dcc.Dropdown(id=id_, options=category_options.cached(build, column), value=list(chosen),
-                                      multi=True, placeholder="any")], className="mb-2")
+        return html.Div(
+            [
+                dbc.Label(label, html_for=id_, className="mb-0 small"),
+                dcc.Dropdown(
+                    id=id_,
+                    options=category_options.cached(build, column),
+                    value=list(chosen),
+                    multi=True,
+                    placeholder="any",
+                ),
+            ],
+            className="mb-2",
+        )
 
     return dbc.Card(
-        dbc.CardBody([
-            html.H6("Filters", className="card-title"),
-            dbc.Label("Search id, author or tag", html_for="filter-search", className="mb-0 small"),
-            dbc.Input(id="filter-search", type="search", value=filters.search, debounce=0.4,
-                      placeholder="e.g. llama, gguf, TheBloke", className="mb-2"),
-            dbc.Row([
-                dbc.Col([dbc.Label("Min downloads", html_for="filter-min-downloads", className="mb-0 small"),
-                         dbc.Input(id="filter-min-downloads", type="number", min=0, value=filters.min_downloads, debounce=True)]),
-                dbc.Col([dbc.Label("Min likes", html_for="filter-min-likes", className="mb-0 small"),
-                         dbc.Input(id="filter-min-likes", type="number", min=0, value=filters.min_likes, debounce=True)]),
-            ], className="mb-2 g-2"),
-            choice("filter-libraries", "Library", "library_name", filters.libraries),
-            choice("filter-pipelines", "Pipeline", "pipeline_tag", filters.pipelines),
-            choice("filter-licenses", "License", "license", filters.licenses),
-            dbc.Switch(id="filter-base-only", label="Base models only", value=filters.base_only),
-        ]),
+        dbc.CardBody(
+            [
+                html.H6("Filters", className="card-title"),
+                dbc.Label(
+                    "Search id, author or tag", html_for="filter-search", className="mb-0 small"
+                ),
+                dbc.Input(
+                    id="filter-search",
+                    type="search",
+                    value=filters.search,
+                    debounce=0.4,
+                    placeholder="e.g. llama, gguf, TheBloke",
+                    className="mb-2",
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label(
+                                    "Min downloads",
+                                    html_for="filter-min-downloads",
+                                    className="mb-0 small",
+                                ),
+                                dbc.Input(
+                                    id="filter-min-downloads",
+                                    type="number",
+                                    min=0,
+                                    value=filters.min_downloads,
+                                    debounce=True,
+                                ),
+                            ]
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label(
+                                    "Min likes", html_for="filter-min-likes", className="mb-0 small"
+                                ),
+                                dbc.Input(
+                                    id="filter-min-likes",
+                                    type="number",
+                                    min=0,
+                                    value=filters.min_likes,
+                                    debounce=True,
+                                ),
+                            ]
+                        ),
+                    ],
+                    className="mb-2 g-2",
+                ),
+                choice("filter-libraries", "Library", "library_name", filters.libraries),
+                choice("filter-pipelines", "Pipeline", "pipeline_tag", filters.pipelines),
+                choice("filter-licenses", "License", "license", filters.licenses),
+                dbc.Switch(
+                    id="filter-base-only", label="Base models only", value=filters.base_only
+                ),
+            ]
+        ),
         className="mb-3",
     )
 
 
-def page_frame(build: Build, filters: Filters, view: dict, controls: list, content: list, side: list | None = None) -> html.Div:
+def page_frame(
+    build: Build,
+    filters: Filters,
+    view: dict,
+    controls: list,
+    content: list,
+    side: list | None = None,
+) -> html.Div:
     """A view: the filter panel and the view's controls on the left, its content in the middle,
     an optional side column (model details) on the right; ``view`` seeds the URL state."""
     left = [filter_panel(build, filters)]
@@ -77,10 +143,19 @@ def page_frame(build: Build, filters: Filters, view: dict, controls: list, conte
 def chips(values, kind: str) -> list:
     """Coloured badges for the first CHIPS_SHOWN values (each shortened), and "+N more"."""
     values = list(values or ())
-    shown = [dbc.Badge(shorten(value, CHIP_CHARS), title=tooltip(value), color=CHIP_COLOURS[kind],
-                       className="me-1 mb-1 fw-normal") for value in values[:CHIPS_SHOWN]]
+    shown = [
+        dbc.Badge(
+            shorten(value, CHIP_CHARS),
+            title=tooltip(value),
+            color=CHIP_COLOURS[kind],
+            className="me-1 mb-1 fw-normal",
+        )
+        for value in values[:CHIPS_SHOWN]
+    ]
     if len(values) > CHIPS_SHOWN:
-        shown.append(html.Span(f"+{len(values) - CHIPS_SHOWN:,} more", className="small text-muted me-1"))
+        shown.append(
+            html.Span(f"+{len(values) - CHIPS_SHOWN:,} more", className="small text-muted me-1")
+        )
     return shown
 
 
@@ -100,7 +175,9 @@ def arxiv_url(paper) -> str | None:
     return f"https://arxiv.org/abs/{paper}" if ARXIV_ID.fullmatch(str(paper)) else None
 
 
-def external_link(text: str, url: str | None, title: str | None = None, **props) -> html.A | html.Span:
+def external_link(
+    text: str, url: str | None, title: str | None = None, **props
+) -> html.A | html.Span:
     """A link that opens in a new tab, or the text alone when there is no valid URL for it."""
     if url is None:
         return html.Span(text, title="not a valid Hub or arXiv id: no link", **props)
@@ -133,43 +210,141 @@ def card_fact(record: dict) -> str:
 def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     """Everything known of one model: metadata, coloured chips, links, parents, children, similar models."""
     if details is None:
-        return html.Div("Click a model to see its details.", className="text-muted small", id="details-empty")
+        return html.Div(
+            "Click a model to see its details.", className="text-muted small", id="details-empty"
+        )
     record = details["record"]
     model_id = record["model_id"]
     created = record.get("created_at")
     facts = [
-        ("author", record.get("author")), ("library", record.get("library_name")), ("pipeline", record.get("pipeline_tag")),
-        ("downloads", count_text(record.get("downloads"))), ("likes", count_text(record.get("likes"))),
+        ("author", record.get("author")),
+        ("library", record.get("library_name")),
+        ("pipeline", record.get("pipeline_tag")),
+        ("downloads", count_text(record.get("downloads"))),
+        ("likes", count_text(record.get("likes"))),
         ("trending", count_text(record.get("trending_score"))),
-        ("created", "unknown" if created is None else datetime.fromtimestamp(created, timezone.utc).strftime("%Y-%m-%d")),
-        ("family", record.get("root_id")), ("family size", f"{details['family_size']:,}"), ("depth", record.get("depth")),
-        ("children", f"{details['n_children']:,}"), ("descendants", f"{record.get('n_descendants', 0):,}"),
+        (
+            "created",
+            "unknown"
+            if created is None
+            else datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%d"),
+        ),
+        ("family", record.get("root_id")),
+        ("family size", f"{details['family_size']:,}"),
+        ("depth", record.get("depth")),
+        ("children", f"{details['n_children']:,}"),
+        ("descendants", f"{record.get('n_descendants', 0):,}"),
         ("card", card_fact(record)),
     ]
-    parents = [html.Li([model_link(p["model_id"], page) if p["in_data"] else html.Span(shorten(p["model_id"]), title="not in this build"),
-                        " ", *chips([p["relation"]], "relation")]) for p in details["parents"]]
+    parents = [
+        html.Li(
+            [
+                model_link(p["model_id"], page)
+                if p["in_data"]
+                else html.Span(shorten(p["model_id"]), title="not in this build"),
+                " ",
+                *chips([p["relation"]], "relation"),
+            ]
+        )
+        for p in details["parents"]
+    ]
     more_parents = details["n_parents"] - len(details["parents"])
-    children = [html.Li([model_link(c["model_id"], page), " ", *chips([c["relation"]], "relation")]) for c in details["children"]]
-    similar = [html.Li([model_link(s["model_id"], page), html.Span(f" {s['similarity']:.2f}", className="text-muted")])
-               for s in details["similar"]]
+    children = [
+        html.Li([model_link(c["model_id"], page), " ", *chips([c["relation"]], "relation")])
+        for c in details["children"]
+    ]
+    similar = [
+        html.Li(
+            [
+                model_link(s["model_id"], page),
+                html.Span(f" {s['similarity']:.2f}", className="text-muted"),
+            ]
+        )
+        for s in details["similar"]
+    ]
     more_children = details["n_children"] - len(details["children"])
-    return dbc.Card(dbc.CardBody([
-        html.H5(external_link(shorten(model_id), hub_url(model_id), tooltip(model_id)), id="details-model-id", className="text-break"),
-        html.Div([dcc.Link("Family network →", href=model_href(model_id, "/network"), className="me-3 small"),
-                  dcc.Link("On the map →", href=model_href(model_id, "/"), className="small")]
-                 if len(model_id) <= URL_VALUE_CHARS else [], className="mb-2"),
-        html.Dl(sum(([html.Dt(k, className="col-5 fw-normal text-muted"), html.Dd(shorten(v) if v is not None else "unknown", className="col-7 mb-0")]
-                     for k, v in facts), []), className="row small mb-2"),
-        html.Div(chips(record.get("licenses"), "license") + chips(record.get("languages"), "language")),
-        html.Div(chips(record.get("tags"), "tag"), className="mb-1"),
-        html.Div([external_link(f"arXiv:{shorten(paper, 40)}", arxiv_url(paper), className="me-2 small")
-                  for paper in (record.get("arxiv_papers") or ())[:CHIPS_SHOWN]]),
-        html.Div([external_link(shorten(dataset, CHIP_CHARS), hub_url(dataset, "datasets"), className="me-2 small")
-                  for dataset in (record.get("datasets") or ())[:CHIPS_SHOWN]]),
-        html.P(shorten(record.get("card_excerpt") or "", EXCERPT_CHARS), className="small text-muted mt-2", style={"whiteSpace": "pre-wrap", "maxHeight": "8em", "overflowY": "auto"}),
-        html.H6("Parents", className="mt-2"), html.Ul(parents + ([html.Li(f"… and {more_parents:,} more")] if more_parents > 0 else [])
-                                              or [html.Li("none: a base model")], className="small"),
-        html.H6(f"Children ({details['n_children']:,})"),
-        html.Ul(children + ([html.Li(f"… and {more_children:,} more")] if more_children > 0 else []) or [html.Li("none")], className="small"),
-        html.H6("Similar models"), html.Ul(similar or [html.Li("none")], className="small"),
-    ]), id="model-details-card")
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H5(
+                    external_link(shorten(model_id), hub_url(model_id), tooltip(model_id)),
+                    id="details-model-id",
+                    className="text-break",
+                ),
+                html.Div(
+                    [
+                        dcc.Link(
+                            "Family network →",
+                            href=model_href(model_id, "/network"),
+                            className="me-3 small",
+                        ),
+                        dcc.Link("On the map →", href=model_href(model_id, "/"), className="small"),
+                    ]
+                    if len(model_id) <= URL_VALUE_CHARS
+                    else [],
+                    className="mb-2",
+                ),
+                html.Dl(
+                    sum(
+                        (
+                            [
+                                html.Dt(k, className="col-5 fw-normal text-muted"),
+                                html.Dd(
+                                    shorten(v) if v is not None else "unknown",
+                                    className="col-7 mb-0",
+                                ),
+                            ]
+                            for k, v in facts
+                        ),
+                        [],
+                    ),
+                    className="row small mb-2",
+                ),
+                html.Div(
+                    chips(record.get("licenses"), "license")
+                    + chips(record.get("languages"), "language")
+                ),
+                html.Div(chips(record.get("tags"), "tag"), className="mb-1"),
+                html.Div(
+                    [
+                        external_link(
+                            f"arXiv:{shorten(paper, 40)}", arxiv_url(paper), className="me-2 small"
+                        )
+                        for paper in (record.get("arxiv_papers") or ())[:CHIPS_SHOWN]
+                    ]
+                ),
+                html.Div(
+                    [
+                        external_link(
+                            shorten(dataset, CHIP_CHARS),
+                            hub_url(dataset, "datasets"),
+                            className="me-2 small",
+                        )
+                        for dataset in (record.get("datasets") or ())[:CHIPS_SHOWN]
+                    ]
+                ),
+                html.P(
+                    shorten(record.get("card_excerpt") or "", EXCERPT_CHARS),
+                    className="small text-muted mt-2",
+                    style={"whiteSpace": "pre-wrap", "maxHeight": "8em", "overflowY": "auto"},
+                ),
+                html.H6("Parents", className="mt-2"),
+                html.Ul(
+                    parents
+                    + ([html.Li(f"… and {more_parents:,} more")] if more_parents > 0 else [])
+                    or [html.Li("none: a base model")],
+                    className="small",
+                ),
+                html.H6(f"Children ({details['n_children']:,})"),
+                html.Ul(
+                    children
+                    + ([html.Li(f"… and {more_children:,} more")] if more_children > 0 else [])
+                    or [html.Li("none")],
+                    className="small",
+                ),
+                html.H6("Similar models"),
+                html.Ul(similar or [html.Li("none")], className="small"),
+            ]
+        ),
+        id="model-details-card",
+    )

@@ -23,7 +23,9 @@ from dashboard.values import NO_VALUE
 from pipeline.build_format import RELATIONS, Manifest, OpenBuild, open_build, table_file
 
 POPULARITY_SEED = 0
-SEARCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hfmap-search")  # Arrow's search frees the GIL
+SEARCH_THREADS = ThreadPoolExecutor(
+    max_workers=2, thread_name_prefix="hfmap-search"
+)  # Arrow's search frees the GIL
 
 
 def mapped_table(path: Path) -> pa.Table:
@@ -70,6 +72,7 @@ class Build:
         """An integer count (one of prepare.EXACT_COUNTS) exactly, as the build holds it: its values
         as int64 (0 where unknown) and which of them are known. ``numbers`` gives the same column as
         floats, which are exact only below 2**53. Read once per build."""
+
         def read(build: Build) -> tuple[np.ndarray, np.ndarray]:
             column = build.details.column(name)
             known = column.is_valid().to_numpy(zero_copy_only=False)
@@ -82,7 +85,11 @@ class Build:
 
     def codes(self, name: str) -> np.ndarray:
         """The dictionary codes of a category column (see ``categories``)."""
-        return self.table.column(name).chunk(0).indices.to_numpy() if self.size else np.zeros(0, np.int32)
+        return (
+            self.table.column(name).chunk(0).indices.to_numpy()
+            if self.size
+            else np.zeros(0, np.int32)
+        )
 
     def categories(self, name: str) -> list[str]:
         """The values of a category column, in code order."""
@@ -96,7 +103,11 @@ class Build:
 
     def ids(self, rows: np.ndarray) -> list[str]:
         """The model ids of some rows."""
-        return self.table.column("model_id").take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+        return (
+            self.table.column("model_id")
+            .take(pa.array(np.asarray(rows, dtype=np.int64)))
+            .to_pylist()
+        )
 
     def model_id(self, row: int) -> str:
         return self.table.column("model_id")[int(row)].as_py()
@@ -113,7 +124,10 @@ class Build:
         case). The ids are searched in two halves and the tags beside them, on SEARCH_THREADS."""
         text = text.lower()
         ids = self.table.column("search_id")
-        halves = [SEARCH_THREADS.submit(pc.match_substring, part, text) for part in (ids.slice(0, self.size // 2), ids.slice(self.size // 2))]
+        halves = [
+            SEARCH_THREADS.submit(pc.match_substring, part, text)
+            for part in (ids.slice(0, self.size // 2), ids.slice(self.size // 2))
+        ]
         tagged = SEARCH_THREADS.submit(self.rows_with_tag_containing, text)
         matches = np.concatenate([half.result().to_numpy(zero_copy_only=False) for half in halves])
         matches[tagged.result()] = True
@@ -128,9 +142,11 @@ class Build:
 
     @cached_property
     def _tags(self) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
-        return (mapped_table(self.prepared / "tags.arrow").column("tag"),
-                np.load(self.prepared / "tag_codes.npy", mmap_mode="r"),
-                np.load(self.prepared / "tag_offsets.npy", mmap_mode="r"))
+        return (
+            mapped_table(self.prepared / "tags.arrow").column("tag"),
+            np.load(self.prepared / "tag_codes.npy", mmap_mode="r"),
+            np.load(self.prepared / "tag_offsets.npy", mmap_mode="r"),
+        )
 
     @cached_property
     def details(self) -> pa.Table:
@@ -138,7 +154,10 @@ class Build:
 
     def record(self, row: int) -> dict:
         """Every stored field of one model, as Python values (NaN measures as None)."""
-        record = {**self.table.slice(int(row), 1).to_pylist()[0], **self.details.slice(int(row), 1).to_pylist()[0]}
+        record = {
+            **self.table.slice(int(row), 1).to_pylist()[0],
+            **self.details.slice(int(row), 1).to_pylist()[0],
+        }
         for name, value in record.items():
             if isinstance(value, float) and np.isnan(value):
                 record[name] = None
@@ -178,8 +197,10 @@ class Build:
 
     @cached_property
     def _neighbour_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return tuple(np.load(self.prepared / f"{name}.npy", mmap_mode="r")
-                     for name in ("neighbour_offsets", "neighbours", "similarities"))
+        return tuple(
+            np.load(self.prepared / f"{name}.npy", mmap_mode="r")
+            for name in ("neighbour_offsets", "neighbours", "similarities")
+        )
 
     # ------------------------------------------------------------ small tables, read when first asked for
 
@@ -192,8 +213,14 @@ class Build:
         """The families table with ``root_code``: the code of its root_id in the root_id category column."""
         families = pd.read_parquet(self.prepared / table_file("families"))
         roots = pa.array(families["root_id"].astype(str).to_numpy(), pa.string())
-        dictionary = self.table.column("root_id").chunk(0).dictionary if self.size else pa.array([], pa.string())
-        families["root_code"] = pc.fill_null(pc.index_in(roots, value_set=dictionary), -1).to_numpy()
+        dictionary = (
+            self.table.column("root_id").chunk(0).dictionary
+            if self.size
+            else pa.array([], pa.string())
+        )
+        families["root_code"] = pc.fill_null(
+            pc.index_in(roots, value_set=dictionary), -1
+        ).to_numpy()
         return families
 
     def derived(self, name: str, compute):
@@ -214,14 +241,29 @@ class Edges:
     """The build's parent links by row number, with each model's parents and children one lookup away."""
 
     def __init__(self, table: pa.Table):
-        self.parent_row = table.column("parent_row").chunk(0).to_numpy() if len(table) else np.zeros(0, np.int32)
-        self.child_row = table.column("child_row").chunk(0).to_numpy() if len(table) else np.zeros(0, np.int32)
-        relation = table.column("relation").chunk(0) if len(table) else pa.array([], pa.string()).dictionary_encode()
+        self.parent_row = (
+            table.column("parent_row").chunk(0).to_numpy() if len(table) else np.zeros(0, np.int32)
+        )
+        self.child_row = (
+            table.column("child_row").chunk(0).to_numpy() if len(table) else np.zeros(0, np.int32)
+        )
+        relation = (
+            table.column("relation").chunk(0)
+            if len(table)
+            else pa.array([], pa.string()).dictionary_encode()
+        )
         names = relation.dictionary.to_pylist()
         # relation codes in RELATIONS order, so a smaller code is a stronger link
-        self.relation = np.asarray([RELATIONS.index(n) for n in names], dtype=np.int8)[relation.indices.to_numpy()] \
-            if len(table) else np.zeros(0, np.int8)
-        self.parent_id = table.column("parent_id") if len(table) else pa.chunked_array([], pa.string())
+        self.relation = (
+            np.asarray([RELATIONS.index(n) for n in names], dtype=np.int8)[
+                relation.indices.to_numpy()
+            ]
+            if len(table)
+            else np.zeros(0, np.int8)
+        )
+        self.parent_id = (
+            table.column("parent_id") if len(table) else pa.chunked_array([], pa.string())
+        )
         self._by_child = np.argsort(self.child_row, kind="stable")
         self._by_parent = np.argsort(self.parent_row, kind="stable")
 
@@ -235,9 +277,14 @@ class Edges:
 
     def children_of(self, rows: np.ndarray) -> np.ndarray:
         """Edge numbers whose parent is any of rows."""
-        return np.flatnonzero(np.isin(self.parent_row, rows)) if len(rows) else np.zeros(0, np.int64)
+        return (
+            np.flatnonzero(np.isin(self.parent_row, rows)) if len(rows) else np.zeros(0, np.int64)
+        )
 
 
 def _equal_range(values: np.ndarray, order: np.ndarray, value: int) -> np.ndarray:
-    start, stop = np.searchsorted(values, value, sorter=order), np.searchsorted(values, value, side="right", sorter=order)
+    start, stop = (
+        np.searchsorted(values, value, sorter=order),
+        np.searchsorted(values, value, side="right", sorter=order),
+    )
     return order[start:stop]

@@ -48,10 +48,15 @@ class Filters:
         is not text, numbers that are not numbers (empty, words) and lists of other things count as
         none."""
         values = values if isinstance(values, dict) else {}
-        return cls(text(values.get("search")), whole_number(values.get("min_downloads"), 0),
-                   whole_number(values.get("min_likes"), 0), texts(values.get("libraries")),
-                   texts(values.get("pipelines")), texts(values.get("licenses")),
-                   values.get("base_only") is True)
+        return cls(
+            text(values.get("search")),
+            whole_number(values.get("min_downloads"), 0),
+            whole_number(values.get("min_likes"), 0),
+            texts(values.get("libraries")),
+            texts(values.get("pipelines")),
+            texts(values.get("licenses")),
+            values.get("base_only") is True,
+        )
 
     @property
     def active(self) -> bool:
@@ -92,13 +97,18 @@ class Selection:
                 return cls("box", (x0, x1, y0, y1))
             lasso = selected.get("lassoPoints") or {}
             if isinstance(lasso, dict) and len(lasso.get("x") or ()) >= 3:
-                return cls("lasso", tuple(value for pair in zip(lasso["x"], lasso["y"]) for value in pair))
-        except (TypeError, ValueError):  # a region that is not one (non-numbers, infinities): no selection
+                return cls(
+                    "lasso", tuple(value for pair in zip(lasso["x"], lasso["y"]) for value in pair)
+                )
+        except (
+            TypeError,
+            ValueError,
+        ):  # a region that is not one (non-numbers, infinities): no selection
             return None
         return None
 
     def to_text(self) -> str:
-        """"box:x0,x1,y0,y1" or "lasso:x0,y0,…": the form kept in the URL."""
+        """ "box:x0,x1,y0,y1" or "lasso:x0,y0,…": the form kept in the URL."""
         return f"{self.kind}:" + ",".join(f"{value:g}" for value in self.points)
 
     @classmethod
@@ -122,12 +132,16 @@ def filter_mask(build: Build, filters: Filters) -> np.ndarray:
         mask &= build.text_matches(filters.search)
     for column, minimum in (("downloads", filters.min_downloads), ("likes", filters.min_likes)):
         if minimum > 0:
-            values, known = build.whole_numbers(column)  # exact integers: 2**53 + 1 is more than 2**53
+            values, known = build.whole_numbers(
+                column
+            )  # exact integers: 2**53 + 1 is more than 2**53
             mask &= known & (values >= minimum)  # unknown counts never pass a minimum
     for name, column in CATEGORY_FILTERS.items():
         chosen = getattr(filters, name)
         if chosen:
-            wanted = np.flatnonzero(np.isin(np.asarray(build.categories(column), dtype=object), chosen))
+            wanted = np.flatnonzero(
+                np.isin(np.asarray(build.categories(column), dtype=object), chosen)
+            )
             mask &= np.isin(build.codes(column), wanted)
     if filters.base_only:
         mask &= build.numbers("depth") == 0
@@ -143,7 +157,9 @@ def selection_mask(build: Build, selection: Selection | None) -> np.ndarray:
     if selection.kind == "box":
         x0, x1, y0, y1 = selection.points
         return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-    polygon = shapely.make_valid(shapely.Polygon(np.asarray(selection.points).reshape(-1, 2)))  # a lasso may cross itself
+    polygon = shapely.make_valid(
+        shapely.Polygon(np.asarray(selection.points).reshape(-1, 2))
+    )  # a lasso may cross itself
     inside = np.zeros(build.size, dtype=bool)
     x_min, y_min, x_max, y_max = polygon.bounds
     near = np.flatnonzero((x >= x_min) & (x <= x_max) & (y >= y_min) & (y <= y_max))

@@ -46,7 +46,9 @@ def plotly_text(value, limit: int = LABEL_CHARS) -> str:
 def markdown_text(value, limit: int = LABEL_CHARS) -> str:
     """A string shown literally inside markdown (a DataTable markdown cell): every markdown
     character backslash-escaped, so ``x](https://evil) [y`` stays text."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", shorten(value, limit).replace("\n", " ").replace("\r", " "))
+    return MARKDOWN_SPECIAL.sub(
+        r"\\\1", shorten(value, limit).replace("\n", " ").replace("\r", " ")
+    )
 
 
 def json_count(value) -> int | float | str | None:

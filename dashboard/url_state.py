@@ -21,7 +21,7 @@ SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
 
 
 def to_query(filters: Filters, view: dict | None = None) -> str:
-    """"?search=…&libraries=a&libraries=b&dims=3…": only values that differ from the defaults."""
+    """ "?search=…&libraries=a&libraries=b&dims=3…": only values that differ from the defaults."""
     view = mapping(view)
     default = Filters()
     pairs: list[tuple[str, object]] = []
@@ -44,7 +44,9 @@ def from_query(query: str | dict) -> tuple[Filters, dict[str, str]]:
     if isinstance(query, str):
         values = parse_qs(query.lstrip("?"))
     else:
-        values = {key: value if isinstance(value, list) else [value] for key, value in query.items()}
+        values = {
+            key: value if isinstance(value, list) else [value] for key, value in query.items()
+        }
     parsed: dict[str, object] = {}
     for field in fields(Filters):
         raw = values.pop(field.name, None)
@@ -72,8 +74,16 @@ def mapping(value: object) -> dict:
     keeps exactly (what the views store); an empty dict when value is not a dict."""
     if not isinstance(value, dict):
         return {}
-    return {key: item for key, item in value.items() if isinstance(key, str) and (
-        item is None or isinstance(item, (str, bool)) or (isinstance(item, int) and abs(item) < JSON_EXACT))}
+    return {
+        key: item
+        for key, item in value.items()
+        if isinstance(key, str)
+        and (
+            item is None
+            or isinstance(item, (str, bool))
+            or (isinstance(item, int) and abs(item) < JSON_EXACT)
+        )
+    }
 
 
 def unless_default(value, default):

@@ -7,7 +7,9 @@ returns its default for a value it cannot read, so no callback fails on one.
 
 from __future__ import annotations
 
-MAX_COUNT = 2**63 - 1  # the highest whole number a view takes (a larger minimum count means the same)
+MAX_COUNT = (
+    2**63 - 1
+)  # the highest whole number a view takes (a larger minimum count means the same)
 NO_VALUE = "(none)"  # the category of the models whose source named none (no library, no license)
 OTHER = "other"  # the group of every value beyond the most frequent ones a view names
 

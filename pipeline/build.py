@@ -124,8 +124,9 @@ def run_build(
     check_source(options.source)  # a missing or unknown source fails before any stage starts
 
     with stages.stage("read source"):
-        source = read_source(options.source, log, progress=options.progress,
-                             cache_dir=options.cache_dir)
+        source = read_source(
+            options.source, log, progress=options.progress, cache_dir=options.cache_dir
+        )
         models = source.models
     with stages.stage("lineage"):
         lineage = build_lineage(models, log)
@@ -160,8 +161,14 @@ def run_build(
             background.close()  # the index is in the build now
         stage_seconds = {**stages.seconds, "total": round(time.perf_counter() - started, 3)}
         writer.manifest = _manifest(
-            writer.build_id, options, mode, embedded, placed.index,
-            _counts(table, lineage, clusters, log), stage_seconds, log,
+            writer.build_id,
+            options,
+            mode,
+            embedded,
+            placed.index,
+            _counts(table, lineage, clusters, log),
+            stage_seconds,
+            log,
         )
     return BuildResult(path=writer.final_path, manifest=writer.manifest, log=log)
 
@@ -207,8 +214,13 @@ def _embed(options: BuildOptions, source: SourceRows) -> _Embedded:
     texts = ModelTexts(models, source.texts)
     keys = source.text_keys if source.text_keys is not None else text_keys(texts)
     embedder = fitted_embedder(
-        embedder_name, options.cache_dir, texts, model_path=options.model_path,
-        dim=options.dim, seed=options.seed, refit=options.refit,
+        embedder_name,
+        options.cache_dir,
+        texts,
+        model_path=options.model_path,
+        dim=options.dim,
+        seed=options.seed,
+        refit=options.refit,
     )
     vectors, newly_embedded = EmbeddingCache(options.cache_dir).embed(
         embedder, texts, keys=keys, progress=options.progress
@@ -218,14 +230,24 @@ def _embed(options: BuildOptions, source: SourceRows) -> _Embedded:
 
 def _mode(options: BuildOptions, embedded: _Embedded, model_ids: pd.Series) -> _Mode:
     """Incremental when the current build can be carried forward, else full (and why)."""
-    carried = "--full given" if options.full else carry_or_reason(
-        options.out_dir, embedded.embedder.name, embedded.embedder.state_id,
-        asdict(options), model_ids, embedded.keys,
+    carried = (
+        "--full given"
+        if options.full
+        else carry_or_reason(
+            options.out_dir,
+            embedded.embedder.name,
+            embedded.embedder.state_id,
+            asdict(options),
+            model_ids,
+            embedded.keys,
+        )
     )
     if isinstance(carried, str):
         return _Mode("full", carried, None)
-    reason = (f"{len(carried.fresh_rows):,} new or changed models placed on the map of "
-              f"{carried.history.based_on}")
+    reason = (
+        f"{len(carried.fresh_rows):,} new or changed models placed on the map of "
+        f"{carried.history.based_on}"
+    )
     return _Mode("incremental", reason, carried)
 
 
@@ -247,12 +269,18 @@ def _project(options: BuildOptions, carried: CarriedBuild | None, vectors: np.nd
         return carried_coordinates(carried, vectors)
     from pipeline.project import project  # umap: only a full build needs it
 
-    return project(vectors, seed=options.seed, fit_sample_size=options.fit_sample_size,
-                   progress=options.progress)
+    return project(
+        vectors,
+        seed=options.seed,
+        fit_sample_size=options.fit_sample_size,
+        progress=options.progress,
+    )
 
 
 def _cluster(
-    options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray,
+    options: BuildOptions,
+    carried: CarriedBuild | None,
+    vectors: np.ndarray,
     texts: list[str] | None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Each model's cluster and the clusters table (a full build labels them from texts)."""
@@ -260,12 +288,15 @@ def _cluster(
         return carried_clusters(carried, vectors)
     from pipeline.clusters import cluster  # sklearn.cluster: only a full build needs it
 
-    return cluster(vectors, texts, k=options.n_clusters, seed=options.seed,
-                   progress=options.progress)
+    return cluster(
+        vectors, texts, k=options.n_clusters, seed=options.seed, progress=options.progress
+    )
 
 
 def _neighbours(
-    options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray,
+    options: BuildOptions,
+    carried: CarriedBuild | None,
+    vectors: np.ndarray,
     background: NeighboursInBackground | None,
 ) -> tuple[NeighbourIndex, pd.DataFrame]:
     """The neighbour index and each model's nearest models."""
@@ -279,7 +310,10 @@ def _neighbours(
 
 
 def _write(
-    files: BuildPaths, models: pd.DataFrame, lineage: Lineage, embedded: _Embedded,
+    files: BuildPaths,
+    models: pd.DataFrame,
+    lineage: Lineage,
+    embedded: _Embedded,
     placed: _Placed,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every table and array of the build into files; the models and clusters tables."""
@@ -320,11 +354,21 @@ def _counts(table: pd.DataFrame, lineage: Lineage, clusters: pd.DataFrame, log: 
 
 
 def _manifest(
-    build_id: str, options: BuildOptions, mode: _Mode, embedded: _Embedded,
-    index: NeighbourIndex, counts: Counts, stage_seconds: dict[str, float], log: IssueLog,
+    build_id: str,
+    options: BuildOptions,
+    mode: _Mode,
+    embedded: _Embedded,
+    index: NeighbourIndex,
+    counts: Counts,
+    stage_seconds: dict[str, float],
+    log: IssueLog,
 ) -> Manifest:
-    history = mode.carried.history if mode.carried else History(
-        last_full_build=build_id, models_at_last_full=counts.models, changed_since_full=0
+    history = (
+        mode.carried.history
+        if mode.carried
+        else History(
+            last_full_build=build_id, models_at_last_full=counts.models, changed_since_full=0
+        )
     )
     newly_embedded = int(embedded.newly_embedded)
     return Manifest(
@@ -334,7 +378,8 @@ def _manifest(
         source=describe_source(options.source),
         counts=counts,
         embedder=EmbedderInfo(
-            name=embedded.embedder.name, dim=int(embedded.vectors.shape[1]),
+            name=embedded.embedder.name,
+            dim=int(embedded.vectors.shape[1]),
             state_id=embedded.embedder.state_id,
         ),
         embedding=EmbeddingCounts(
@@ -357,7 +402,8 @@ def _options_used(options: BuildOptions) -> dict:
     """The build's options for the manifest (paths as text, without progress)."""
     return {
         name: str(value) if isinstance(value, Path) else value
-        for name, value in asdict(options).items() if name != "progress"
+        for name, value in asdict(options).items()
+        if name != "progress"
     }
 
 

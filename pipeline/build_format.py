@@ -43,8 +43,16 @@ import pyarrow as pa
 from pipeline.errors import BuildFormatError
 
 __all__ = [
-    "BuildFormatError", "BuildPaths", "Manifest", "OpenBuild", "SimilaritySearch",
-    "list_array", "list_offsets", "open_build", "read_manifest", "resolve_build",
+    "BuildFormatError",
+    "BuildPaths",
+    "Manifest",
+    "OpenBuild",
+    "SimilaritySearch",
+    "list_array",
+    "list_offsets",
+    "open_build",
+    "read_manifest",
+    "resolve_build",
 ]
 
 SCHEMA_VERSION = 1
@@ -73,8 +81,17 @@ _STR = pa.string()
 _LIST = pa.list_(pa.string())
 
 LIST_COLUMNS = (
-    "tags", "licenses", "languages", "datasets", "arxiv_papers", "regions",
-    "parent_model", "finetune_parent", "adapter_parent", "quantized_parent", "merge_parent",
+    "tags",
+    "licenses",
+    "languages",
+    "datasets",
+    "arxiv_papers",
+    "regions",
+    "parent_model",
+    "finetune_parent",
+    "adapter_parent",
+    "quantized_parent",
+    "merge_parent",
 )
 
 # The normalized model fields every source is converted to (pipeline.schema), and the first

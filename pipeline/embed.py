@@ -205,7 +205,10 @@ class TfidfEmbedder(Embedder):
             raise ValueError("Cannot fit a TF-IDF embedder on no texts.")
         sample = _seeded_sample(texts, self.fit_sample_size, self.seed)
         make_vectorizer = partial(
-            TfidfVectorizer, lowercase=True, sublinear_tf=True, max_features=self.max_features,
+            TfidfVectorizer,
+            lowercase=True,
+            sublinear_tf=True,
+            max_features=self.max_features,
             dtype=np.float32,
         )
         fitted = fit_terms(make_vectorizer, sample)
@@ -392,8 +395,11 @@ class EmbeddingCache:
             if keys.dtype == np.uint64 and vectors.shape == (len(keys), embedder.dim):
                 segments.append((name, keys, vectors))
             else:  # a torn write or foreign files
-                log.warning("embedding cache segment %s skipped (not %d-column vectors of its "
-                            "keys)", keys_file, embedder.dim)
+                log.warning(
+                    "embedding cache segment %s skipped (not %d-column vectors of its keys)",
+                    keys_file,
+                    embedder.dim,
+                )
         return segments
 
     def _add(self, embedder: Embedder, segments: list, keys: np.ndarray, vectors: np.ndarray):

@@ -94,8 +94,10 @@ def carry_or_reason(
     history = manifest.history
     changed = history.changed_since_full + len(fresh_rows) + removed
     if changed > MAX_CHANGED_SHARE * history.models_at_last_full:
-        return (f"{changed:,} models added, changed or removed since the last full build "
-                f"(over {MAX_CHANGED_SHARE:.0%})")
+        return (
+            f"{changed:,} models added, changed or removed since the last full build "
+            f"(over {MAX_CHANGED_SHARE:.0%})"
+        )
     vectors = np.load(previous.embeddings, mmap_mode="r")
     try:
         index = NeighbourIndex.load(previous.index, vectors)
@@ -203,8 +205,7 @@ def carried_neighbours(
     is_affected[lost] = True
     affected = is_affected[kept[0]]
     redone = [
-        np.concatenate([column[affected], more])
-        for column, more in zip(kept, offered, strict=True)
+        np.concatenate([column[affected], more]) for column, more in zip(kept, offered, strict=True)
     ]
     order = np.lexsort((-redone[2], redone[0]))  # by model, then decreasing similarity (stable)
     redone = [column[order] for column in redone]

@@ -70,20 +70,38 @@ _UNSPECIFIED = RELATIONS.index("unspecified")
 
 EDGE_COLUMNS = ("parent_id", "child_id", "relation", "parent_in_data")
 MODEL_LINEAGE_COLUMNS = (
-    "model_id", "root_id", "depth", "primary_parent", "n_children", "n_descendants", "n_parents",
+    "model_id",
+    "root_id",
+    "depth",
+    "primary_parent",
+    "n_children",
+    "n_descendants",
+    "n_parents",
 )
 FAMILY_COLUMNS = (
-    "root_id", "size", "max_depth",
+    "root_id",
+    "size",
+    "max_depth",
     *(f"n_{r}" for r in RELATIONS),
     "total_downloads",
 )
 TRANSITION_COLUMNS = (
-    "parent_id", "child_id", "relation", "child_depth",
-    "parent_license", "child_license", "license_changed",
-    "parent_languages", "child_languages", "languages_changed",
-    "parent_card_length", "child_card_length",
-    "parent_card_auto_generated", "child_card_auto_generated",
-    "parent_has_card", "child_has_card",
+    "parent_id",
+    "child_id",
+    "relation",
+    "child_depth",
+    "parent_license",
+    "child_license",
+    "license_changed",
+    "parent_languages",
+    "child_languages",
+    "languages_changed",
+    "parent_card_length",
+    "child_card_length",
+    "parent_card_auto_generated",
+    "child_card_auto_generated",
+    "parent_has_card",
+    "child_has_card",
 )
 
 
@@ -158,8 +176,9 @@ def build_lineage(models: pd.DataFrame, log: IssueLog) -> Lineage:
         edges=_frame(edge_cols, index=None),
         models=_model_lineage(models, codes, edges, pairs, tree),
         families=_families(models, codes, edges, tree),
-        transitions=_transitions(models, codes.sort_idx, edge_cols, edges.child, edges.parent,
-                                 in_data, tree.depth),
+        transitions=_transitions(
+            models, codes.sort_idx, edge_cols, edges.child, edges.parent, in_data, tree.depth
+        ),
     )
 
 
@@ -229,8 +248,9 @@ def _raw_edges(
     valid = pc.fill_null(valid, False).to_numpy(zero_copy_only=False)
     if not valid.all():
         bad = np.flatnonzero(~valid)
-        examples = [f"{sorted_ids[int(child[i])].as_py()} ({RELATIONS[rel[i]]})"
-                    for i in bad[:MAX_EXAMPLES]]
+        examples = [
+            f"{sorted_ids[int(child[i])].as_py()} ({RELATIONS[rel[i]]})" for i in bad[:MAX_EXAMPLES]
+        ]
         log.dropped_links("empty parent id", examples, count=len(bad))
         values = values.filter(pa.array(valid))
         child, rel = child[valid], rel[valid]
@@ -276,8 +296,9 @@ def _distinct_edges(
         looped = [
             sorted_ids[int(c)].as_py() for c in np.unique(edges.child[self_edge])[:MAX_EXAMPLES]
         ]
-        log.dropped_links("self-parent edge", [f"{m} -> {m}" for m in looped],
-                          count=int(self_edge.sum()))
+        log.dropped_links(
+            "self-parent edge", [f"{m} -> {m}" for m in looped], count=int(self_edge.sum())
+        )
         edges, same_pair = edges[~self_edge], same_pair[~self_edge]
     return edges, ~same_pair
 
@@ -484,7 +505,7 @@ def _subtree_sizes(depth: np.ndarray, primary: np.ndarray) -> np.ndarray:
     order = np.argsort(depth, kind="stable")
     bounds = np.searchsorted(depth[order], np.arange(int(depth.max()) + 2))
     for d in range(int(depth.max()), 0, -1):
-        nodes = order[bounds[d]:bounds[d + 1]]
+        nodes = order[bounds[d] : bounds[d + 1]]
         np.add.at(size, primary[nodes], size[nodes])
     return size
 

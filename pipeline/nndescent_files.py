@@ -94,8 +94,12 @@ def _saved_entry(key: str, value, folder: Path) -> dict:
             part: _save_array(key, getattr(value, part), folder, f"{key}.{part}")
             for part in CSR_PARTS
         }
-        return {"csr": files, "shape": list(value.shape), "sorted": bool(value.has_sorted_indices),
-                "matrix": isinstance(value, scipy.sparse.csr_matrix)}
+        return {
+            "csr": files,
+            "shape": list(value.shape),
+            "sorted": bool(value.has_sorted_indices),
+            "matrix": isinstance(value, scipy.sparse.csr_matrix),
+        }
     if key in TREE_KEYS and isinstance(value, tuple):
         trees = [_save_tree(key, number, tree, folder) for number, tree in enumerate(value)]
         return {"trees": trees}
@@ -115,8 +119,11 @@ def _saved_entry(key: str, value, folder: Path) -> dict:
 
 def _is_numpy_number_type(value) -> bool:
     """Whether value is a numpy scalar type such as np.float32 (the index's input dtype)."""
-    return (isinstance(value, type) and issubclass(value, np.generic)
-            and np.dtype(value).kind in NUMBER_KINDS)
+    return (
+        isinstance(value, type)
+        and issubclass(value, np.generic)
+        and np.dtype(value).kind in NUMBER_KINDS
+    )
 
 
 def _save_tree(key: str, number: int, tree, folder: Path) -> dict:
@@ -150,8 +157,12 @@ def _load_array(folder: Path, name: str) -> np.ndarray:
 
 def _file_name(name) -> str:
     """A name STATE_FILE gives, checked to be a .npy file in its own folder (not a path)."""
-    if not (isinstance(name, str) and name.endswith(".npy") and Path(name).name == name
-            and not name.startswith(".")):
+    if not (
+        isinstance(name, str)
+        and name.endswith(".npy")
+        and Path(name).name == name
+        and not name.startswith(".")
+    ):
         raise ValueError(f"The saved pynndescent state names {name!r}, not a .npy file beside it.")
     return name
 

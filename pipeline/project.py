@@ -149,8 +149,14 @@ def fit_umaps(
     precomputed = (None, None, None)
     if len(data) >= UMAP_EXACT_BELOW:  # all CPUs: pynndescent gives the same graph on every run
         precomputed = nearest_neighbors(
-            data, n_neighbors, "euclidean", {}, False, check_random_state(seed),
-            low_memory=True, n_jobs=-1,
+            data,
+            n_neighbors,
+            "euclidean",
+            {},
+            False,
+            check_random_state(seed),
+            low_memory=True,
+            n_jobs=-1,
         )
     first, *others = n_components
     with tqdm(total=len(n_components), desc="umap fit", unit="map", disable=not progress) as bar:
@@ -161,13 +167,24 @@ def fit_umaps(
             with ProcessPoolExecutor(max_workers=len(others), mp_context=context) as pool:
                 pending = {
                     c: pool.submit(
-                        umap_layout, data, c, n_neighbors, min_dist, seed, knn,
+                        umap_layout,
+                        data,
+                        c,
+                        n_neighbors,
+                        min_dist,
+                        seed,
+                        knn,
                         layout_epochs(len(data), c),
                     )
                     for c in others
                 }
                 model = fitted_umap(
-                    data, first, n_neighbors, min_dist, seed, precomputed,
+                    data,
+                    first,
+                    n_neighbors,
+                    min_dist,
+                    seed,
+                    precomputed,
                     layout_epochs(len(data), first),
                 )
                 bar.update()
@@ -178,7 +195,12 @@ def fit_umaps(
                     bar.update()
             return layouts, made
         model = fitted_umap(
-            data, first, n_neighbors, min_dist, seed, precomputed,
+            data,
+            first,
+            n_neighbors,
+            min_dist,
+            seed,
+            precomputed,
             layout_epochs(len(data), first),
         )
         bar.update()

@@ -30,18 +30,21 @@ def summary_renderables(build: Path, top: int = 5) -> list[RenderableType]:
     out: list[RenderableType] = [
         Text.assemble((f"hfmap build {manifest.build_id}", "bold"), "  (", literal(shown_as), ")"),
         Text.assemble(
-            "source ", literal(manifest.source),
+            "source ",
+            literal(manifest.source),
             f": {counts.models:,} models, {counts.edges:,} parent links "
             f"({counts.edges_in_data:,} inside the data), {counts.families:,} families, "
             f"max depth {counts.max_depth}, {counts.clusters} clusters",
         ),
     ]
     embedding = manifest.embedding
-    out.append(Text(
-        f"embedder {manifest.embedder.name} ({manifest.embedder.dim} dims): "
-        f"{embedding.newly_embedded:,} embedded, {embedding.from_cache:,} from cache; "
-        f"neighbour index: {manifest.neighbour_index}"
-    ))
+    out.append(
+        Text(
+            f"embedder {manifest.embedder.name} ({manifest.embedder.dim} dims): "
+            f"{embedding.newly_embedded:,} embedded, {embedding.from_cache:,} from cache; "
+            f"neighbour index: {manifest.neighbour_index}"
+        )
+    )
     stages = ", ".join(
         f"{name} {seconds:.1f} s" for name, seconds in manifest.stage_seconds.items()
     )

@@ -47,8 +47,10 @@ def fit_terms(
             if not _no_terms_left(error):
                 raise
         if options["stop_words"] is not None:
-            log.info("no term of %d texts is frequent and not a stop word; keeping every term",
-                     len(texts))
+            log.info(
+                "no term of %d texts is frequent and not a stop word; keeping every term",
+                len(texts),
+            )
     return None
 
 

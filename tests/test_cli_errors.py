@@ -9,18 +9,28 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-
 from example_manifest import manifest_for
+
 from pipeline.build_format import MANIFEST, POINTER, read_manifest, resolve_build
 
 REPO = Path(__file__).resolve().parent.parent
-THUMBS_UP = "\U0001F44D"
+THUMBS_UP = "\U0001f44d"
 
 
 def _hfmap(*argv, cwd):
-    return subprocess.run([sys.executable, "-m", "hfmap", *map(str, argv)], capture_output=True, text=True,
-                          cwd=cwd, env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO),
-                                        "HFMAP_CACHE_DIR": str(Path(cwd) / "cache")}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "hfmap", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONPATH": str(REPO),
+            "HFMAP_CACHE_DIR": str(Path(cwd) / "cache"),
+        },
+        timeout=600,
+    )
 
 
 def test_a_bug_is_reported_as_one_and_its_traceback_written_to_a_file(tmp_path):
@@ -31,8 +41,11 @@ def test_a_bug_is_reported_as_one_and_its_traceback_written_to_a_file(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    match = re.fullmatch(r"hfmap: internal error \(FileNotFoundError: .*\); "
-                         r"the full traceback is in (\S+); please report it\.", lines[0])
+    match = re.fullmatch(
+        r"hfmap: internal error \(FileNotFoundError: .*\); "
+        r"the full traceback is in (\S+); please report it\.",
+        lines[0],
+    )
     assert match, lines[0]
     traceback = Path(match.group(1)).read_text()
     assert traceback.startswith("Traceback") and "FileNotFoundError" in traceback
@@ -44,20 +57,37 @@ def test_out_pointing_at_a_file_is_one_sentence_before_any_work(tmp_path):
     out.write_text("keep me")
     result = _hfmap("build", "--source", "sample", "--out", out, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"hfmap: --out {out} is a file, not a builds directory."]
+    assert result.stderr.strip().splitlines() == [
+        f"hfmap: --out {out} is a file, not a builds directory."
+    ]
     assert "read source" not in result.stdout + result.stderr
     assert out.read_text() == "keep me"
 
     result = _hfmap("build", "--source", "sample", "--out", out / "builds", cwd=tmp_path)
-    assert result.returncode == 2 and "is a file" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert (
+        result.returncode == 2
+        and "is a file" in result.stderr
+        and len(result.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_other_user_mistakes_are_one_sentence(tmp_path):
     result = _hfmap("track", "--every", "soon", "--db", tmp_path / "t.sqlite", cwd=tmp_path)
     assert result.returncode == 2 and "is not an interval" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    result = _hfmap("build", "--embedder", "minilm", "--model-path", tmp_path / "nowhere", "--out", tmp_path / "b", cwd=tmp_path)
-    assert result.returncode == 2 and "is not a local sentence-transformers directory" in result.stderr
+    result = _hfmap(
+        "build",
+        "--embedder",
+        "minilm",
+        "--model-path",
+        tmp_path / "nowhere",
+        "--out",
+        tmp_path / "b",
+        cwd=tmp_path,
+    )
+    assert (
+        result.returncode == 2 and "is not a local sentence-transformers directory" in result.stderr
+    )
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "b").exists()
 
 
@@ -65,12 +95,24 @@ def _records():
     """Hostile Hub API records: markup and escape sequences in ids, emoji, a self-link, a cycle,
     a count out of range, an id that is a number, a line that is not JSON."""
     words = ["text", "image", "audio", "vision", "speech", "code", "chat", "math", "music", "video"]
-    records = [{"id": f"org/model-{i}", "tags": [words[i % 10], words[(i * 3) % 10], "license:mit"],
-                "pipeline_tag": "text-generation", "library_name": "transformers", "downloads": i * 10, "likes": i}
-               for i in range(60)]
+    records = [
+        {
+            "id": f"org/model-{i}",
+            "tags": [words[i % 10], words[(i * 3) % 10], "license:mit"],
+            "pipeline_tag": "text-generation",
+            "library_name": "transformers",
+            "downloads": i * 10,
+            "likes": i,
+        }
+        for i in range(60)
+    ]
     records += [
         {"id": "[bold]x[/]", "tags": ["base_model:org/model-1", "text"], "downloads": 5},
-        {"id": "mark/[/]", "tags": ["base_model:[bold]x[/]", "[red]tag[/red]", "image"], "library_name": "[link=https://evil.example]lib[/link]"},
+        {
+            "id": "mark/[/]",
+            "tags": ["base_model:[bold]x[/]", "[red]tag[/red]", "image"],
+            "library_name": "[link=https://evil.example]lib[/link]",
+        },
         {"id": f"smile/{THUMBS_UP}", "tags": [THUMBS_UP, "chat"], "author": "esc\x1b[31mred"},
         {"id": "self/loop", "tags": ["base_model:self/loop", "code"]},
         {"id": "cyc/a", "tags": ["base_model:cyc/b", "math"]},
@@ -84,11 +126,15 @@ def _records():
 
 
 def test_a_hostile_listing_builds_and_everything_is_printed_literally(tmp_path):
-    source = tmp_path / "src [bold]odd[" / "] \x1b[31m.jsonl"  # the path reads ".../src [bold]odd[/] ESC[31m.jsonl"
+    source = (
+        tmp_path / "src [bold]odd[" / "] \x1b[31m.jsonl"
+    )  # the path reads ".../src [bold]odd[/] ESC[31m.jsonl"
     source.parent.mkdir()
     source.write_text(_records(), encoding="utf-8")
     out = tmp_path / "builds"
-    result = _hfmap("build", "--source", source, "--out", out, "--embedder", "tfidf", "--quiet", cwd=tmp_path)
+    result = _hfmap(
+        "build", "--source", source, "--out", out, "--embedder", "tfidf", "--quiet", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     printed = result.stdout
 
@@ -102,7 +148,10 @@ def test_a_hostile_listing_builds_and_everything_is_printed_literally(tmp_path):
     assert counts.dropped_links == 2  # the self-link and one link of the cycle
     assert counts.repaired_values == 1  # downloads 2**64
     issues = manifest.issues
-    assert issues["dropped"]["self-parent edge"]["count"] == 1 and issues["dropped"]["cycle edge broken"]["count"] == 1
+    assert (
+        issues["dropped"]["self-parent edge"]["count"] == 1
+        and issues["dropped"]["cycle edge broken"]["count"] == 1
+    )
     assert issues["rejected"]["model_id is not text"]["count"] == 1
     assert "rejected 1 row(s): model_id is not text" in printed
     assert "dropped 1 parent link(s): self-parent edge" in printed
@@ -112,7 +161,9 @@ def test_a_hostile_listing_builds_and_everything_is_printed_literally(tmp_path):
     models = pd.read_parquet(build / "models.parquet").set_index("model_id")
     assert {"[bold]x[/]", "mark/[/]", f"smile/{THUMBS_UP}"} <= set(models.index)
     assert list(models.loc[f"smile/{THUMBS_UP}", "tags"]) == [THUMBS_UP, "chat"]
-    assert models.loc[f"smile/{THUMBS_UP}", "author"] == "esc\x1b[31mred"  # kept as given; shown inert
+    assert (
+        models.loc[f"smile/{THUMBS_UP}", "author"] == "esc\x1b[31mred"
+    )  # kept as given; shown inert
     assert models.loc["mark/[/]", "library_name"] == "[link=https://evil.example]lib[/link]"
     assert pd.isna(models.loc["big/count", "downloads"])
 

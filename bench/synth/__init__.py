@@ -25,5 +25,11 @@ Command line: ``python -m bench.synth --rows N --out FILE [--seed S]``.
 from bench.synth.calibration import CALIBRATION, Calibration
 from bench.synth.write import SYNTH_SCHEMA, SYNTHETIC_KEY, is_synthetic, write_synthetic
 
-__all__ = ["CALIBRATION", "Calibration", "SYNTH_SCHEMA", "SYNTHETIC_KEY", "is_synthetic",
-           "write_synthetic"]
+__all__ = [
+    "CALIBRATION",
+    "Calibration",
+    "SYNTH_SCHEMA",
+    "SYNTHETIC_KEY",
+    "is_synthetic",
+    "write_synthetic",
+]

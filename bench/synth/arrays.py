@@ -70,8 +70,11 @@ def by_template(templates: list[str], which: np.ndarray, n: int, fields: dict) -
         if not len(sel):
             continue
         used = {f for _, f in template_parts(tpl)}
-        sub = {k: (take(v, sel) if isinstance(v, pa.Array) else v) for k, v in fields.items()
-               if k in used}
+        sub = {
+            k: (take(v, sel) if isinstance(v, pa.Array) else v)
+            for k, v in fields.items()
+            if k in used
+        }
         pieces.append(render(tpl, len(sel), **sub))
         positions.append(sel)
     if not pieces:

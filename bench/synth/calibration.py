@@ -16,9 +16,12 @@ import numpy as np
 
 def _relation_mixes() -> dict[tuple[int, bool], tuple[float, ...]]:
     return {
-        (0, True): (0.44, 0.16, 0.28, 0.07, 0.05), (0, False): (0.72, 0.12, 0.08, 0.02, 0.06),
-        (1, True): (0.52, 0.35, 0.04, 0.02, 0.07), (1, False): (0.62, 0.28, 0.01, 0.02, 0.07),
-        (2, True): (0.82, 0.07, 0.04, 0.005, 0.065), (2, False): (0.88, 0.04, 0.01, 0.0, 0.07),
+        (0, True): (0.44, 0.16, 0.28, 0.07, 0.05),
+        (0, False): (0.72, 0.12, 0.08, 0.02, 0.06),
+        (1, True): (0.52, 0.35, 0.04, 0.02, 0.07),
+        (1, False): (0.62, 0.28, 0.01, 0.02, 0.07),
+        (2, True): (0.82, 0.07, 0.04, 0.005, 0.065),
+        (2, False): (0.88, 0.04, 0.01, 0.0, 0.07),
     }
 
 
@@ -48,7 +51,8 @@ class Calibration:
     """Models created from this year on use the late relation mix."""
 
     relation_mixes: dict[tuple[int, bool], tuple[float, ...]] = field(
-        default_factory=_relation_mixes)
+        default_factory=_relation_mixes
+    )
     """Shares of finetune, adapter, quantized, merge and unspecified children, by (family
     group: 0 text generation, 1 image/video generation, 2 the rest; created from late_year)."""
 

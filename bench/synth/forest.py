@@ -93,8 +93,9 @@ def build_forest(rng: np.random.Generator, n_all: int, rates: Calibration) -> Fo
         deep = depth > rates.max_depth
         parent[deep] = parent[parent[deep]]
         depth = depths(parent)
-    return Forest(sec, year, archetype, fitness, family, relation, parent, merge_parent2,
-                  merge_parent3, depth)
+    return Forest(
+        sec, year, archetype, fitness, family, relation, parent, merge_parent2, merge_parent3, depth
+    )
 
 
 def _families(rng, is_child, week, fitness, rates: Calibration) -> np.ndarray:
@@ -118,8 +119,9 @@ def _families(rng, is_child, week, fitness, rates: Calibration) -> np.ndarray:
         if a == b:
             continue
         age = this_week - np.arange(this_week)
-        wts = w_week[:this_week] * (np.exp(-age / rates.root_pull_weeks)
-                                    + 0.05 * np.exp(-age / 150.0))
+        wts = w_week[:this_week] * (
+            np.exp(-age / rates.root_pull_weeks) + 0.05 * np.exp(-age / 150.0)
+        )
         cum = np.cumsum(wts)
         m = np.searchsorted(cum, rng.random(b - a) * cum[-1], side="right").clip(0, this_week - 1)
         lo = np.where(wk_lo[m] > 0, cw[np.maximum(wk_lo[m] - 1, 0)], 0.0)
@@ -146,16 +148,20 @@ def _parents(rng, family, relation, rates: Calibration):
     parent = np.full(n_all, -1, dtype=np.int64)
     pos = np.flatnonzero(rank > 0)
     k = rank[pos]
-    prank = np.where(rng.random(len(pos)) < rates.attach_to_root, 0,
-                     np.floor(k * rng.random(len(pos)) ** rates.attach_skew).astype(np.int64))
+    prank = np.where(
+        rng.random(len(pos)) < rates.attach_to_root,
+        0,
+        np.floor(k * rng.random(len(pos)) ** rates.attach_skew).astype(np.int64),
+    )
     parent[order[pos]] = order[gstart[pos] + prank]
 
     # quantizations and adapters seldom have children of their own: hop up to their parent
     for _ in range(2):
         has_p = parent >= 0
         bad = np.zeros(n_all, dtype=bool)
-        bad[has_p] = (np.isin(relation[parent[has_p]], [R_AD, R_Q])
-                      & (rng.random(int(has_p.sum())) < rates.hop_over_leaf))
+        bad[has_p] = np.isin(relation[parent[has_p]], [R_AD, R_Q]) & (
+            rng.random(int(has_p.sum())) < rates.hop_over_leaf
+        )
         parent[bad] = parent[parent[bad]]
 
     # merges: one or two more parents from earlier members of the family
@@ -167,8 +173,9 @@ def _parents(rng, family, relation, rates: Calibration):
     ok = mk >= 2
     e1 = np.floor(rng.random(len(mpos)) * mk).astype(np.int64)
     e1_id = order[gstart[mpos] + np.minimum(e1, mk - 1)]
-    e1_id = np.where(e1_id == parent[mchild],
-                     order[gstart[mpos] + (e1 + 1) % np.maximum(mk, 1)], e1_id)
+    e1_id = np.where(
+        e1_id == parent[mchild], order[gstart[mpos] + (e1 + 1) % np.maximum(mk, 1)], e1_id
+    )
     extra1[mchild[ok]] = e1_id[ok]
     third = ok & (mk >= 3) & (rng.random(len(mpos)) < rates.third_merge_parent)
     e2 = np.floor(rng.random(len(mpos)) * mk).astype(np.int64)

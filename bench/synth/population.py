@@ -51,8 +51,13 @@ def build_population(n_rows: int, seed: int, rates: Calibration) -> Population:
     n_drop = int(round(n_rows * rates.dropped_share)) if n_rows >= 200 else 0
     n_all = n_rows + n_drop
     forest = build_forest(rng, n_all, rates)
-    year, archetype, fitness, rel, depth = (forest.year, forest.archetype, forest.fitness,
-                                            forest.relation, forest.depth)
+    year, archetype, fitness, rel, depth = (
+        forest.year,
+        forest.archetype,
+        forest.fitness,
+        forest.relation,
+        forest.depth,
+    )
     parent, extra1, extra2 = forest.parent, forest.merge_parent2, forest.merge_parent3
 
     # traits: roots from their archetype, then each depth from its parents
@@ -98,6 +103,30 @@ def build_population(n_rows: int, seed: int, rates: Calibration) -> Population:
 
     name = names(rng, archetype, rel, depth, parent, lib, mtype, fitness)
     model_id = unique_strings(pc.binary_join_element_wise(author, name, "/"))
-    return Population(n_all, keep, forest.created, year, parent, extra1, extra2, rel, depth,
-                      forest.family, archetype, lib, pipe, mtype, lic, langset, kind, fitness,
-                      n_children, downloads, likes, trending, author, name, model_id)
+    return Population(
+        n_all,
+        keep,
+        forest.created,
+        year,
+        parent,
+        extra1,
+        extra2,
+        rel,
+        depth,
+        forest.family,
+        archetype,
+        lib,
+        pipe,
+        mtype,
+        lic,
+        langset,
+        kind,
+        fitness,
+        n_children,
+        downloads,
+        likes,
+        trending,
+        author,
+        name,
+        model_id,
+    )

@@ -93,17 +93,35 @@ SYNTH_SCHEMA = _published_file_schema()
 @lru_cache(maxsize=1)
 def _pools():
     return dict(
-        lib=pa.array(LIBRARIES, STRING), pipe=pa.array(PIPELINES, STRING),
-        lic=pa.array(LICENSES, STRING), mtype=pa.array(MODEL_TYPES, STRING),
+        lib=pa.array(LIBRARIES, STRING),
+        pipe=pa.array(PIPELINES, STRING),
+        lic=pa.array(LICENSES, STRING),
+        mtype=pa.array(MODEL_TYPES, STRING),
         langsets=ragged_pool(LANGUAGE_SETS),
         kind_tags={k: ragged_pool(v) for k, v in KIND_TAGS.items()},
-        fw=ragged_pool([[], ["safetensors"], ["pytorch"], ["pytorch", "safetensors"],
-                        ["tensorboard", "safetensors"]]),
-        compat=ragged_pool([
-            [], ["autotrain_compatible", "text-generation-inference", "endpoints_compatible"],
-            ["conversational", "autotrain_compatible", "text-generation-inference",
-             "endpoints_compatible"],
-            ["endpoints_compatible"], ["endpoints_compatible", "conversational"]]),
+        fw=ragged_pool(
+            [
+                [],
+                ["safetensors"],
+                ["pytorch"],
+                ["pytorch", "safetensors"],
+                ["tensorboard", "safetensors"],
+            ]
+        ),
+        compat=ragged_pool(
+            [
+                [],
+                ["autotrain_compatible", "text-generation-inference", "endpoints_compatible"],
+                [
+                    "conversational",
+                    "autotrain_compatible",
+                    "text-generation-inference",
+                    "endpoints_compatible",
+                ],
+                ["endpoints_compatible"],
+                ["endpoints_compatible", "conversational"],
+            ]
+        ),
         region=ragged_pool([["us"], ["eu"]]),
     )
 
@@ -118,8 +136,12 @@ def dataset_pool(n_all: int, seed: int) -> pa.Array:
     w1 = take(vocabulary, rng.integers(0, len(WORDS) + len(TASK_WORDS), size))
     w2 = take(vocabulary, rng.integers(0, len(WORDS) + len(TASK_WORDS), size))
     which = choice(rng, [0.4, 0.3, 0.3], size)
-    invented = by_template(["{a}/{w1}-{w2}", "{a}/{w1}_{w2}_{num}", "{a}/{w1}-{num}k"], which, size,
-                           dict(a=authors, w1=w1, w2=w2, num=as_text(rng.integers(1, 200, size))))
+    invented = by_template(
+        ["{a}/{w1}-{w2}", "{a}/{w1}_{w2}_{num}", "{a}/{w1}-{num}k"],
+        which,
+        size,
+        dict(a=authors, w1=w1, w2=w2, num=as_text(rng.integers(1, 200, size))),
+    )
     pool = pa.concat_arrays([pa.array(DATASET_CLASSICS, STRING), invented])
     return unique_strings(pool)
 
@@ -131,8 +153,9 @@ def arxiv_pool(n_all: int, seed: int) -> pa.Array:
     yy = rng.integers(17, 26, size)
     mm = rng.integers(1, 13, size)
     nn = rng.integers(1, 25000, size)
-    ids = concat(as_text(yy), pc.utf8_lpad(as_text(mm), 2, "0"), ".",
-                 pc.utf8_lpad(as_text(nn), 5, "0"))
+    ids = concat(
+        as_text(yy), pc.utf8_lpad(as_text(mm), 2, "0"), ".", pc.utf8_lpad(as_text(nn), 5, "0")
+    )
     # well-known method papers lead the pool; the ones some card kinds always cite stay out of it
     always = pa.array([FIXED_ARXIV["template"], FIXED_ARXIV["ties"]], STRING)
     ids = ids.filter(pc.invert(pc.is_in(ids, value_set=always)))
@@ -140,8 +163,9 @@ def arxiv_pool(n_all: int, seed: int) -> pa.Array:
     return unique_strings(pa.concat_arrays([popular, ids]), sep="")
 
 
-def chunk_table(pop: Population, rows: np.ndarray, rng: np.random.Generator, ds_pool, ax_pool,
-                csv: bool) -> pa.Table:
+def chunk_table(
+    pop: Population, rows: np.ndarray, rng: np.random.Generator, ds_pool, ax_pool, csv: bool
+) -> pa.Table:
     """The rows ``rows`` of the population as one table in the published schema (CSV-ready if
     ``csv``)."""
     pools = _pools()
@@ -162,21 +186,32 @@ def chunk_table(pop: Population, rows: np.ndarray, rng: np.random.Generator, ds_
     pcount = (par >= 0).sum(axis=1)
     flat_par = par[par >= 0]
     parents = Ragged(offsets(pcount), take(pop.model_id, flat_par))
-    parent_id = pc.if_else(pa.array(par[:, 0] >= 0), take(pop.model_id, np.maximum(par[:, 0], 0)),
-                           pa.nulls(n, STRING))
+    parent_id = pc.if_else(
+        pa.array(par[:, 0] >= 0), take(pop.model_id, np.maximum(par[:, 0], 0)), pa.nulls(n, STRING)
+    )
 
     # datasets and papers
-    p_ds = np.select([kind == K_TRAINER, kind == K_ST, kind == K_AUTOTRAIN, kind == K_HUMAN,
-                      kind == K_UNSLOTH, np.isin(kind, [K_GGUF, K_QTABLE, K_PEFT])],
-                     [0.45, 0.7, 0.5, 0.28, 0.3, 0.12], 0.05)
+    p_ds = np.select(
+        [
+            kind == K_TRAINER,
+            kind == K_ST,
+            kind == K_AUTOTRAIN,
+            kind == K_HUMAN,
+            kind == K_UNSLOTH,
+            np.isin(kind, [K_GGUF, K_QTABLE, K_PEFT]),
+        ],
+        [0.45, 0.7, 0.5, 0.28, 0.3, 0.12],
+        0.05,
+    )
     n_ds = np.where(rng.random(n) < p_ds, np.minimum(rng.geometric(0.55, n), 6), 0)
     first = zipf(rng, zipf_cdf(len(ds_pool), 3.0, 1.1), n)
     drows = np.repeat(np.arange(n), n_ds)
     didx = (first[drows] + (np.arange(len(drows)) - offsets(n_ds)[:-1][drows])) % len(ds_pool)
     ds_raw = Ragged(offsets(n_ds), take(ds_pool, didx))
 
-    fixed = np.select([np.isin(kind, [K_TEMPLATE, K_PEFT, K_HUBTEMPLATE]), kind == K_MERGEKIT],
-                      [0, 1], -1)
+    fixed = np.select(
+        [np.isin(kind, [K_TEMPLATE, K_PEFT, K_HUBTEMPLATE]), kind == K_MERGEKIT], [0, 1], -1
+    )
     fixed_vals = strings([FIXED_ARXIV["template"], FIXED_ARXIV["ties"]])
     big_root = (rel == R_ROOT) & (pop.fitness[rows] > 30)
     p_ax = np.select([big_root, kind == K_HUMAN, kind == K_TRAINER], [0.6, 0.12, 0.04], 0.01)
@@ -184,8 +219,12 @@ def chunk_table(pop: Population, rows: np.ndarray, rng: np.random.Generator, ds_
     afirst = zipf(rng, zipf_cdf(len(ax_pool), 2.0, 1.0), n)
     arows = np.repeat(np.arange(n), n_ax)
     aidx = (afirst[arows] + (np.arange(len(arows)) - offsets(n_ax)[:-1][arows])) % len(ax_pool)
-    ax = concat_ragged([scalar_list(take(fixed_vals, np.maximum(fixed, 0)), fixed >= 0),
-                        Ragged(offsets(n_ax), take(ax_pool, aidx))])
+    ax = concat_ragged(
+        [
+            scalar_list(take(fixed_vals, np.maximum(fixed, 0)), fixed >= 0),
+            Ragged(offsets(n_ax), take(ax_pool, aidx)),
+        ]
+    )
 
     # tag-carrying card kinds
     kt_parts = []
@@ -206,44 +245,89 @@ def chunk_table(pop: Population, rows: np.ndarray, rng: np.random.Generator, ds_
     name = take(pop.name, rows)
     author = take(pop.author, rows)
 
-    chunk = Chunk(n, rows, rng, kind, rel, lib, pipe, lic, langset, arch, year, lib_str, pipe_str,
-                  lic_str, model_id, name, author, parent_id, parents, ds_raw, kind_tags, mtype_str,
-                  pop.fitness[rows], pop.depth[rows])
+    chunk = Chunk(
+        n,
+        rows,
+        rng,
+        kind,
+        rel,
+        lib,
+        pipe,
+        lic,
+        langset,
+        arch,
+        year,
+        lib_str,
+        pipe_str,
+        lic_str,
+        model_id,
+        name,
+        author,
+        parent_id,
+        parents,
+        ds_raw,
+        kind_tags,
+        mtype_str,
+        pop.fitness[rows],
+        pop.depth[rows],
+    )
 
     # tags, in the Hub's usual order
     langs = ragged_take(pools["langsets"], langset)
-    no_framework = np.isin(lib, [0, lib_code["stable-baselines3"], lib_code["ml-agents"],
-                                 lib_code["sample-factory"], lib_code["sklearn"],
-                                 lib_code["pytorch"]])
-    fw = np.select([lib == lib_code["gguf"], no_framework, kind == K_TRAINER, year < 2022.5],
-                   [0, 0, 4, 2], 1)
+    no_framework = np.isin(
+        lib,
+        [
+            0,
+            lib_code["stable-baselines3"],
+            lib_code["ml-agents"],
+            lib_code["sample-factory"],
+            lib_code["sklearn"],
+            lib_code["pytorch"],
+        ],
+    )
+    fw = np.select(
+        [lib == lib_code["gguf"], no_framework, kind == K_TRAINER, year < 2022.5], [0, 0, 4, 2], 1
+    )
     fw = np.where((fw == 2) & (rng.random(n) < 0.3), 3, fw)
     tg = (pipe == PIPELINE_CODE["text-generation"]) | (pipe == PIPELINE_CODE["image-text-to-text"])
     transformers = lib == lib_code["transformers"]
-    compat = np.select([transformers & tg & (rng.random(n) < 0.5), transformers & tg,
-                        transformers, lib == lib_code["gguf"]], [2, 1, 3, 4], 0)
+    compat = np.select(
+        [
+            transformers & tg & (rng.random(n) < 0.5),
+            transformers & tg,
+            transformers,
+            lib == lib_code["gguf"],
+        ],
+        [2, 1, 3, 4],
+        0,
+    )
     region = (rng.random(n) < 0.004).astype(np.int64)
     rel_of_parent = np.where(rel == R_UN, -1, rel)
-    rel_prefix = take(strings(["base_model:" + (r + ":" if r else "") for r in RELATION_NAMES]),
-                      np.repeat(np.where(rel_of_parent < 0, 0, rel_of_parent), pcount))
+    rel_prefix = take(
+        strings(["base_model:" + (r + ":" if r else "") for r in RELATION_NAMES]),
+        np.repeat(np.where(rel_of_parent < 0, 0, rel_of_parent), pcount),
+    )
     bm_plain = parents.prefixed("base_model:")
-    bm_rel = Ragged(parents.offsets,
-                    pc.binary_join_element_wise(rel_prefix, parents.values, "")).keep(rel != R_UN)
-    tags = concat_ragged([
-        scalar_list(lib_str, lib != 0),
-        ragged_take(pools["fw"], fw),
-        scalar_list(mtype_str, (pop.mtype[rows] != 0) & (lib != lib_code["peft"])),
-        scalar_list(pipe_str, pipe != 0),
-        kind_tags,
-        langs,
-        ds_raw.prefixed("dataset:"),
-        ax.prefixed("arxiv:"),
-        bm_plain,
-        bm_rel,
-        scalar_list(pc.binary_join_element_wise("license:", lic_str, ""), lic != 0),
-        ragged_take(pools["compat"], compat),
-        ragged_take(pools["region"], region).prefixed("region:"),
-    ])
+    bm_rel = Ragged(
+        parents.offsets, pc.binary_join_element_wise(rel_prefix, parents.values, "")
+    ).keep(rel != R_UN)
+    tags = concat_ragged(
+        [
+            scalar_list(lib_str, lib != 0),
+            ragged_take(pools["fw"], fw),
+            scalar_list(mtype_str, (pop.mtype[rows] != 0) & (lib != lib_code["peft"])),
+            scalar_list(pipe_str, pipe != 0),
+            kind_tags,
+            langs,
+            ds_raw.prefixed("dataset:"),
+            ax.prefixed("arxiv:"),
+            bm_plain,
+            bm_rel,
+            scalar_list(pc.binary_join_element_wise("license:", lic_str, ""), lic != 0),
+            ragged_take(pools["compat"], compat),
+            ragged_take(pools["region"], region).prefixed("region:"),
+        ]
+    )
     regions = ragged_take(pools["region"], region)
 
     front = front_matter(chunk)
@@ -298,8 +382,13 @@ def _python_list_repr(r: Ragged) -> pa.Array:
     return pc.if_else(pa.array(r.counts > 0), joined, "[]")
 
 
-def write_synthetic(n_rows: int, out: str | Path, seed: int = 0, progress: bool = True,
-                    rates: Calibration = CALIBRATION) -> Path:
+def write_synthetic(
+    n_rows: int,
+    out: str | Path,
+    seed: int = 0,
+    progress: bool = True,
+    rates: Calibration = CALIBRATION,
+) -> Path:
     """Write ``n_rows`` synthetic models in the published data set's schema to ``out``.
 
     Parquet (list columns as Arrow lists, one row group per 100k rows, schema metadata
@@ -325,27 +414,33 @@ def write_synthetic(n_rows: int, out: str | Path, seed: int = 0, progress: bool 
     if bar is not None:
         bar.set_postfix_str("writing")
 
-    schema = SYNTH_SCHEMA.with_metadata({
-        SYNTHETIC_KEY: b"true",
-        b"hfmap.seed": str(seed).encode(),
-        b"hfmap.n_rows": str(n_rows).encode(),
-        b"hfmap.generator": GENERATOR,
-    })
+    schema = SYNTH_SCHEMA.with_metadata(
+        {
+            SYNTHETIC_KEY: b"true",
+            b"hfmap.seed": str(seed).encode(),
+            b"hfmap.n_rows": str(n_rows).encode(),
+            b"hfmap.generator": GENERATOR,
+        }
+    )
     tmp = out.with_name(out.name + ".partial")
     writer = None
     try:
         for c, lo in enumerate(range(0, len(order), CHUNK_ROWS)):
-            rows = order[lo: lo + CHUNK_ROWS]
+            rows = order[lo : lo + CHUNK_ROWS]
             chunk_rng = np.random.default_rng([seed, 1000 + c])
             table = chunk_table(pop, rows, chunk_rng, ds_pool, ax_pool, csv)
             if writer is None:
-                writer = (pacsv.CSVWriter(str(tmp), table.schema) if csv
-                          else pq.ParquetWriter(str(tmp), schema, compression="zstd"))
+                writer = (
+                    pacsv.CSVWriter(str(tmp), table.schema)
+                    if csv
+                    else pq.ParquetWriter(str(tmp), schema, compression="zstd")
+                )
             if csv:
                 writer.write_table(table)
             else:
-                writer.write_table(table.replace_schema_metadata(schema.metadata),
-                                   row_group_size=CHUNK_ROWS)
+                writer.write_table(
+                    table.replace_schema_metadata(schema.metadata), row_group_size=CHUNK_ROWS
+                )
             if bar is not None:
                 bar.update(len(rows))
             del table

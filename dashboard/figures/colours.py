@@ -5,8 +5,18 @@ from __future__ import annotations
 from pipeline.build_format import RELATIONS
 
 PALETTE = (  # one colour for each of the values a legend names (queries.ranking.LEGEND_VALUES)
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f", "#2f4b7c", "#a05195", "#d45087",
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#2f4b7c",
+    "#a05195",
+    "#d45087",
 )
 OTHER_COLOUR = "#bab0ac"
 RELATION_COLOURS = dict(zip(RELATIONS, ("#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#7f7f7f")))

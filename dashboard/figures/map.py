@@ -35,12 +35,15 @@ def point_sizes(values: np.ndarray, dims: int) -> np.ndarray:
 def typed_array(values: np.ndarray) -> dict:
     """A numeric array in plotly.js's typed-array form: its dtype and its bytes in base64."""
     values = np.ascontiguousarray(values)
-    return {"dtype": values.dtype.str.lstrip("<>|="),
-            "bdata": base64.b64encode(values.tobytes()).decode("ascii")}
+    return {
+        "dtype": values.dtype.str.lstrip("<>|="),
+        "bdata": base64.b64encode(values.tobytes()).decode("ascii"),
+    }
 
 
-def map_figure(contents: MapContents, zoom: Selection | None = None,
-               selection: Selection | None = None) -> dict:
+def map_figure(
+    contents: MapContents, zoom: Selection | None = None, selection: Selection | None = None
+) -> dict:
     """The map as a plotly figure dict: the hits of a semantic search are ringed, the opened
     model is starred, a family's links are drawn as parent-child lines coloured by relation; a 2D
     map starts at the ``zoom`` box and shows the ``selection`` region (both restored from the
@@ -55,54 +58,102 @@ def map_figure(contents: MapContents, zoom: Selection | None = None,
     data = []
 
     def add(at: np.ndarray, name: str, marker: dict, **options) -> None:
-        data.append({
-            "type": kind, "mode": "markers", "name": name, "hoverinfo": "none",
-            **{axis: typed_array(values[at]) for axis, values in coordinates.items()},
-            "customdata": rows[at].tolist(),
-            "marker": {"size": typed_array(sizes[at]), "opacity": 0.8, "line": {"width": 0},
-                       **marker},
-            **options})
+        data.append(
+            {
+                "type": kind,
+                "mode": "markers",
+                "name": name,
+                "hoverinfo": "none",
+                **{axis: typed_array(values[at]) for axis, values in coordinates.items()},
+                "customdata": rows[at].tolist(),
+                "marker": {
+                    "size": typed_array(sizes[at]),
+                    "opacity": 0.8,
+                    "line": {"width": 0},
+                    **marker,
+                },
+                **options,
+            }
+        )
 
     if contents.colour_values is not None:
         shade = np.log10(1 + np.nan_to_num(contents.colour_values, nan=0.0))
-        add(np.arange(len(rows)), "models",
-            {"color": typed_array(np.round(shade, 2).astype(np.float32)), "colorscale": "Viridis",
-             "showscale": True, "colorbar": {"title": {"text": "log10 downloads"}}},
-            showlegend=False)
+        add(
+            np.arange(len(rows)),
+            "models",
+            {
+                "color": typed_array(np.round(shade, 2).astype(np.float32)),
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {"title": {"text": "log10 downloads"}},
+            },
+            showlegend=False,
+        )
     else:
         names = contents.group_names
         colours = group_colours(len(names), contents.coloured)
         for group, (name, colour) in enumerate(zip(names, colours, strict=True)):
             at = np.flatnonzero(contents.groups == group)
             if len(at):
-                add(at, plotly_text(name), {"color": colour})  # a value from the build: text, never markup
+                add(
+                    at, plotly_text(name), {"color": colour}
+                )  # a value from the build: text, never markup
     data += family_lines(contents.family_links, dims)
     if contents.hits is not None:
-        ring = {"symbol": "circle-open", "color": SIMILAR_COLOUR, "size": 14 if dims == 2 else 7,
-                "line": {"width": 2, "color": SIMILAR_COLOUR}}
+        ring = {
+            "symbol": "circle-open",
+            "color": SIMILAR_COLOUR,
+            "size": 14 if dims == 2 else 7,
+            "line": {"width": 2, "color": SIMILAR_COLOUR},
+        }
         add(contents.hits, "semantic search hits", ring)
     if len(contents.opened):
-        add(contents.opened, "opened model",
-            {"symbol": "star" if dims == 2 else "diamond", "color": "#000000",
-             "size": 18 if dims == 2 else 8})
+        add(
+            contents.opened,
+            "opened model",
+            {
+                "symbol": "star" if dims == 2 else "diamond",
+                "color": "#000000",
+                "size": 18 if dims == 2 else 8,
+            },
+        )
     layout = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "legend": {"itemsizing": "constant",
-                   "title": {"text": COLOUR_CHOICES.get(contents.colour_by, contents.colour_by)},
-                   "bgcolor": "rgba(255,255,255,0.8)", "x": 0.01, "xanchor": "left", "y": 0.99,
-                   "yanchor": "top"},
+        "legend": {
+            "itemsizing": "constant",
+            "title": {"text": COLOUR_CHOICES.get(contents.colour_by, contents.colour_by)},
+            "bgcolor": "rgba(255,255,255,0.8)",
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.99,
+            "yanchor": "top",
+        },
         "modebar": {"orientation": "v"},
         "uirevision": f"map-{dims}",
         "clickmode": "event",
     }
-    labels = {**contents.cluster_labels,
-              "text": [plotly_text(label) for label in contents.cluster_labels["text"]]}
+    labels = {
+        **contents.cluster_labels,
+        "text": [plotly_text(label) for label in contents.cluster_labels["text"]],
+    }
     if dims == 2:
-        data.append({"type": "scatter", "mode": "text", "hoverinfo": "skip",
-                     "name": "cluster labels", "showlegend": False,
-                     "textfont": {"size": 11, "color": "#222222"}, **labels})
-        layout.update(xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
-                      dragmode="pan", plot_bgcolor="#ffffff")
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "text",
+                "hoverinfo": "skip",
+                "name": "cluster labels",
+                "showlegend": False,
+                "textfont": {"size": 11, "color": "#222222"},
+                **labels,
+            }
+        )
+        layout.update(
+            xaxis={"visible": False},
+            yaxis={"visible": False, "scaleanchor": "x"},
+            dragmode="pan",
+            plot_bgcolor="#ffffff",
+        )
         if zoom is not None:
             x0, x1, y0, y1 = zoom.points
             layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]
@@ -110,14 +161,27 @@ def map_figure(contents: MapContents, zoom: Selection | None = None,
             layout["selections"] = [selection_shape(selection)]
     else:
         hidden = {"visible": False, "showspikes": False}
-        layout["scene"] = {"xaxis": hidden, "yaxis": hidden, "zaxis": hidden, "bgcolor": "#ffffff",
-                           # labels as annotations: a 3D text trace takes seconds to draw in
-                           # software WebGL
-                           "annotations": [{"x": x, "y": y, "z": z, "text": text, "showarrow": False,
-                                            "font": {"size": 11, "color": "#222222"}}
-                                           for x, y, z, text in zip(labels["x"], labels["y"],
-                                                                    labels["z"], labels["text"],
-                                                                    strict=True)]}
+        layout["scene"] = {
+            "xaxis": hidden,
+            "yaxis": hidden,
+            "zaxis": hidden,
+            "bgcolor": "#ffffff",
+            # labels as annotations: a 3D text trace takes seconds to draw in
+            # software WebGL
+            "annotations": [
+                {
+                    "x": x,
+                    "y": y,
+                    "z": z,
+                    "text": text,
+                    "showarrow": False,
+                    "font": {"size": 11, "color": "#222222"},
+                }
+                for x, y, z, text in zip(
+                    labels["x"], labels["y"], labels["z"], labels["text"], strict=True
+                )
+            ],
+        }
     return {"data": data, "layout": layout}
 
 
@@ -133,8 +197,14 @@ def selection_shape(selection: Selection) -> dict:
 def family_lines(links: dict[str, dict[str, np.ndarray]], dims: int) -> list[dict]:
     """Parent -> child lines of a family's links (queries.map.family_links), one trace per
     relation."""
-    return [{"type": "scattergl" if dims == 2 else "scatter3d", "mode": "lines",
-             "name": f"{relation} links", "hoverinfo": "skip",
-             "line": {"color": RELATION_COLOURS[relation], "width": 1.5 if dims == 2 else 3},
-             **{axis: typed_array(values) for axis, values in segments.items()}}
-            for relation, segments in links.items()]
+    return [
+        {
+            "type": "scattergl" if dims == 2 else "scatter3d",
+            "mode": "lines",
+            "name": f"{relation} links",
+            "hoverinfo": "skip",
+            "line": {"color": RELATION_COLOURS[relation], "width": 1.5 if dims == 2 else 3},
+            **{axis: typed_array(values) for axis, values in segments.items()},
+        }
+        for relation, segments in links.items()
+    ]

@@ -19,8 +19,14 @@ NODE_SIZE = (14, 60)  # px, by log downloads
 # browser for minutes; graphs larger than this are drawn as a tree in rings around the centre
 # (breadthfirst, circle), and the line above says so
 COSE_MAX_NODES = 400
-COSE = {"name": "cose", "animate": False, "nodeRepulsion": 8000, "idealEdgeLength": 60,
-        "randomize": False, "coolingFactor": 0.95}  # about 135 rounds instead of cose's 690
+COSE = {
+    "name": "cose",
+    "animate": False,
+    "nodeRepulsion": 8000,
+    "idealEdgeLength": 60,
+    "randomize": False,
+    "coolingFactor": 0.95,
+}  # about 135 rounds instead of cose's 690
 
 
 def graph_elements(models: GraphModels) -> list[dict]:
@@ -39,25 +45,47 @@ def graph_elements(models: GraphModels) -> list[dict]:
     elements = []
     nodes = zip(rows, models.model_ids, models.libraries, sizes, strict=True)
     for row, model_id, library, size in nodes:
-        classes = (("centre", row == graph.centre),
-                   ("filtered-out", passing is not None and int(row) not in passing))
+        classes = (
+            ("centre", row == graph.centre),
+            ("filtered-out", passing is not None and int(row) not in passing),
+        )
         # model_id re-centres the graph when the node is clicked: an absurdly long one is cut (and
         # then opens nothing) rather than sent whole
-        elements.append({"data": {"id": str(row), "model_id": shorten(model_id),
-                                  "label": shorten(model_id.split("/")[-1], LABEL_CHARS),
-                                  "colour": colours.get(library, OTHER_COLOUR),
-                                  "size": round(float(size), 1)},
-                         "classes": " ".join(name for name, on in classes if on)})
+        elements.append(
+            {
+                "data": {
+                    "id": str(row),
+                    "model_id": shorten(model_id),
+                    "label": shorten(model_id.split("/")[-1], LABEL_CHARS),
+                    "colour": colours.get(library, OTHER_COLOUR),
+                    "size": round(float(size), 1),
+                },
+                "classes": " ".join(name for name, on in classes if on),
+            }
+        )
     seen = set()
     for source, target, kind, weight in graph.edges:
-        pair = (min(source, target), max(source, target), kind) if kind == SIMILAR else (source, target, kind)
+        pair = (
+            (min(source, target), max(source, target), kind)
+            if kind == SIMILAR
+            else (source, target, kind)
+        )
         if pair in seen or source == target:
             continue
         seen.add(pair)
-        elements.append({"data": {"id": f"{kind}:{source}-{target}", "source": str(source),
-                                  "target": str(target), "relation": kind, "similarity": weight,
-                                  "colour": SIMILAR_COLOUR if kind == SIMILAR else RELATION_COLOURS[kind]},
-                         "classes": "similar" if kind == SIMILAR else "lineage"})
+        elements.append(
+            {
+                "data": {
+                    "id": f"{kind}:{source}-{target}",
+                    "source": str(source),
+                    "target": str(target),
+                    "relation": kind,
+                    "similarity": weight,
+                    "colour": SIMILAR_COLOUR if kind == SIMILAR else RELATION_COLOURS[kind],
+                },
+                "classes": "similar" if kind == SIMILAR else "lineage",
+            }
+        )
     return elements
 
 
@@ -78,20 +106,62 @@ def graph_layout(name: str, nodes: int, centre: int, key: str) -> tuple[dict, st
 
 
 STYLESHEET = [
-    {"selector": "node", "style": {"width": "data(size)", "height": "data(size)", "background-color": "data(colour)",
-                                   "label": "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3,
-                                   "min-zoomed-font-size": 7, "border-width": 1, "border-color": "#ffffff",
-                                   "z-index-compare": "manual", "z-index": 10}},  # a click on a node hits the node
+    {
+        "selector": "node",
+        "style": {
+            "width": "data(size)",
+            "height": "data(size)",
+            "background-color": "data(colour)",
+            "label": "data(label)",
+            "font-size": 9,
+            "text-valign": "bottom",
+            "text-margin-y": 3,
+            "min-zoomed-font-size": 7,
+            "border-width": 1,
+            "border-color": "#ffffff",
+            "z-index-compare": "manual",
+            "z-index": 10,
+        },
+    },  # a click on a node hits the node
     {"selector": "node.filtered-out", "style": {"opacity": 0.25}},
-    {"selector": "node.centre", "style": {"border-width": 4, "border-color": "#000000", "font-weight": "bold", "font-size": 12}},
-    {"selector": "edge", "style": {"width": 1.5, "line-color": "data(colour)", "curve-style": "bezier", "opacity": 0.8,
-                                   "z-index-compare": "manual", "z-index": 1}},
-    {"selector": "edge.lineage", "style": {"target-arrow-shape": "triangle", "target-arrow-color": "data(colour)", "arrow-scale": 0.8}},
-    {"selector": "edge.similar", "style": {"line-style": "dashed", "width": "mapData(similarity, 0, 1, 0.5, 3)"}},
+    {
+        "selector": "node.centre",
+        "style": {
+            "border-width": 4,
+            "border-color": "#000000",
+            "font-weight": "bold",
+            "font-size": 12,
+        },
+    },
+    {
+        "selector": "edge",
+        "style": {
+            "width": 1.5,
+            "line-color": "data(colour)",
+            "curve-style": "bezier",
+            "opacity": 0.8,
+            "z-index-compare": "manual",
+            "z-index": 1,
+        },
+    },
+    {
+        "selector": "edge.lineage",
+        "style": {
+            "target-arrow-shape": "triangle",
+            "target-arrow-color": "data(colour)",
+            "arrow-scale": 0.8,
+        },
+    },
+    {
+        "selector": "edge.similar",
+        "style": {"line-style": "dashed", "width": "mapData(similarity, 0, 1, 0.5, 3)"},
+    },
     {"selector": ":selected", "style": {"border-width": 3, "border-color": "#d62728"}},
 ]
 
 
 def relation_legend() -> list[tuple[str, str]]:
     """(label, colour) of every edge kind, for the view's legend."""
-    return [(f"{name} link", colour) for name, colour in RELATION_COLOURS.items()] + [("similar model", SIMILAR_COLOUR)]
+    return [(f"{name} link", colour) for name, colour in RELATION_COLOURS.items()] + [
+        ("similar model", SIMILAR_COLOUR)
+    ]

@@ -37,13 +37,19 @@ class DistributionsState:
 
     def to_query(self) -> dict:
         """The view's entries of the URL query (None: left out)."""
-        return {"attr": unless_default(self.attribute, DistributionsState.attribute),
-                "log": unless_default("1" if self.log else "0", "1"), "sel": self.selection}
+        return {
+            "attr": unless_default(self.attribute, DistributionsState.attribute),
+            "log": unless_default("1" if self.log else "0", "1"),
+            "sel": self.selection,
+        }
 
 
 SELECTION_HINT = "Select models on the 2D map to compare them here."
-STATE_INPUTS = {"attribute": Input("dist-attribute", "value"), "log": Input("dist-log", "value"),
-                "selection": Input("dist-region", "data")}
+STATE_INPUTS = {
+    "attribute": Input("dist-attribute", "value"),
+    "log": Input("dist-log", "value"),
+    "selection": Input("dist-region", "data"),
+}
 
 
 def layout(**query) -> html.Div:
@@ -53,17 +59,35 @@ def layout(**query) -> html.Div:
     controls = [
         html.H6("Distributions", className="card-title"),
         dbc.Label("Attribute", html_for="dist-attribute", className="mb-0 small"),
-        dcc.Dropdown(id="dist-attribute", options=[{"label": label, "value": key} for key, (label, _) in ATTRIBUTES.items()],
-                     value=state.attribute, clearable=False),
-        dbc.Switch(id="dist-log", label="Log scale (heavy-tailed counts)", value=state.log,
-                   className="mt-2"),
+        dcc.Dropdown(
+            id="dist-attribute",
+            options=[{"label": label, "value": key} for key, (label, _) in ATTRIBUTES.items()],
+            value=state.attribute,
+            clearable=False,
+        ),
+        dbc.Switch(
+            id="dist-log",
+            label="Log scale (heavy-tailed counts)",
+            value=state.log,
+            className="mt-2",
+        ),
         html.Div(id="dist-selection", className="small mt-2"),
-        dbc.Button("Clear the selection", id="dist-clear", size="sm", color="secondary", outline=True, className="mt-1",
-                   style={} if state.selection else {"display": "none"}),
+        dbc.Button(
+            "Clear the selection",
+            id="dist-clear",
+            size="sm",
+            color="secondary",
+            outline=True,
+            className="mt-1",
+            style={} if state.selection else {"display": "none"},
+        ),
     ]
     content = [
         html.Div(id="dist-count", className="small text-muted mb-1"),
-        dcc.Loading(dcc.Graph(id="dist-graph", style={"height": "60vh"}, config={"displaylogo": False}), delay_show=300),
+        dcc.Loading(
+            dcc.Graph(id="dist-graph", style={"height": "60vh"}, config={"displaylogo": False}),
+            delay_show=300,
+        ),
         html.Div(id="dist-stats", className="mt-2"),
         dcc.Store(id="dist-region", data=state.selection),
     ]
@@ -84,27 +108,40 @@ def update_histogram(filters, view):
     result = histogram.cached(build, filters, selection, state.attribute, state.log)
     label = "selected models" if selection else "filtered models"
     note = "Following the map selection." if selection else SELECTION_HINT
-    return (histogram_figure(result, label=label),
-            count_line(result, build.size, selection is not None), statistics_table(result), note)
+    return (
+        histogram_figure(result, label=label),
+        count_line(result, build.size, selection is not None),
+        statistics_table(result),
+        note,
+    )
 
 
 def count_line(result: Histogram, models: int, selected: bool) -> str:
     """How many of the build's models the histogram counts, and how many of them it cannot draw."""
     stats = result.stats
     count = f"{stats['models']:,} of {models:,} models" + (
-        " in the map selection" if selected else " match the filters")
+        " in the map selection" if selected else " match the filters"
+    )
     if stats["unknown"]:
-        count += (f"; {stats['unknown']:,} of them have no known "
-                  f"{ATTRIBUTES[result.attribute][0]} and are not drawn")
+        count += (
+            f"; {stats['unknown']:,} of them have no known "
+            f"{ATTRIBUTES[result.attribute][0]} and are not drawn"
+        )
     return count
 
 
 def statistics_table(result: Histogram) -> dbc.Table:
     """The histogram's summary statistics (and, on a log scale, the models at zero)."""
     stats = result.stats
-    rows = [(name, stat_text(result.attribute, stats.get(key)))
-            for name, key in (("median", "median"), ("mean", "mean"), ("90th percentile", "p90"),
-                              ("maximum", "max"))]
+    rows = [
+        (name, stat_text(result.attribute, stats.get(key)))
+        for name, key in (
+            ("median", "median"),
+            ("mean", "mean"),
+            ("90th percentile", "p90"),
+            ("maximum", "max"),
+        )
+    ]
     if result.log:
         rows.append(("at zero", f"{result.at_most_zero:,}"))
     body = html.Tbody([html.Tr([html.Th(name), html.Td(value)]) for name, value in rows])

@@ -47,16 +47,32 @@ def layout(**query) -> html.Div:
     controls = [
         html.H6("Drift", className="card-title"),
         dbc.Label("Parent links of relation", html_for="drift-relation", className="mb-0 small"),
-        dcc.Dropdown(id="drift-relation", options=[{"label": v, "value": k} for k, v in RELATION_CHOICES.items()],
-                     value=state.relation, clearable=False),
-        html.P("The paper finds licenses drifting from restrictive towards permissive or copyleft, languages towards "
-               "English only, and cards getting shorter and more templated further down a family.",
-               className="small text-muted mt-2"),
+        dcc.Dropdown(
+            id="drift-relation",
+            options=[{"label": v, "value": k} for k, v in RELATION_CHOICES.items()],
+            value=state.relation,
+            clearable=False,
+        ),
+        html.P(
+            "The paper finds licenses drifting from restrictive towards permissive or copyleft, languages towards "
+            "English only, and cards getting shorter and more templated further down a family.",
+            className="small text-muted mt-2",
+        ),
     ]
     content = [
         html.Div(id="drift-findings", className="mb-2"),
-        dbc.Row([dbc.Col(dcc.Graph(id="drift-licenses", **GRAPH), xl=7), dbc.Col(dcc.Graph(id="drift-license-classes", **GRAPH), xl=5)]),
-        dbc.Row([dbc.Col(dcc.Graph(id="drift-languages", **GRAPH), xl=6), dbc.Col(dcc.Graph(id="drift-auto", **GRAPH), xl=6)]),
+        dbc.Row(
+            [
+                dbc.Col(dcc.Graph(id="drift-licenses", **GRAPH), xl=7),
+                dbc.Col(dcc.Graph(id="drift-license-classes", **GRAPH), xl=5),
+            ]
+        ),
+        dbc.Row(
+            [
+                dbc.Col(dcc.Graph(id="drift-languages", **GRAPH), xl=6),
+                dbc.Col(dcc.Graph(id="drift-auto", **GRAPH), xl=6),
+            ]
+        ),
         dcc.Graph(id="drift-card-length", **GRAPH),
     ]
     return page_frame(build, filters, view, controls, content)
@@ -74,10 +90,25 @@ def layout(**query) -> html.Div:
 def update_drift(filters, relation):
     filters = Filters.from_inputs(filters)
     sentences, *figures = drift_view.cached(served_build(), filters, DriftState(relation).relation)
-    return (dbc.Card(dbc.CardBody(html.Ul([html.Li(s) for s in sentences], className="small mb-0", id="drift-findings-list"))),
-            *figures)
+    return (
+        dbc.Card(
+            dbc.CardBody(
+                html.Ul(
+                    [html.Li(s) for s in sentences],
+                    className="small mb-0",
+                    id="drift-findings-list",
+                )
+            )
+        ),
+        *figures,
+    )
 
 
-@callback(Output("view-state", "data", allow_duplicate=True), Input("drift-relation", "value"), State("view-state", "data"), prevent_initial_call=True)
+@callback(
+    Output("view-state", "data", allow_duplicate=True),
+    Input("drift-relation", "value"),
+    State("view-state", "data"),
+    prevent_initial_call=True,
+)
 def remember_view(relation, view):
     return {**mapping(view), **DriftState(relation).to_query()}

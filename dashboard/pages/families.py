@@ -17,9 +17,18 @@ from dashboard.shown import URL_VALUE_CHARS, json_count, markdown_text
 from dashboard.url_state import from_query, mapping, shared_query, unless_default
 from dashboard.values import choice, text, whole_number
 
-HEADERS = {"root_id": "family (root model)", "size": "models", "matching": "matching filters", "max_depth": "depth",
-           "n_finetune": "finetunes", "n_adapter": "adapters", "n_quantized": "quantized", "n_merge": "merges",
-           "n_unspecified": "unspecified", "total_downloads": "downloads"}
+HEADERS = {
+    "root_id": "family (root model)",
+    "size": "models",
+    "matching": "matching filters",
+    "max_depth": "depth",
+    "n_finetune": "finetunes",
+    "n_adapter": "adapters",
+    "n_quantized": "quantized",
+    "n_merge": "merges",
+    "n_unspecified": "unspecified",
+    "total_downloads": "downloads",
+}
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,9 @@ class FamiliesState:
 
     @classmethod
     def from_query(cls, view: dict) -> FamiliesState:
-        return cls(view.get("sort"), view.get("dir") != "asc", view.get("min_size"),
-                   view.get("page"))
+        return cls(
+            view.get("sort"), view.get("dir") != "asc", view.get("min_size"), view.get("page")
+        )
 
     @classmethod
     def from_table(cls, sort_by, page, min_size) -> FamiliesState:
@@ -53,15 +63,19 @@ class FamiliesState:
 
     def to_query(self) -> dict:
         """The view's entries of the URL query (None: left out)."""
-        return {"sort": unless_default(self.sort, FamiliesState.sort),
-                "dir": unless_default("desc" if self.descending else "asc", "desc"),
-                "page": unless_default(self.page, FamiliesState.page),
-                "min_size": unless_default(self.min_size, FamiliesState.min_size)}
+        return {
+            "sort": unless_default(self.sort, FamiliesState.sort),
+            "dir": unless_default("desc" if self.descending else "asc", "desc"),
+            "page": unless_default(self.page, FamiliesState.page),
+            "min_size": unless_default(self.min_size, FamiliesState.min_size),
+        }
 
 
-STATE_INPUTS = {"sort_by": Input("families-table", "sort_by"),
-                "page": Input("families-table", "page_current"),
-                "min_size": Input("families-min-size", "value")}
+STATE_INPUTS = {
+    "sort_by": Input("families-table", "sort_by"),
+    "page": Input("families-table", "page_current"),
+    "min_size": Input("families-min-size", "value"),
+}
 
 
 def layout(**query) -> html.Div:
@@ -70,20 +84,36 @@ def layout(**query) -> html.Div:
     state = FamiliesState.from_query(view)
     controls = [
         html.H6("Families", className="card-title"),
-        dbc.Label("Smallest family listed (models)", html_for="families-min-size", className="mb-0 small"),
-        dbc.Input(id="families-min-size", type="number", min=1, debounce=True, value=state.min_size),
-        html.P("A family is a root model and every model that descends from it. Click a column to sort; "
-               "click a family to open it in the network view.", className="small text-muted mt-2"),
+        dbc.Label(
+            "Smallest family listed (models)", html_for="families-min-size", className="mb-0 small"
+        ),
+        dbc.Input(
+            id="families-min-size", type="number", min=1, debounce=True, value=state.min_size
+        ),
+        html.P(
+            "A family is a root model and every model that descends from it. Click a column to sort; "
+            "click a family to open it in the network view.",
+            className="small text-muted mt-2",
+        ),
     ]
     table = dash_table.DataTable(
         id="families-table",
-        columns=[{"name": HEADERS[c], "id": c, "presentation": "markdown"} if c == "root_id" else
-                 {"name": HEADERS[c], "id": c, "type": "numeric", "format": {"specifier": ",d"}} for c in COLUMNS],
-        sort_action="custom", sort_mode="single",
+        columns=[
+            {"name": HEADERS[c], "id": c, "presentation": "markdown"}
+            if c == "root_id"
+            else {"name": HEADERS[c], "id": c, "type": "numeric", "format": {"specifier": ",d"}}
+            for c in COLUMNS
+        ],
+        sort_action="custom",
+        sort_mode="single",
         sort_by=[{"column_id": state.sort, "direction": "desc" if state.descending else "asc"}],
-        page_action="custom", page_current=state.page, page_size=PAGE_ROWS,
+        page_action="custom",
+        page_current=state.page,
+        page_size=PAGE_ROWS,
         markdown_options={"link_target": "_self"},
-        style_table={"overflowX": "auto"}, style_cell={"fontSize": 13, "padding": "4px 8px"}, style_header={"fontWeight": "bold"},
+        style_table={"overflowX": "auto"},
+        style_cell={"fontSize": 13, "padding": "4px 8px"},
+        style_header={"fontWeight": "bold"},
         style_cell_conditional=[{"if": {"column_id": "root_id"}, "textAlign": "left"}],
     )
     content = [html.Div(id="families-count", className="small text-muted mb-1"), table]
@@ -119,8 +149,14 @@ def update_families(filters, view, query):
         page = pages - 1
         result = families_page.cached(*arguments, page)
     carried = shared_query(text(query))
-    rows = [{**row, "root_id": family_link(row["root_id"], carried), "total_downloads": json_count(row["total_downloads"])}
-            for row in result["rows"]]
+    rows = [
+        {
+            **row,
+            "root_id": family_link(row["root_id"], carried),
+            "total_downloads": json_count(row["total_downloads"]),
+        }
+        for row in result["rows"]
+    ]
     what = "families" + (" with a model that passes the filters" if filters.active else "")
     return rows, pages, page, f"{result['families']:,} {what}"
 

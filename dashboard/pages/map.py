@@ -31,7 +31,9 @@ MIN_BUDGET, MAX_BUDGET = 1_000, 1_000_000
 
 def budget_for(dims: int, value=None) -> int:
     default = served_settings().map_points_3d if dims == 3 else served_settings().map_points_2d
-    return whole_number(value, default, MIN_BUDGET, MAX_BUDGET) if value not in (None, "") else default
+    return (
+        whole_number(value, default, MIN_BUDGET, MAX_BUDGET) if value not in (None, "") else default
+    )
 
 
 @dataclass(frozen=True)
@@ -62,19 +64,31 @@ class MapState:
     @classmethod
     def from_query(cls, view: dict) -> MapState:
         selection = Selection.from_text(view.get("sel"))
-        return cls(3 if view.get("dims") == "3" else 2, view.get("colour"), view.get("size"),
-                   view.get("budget"), view.get("family") == "1", view.get("q"), view.get("zoom"),
-                   selection.to_text() if selection else None, view.get("model"))
+        return cls(
+            3 if view.get("dims") == "3" else 2,
+            view.get("colour"),
+            view.get("size"),
+            view.get("budget"),
+            view.get("family") == "1",
+            view.get("q"),
+            view.get("zoom"),
+            selection.to_text() if selection else None,
+            view.get("model"),
+        )
 
     def to_query(self) -> dict:
         """The view's entries of the URL query (None: left out)."""
-        return {"dims": unless_default(self.dims, MapState.dims),
-                "colour": unless_default(self.colour, MapState.colour),
-                "size": unless_default(self.size, MapState.size),
-                "budget": unless_default(self.budget, budget_for(self.dims)),
-                "family": "1" if self.draw_family else None, "q": self.semantic or None,
-                "zoom": self.zoom if self.dims == 2 else None, "sel": self.selection,
-                "model": self.model}
+        return {
+            "dims": unless_default(self.dims, MapState.dims),
+            "colour": unless_default(self.colour, MapState.colour),
+            "size": unless_default(self.size, MapState.size),
+            "budget": unless_default(self.budget, budget_for(self.dims)),
+            "family": "1" if self.draw_family else None,
+            "q": self.semantic or None,
+            "zoom": self.zoom if self.dims == 2 else None,
+            "sel": self.selection,
+            "model": self.model,
+        }
 
 
 STATE_INPUTS = {  # MapState's fields
@@ -99,32 +113,82 @@ def layout(**query) -> html.Div:
     model = state.model if build.row(state.model) is not None else None
     controls = [
         html.H6("Map", className="card-title"),
-        dbc.RadioItems(id="map-dims", options=[{"label": "2D", "value": 2}, {"label": "3D", "value": 3}], value=dims, inline=True),
+        dbc.RadioItems(
+            id="map-dims",
+            options=[{"label": "2D", "value": 2}, {"label": "3D", "value": 3}],
+            value=dims,
+            inline=True,
+        ),
         dbc.Label("Colour by", html_for="map-colour", className="mt-2 mb-0 small"),
-        dcc.Dropdown(id="map-colour", options=[{"label": v, "value": k} for k, v in COLOUR_CHOICES.items()], value=colour, clearable=False),
+        dcc.Dropdown(
+            id="map-colour",
+            options=[{"label": v, "value": k} for k, v in COLOUR_CHOICES.items()],
+            value=colour,
+            clearable=False,
+        ),
         dbc.Label("Size by", html_for="map-size", className="mt-2 mb-0 small"),
-        dcc.Dropdown(id="map-size", options=[{"label": v, "value": k} for k, v in SIZE_CHOICES.items()], value=size, clearable=False),
+        dcc.Dropdown(
+            id="map-size",
+            options=[{"label": v, "value": k} for k, v in SIZE_CHOICES.items()],
+            value=size,
+            clearable=False,
+        ),
         dbc.Label("Most points drawn", html_for="map-budget", className="mt-2 mb-0 small"),
-        dbc.Input(id="map-budget", type="number", min=MIN_BUDGET, max=MAX_BUDGET, step=1000, value=budget, debounce=True),
-        dbc.Switch(id="map-family", label="Draw the opened model's family", value=state.draw_family,
-                   className="mt-2"),
+        dbc.Input(
+            id="map-budget",
+            type="number",
+            min=MIN_BUDGET,
+            max=MAX_BUDGET,
+            step=1000,
+            value=budget,
+            debounce=True,
+        ),
+        dbc.Switch(
+            id="map-family",
+            label="Draw the opened model's family",
+            value=state.draw_family,
+            className="mt-2",
+        ),
         dbc.Label("Semantic search", html_for="map-semantic", className="mt-2 mb-0 small"),
-        dbc.Input(id="map-semantic", type="search", value=state.semantic, debounce=True,
-                  placeholder="describe a model, e.g. japanese speech recognition"),
-        html.Div(id="map-semantic-results", className="small mt-2", style={"maxHeight": "16rem", "overflowY": "auto"}),
+        dbc.Input(
+            id="map-semantic",
+            type="search",
+            value=state.semantic,
+            debounce=True,
+            placeholder="describe a model, e.g. japanese speech recognition",
+        ),
+        html.Div(
+            id="map-semantic-results",
+            className="small mt-2",
+            style={"maxHeight": "16rem", "overflowY": "auto"},
+        ),
     ]
     content = [
         html.Div(id="map-count", className="small text-muted mb-1", style={"minHeight": "1.5em"}),
         html.Div(id="map-hover", className="small mb-1", style={"minHeight": "1.5em"}),
-        dcc.Loading(dcc.Graph(id="map-graph", style={"height": "72vh"}, clear_on_unhover=True,
-                              config={"scrollZoom": True, "displaylogo": False, "modeBarButtonsToRemove": ["toImage"]}),
-                    delay_show=300),
+        dcc.Loading(
+            dcc.Graph(
+                id="map-graph",
+                style={"height": "72vh"},
+                clear_on_unhover=True,
+                config={
+                    "scrollZoom": True,
+                    "displaylogo": False,
+                    "modeBarButtonsToRemove": ["toImage"],
+                },
+            ),
+            delay_show=300,
+        ),
         html.Div(id="map-selection-summary", className="mt-2"),
         dcc.Store(id="map-zoom", data=state.zoom),
         dcc.Store(id="map-selection", data=selection),
         dcc.Store(id="selected-model", data=model),
     ]
-    side = [html.Div(details_card(model_details.cached(build, model) if model else None), id="model-details")]
+    side = [
+        html.Div(
+            details_card(model_details.cached(build, model) if model else None), id="model-details"
+        )
+    ]
     return page_frame(build, filters, view, controls, content, side)
 
 
@@ -150,7 +214,12 @@ def default_budget_of(dims):
     return budget_for(3 if dims == 3 else 2)
 
 
-@callback(Output("map-zoom", "data"), Input("map-graph", "relayoutData"), State("map-zoom", "data"), prevent_initial_call=True)
+@callback(
+    Output("map-zoom", "data"),
+    Input("map-graph", "relayoutData"),
+    State("map-zoom", "data"),
+    prevent_initial_call=True,
+)
 def remember_zoom(relayout, current):
     zoom = zoom_from_relayout(relayout, current)
     return no_update if zoom == current else zoom
@@ -160,16 +229,26 @@ def remember_zoom(relayout, current):
     Output("map-graph", "figure"),
     Output("map-count", "children"),
     # the selection is drawn when the map is, but a new selection does not redraw the map
-    inputs=dict(filters=FILTER_INPUTS,
-                view={**STATE_INPUTS, "selection": State("map-selection", "data")}),
+    inputs=dict(
+        filters=FILTER_INPUTS, view={**STATE_INPUTS, "selection": State("map-selection", "data")}
+    ),
 )
 def update_map(filters, view):
     filters, state = Filters.from_inputs(filters), MapState(**view)
     plane = state.dims == 2  # zoom and selection are regions of the 2D map
-    return map_view.cached(served_build(), filters, state.dims, state.colour, state.size,
-                           state.budget,
-                           state.zoom if plane else None, state.model, state.draw_family,
-                           " ".join(state.semantic.split()), state.selection if plane else None)
+    return map_view.cached(
+        served_build(),
+        filters,
+        state.dims,
+        state.colour,
+        state.size,
+        state.budget,
+        state.zoom if plane else None,
+        state.model,
+        state.draw_family,
+        " ".join(state.semantic.split()),
+        state.selection if plane else None,
+    )
 
 
 def event_row(event) -> int | None:
@@ -192,24 +271,37 @@ def show_hovered(hover):
     if row is None:
         return ""
     facts = model_facts.cached(served_build(), row)
-    return [html.B(shorten(facts["model_id"])), f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} · "
-            f"{count_text(facts['downloads'])} downloads · {count_text(facts['likes'])} likes"]
+    return [
+        html.B(shorten(facts["model_id"])),
+        f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} · "
+        f"{count_text(facts['downloads'])} downloads · {count_text(facts['likes'])} likes",
+    ]
 
 
-@callback(Output("selected-model", "data"), Input("map-graph", "clickData"), prevent_initial_call=True)
+@callback(
+    Output("selected-model", "data"), Input("map-graph", "clickData"), prevent_initial_call=True
+)
 def open_clicked(click):
     row = event_row(click)
     model_id = served_build().model_id(row) if row is not None else ""
-    return model_id if 0 < len(model_id) <= URL_VALUE_CHARS else no_update  # an id too long for a URL opens nothing
+    return (
+        model_id if 0 < len(model_id) <= URL_VALUE_CHARS else no_update
+    )  # an id too long for a URL opens nothing
 
 
-@callback(Output("model-details", "children"), Input("selected-model", "data"), prevent_initial_call=True)
+@callback(
+    Output("model-details", "children"), Input("selected-model", "data"), prevent_initial_call=True
+)
 def show_details(model_id):
     return details_card(model_details.cached(served_build(), model_id) if text(model_id) else None)
 
 
-@callback(Output("map-selection", "data"), Input("map-graph", "selectedData"), State("map-dims", "value"),
-          prevent_initial_call=True)
+@callback(
+    Output("map-selection", "data"),
+    Input("map-graph", "selectedData"),
+    State("map-dims", "value"),
+    prevent_initial_call=True,
+)
 def remember_selection(selected, dims):
     if dims == 3:
         return no_update
@@ -218,43 +310,72 @@ def remember_selection(selected, dims):
 
 
 SELECTION_HINT = "Select models with the box or lasso tool of the 2D map to summarize them here."
-SUMMARY_COLUMNS = (("library_name", "libraries"), ("pipeline_tag", "pipelines"),
-                   ("license", "licenses"))
+SUMMARY_COLUMNS = (
+    ("library_name", "libraries"),
+    ("pipeline_tag", "pipelines"),
+    ("license", "licenses"),
+)
 
 
-@callback(Output("map-selection-summary", "children"),
-          inputs=dict(filters=FILTER_INPUTS, selection_text=Input("map-selection", "data")))
+@callback(
+    Output("map-selection-summary", "children"),
+    inputs=dict(filters=FILTER_INPUTS, selection_text=Input("map-selection", "data")),
+)
 def summarize_selection(filters, selection_text):
     selection = Selection.from_text(selection_text)
     if selection is None:
         return html.Div(SELECTION_HINT, className="small text-muted")
     build, filters = served_build(), Filters.from_inputs(filters)
     downloads = histogram.cached(build, filters, selection, "downloads", True)
-    return selection_card(selection_summary.cached(build, filters, selection),
-                          histogram_figure(downloads, height=180))
+    return selection_card(
+        selection_summary.cached(build, filters, selection), histogram_figure(downloads, height=180)
+    )
 
 
 def selection_card(summary: dict, figure) -> dbc.Card:
     """A map selection's summary (queries.distributions.selection_summary) beside its downloads."""
     unknown = summary["downloads_unknown"]
     downloads = f"{summary['downloads']:,} downloads in all" + (
-        f" ({unknown:,} models with unknown downloads)" if unknown else "")
-    top = [html.Div([html.Span(f"{title}: ", className="text-muted"),
-                     ", ".join(f"{shorten(name, LABEL_CHARS)} ({n:,})"
-                               for name, n in summary[column]) or "none"])
-           for column, title in SUMMARY_COLUMNS]
+        f" ({unknown:,} models with unknown downloads)" if unknown else ""
+    )
+    top = [
+        html.Div(
+            [
+                html.Span(f"{title}: ", className="text-muted"),
+                ", ".join(f"{shorten(name, LABEL_CHARS)} ({n:,})" for name, n in summary[column])
+                or "none",
+            ]
+        )
+        for column, title in SUMMARY_COLUMNS
+    ]
     examples = sum(([model_link(model_id), ", "] for model_id in summary["examples"]), [])[:-1]
-    return dbc.Card(dbc.CardBody(dbc.Row([
-        dbc.Col([
-            html.H6(f"Selection: {summary['models']:,} models", id="selection-count"),
-            html.Div(downloads, className="small", id="selection-downloads"),
-            html.Div(top, className="small"),
-            html.Div(["Most downloaded: ", *examples], className="small"),
-            dcc.Link("Distributions of the selection →", href="/distributions",
-                     id="selection-distributions-link", className="small"),
-        ], md=6),
-        dbc.Col(dcc.Graph(figure=figure, config={"displayModeBar": False}), md=6),
-    ])), id="selection-card")
+    return dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.H6(
+                                f"Selection: {summary['models']:,} models", id="selection-count"
+                            ),
+                            html.Div(downloads, className="small", id="selection-downloads"),
+                            html.Div(top, className="small"),
+                            html.Div(["Most downloaded: ", *examples], className="small"),
+                            dcc.Link(
+                                "Distributions of the selection →",
+                                href="/distributions",
+                                id="selection-distributions-link",
+                                className="small",
+                            ),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(dcc.Graph(figure=figure, config={"displayModeBar": False}), md=6),
+                ]
+            )
+        ),
+        id="selection-card",
+    )
 
 
 @callback(Output("selection-distributions-link", "href"), Input("url", "search"))
@@ -267,8 +388,19 @@ def list_semantic_hits(query):
     hits = semantic_search.cached(served_build(), text(query), SEMANTIC_HITS)
     if not hits:
         return ""
-    return html.Ol([html.Li([model_link(hit["model_id"]), html.Span(f" {hit['similarity']:.2f}", className="text-muted")])
-                    for hit in hits], id="semantic-hits", className="ps-3")
+    return html.Ol(
+        [
+            html.Li(
+                [
+                    model_link(hit["model_id"]),
+                    html.Span(f" {hit['similarity']:.2f}", className="text-muted"),
+                ]
+            )
+            for hit in hits
+        ],
+        id="semantic-hits",
+        className="ps-3",
+    )
 
 
 @callback(

@@ -61,15 +61,25 @@ class NetworkState:
 
     @classmethod
     def from_query(cls, view: dict) -> NetworkState:
-        return cls(view.get("model"), view.get("show"), view.get("nodes"), view.get("k"),
-                   2 if view.get("hops") == "2" else 1, view.get("layout"))
+        return cls(
+            view.get("model"),
+            view.get("show"),
+            view.get("nodes"),
+            view.get("k"),
+            2 if view.get("hops") == "2" else 1,
+            view.get("layout"),
+        )
 
     def to_query(self) -> dict:
         """The view's entries of the URL query (None: left out)."""
-        return {"model": self.model or None, "show": unless_default(self.show, NetworkState.show),
-                "nodes": unless_default(self.nodes, NetworkState.nodes),
-                "k": unless_default(self.k, most_neighbours()), "hops": unless_default(str(self.hops), "1"),
-                "layout": unless_default(self.layout, NetworkState.layout)}
+        return {
+            "model": self.model or None,
+            "show": unless_default(self.show, NetworkState.show),
+            "nodes": unless_default(self.nodes, NetworkState.nodes),
+            "k": unless_default(self.k, most_neighbours()),
+            "hops": unless_default(str(self.hops), "1"),
+            "layout": unless_default(self.layout, NetworkState.layout),
+        }
 
 
 def default_model() -> str | None:
@@ -86,35 +96,83 @@ def layout(**query) -> html.Div:
     controls = [
         html.H6("Network", className="card-title"),
         dbc.Label("Show", className="mb-0 small"),
-        dbc.RadioItems(id="network-show", options=[{"label": v, "value": k} for k, v in SHOW.items()],
-                       value=state.show),
-        dbc.Label("Most family members drawn", html_for="network-nodes", className="mt-2 mb-0 small"),
-        dbc.Input(id="network-nodes", type="number", min=10, max=MAX_NODES, step=10, debounce=True,
-                  value=state.nodes),
+        dbc.RadioItems(
+            id="network-show",
+            options=[{"label": v, "value": k} for k, v in SHOW.items()],
+            value=state.show,
+        ),
+        dbc.Label(
+            "Most family members drawn", html_for="network-nodes", className="mt-2 mb-0 small"
+        ),
+        dbc.Input(
+            id="network-nodes",
+            type="number",
+            min=10,
+            max=MAX_NODES,
+            step=10,
+            debounce=True,
+            value=state.nodes,
+        ),
         dbc.Label("Nearest models per model", html_for="network-k", className="mt-2 mb-0 small"),
-        dbc.Input(id="network-k", type="number", min=1, max=most_neighbours(), debounce=True,
-                  value=state.k),
-        dbc.Checklist(id="network-hops", options=[{"label": "and their nearest models (2 hops)", "value": 2}],
-                      value=[2] if state.hops == 2 else [], className="mt-1 small"),
+        dbc.Input(
+            id="network-k",
+            type="number",
+            min=1,
+            max=most_neighbours(),
+            debounce=True,
+            value=state.k,
+        ),
+        dbc.Checklist(
+            id="network-hops",
+            options=[{"label": "and their nearest models (2 hops)", "value": 2}],
+            value=[2] if state.hops == 2 else [],
+            className="mt-1 small",
+        ),
         dbc.Label("Layout", className="mt-2 mb-0 small"),
-        dbc.RadioItems(id="network-layout", options=[{"label": v, "value": k} for k, v in LAYOUTS.items()],
-                       value=state.layout, inline=True),
-        html.Div([html.Div([html.Span("━ ", style={"color": colour}), label], className="small") for label, colour in relation_legend()],
-                 className="mt-2"),
+        dbc.RadioItems(
+            id="network-layout",
+            options=[{"label": v, "value": k} for k, v in LAYOUTS.items()],
+            value=state.layout,
+            inline=True,
+        ),
+        html.Div(
+            [
+                html.Div([html.Span("━ ", style={"color": colour}), label], className="small")
+                for label, colour in relation_legend()
+            ],
+            className="mt-2",
+        ),
     ]
     content = [
         # a fixed height: text appearing above the graph must not move it (cytoscape would then
         # place clicks where the nodes were before the shift)
-        html.Div(id="network-count", className="small text-muted mb-1", style={"height": "3em", "overflow": "hidden"}),
+        html.Div(
+            id="network-count",
+            className="small text-muted mb-1",
+            style={"height": "3em", "overflow": "hidden"},
+        ),
         # the layout runs when the layout prop changes, which the graph callback makes it do
         # exactly when the drawn elements change (cytoscape's own refresh on added elements would
         # run it again, and a first animated cose, started on the empty graph, would keep running)
-        cyto.Cytoscape(id="network-graph", elements=[], stylesheet=STYLESHEET, style={"width": "100%", "height": "74vh"},
-                       layout={"name": "preset"}, minZoom=0.1, maxZoom=4, boxSelectionEnabled=False,
-                       autoRefreshLayout=False),
+        cyto.Cytoscape(
+            id="network-graph",
+            elements=[],
+            stylesheet=STYLESHEET,
+            style={"width": "100%", "height": "74vh"},
+            layout={"name": "preset"},
+            minZoom=0.1,
+            maxZoom=4,
+            boxSelectionEnabled=False,
+            autoRefreshLayout=False,
+        ),
         dcc.Store(id="network-selected", data=model),
     ]
-    side = [html.Div(details_card(model_details.cached(build, model) if model else None, page="/network"), id="network-details")]
+    side = [
+        html.Div(
+            details_card(model_details.cached(build, model) if model else None, page="/network"),
+            id="network-details",
+        )
+    ]
     return page_frame(build, filters, view, controls, content, side)
 
 
@@ -136,23 +194,31 @@ STATE_INPUTS = {  # NetworkState's fields
 )
 def draw_network(filters, view):
     filters, state = Filters.from_inputs(filters), NetworkState(**view)
-    drawn = drawn_network.cached(served_build(), filters, state.model, state.show, state.nodes, state.k,
-                                 state.hops)
+    drawn = drawn_network.cached(
+        served_build(), filters, state.model, state.show, state.nodes, state.k, state.hops
+    )
     if drawn is None:
         return [], no_update, "Choose a model with “Find a model…” above."
     layout, note = graph_layout(state.layout, drawn.nodes, drawn.centre, drawn.key)
     return drawn.elements, layout, drawn.count + note
 
 
-@callback(Output("network-details", "children"), Input("network-selected", "data"),
-          prevent_initial_call=True)
+@callback(
+    Output("network-details", "children"),
+    Input("network-selected", "data"),
+    prevent_initial_call=True,
+)
 def show_details(model_id):
     """The details of the centre, once it changes (the page's layout holds the first centre's)."""
     return details_card(model_details.cached(served_build(), text(model_id)), page="/network")
 
 
-@callback(Output("network-selected", "data"), Input("network-graph", "tapNodeData"), State("network-selected", "data"),
-          prevent_initial_call=True)
+@callback(
+    Output("network-selected", "data"),
+    Input("network-graph", "tapNodeData"),
+    State("network-selected", "data"),
+    prevent_initial_call=True,
+)
 def recentre(node, current):
     """Clicking a node makes it the centre."""
     model_id = text(node.get("model_id")) if isinstance(node, dict) else ""

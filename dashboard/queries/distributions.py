@@ -53,9 +53,17 @@ def bin_edges(values: np.ndarray, attribute: str, log: bool, bins: int) -> np.nd
         known = values[~np.isnan(values)]
         if not len(known):
             return np.array([0.0, 1.0])
-        months = pd.date_range(pd.Timestamp(known.min(), unit="s").to_period("M").to_timestamp(),
-                               pd.Timestamp(known.max(), unit="s") + pd.offsets.MonthBegin(1), freq="MS", tz=None)
-        return months.as_unit("s").asi8.astype(np.float64) if len(months) > 1 else np.array([known.min(), known.max() + 1])
+        months = pd.date_range(
+            pd.Timestamp(known.min(), unit="s").to_period("M").to_timestamp(),
+            pd.Timestamp(known.max(), unit="s") + pd.offsets.MonthBegin(1),
+            freq="MS",
+            tz=None,
+        )
+        return (
+            months.as_unit("s").asi8.astype(np.float64)
+            if len(months) > 1
+            else np.array([known.min(), known.max() + 1])
+        )
     positive = values[values > 0] if log else values[~np.isnan(values)]
     if not len(positive):
         return np.array([0.0, 1.0])
@@ -69,7 +77,9 @@ def count_in_bins(values: np.ndarray, edges: np.ndarray, log: bool) -> tuple[np.
     known = values[~np.isnan(values)]
     if log:
         positive = known[known > 0]
-        return np.histogram(np.log10(np.maximum(positive, 1.0)), edges)[0], int(len(known) - len(positive))
+        return np.histogram(np.log10(np.maximum(positive, 1.0)), edges)[0], int(
+            len(known) - len(positive)
+        )
     return np.histogram(known, edges)[0], 0
 
 
@@ -78,8 +88,12 @@ def summary(values: np.ndarray) -> dict:
     known = values[~np.isnan(values)]
     stats = {"models": int(len(values)), "unknown": int(len(values) - len(known))}
     if len(known):
-        stats.update(median=float(np.median(known)), mean=float(known.mean()),
-                     p90=float(np.percentile(known, 90)), max=float(known.max()))
+        stats.update(
+            median=float(np.median(known)),
+            mean=float(known.mean()),
+            p90=float(np.percentile(known, 90)),
+            max=float(known.max()),
+        )
     return stats
 
 
@@ -115,17 +129,28 @@ def exact_summary(values: np.ndarray, known: np.ndarray) -> dict:
     stats = {"models": int(len(values)), "unknown": int(len(values) - len(present))}
     if len(present):
         n = len(present)
-        positions = sorted({(n - 1) // 2, n // 2, min(n - 1, 9 * (n - 1) // 10 + 1), 9 * (n - 1) // 10})
+        positions = sorted(
+            {(n - 1) // 2, n // 2, min(n - 1, 9 * (n - 1) // 10 + 1), 9 * (n - 1) // 10}
+        )
         partitioned = np.partition(present, positions)
-        stats.update(median=shown_exactly(exact_quantile(partitioned, Fraction(1, 2))),
-                     mean=shown_exactly(Fraction(exact_sum(present), n)),
-                     p90=shown_exactly(exact_quantile(partitioned, Fraction(9, 10))), max=int(present.max()))
+        stats.update(
+            median=shown_exactly(exact_quantile(partitioned, Fraction(1, 2))),
+            mean=shown_exactly(Fraction(exact_sum(present), n)),
+            p90=shown_exactly(exact_quantile(partitioned, Fraction(9, 10))),
+            max=int(present.max()),
+        )
     return stats
 
 
 @cached_query
-def histogram(build: Build, filters: Filters, selection: Selection | None, attribute: str, log: bool = True,
-              bins: int = BINS) -> Histogram:
+def histogram(
+    build: Build,
+    filters: Filters,
+    selection: Selection | None,
+    attribute: str,
+    log: bool = True,
+    bins: int = BINS,
+) -> Histogram:
     """The histogram of ``attribute`` over the filtered (and selected) models, beside all models."""
     if attribute not in ATTRIBUTES:
         raise ValueError(f"unknown attribute {attribute!r}")
@@ -142,23 +167,31 @@ def histogram(build: Build, filters: Filters, selection: Selection | None, attri
         stats = exact_summary(whole[in_set], known[in_set])
     else:
         stats = summary(chosen)
-    return Histogram(attribute, log, edges, counts, counts_all, at_most_zero, at_most_zero_all, stats)
+    return Histogram(
+        attribute, log, edges, counts, counts_all, at_most_zero, at_most_zero_all, stats
+    )
 
 
 @cached_query
-def selection_summary(build: Build, filters: Filters, selection: Selection,
-                      top: int = TOP_SHOWN) -> dict:
+def selection_summary(
+    build: Build, filters: Filters, selection: Selection, top: int = TOP_SHOWN
+) -> dict:
     """What a map selection holds: how many models pass the filters in it, their downloads, its
     most common libraries, pipelines and licenses, and its EXAMPLES most downloaded models."""
     rows = np.flatnonzero(filter_mask(build, filters) & selection_mask(build, selection))
     downloads, known = build.whole_numbers("downloads")
-    result = {"models": len(rows), "downloads": exact_sum(downloads[rows]),
-              "downloads_unknown": int(len(rows) - known[rows].sum())}
+    result = {
+        "models": len(rows),
+        "downloads": exact_sum(downloads[rows]),
+        "downloads_unknown": int(len(rows) - known[rows].sum()),
+    }
     for column in ("library_name", "pipeline_tag", "license"):
         counts = category_counts(build, column, rows)
         common = top_values(build.categories(column), counts, top)
-        result[column] = [(name, int(counts[code]))
-                          for name, code in zip(common.ranked, common.codes, strict=True)]
+        result[column] = [
+            (name, int(counts[code]))
+            for name, code in zip(common.ranked, common.codes, strict=True)
+        ]
     popular = np.argsort(-np.nan_to_num(build.numbers("downloads")[rows], nan=-1), kind="stable")
     result["examples"] = build.ids(rows[popular[:EXAMPLES]])
     return result

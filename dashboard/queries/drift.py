@@ -30,15 +30,58 @@ MAX_DEPTH_SHOWN = 8  # deeper models are shown with this depth ("8+")
 # License classes after the paper's reading of license drift (restrictive -> permissive/copyleft).
 # A license id is matched by prefix (the longest match wins); anything unmatched is "unclassified".
 LICENSE_CLASSES = {
-    "permissive": ("apache", "mit", "bsd", "cc-by-4", "cc-by-3", "cc-by-2", "cc0", "unlicense", "wtfpl", "zlib",
-                   "isc", "afl", "artistic", "bsl", "ecl", "ms-pl", "postgresql", "ncsa", "pddl", "odc-by"),
+    "permissive": (
+        "apache",
+        "mit",
+        "bsd",
+        "cc-by-4",
+        "cc-by-3",
+        "cc-by-2",
+        "cc0",
+        "unlicense",
+        "wtfpl",
+        "zlib",
+        "isc",
+        "afl",
+        "artistic",
+        "bsl",
+        "ecl",
+        "ms-pl",
+        "postgresql",
+        "ncsa",
+        "pddl",
+        "odc-by",
+    ),
     "copyleft": ("gpl", "agpl", "lgpl", "cc-by-sa", "gfdl", "mpl", "epl", "eupl", "osl", "odbl"),
-    "restrictive": ("llama", "gemma", "cc-by-nc", "cc-by-nd", "openrail", "creativeml", "bigscience", "bigcode",
-                    "other", "deepseek", "apple", "c-uda", "intel-research", "fair-noncommercial", "mistral",
-                    "qwen", "tongyi", "flux"),
+    "restrictive": (
+        "llama",
+        "gemma",
+        "cc-by-nc",
+        "cc-by-nd",
+        "openrail",
+        "creativeml",
+        "bigscience",
+        "bigcode",
+        "other",
+        "deepseek",
+        "apple",
+        "c-uda",
+        "intel-research",
+        "fair-noncommercial",
+        "mistral",
+        "qwen",
+        "tongyi",
+        "flux",
+    ),
 }
 CLASS_ORDER = ["restrictive", "permissive", "copyleft", "unclassified", "none"]
-LANGUAGE_CLASSES = ["none listed", "English only", "English + others", "one other language", "several, no English"]
+LANGUAGE_CLASSES = [
+    "none listed",
+    "English only",
+    "English + others",
+    "one other language",
+    "several, no English",
+]
 
 
 def license_class(license: str) -> str:
@@ -70,29 +113,56 @@ def language_classes(lists: pa.ChunkedArray) -> np.ndarray:
     """The LANGUAGE_CLASSES index of each language list."""
     lists = pc.fill_null(lists, pa.scalar([], lists.type)).combine_chunks()
     count = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
-    english = np.bincount(pc.list_parent_indices(lists).to_numpy()[pc.equal(pc.list_flatten(lists), "en").to_numpy(zero_copy_only=False)],
-                          minlength=len(count)) > 0
+    english = (
+        np.bincount(
+            pc.list_parent_indices(lists).to_numpy()[
+                pc.equal(pc.list_flatten(lists), "en").to_numpy(zero_copy_only=False)
+            ],
+            minlength=len(count),
+        )
+        > 0
+    )
     classes = np.where(english, np.where(count == 1, 1, 2), np.where(count == 1, 3, 4))
     return np.where(count == 0, 0, classes).astype(np.int8)
 
 
 def links(build: Build) -> Links:
     """The build's links as codes: read once per build (see ``Build.derived``)."""
-    table = pq.read_table(build.prepared / table_file("transitions"),
-                          columns=["relation", "parent_license", "child_license", "license_changed", "parent_languages", "child_languages"])
+    table = pq.read_table(
+        build.prepared / table_file("transitions"),
+        columns=[
+            "relation",
+            "parent_license",
+            "child_license",
+            "license_changed",
+            "parent_languages",
+            "child_languages",
+        ],
+    )
     parent = pc.fill_null(table.column("parent_license"), NO_VALUE)
     child = pc.fill_null(table.column("child_license"), NO_VALUE)
     licenses = pc.unique(pa.chunked_array(parent.chunks + child.chunks)).to_pylist()
     relations = pa.array(RELATIONS)
     changed = table.column("license_changed")
     return Links(
-        child_row=build.edges.child_row[build.edges.parent_row >= 0],  # transitions are the in-data edges, in edge order
-        relation=pc.index_in(table.column("relation"), value_set=relations).to_numpy(zero_copy_only=False).astype(np.int8),
+        child_row=build.edges.child_row[
+            build.edges.parent_row >= 0
+        ],  # transitions are the in-data edges, in edge order
+        relation=pc.index_in(table.column("relation"), value_set=relations)
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int8),
         licenses=licenses,
-        parent_license=pc.index_in(parent, value_set=pa.array(licenses)).to_numpy(zero_copy_only=False).astype(np.int32),
-        child_license=pc.index_in(child, value_set=pa.array(licenses)).to_numpy(zero_copy_only=False).astype(np.int32),
-        license_changed=np.where(pc.is_null(changed).to_numpy(zero_copy_only=False), -1,
-                                 pc.fill_null(changed, False).to_numpy(zero_copy_only=False)).astype(np.int8),
+        parent_license=pc.index_in(parent, value_set=pa.array(licenses))
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int32),
+        child_license=pc.index_in(child, value_set=pa.array(licenses))
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int32),
+        license_changed=np.where(
+            pc.is_null(changed).to_numpy(zero_copy_only=False),
+            -1,
+            pc.fill_null(changed, False).to_numpy(zero_copy_only=False),
+        ).astype(np.int8),
         parent_language=language_classes(table.column("parent_languages")),
         child_language=language_classes(table.column("child_languages")),
     )
@@ -109,7 +179,9 @@ def kept_links(build: Build, filters: Filters, relation: str) -> tuple[Links, np
 
 def pair_counts(parent: np.ndarray, child: np.ndarray, size: int) -> np.ndarray:
     """counts[i, j] = links from a parent with code i to a child with code j."""
-    return np.bincount(parent.astype(np.int64) * size + child, minlength=size * size).reshape(size, size)
+    return np.bincount(parent.astype(np.int64) * size + child, minlength=size * size).reshape(
+        size, size
+    )
 
 
 @cached_query
@@ -118,11 +190,14 @@ def license_drift(build: Build, filters: Filters, relation: str = "all", top: in
     share of links that change license, and the same counts by license class."""
     codes, keep = kept_links(build, filters, relation)
     parent, child = codes.parent_license[keep], codes.child_license[keep]
-    frequency = (np.bincount(parent, minlength=len(codes.licenses))
-                 + np.bincount(child, minlength=len(codes.licenses)))
+    frequency = np.bincount(parent, minlength=len(codes.licenses)) + np.bincount(
+        child, minlength=len(codes.licenses)
+    )
     common = top_values(codes.licenses, frequency, top, other=OTHER_LICENSES)
     labels, label_of = common.names, common.group_of
-    class_of = np.asarray([CLASS_ORDER.index(license_class(name)) for name in codes.licenses], dtype=np.int64)
+    class_of = np.asarray(
+        [CLASS_ORDER.index(license_class(name)) for name in codes.licenses], dtype=np.int64
+    )
     changed = codes.license_changed[keep]
     return {
         "labels": labels,
@@ -139,7 +214,9 @@ def license_drift(build: Build, filters: Filters, relation: str = "all", top: in
 def language_drift(build: Build, filters: Filters, relation: str = "all") -> dict:
     """Parent -> child counts between language-set classes (English only, several, none listed, …)."""
     codes, keep = kept_links(build, filters, relation)
-    counts = pair_counts(codes.parent_language[keep], codes.child_language[keep], len(LANGUAGE_CLASSES))
+    counts = pair_counts(
+        codes.parent_language[keep], codes.child_language[keep], len(LANGUAGE_CLASSES)
+    )
     return {"labels": LANGUAGE_CLASSES, "counts": counts, "links": int(keep.sum())}
 
 
@@ -157,11 +234,31 @@ def cards_by_depth(build: Build, filters: Filters) -> pd.DataFrame:
         lengths = length[at & (length > 0)]
         known_auto = auto[at & ~np.isnan(auto)]
         quantiles = np.percentile(lengths, [10, 25, 50, 75, 90]) if len(lengths) else [np.nan] * 5
-        rows.append({"depth": int(level), "models": int(at.sum()), "with_card": len(lengths),
-                     **dict(zip(("p10", "q1", "median", "q3", "p90"), map(float, quantiles))),
-                     "auto_share": float(known_auto.mean()) if len(known_auto) else np.nan,
-                     "auto_known": len(known_auto)})
-    return pd.DataFrame(rows, columns=["depth", "models", "with_card", "p10", "q1", "median", "q3", "p90", "auto_share", "auto_known"])
+        rows.append(
+            {
+                "depth": int(level),
+                "models": int(at.sum()),
+                "with_card": len(lengths),
+                **dict(zip(("p10", "q1", "median", "q3", "p90"), map(float, quantiles))),
+                "auto_share": float(known_auto.mean()) if len(known_auto) else np.nan,
+                "auto_known": len(known_auto),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "depth",
+            "models",
+            "with_card",
+            "p10",
+            "q1",
+            "median",
+            "q3",
+            "p90",
+            "auto_share",
+            "auto_known",
+        ],
+    )
 
 
 def share(part: float, whole: float) -> str:
@@ -189,11 +286,15 @@ def findings(licenses: dict, languages: dict, cards: pd.DataFrame) -> list[str]:
         f"are English only.",
     ]
     if len(base) and len(deeper):
-        median_deeper = ((deeper["median"] * deeper["with_card"]).sum()
-                         / max(deeper["with_card"].sum(), 1))
-        auto_deeper = ((deeper["auto_share"].fillna(0) * deeper["auto_known"]).sum()
-                       / max(deeper["auto_known"].sum(), 1))
-        items.append(f"Median card length: {base['median'].iat[0]:,.0f} characters for base "
-                     f"models, about {median_deeper:,.0f} below them; auto-generated cards: "
-                     f"{base['auto_share'].iat[0]:.0%} for base models, {auto_deeper:.0%} below.")
+        median_deeper = (deeper["median"] * deeper["with_card"]).sum() / max(
+            deeper["with_card"].sum(), 1
+        )
+        auto_deeper = (deeper["auto_share"].fillna(0) * deeper["auto_known"]).sum() / max(
+            deeper["auto_known"].sum(), 1
+        )
+        items.append(
+            f"Median card length: {base['median'].iat[0]:,.0f} characters for base "
+            f"models, about {median_deeper:,.0f} below them; auto-generated cards: "
+            f"{base['auto_share'].iat[0]:.0%} for base models, {auto_deeper:.0%} below."
+        )
     return items

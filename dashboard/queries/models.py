@@ -24,16 +24,25 @@ def find_models(build: Build, text: str, limit: int = 20) -> list[str]:
     text = " ".join((text or "").split()).lower()
     if not text:
         return build.ids(build.popularity_order[:limit])
-    hits = pc.match_substring(build.table.column("model_id"), text, ignore_case=True).to_numpy(zero_copy_only=False)
+    hits = pc.match_substring(build.table.column("model_id"), text, ignore_case=True).to_numpy(
+        zero_copy_only=False
+    )
     return build.ids(first_in_order(build.popularity_order, hits, limit))
 
 
 @cached_query
 def model_facts(build: Build, row: int) -> dict:
     """What hovering a point shows: id, library, pipeline, downloads, likes (None where unknown)."""
-    exact = build.details.slice(int(row), 1).select(["downloads", "likes"]).to_pylist()[0]  # integers of any size
-    return {"model_id": build.model_id(row), "library": build.category_of("library_name", [row])[0],
-            "pipeline": build.category_of("pipeline_tag", [row])[0], "downloads": exact["downloads"], "likes": exact["likes"]}
+    exact = (
+        build.details.slice(int(row), 1).select(["downloads", "likes"]).to_pylist()[0]
+    )  # integers of any size
+    return {
+        "model_id": build.model_id(row),
+        "library": build.category_of("library_name", [row])[0],
+        "pipeline": build.category_of("pipeline_tag", [row])[0],
+        "downloads": exact["downloads"],
+        "likes": exact["likes"],
+    }
 
 
 @cached_query
@@ -64,14 +73,22 @@ def model_details(build: Build, model_id: str) -> dict | None:
     edges = build.edges
     parent_edges = edges.of_child(row)
     parents = [
-        {"model_id": build.model_id(edges.parent_row[e]) if edges.parent_row[e] >= 0 else edges.parent_id[int(e)].as_py(),
-         "relation": RELATIONS[edges.relation[e]], "in_data": bool(edges.parent_row[e] >= 0)}
+        {
+            "model_id": build.model_id(edges.parent_row[e])
+            if edges.parent_row[e] >= 0
+            else edges.parent_id[int(e)].as_py(),
+            "relation": RELATIONS[edges.relation[e]],
+            "in_data": bool(edges.parent_row[e] >= 0),
+        }
         for e in parent_edges[:PARENTS_LISTED]
     ]
     child_edges = edges.of_parent(row)
     downloads = np.nan_to_num(build.numbers("downloads"), nan=-1)[edges.child_row[child_edges]]
     listed = child_edges[np.argsort(-downloads, kind="stable")[:CHILDREN_LISTED]]
-    children = [{"model_id": build.model_id(edges.child_row[e]), "relation": RELATIONS[edges.relation[e]]} for e in listed]
+    children = [
+        {"model_id": build.model_id(edges.child_row[e]), "relation": RELATIONS[edges.relation[e]]}
+        for e in listed
+    ]
     near, similarity = build.neighbours(row)
     record = build.record(row)
     family = build.families.loc[build.families["root_id"] == record["root_id"]]
@@ -82,5 +99,8 @@ def model_details(build: Build, model_id: str) -> dict | None:
         "children": children,
         "n_children": len(child_edges),
         "family_size": int(family["size"].iat[0]) if len(family) else 1,
-        "similar": [{"model_id": model, "similarity": round(float(s), 3)} for model, s in zip(build.ids(near), similarity)],
+        "similar": [
+            {"model_id": model, "similarity": round(float(s), 3)}
+            for model, s in zip(build.ids(near), similarity)
+        ],
     }

@@ -14,7 +14,9 @@ from dashboard.queries.ranking import coloured_values
 from pipeline.build_format import RELATIONS
 
 SIMILAR = "similar"
-MAX_ANCESTORS = 100  # ancestors drawn at most: a chain 50,000 links deep, or 10,000 parents, stay a small graph
+MAX_ANCESTORS = (
+    100  # ancestors drawn at most: a chain 50,000 links deep, or 10,000 parents, stay a small graph
+)
 
 
 @cache_value_type
@@ -27,7 +29,9 @@ class Graph:
     nodes: list[int] = field(default_factory=list)
     edges: list[tuple[int, int, str, float]] = field(default_factory=list)
     ancestors: int = 0
-    ancestors_left_out: int = 0  # parents of drawn ancestors that were not drawn (their own ancestors not counted)
+    ancestors_left_out: int = (
+        0  # parents of drawn ancestors that were not drawn (their own ancestors not counted)
+    )
     descendants_shown: int = 0
     descendants_total: int = 0  # along primary parents, as the build counts them
 
@@ -46,13 +50,19 @@ def family_tree(build: Build, row: int, max_nodes: int = 400) -> Graph:
     the drawn tree stays connected, and the ancestors left out are counted."""
     edges = build.edges
     downloads = np.nan_to_num(build.numbers("downloads"), nan=-1)
-    graph = Graph(centre=row, nodes=[row], descendants_total=int(build.numbers("n_descendants")[row]))
+    graph = Graph(
+        centre=row, nodes=[row], descendants_total=int(build.numbers("n_descendants")[row])
+    )
     seen = {row}
     frontier = np.asarray([row])
-    while len(frontier):  # up: the parent links of each level of ancestors (a merge has several parents)
+    while len(
+        frontier
+    ):  # up: the parent links of each level of ancestors (a merge has several parents)
         links = np.concatenate([edges.of_child(r) for r in frontier])
         links = links[edges.parent_row[links] >= 0]
-        fresh = np.asarray([p for p in np.unique(edges.parent_row[links]) if int(p) not in seen], dtype=np.int64)
+        fresh = np.asarray(
+            [p for p in np.unique(edges.parent_row[links]) if int(p) not in seen], dtype=np.int64
+        )
         room = MAX_ANCESTORS - graph.ancestors
         if len(fresh) > room:
             graph.ancestors_left_out = len(fresh) - room
@@ -60,7 +70,14 @@ def family_tree(build: Build, row: int, max_nodes: int = 400) -> Graph:
         seen.update(int(p) for p in fresh)
         for link in links:
             if int(edges.parent_row[link]) in seen:
-                graph.edges.append((int(edges.parent_row[link]), int(edges.child_row[link]), RELATIONS[edges.relation[link]], 1.0))
+                graph.edges.append(
+                    (
+                        int(edges.parent_row[link]),
+                        int(edges.child_row[link]),
+                        RELATIONS[edges.relation[link]],
+                        1.0,
+                    )
+                )
         graph.add_nodes(fresh)
         graph.ancestors += len(fresh)
         frontier = fresh if not graph.ancestors_left_out else np.zeros(0, dtype=np.int64)
@@ -75,7 +92,14 @@ def family_tree(build: Build, row: int, max_nodes: int = 400) -> Graph:
         kept = set(int(c) for c in children)
         for link in links:
             if int(edges.child_row[link]) in kept:
-                graph.edges.append((int(edges.parent_row[link]), int(edges.child_row[link]), RELATIONS[edges.relation[link]], 1.0))
+                graph.edges.append(
+                    (
+                        int(edges.parent_row[link]),
+                        int(edges.child_row[link]),
+                        RELATIONS[edges.relation[link]],
+                        1.0,
+                    )
+                )
         seen.update(kept)
         graph.add_nodes(children)
         graph.descendants_shown += len(children)
@@ -106,12 +130,23 @@ def passing_rows(build: Build, filters: Filters, rows: tuple[int, ...]) -> list[
 
 
 @cached_query
-def model_graph(build: Build, model_id: str, show: str = "both", max_nodes: int = 400, k: int = 10, hops: int = 1) -> Graph | None:
+def model_graph(
+    build: Build,
+    model_id: str,
+    show: str = "both",
+    max_nodes: int = 400,
+    k: int = 10,
+    hops: int = 1,
+) -> Graph | None:
     """The network view's graph for a model: ``show`` is "family", "similar" or "both"."""
     row = build.row(model_id)
     if row is None:
         return None
-    graph = family_tree(build, row, max_nodes) if show in ("family", "both") else Graph(centre=row, nodes=[row])
+    graph = (
+        family_tree(build, row, max_nodes)
+        if show in ("family", "both")
+        else Graph(centre=row, nodes=[row])
+    )
     if show in ("similar", "both"):
         add_neighbourhood(build, graph, k, hops)
     return graph
@@ -133,6 +168,11 @@ def graph_models(build: Build, graph: Graph, passing: set[int] | None = None) ->
     """The ids, libraries and downloads of a graph's models, read from the build for the figure;
     ``passing``: the rows that pass the filters, when there are filters."""
     rows = np.asarray(graph.nodes, dtype=np.int64)
-    return GraphModels(graph, build.ids(rows), build.category_of("library_name", rows).tolist(),
-                       build.numbers("downloads")[rows], passing,
-                       coloured_values(build, "library_name").ranked)
+    return GraphModels(
+        graph,
+        build.ids(rows),
+        build.category_of("library_name", rows).tolist(),
+        build.numbers("downloads")[rows],
+        passing,
+        coloured_values(build, "library_name").ranked,
+    )

@@ -19,7 +19,10 @@ from dashboard.data import Build
 from dashboard.filters import Filters, Selection, filter_mask, selection_mask
 
 POPULAR_SHARE = 0.2
-COORDINATES = {2: {"x": "x2d", "y": "y2d"}, 3: {"x": "x", "y": "y", "z": "z"}}  # plotly axis -> column
+COORDINATES = {
+    2: {"x": "x2d", "y": "y2d"},
+    3: {"x": "x", "y": "y", "z": "z"},
+}  # plotly axis -> column
 
 
 @cache_value_type
@@ -42,7 +45,9 @@ def first_in_order(order: np.ndarray, wanted: np.ndarray, count: int) -> np.ndar
     return order[wanted[order]][:count]
 
 
-def level_of_detail(build: Build, candidates: np.ndarray, budget: int, keep: np.ndarray | None = None) -> np.ndarray:
+def level_of_detail(
+    build: Build, candidates: np.ndarray, budget: int, keep: np.ndarray | None = None
+) -> np.ndarray:
     """At most ``budget`` rows of the candidate mask, ascending: ``keep`` rows first (their most
     popular ones if they alone exceed the budget), then the most downloaded, then the fixed
     random order."""
@@ -53,22 +58,37 @@ def level_of_detail(build: Build, candidates: np.ndarray, budget: int, keep: np.
     if keep is not None:
         chosen[first_in_order(build.popularity_order, keep & candidates, budget)] = True
     room = budget - int(chosen.sum())
-    chosen[first_in_order(build.popularity_order, candidates & ~chosen, int(room * POPULAR_SHARE))] = True
+    chosen[
+        first_in_order(build.popularity_order, candidates & ~chosen, int(room * POPULAR_SHARE))
+    ] = True
     room = budget - int(chosen.sum())
     chosen[first_in_order(build.sampling_order, candidates & ~chosen, room)] = True
     return np.flatnonzero(chosen)
 
 
 @cached_query
-def map_points(build: Build, filters: Filters, dims: int, budget: int, view: Selection | None = None,
-               keep_rows: tuple[int, ...] = ()) -> MapPoints:
+def map_points(
+    build: Build,
+    filters: Filters,
+    dims: int,
+    budget: int,
+    view: Selection | None = None,
+    keep_rows: tuple[int, ...] = (),
+) -> MapPoints:
     """The rows the map draws for these filters, within ``budget``; ``view`` is the visible box of
     a zoomed 2D map; ``keep_rows`` are drawn whenever they pass the filters."""
     matching = filter_mask(build, filters)
-    candidates = matching & selection_mask(build, view) if dims == 2 and view is not None else matching
+    candidates = (
+        matching & selection_mask(build, view) if dims == 2 and view is not None else matching
+    )
     keep = None
     if keep_rows:
         keep = np.zeros(build.size, dtype=bool)
         keep[np.asarray(keep_rows, dtype=np.int64)] = True
     rows = level_of_detail(build, candidates, max(1, budget), keep)
-    return MapPoints(rows=rows.astype(np.int32), matching=int(matching.sum()), in_view=int(candidates.sum()), total=build.size)
+    return MapPoints(
+        rows=rows.astype(np.int32),
+        matching=int(matching.sum()),
+        in_view=int(candidates.sum()),
+        total=build.size,
+    )

@@ -29,7 +29,7 @@ class TopValues:
     @property
     def ranked(self) -> list[str]:
         """The top values' names, most frequent first (without the other group)."""
-        return self.names[:len(self.codes)]
+        return self.names[: len(self.codes)]
 
     @property
     def has_other(self) -> bool:
@@ -37,8 +37,13 @@ class TopValues:
         return len(self.names) > len(self.codes)
 
 
-def top_values(names: Sequence[str], counts: np.ndarray, top: int, other: str = OTHER,
-               left_out: Collection[str] = ()) -> TopValues:
+def top_values(
+    names: Sequence[str],
+    counts: np.ndarray,
+    top: int,
+    other: str = OTHER,
+    left_out: Collection[str] = (),
+) -> TopValues:
     """The ``top`` most frequent of ``names`` (``counts[i]``: how often names[i] occurs), never a
     value that does not occur nor one of ``left_out``; every other value that occurs is in one
     group named ``other``, listed last."""
@@ -53,8 +58,11 @@ def top_values(names: Sequence[str], counts: np.ndarray, top: int, other: str = 
     group_of = np.full(len(names), len(codes), dtype=np.int64)
     group_of[codes] = np.arange(len(codes))
     group_of.flags.writeable = False  # kept with the build by coloured_values
-    return TopValues(np.asarray(codes, dtype=np.int64),
-                     [names[code] for code in codes] + ([other] if has_other else []), group_of)
+    return TopValues(
+        np.asarray(codes, dtype=np.int64),
+        [names[code] for code in codes] + ([other] if has_other else []),
+        group_of,
+    )
 
 
 def category_counts(build: Build, column: str, rows: np.ndarray | None = None) -> np.ndarray:
@@ -67,7 +75,13 @@ def coloured_values(build: Build, column: str) -> TopValues:
     """The values of a category column that are drawn in a colour of their own: its LEGEND_VALUES
     most frequent in the whole build (never NO_VALUE), so a value keeps its colour whatever is
     drawn. Computed once per build."""
-    coloured: TopValues = build.derived(f"coloured-values:{column}", lambda whole: top_values(
-        whole.categories(column), category_counts(whole, column), LEGEND_VALUES,
-        left_out={NO_VALUE}))
+    coloured: TopValues = build.derived(
+        f"coloured-values:{column}",
+        lambda whole: top_values(
+            whole.categories(column),
+            category_counts(whole, column),
+            LEGEND_VALUES,
+            left_out={NO_VALUE},
+        ),
+    )
     return coloured

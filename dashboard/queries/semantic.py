@@ -21,8 +21,13 @@ def semantic_search(build: Build, text: str, k: int = 25) -> list[dict]:
     try:
         search = build.derived("similarity-search", lambda b: SimilaritySearch(b.files))
         rows, similarity = search.near_text(text, k)
-    except (OSError, BuildFormatError) as error:  # the build was pruned while served: no hits, never a 500
+    except (
+        OSError,
+        BuildFormatError,
+    ) as error:  # the build was pruned while served: no hits, never a 500
         log.warning("semantic search on build %s is unavailable: %s", build.version, error)
         return []
-    return [{"row": int(row), "model_id": model_id, "similarity": round(float(s), 3)}
-            for row, model_id, s in zip(rows, build.ids(rows), similarity)]
+    return [
+        {"row": int(row), "model_id": model_id, "similarity": round(float(s), 3)}
+        for row, model_id, s in zip(rows, build.ids(rows), similarity)
+    ]

@@ -29,9 +29,19 @@ FAMILY_NODES = 2000  # most family members whose links are drawn on the map
 
 
 @cached_query
-def map_view(build: Build, filters: Filters, dims: int, colour: str, size: str, budget: int,
-             zoom: str | None, model: str | None, draw_family: bool, semantic: str,
-             selection: str | None) -> tuple[dict[str, object], str]:
+def map_view(
+    build: Build,
+    filters: Filters,
+    dims: int,
+    colour: str,
+    size: str,
+    budget: int,
+    zoom: str | None,
+    model: str | None,
+    draw_family: bool,
+    semantic: str,
+    selection: str | None,
+) -> tuple[dict[str, object], str]:
     """The map figure and its count line for one state of the view."""
     view = Selection.from_text(zoom) if dims == 2 else None
     hits = [hit["row"] for hit in semantic_search.cached(build, semantic, SEMANTIC_HITS)]
@@ -41,13 +51,17 @@ def map_view(build: Build, filters: Filters, dims: int, colour: str, size: str, 
         family = model_graph.cached(build, model, "family", FAMILY_NODES)
     keep = tuple(hits + ([opened] if opened is not None else []) + (family.nodes if family else []))
     points = map_points.cached(build, filters, dims, budget, view, keep)
-    contents = map_contents(build, points.rows, dims, colour, size, hits=hits, opened=opened,
-                            family=family)
-    figure = map_figure(contents, zoom=view,
-                        selection=Selection.from_text(selection) if dims == 2 else None)
+    contents = map_contents(
+        build, points.rows, dims, colour, size, hits=hits, opened=opened, family=family
+    )
+    figure = map_figure(
+        contents, zoom=view, selection=Selection.from_text(selection) if dims == 2 else None
+    )
     region = " in view" if view is not None else ""
-    summary = (f"{points.matching:,} of {points.total:,} models match the filters; "
-               f"{points.shown:,} of {points.in_view:,}{region} drawn")
+    summary = (
+        f"{points.matching:,} of {points.total:,} models match the filters; "
+        f"{points.shown:,} of {points.in_view:,}{region} drawn"
+    )
     if family is not None and family.descendants_shown < family.descendants_total:
         summary += f"; family links drawn for {len(family.nodes):,} of its models"
     return figure, summary
@@ -68,8 +82,9 @@ class DrawnNetwork:
 
 
 @cached_query
-def drawn_network(build: Build, filters: Filters, model_id: str, show: str, nodes: int, k: int,
-                  hops: int) -> DrawnNetwork | None:
+def drawn_network(
+    build: Build, filters: Filters, model_id: str, show: str, nodes: int, k: int, hops: int
+) -> DrawnNetwork | None:
     """The finished graph of a model for the view's settings and filters (None for an unknown
     model)."""
     graph = model_graph.cached(build, model_id, show, nodes, k, hops)
@@ -79,8 +94,10 @@ def drawn_network(build: Build, filters: Filters, model_id: str, show: str, node
     if show in ("family", "both"):
         left_out = graph.ancestors_left_out
         more = f" (+{left_out:,} more not drawn)" if left_out else ""
-        parts.append(f"{graph.ancestors:,} ancestors{more}, {graph.descendants_shown:,} of"
-                     f" {graph.descendants_total:,} descendants")
+        parts.append(
+            f"{graph.ancestors:,} ancestors{more}, {graph.descendants_shown:,} of"
+            f" {graph.descendants_total:,} descendants"
+        )
     passing = None
     if filters.active:
         passing = set(passing_rows(build, filters, tuple(graph.nodes)))
@@ -99,10 +116,12 @@ def drift_view(build: Build, filters: Filters, relation: str) -> tuple[object, .
     cards = cards_by_depth.cached(build, filters)
     figures = (
         transition_heatmap(licenses["labels"], licenses["counts"], "License, parent → child", 480),
-        transition_heatmap(licenses["class_labels"], licenses["class_counts"],
-                           "License class, parent → child", 480),
-        transition_heatmap(languages["labels"], languages["counts"], "Languages, parent → child",
-                           420),
+        transition_heatmap(
+            licenses["class_labels"], licenses["class_counts"], "License class, parent → child", 480
+        ),
+        transition_heatmap(
+            languages["labels"], languages["counts"], "Languages, parent → child", 420
+        ),
         auto_generated_figure(cards, 420),
         card_length_figure(cards),
     )

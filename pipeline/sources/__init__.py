@@ -37,8 +37,13 @@ HUB_RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
 SOURCE_SUFFIXES = (".parquet", ".csv", *HUB_RECORD_SUFFIXES)
 
 __all__ = [
-    "SAMPLE_PATH", "SourceError", "SourceRows",
-    "check_source", "describe_source", "load_source", "read_source",
+    "SAMPLE_PATH",
+    "SourceError",
+    "SourceRows",
+    "check_source",
+    "describe_source",
+    "load_source",
+    "read_source",
 ]
 
 

@@ -30,8 +30,17 @@ CHILD_LIST_RELATIONS = {
 }
 
 PUBLISHED_LIST_COLUMNS = (
-    "tags", "regions", "licenses", "arxiv_papers", "datasets", "parent_model",
-    "finetune_parent", "quantized_parent", "adapter_parent", "merge_parent", "languages",
+    "tags",
+    "regions",
+    "licenses",
+    "arxiv_papers",
+    "datasets",
+    "parent_model",
+    "finetune_parent",
+    "quantized_parent",
+    "adapter_parent",
+    "merge_parent",
+    "languages",
 )
 PUBLISHED_SCHEMA = pa.schema(
     [
@@ -143,9 +152,16 @@ def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[di
             log.repaired(
                 "export row without Hub record (lineage from the parent's child lists)", [model_id]
             )
-            published.update(author=model_id.split("/", 1)[0] if "/" in model_id else None,
-                             likes=None, trendingScore=None, private=False, downloads=None,
-                             pipeline_tag=None, library_name=None, createdAt=None)
+            published.update(
+                author=model_id.split("/", 1)[0] if "/" in model_id else None,
+                likes=None,
+                trendingScore=None,
+                private=False,
+                downloads=None,
+                pipeline_tag=None,
+                library_name=None,
+                createdAt=None,
+            )
             if model_id in parent_of:
                 parent, relation = parent_of[model_id]
                 published["parent_model"] = [parent]
@@ -166,7 +182,7 @@ def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[di
             parents, _ = parents_from_tags(tags)
             published.update(parents)
             for column, prefix in TAG_PREFIXES.items():
-                published[column] = [t[len(prefix):] for t in tags if t.startswith(prefix)]
+                published[column] = [t[len(prefix) :] for t in tags if t.startswith(prefix)]
             published["languages"] = [
                 t for t in tags if len(t) == 2 and t.isalpha() and t.islower()
             ]

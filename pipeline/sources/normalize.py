@@ -135,7 +135,7 @@ def clean_model_id(value) -> tuple[str | None, bool]:
     text = str(value).strip()
     url = re.match(HUB_URL_PREFIX, text)
     if url:
-        text = text[url.end():].strip(URL_ID_TRIM)
+        text = text[url.end() :].strip(URL_ID_TRIM)
     return text or None, url is not None
 
 
@@ -198,7 +198,7 @@ def parents_from_tags(tags: list[str]) -> tuple[dict[str, list[str]], list[str]]
     for tag in tags:
         if not tag.startswith("base_model:"):
             continue
-        rest = tag[len("base_model:"):]
+        rest = tag[len("base_model:") :]
         relation, sep, parent = rest.partition(":")
         if not sep:
             _append_unique(parents["parent_model"], relation)
@@ -828,8 +828,12 @@ def _card_columns(
             f"{model_id}: {length:,} chars"
             for model_id, length in zip(_examples(ids, huge_rows), huge_lengths)
         ]
-        log.repaired(f"card over {HUGE_CARD_CHARS:,} characters (only its head analysed)", examples,
-                     count=len(huge_rows), rows=huge_rows)
+        log.repaired(
+            f"card over {HUGE_CARD_CHARS:,} characters (only its head analysed)",
+            examples,
+            count=len(huge_rows),
+            rows=huge_rows,
+        )
         heads = pc.utf8_slice_codeunits(cards.filter(huge), 0, HUGE_CARD_CHARS)
         excerpts = pc.replace_with_mask(excerpts, huge, card_excerpts(heads).combine_chunks())
         auto_generated = pc.replace_with_mask(

@@ -195,8 +195,9 @@ def hf_dataset_batches(dataset_id: str, **load_kwargs) -> tuple[int, Iterator[pa
     # a missing repo or files (DatasetsError, FileNotFoundError), the network or a file
     # that cannot be read (OSError), options the loader refuses (ValueError)
     except (datasets.exceptions.DatasetsError, OSError, ValueError) as error:
-        raise SourceError(f"The data set {dataset_id!r} could not be loaded "
-                          f"({type(error).__name__}: {error}).") from error
+        raise SourceError(
+            f"The data set {dataset_id!r} could not be loaded ({type(error).__name__}: {error})."
+        ) from error
 
     def batches() -> Iterator[pa.Table]:
         for batch in dataset.with_format("arrow").iter(batch_size=BATCH_ROWS):

@@ -95,8 +95,11 @@ def record_to_row(record: dict, log: IssueLog, where: str, surrogates: bool = Tr
     row = {}
     for column in TEXT_CELLS:
         value = raw[column]
-        row[column] = value if value is None or (type(value) is str and not surrogates) else \
-            _text_cell(value, column, log, where, model_id)
+        row[column] = (
+            value
+            if value is None or (type(value) is str and not surrogates)
+            else _text_cell(value, column, log, where, model_id)
+        )
     for column, whole in COUNT_CELLS.items():
         value = raw[column]
         if type(value) is int and 0 <= value <= MAX_INT64:

@@ -43,7 +43,11 @@ MAX_FILES = 8
 MAX_UNUSED_SHARE = 0.25
 # the modules whose code decides a stored row (a change to any of them empties the store)
 ROW_MODULES = (
-    "sources/hub_records.py", "sources/records.py", "sources/normalize.py", "cards.py", "schema.py",
+    "sources/hub_records.py",
+    "sources/records.py",
+    "sources/normalize.py",
+    "cards.py",
+    "schema.py",
     "text.py",
 )
 
@@ -159,10 +163,16 @@ def open_store(cache_dir: Path) -> RowStore:
     try:
         return _read_store(directory)
     # what a store that is missing files, torn, foreign or of other code raises
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, pa.ArrowException,
-            _UnusableStoreError) as error:
-        log.warning("the stored rows in %s are not usable (%s); reading the whole source",
-                    directory, error)
+    except (
+        OSError,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+        pa.ArrowException,
+        _UnusableStoreError,
+    ) as error:
+        log.warning(
+            "the stored rows in %s are not usable (%s); reading the whole source", directory, error
+        )
         shutil.rmtree(directory, ignore_errors=True)
         return empty
 

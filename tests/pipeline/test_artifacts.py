@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from example_manifest import manifest_for
 
 from pipeline.artifacts import BuildWriter, finished_builds
 from pipeline.build_format import (
@@ -13,7 +14,6 @@ from pipeline.build_format import (
     read_manifest,
     resolve_build,
 )
-from example_manifest import manifest_for
 
 
 def _write(out, text="data", keep=3):
@@ -36,10 +36,9 @@ def test_a_finished_build_becomes_current(tmp_path):
 def test_a_failed_build_leaves_the_previous_one_untouched(tmp_path):
     first = _write(tmp_path, "first")
     before = sorted(p.name for p in tmp_path.iterdir())
-    with pytest.raises(RuntimeError):
-        with BuildWriter(tmp_path) as writer:
-            (writer.path / "models.parquet").write_text("half written")
-            raise RuntimeError("stage failed")
+    with pytest.raises(RuntimeError), BuildWriter(tmp_path) as writer:
+        (writer.path / "models.parquet").write_text("half written")
+        raise RuntimeError("stage failed")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert resolve_build(tmp_path) == first.final_path
     assert (first.final_path / "models.parquet").read_text() == "first"
@@ -79,10 +78,9 @@ def test_a_build_that_fails_its_check_before_the_switch_never_becomes_current(tm
         seen.append(read_manifest(path).source)  # the complete build, manifest included
         raise KeyError("summary")
 
-    with pytest.raises(KeyError):
-        with BuildWriter(tmp_path, before_switch=check) as writer:
-            (writer.path / "models.parquet").write_text("second")
-            writer.manifest = manifest_for(writer.build_id, source="second")
+    with pytest.raises(KeyError), BuildWriter(tmp_path, before_switch=check) as writer:
+        (writer.path / "models.parquet").write_text("second")
+        writer.manifest = manifest_for(writer.build_id, source="second")
     assert seen == ["second"]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert resolve_build(tmp_path) == first.final_path

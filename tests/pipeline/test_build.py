@@ -10,29 +10,62 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.build_format import POINTER, TABLES, read_manifest, resolve_build
 from hfmap.cli import main
+from pipeline.build_format import POINTER, TABLES, read_manifest, resolve_build
 from pipeline.sources.family_exports import read_export
 
-BUILD_FILES = {f"{t}.parquet" for t in TABLES} | {"manifest.json", "embeddings.npy", "index", "embedder"}
+BUILD_FILES = {f"{t}.parquet" for t in TABLES} | {
+    "manifest.json",
+    "embeddings.npy",
+    "index",
+    "embedder",
+}
 
 
 def _build(tmp_path, *args, out="builds", cache="cache"):
-    argv = ["build", "--out", str(tmp_path / out), "--cache-dir", str(tmp_path / cache), "--quiet", *args]
+    argv = [
+        "build",
+        "--out",
+        str(tmp_path / out),
+        "--cache-dir",
+        str(tmp_path / cache),
+        "--quiet",
+        *args,
+    ]
     assert main(argv) == 0
     return resolve_build(tmp_path / out)
 
 
 def _assert_complete(build, n_models):
-    assert BUILD_FILES <= {p.name for p in build.iterdir()}
+    assert {p.name for p in build.iterdir()} >= BUILD_FILES
     manifest = read_manifest(build)
     models = pd.read_parquet(build / "models.parquet")
     assert len(models) == manifest.counts.models == n_models
-    for column in ("x", "y", "z", "x2d", "y2d", "cluster", "root_id", "depth", "n_children", "n_descendants"):
+    for column in (
+        "x",
+        "y",
+        "z",
+        "x2d",
+        "y2d",
+        "cluster",
+        "root_id",
+        "depth",
+        "n_children",
+        "n_descendants",
+    ):
         assert models[column].notna().all(), column
     embeddings = np.load(build / "embeddings.npy", mmap_mode="r")
     assert embeddings.shape == (n_models, manifest.embedder.dim) and embeddings.dtype == np.float32
-    assert set(manifest.stage_seconds) >= {"read source", "lineage", "embed", "project", "cluster", "neighbours", "write", "total"}
+    assert set(manifest.stage_seconds) >= {
+        "read source",
+        "lineage",
+        "embed",
+        "project",
+        "cluster",
+        "neighbours",
+        "write",
+        "total",
+    }
     clusters = pd.read_parquet(build / "clusters.parquet")
     assert clusters["size"].sum() == n_models and clusters["label"].str.len().gt(0).all()
     neighbours = pd.read_parquet(build / "neighbours.parquet")
@@ -48,18 +81,45 @@ def test_bundled_sample_builds_with_minilm_by_default(tmp_path, shared_data):
     assert manifest.embedder.name == "minilm" and manifest.embedder.dim == 384
     assert manifest.counts.families == 10
     gemma = models.set_index("model_id").loc["google/gemma-7b"]
-    assert gemma["depth"] == 0 and gemma["n_descendants"] == len(read_export(shared_data / "gemma_7b_tree.csv")) - 1
+    assert (
+        gemma["depth"] == 0
+        and gemma["n_descendants"] == len(read_export(shared_data / "gemma_7b_tree.csv")) - 1
+    )
 
     out = subprocess.run(
-        [sys.executable, "-m", "hfmap", "similar", "google/gemma-7b", "-k", "5", "--build", str(tmp_path / "builds")],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "hfmap",
+            "similar",
+            "google/gemma-7b",
+            "-k",
+            "5",
+            "--build",
+            str(tmp_path / "builds"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert len(out.strip().splitlines()) == 5
     assert "google/gemma-7b\n" not in out
     text = subprocess.run(
-        [sys.executable, "-m", "hfmap", "similar", "--text", "stable diffusion text to image", "-k", "3",
-         "--build", str(tmp_path / "builds")],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "hfmap",
+            "similar",
+            "--text",
+            "stable diffusion text to image",
+            "-k",
+            "3",
+            "--build",
+            str(tmp_path / "builds"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert len(text.strip().splitlines()) == 3
 
@@ -93,11 +153,19 @@ def test_hub_jsonl_builds(tmp_path, shared_data):
 def test_same_input_and_seed_give_the_same_map(tmp_path, sample_published):
     path = tmp_path / "published.parquet"
     sample_published.to_parquet(path)
-    first = _build(tmp_path, "--source", str(path), "--embedder", "tfidf", "--seed", "7", out="a", cache="c1")
-    second = _build(tmp_path, "--source", str(path), "--embedder", "tfidf", "--seed", "7", out="b", cache="c2")
-    other = _build(tmp_path, "--source", str(path), "--embedder", "tfidf", "--seed", "8", out="c", cache="c3")
+    first = _build(
+        tmp_path, "--source", str(path), "--embedder", "tfidf", "--seed", "7", out="a", cache="c1"
+    )
+    second = _build(
+        tmp_path, "--source", str(path), "--embedder", "tfidf", "--seed", "7", out="b", cache="c2"
+    )
+    other = _build(
+        tmp_path, "--source", str(path), "--embedder", "tfidf", "--seed", "8", out="c", cache="c3"
+    )
     columns = ["model_id", "x", "y", "z", "x2d", "y2d", "cluster", "root_id", "depth"]
-    a, b, c = (pd.read_parquet(p / "models.parquet", columns=columns) for p in (first, second, other))
+    a, b, c = (
+        pd.read_parquet(p / "models.parquet", columns=columns) for p in (first, second, other)
+    )
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["x"], c["x"])
 
@@ -144,7 +212,9 @@ def test_a_failed_build_leaves_the_current_build_untouched(tmp_path, sample_publ
     ],
 )
 def test_user_mistakes_end_in_one_sentence_and_exit_2(tmp_path, argv, message):
-    result = subprocess.run([sys.executable, "-m", "hfmap", *argv], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "hfmap", *argv], capture_output=True, text=True, cwd=tmp_path
+    )
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

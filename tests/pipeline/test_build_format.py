@@ -8,8 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from example_manifest import manifest_for
+
 from pipeline.artifacts import BuildWriter, write_table
 from pipeline.build_format import (
     MANIFEST,
@@ -83,8 +83,9 @@ def test_open_build_refuses_a_manifest_that_is_not_json(tmp_path):
 
 
 def test_a_table_that_drifts_from_its_schema_fails_the_write(tmp_path):
-    neighbours = pd.DataFrame({"model_index": [0, 1], "neighbour_index": [1, 0], "rank": [1, 1],
-                               "similarity": [0.5, 0.5]})  # int64 and float64: cast to the schema
+    neighbours = pd.DataFrame(
+        {"model_index": [0, 1], "neighbour_index": [1, 0], "rank": [1, 1], "similarity": [0.5, 0.5]}
+    )  # int64 and float64: cast to the schema
     write_table("neighbours", pa.Table.from_pandas(neighbours), tmp_path / "n.parquet")
     assert pq.read_schema(tmp_path / "n.parquet").remove_metadata() == TABLE_SCHEMAS["neighbours"]
     with pytest.raises(TableSchemaError, match="missing \\['rank'\\]"):

@@ -38,9 +38,13 @@ def test_front_matter_is_stripped_from_the_body():
 
 
 def test_body_starts_count_characters_and_accept_chunked_and_sliced_input():
-    cards = pa.chunked_array([_cards("---\nx: y\n---\nédition 日本語 text"), _cards(None, "abcdef", "---\n---\nzz")])
+    cards = pa.chunked_array(
+        [_cards("---\nx: y\n---\nédition 日本語 text"), _cards(None, "abcdef", "---\n---\nzz")]
+    )
     assert body_starts(cards, 4).to_pylist() == ["édit", None, "abcd", "---\n"]
-    assert body_starts(_cards("skip", "---\na\n---\nbody", "x").slice(1, 1), 2).to_pylist() == ["bo"]
+    assert body_starts(_cards("skip", "---\na\n---\nbody", "x").slice(1, 1), 2).to_pylist() == [
+        "bo"
+    ]
     large = pa.array(["---\na\n---\nbody"], pa.large_string())
     assert body_starts(large, 3).to_pylist() == ["bod"]
 
@@ -70,16 +74,34 @@ def test_auto_generated_markers_match_in_any_case_as_str_lower_would():
         "Model details: [More Information Needed]",
         "Merged with mergekit: This is a merge of pre-trained language models created using [mergekit]",
         "This model was converted to MLX format from x",
-        "This model card has been generated automatically".replace("k", "\u212a"),  # KELVIN SIGN lowers to k
+        "This model card has been generated automatically".replace(
+            "k", "\u212a"
+        ),  # KELVIN SIGN lowers to k
         "Thiſ model card has been generated automatically",  # long s does not lower to s
         "A hand-written card about a model.",
         "",
         None,
     )
-    assert looks_auto_generated(cards).to_pylist() == [True, True, True, True, True, False, False, False, False]
+    assert looks_auto_generated(cards).to_pylist() == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_has_text_ignores_whitespace_only_cards():
-    assert has_text(_cards("x", " \n\u3000", "", None, "\u200bzero-width space is text")).to_pylist() == [
-        True, False, False, False, True,
+    assert has_text(
+        _cards("x", " \n\u3000", "", None, "\u200bzero-width space is text")
+    ).to_pylist() == [
+        True,
+        False,
+        False,
+        False,
+        True,
     ]

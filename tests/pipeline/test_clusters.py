@@ -14,7 +14,10 @@ def blob_data(n: int = 400, seed: int = 0) -> tuple[np.ndarray, list[str], np.nd
     vectors = centres[blob] + rng.normal(scale=0.05, size=(n, 16))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     common = ["model", "transformers", "pytorch", "license"]
-    texts = [f"{BLOB_WORDS[b]} {' '.join(rng.choice(common, 3))} {rng.choice(['fine', 'tuned', 'small'])}" for b in blob]
+    texts = [
+        f"{BLOB_WORDS[b]} {' '.join(rng.choice(common, 3))} {rng.choice(['fine', 'tuned', 'small'])}"
+        for b in blob
+    ]
     return vectors.astype(np.float32), texts, blob
 
 
@@ -67,7 +70,9 @@ def test_candidate_ks_scale_with_n_within_bounds():
 
 
 def test_class_tfidf_prefers_terms_specific_to_a_cluster():
-    counts = np.array([[50.0, 5.0, 0.0, 1.0], [50.0, 0.0, 5.0, 1.0]])  # 0 and 3 everywhere, 1 and 2 specific
+    counts = np.array(
+        [[50.0, 5.0, 0.0, 1.0], [50.0, 0.0, 5.0, 1.0]]
+    )  # 0 and 3 everywhere, 1 and 2 specific
     scores = class_tfidf(counts)
     assert scores[0, 1] > 0 and scores[1, 2] > 0
     assert scores[0, 0] <= 0 and scores[0, 3] <= 0 and scores[0, 2] == 0

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hfmap.cli import main
 from pipeline import build as build_module
 from pipeline import neighbours
 from pipeline.build_format import read_manifest, resolve_build
-from hfmap.cli import main
 from pipeline.similar import similar_models
 
 COORDINATES = ["x", "y", "z", "x2d", "y2d"]
@@ -18,8 +18,19 @@ COORDINATES = ["x", "y", "z", "x2d", "y2d"]
 def build(tmp_path, frame: pd.DataFrame, *args: str):
     path = tmp_path / "source.parquet"
     frame.to_parquet(path)
-    argv = ["build", "--source", str(path), "--embedder", "tfidf", "--out", str(tmp_path / "builds"),
-            "--cache-dir", str(tmp_path / "cache"), "--quiet", *args]
+    argv = [
+        "build",
+        "--source",
+        str(path),
+        "--embedder",
+        "tfidf",
+        "--out",
+        str(tmp_path / "builds"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--quiet",
+        *args,
+    ]
     assert main(argv) == 0
     found = resolve_build(tmp_path / "builds")
     return found, read_manifest(found), pd.read_parquet(found / "models.parquet")
@@ -32,7 +43,9 @@ def small_pynndescent_graphs(monkeypatch) -> None:
     monkeypatch.setattr(build_module, "EXACT_BELOW", float("inf"))  # no background worker
 
 
-def split(sample_published: pd.DataFrame, share: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split(
+    sample_published: pd.DataFrame, share: float, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(earlier, later): the sample without a random share of its models, and the whole sample."""
     held_back = sample_published.sample(frac=share, random_state=seed).index
     return sample_published.drop(held_back), sample_published
@@ -49,7 +62,9 @@ def exact_neighbours(vectors: np.ndarray, k: int) -> tuple[list[set], np.ndarray
 
 def recall(table: pd.DataFrame, kth_similarity: np.ndarray) -> float:
     """Share of listed neighbours that are as similar as the true k-th nearest (ties count)."""
-    return float((table["similarity"].to_numpy() >= kth_similarity[table["model_index"]] - 1e-5).mean())
+    return float(
+        (table["similarity"].to_numpy() >= kth_similarity[table["model_index"]] - 1e-5).mean()
+    )
 
 
 def test_new_models_are_placed_on_the_unchanged_map(tmp_path, sample_published):
@@ -85,17 +100,24 @@ def test_new_models_are_placed_on_the_unchanged_map(tmp_path, sample_published):
     assert np.mean(hits) > 0.5
 
     table = pd.read_parquet(path / "neighbours.parquet")
-    assert (table.groupby("model_index").size() == 10).all() and table["model_index"].nunique() == len(later)
+    assert (table.groupby("model_index").size() == 10).all() and table[
+        "model_index"
+    ].nunique() == len(later)
     assert recall(table, kth) == 1.0  # exact index: recomputed
 
 
-def test_options_that_shape_the_map_or_too_many_changes_force_a_full_build(tmp_path, sample_published):
+def test_options_that_shape_the_map_or_too_many_changes_force_a_full_build(
+    tmp_path, sample_published
+):
     earlier, later = split(sample_published, 0.03)
     build(tmp_path, earlier)
     _, manifest, _ = build(tmp_path, earlier, "--clusters", "5")
     assert manifest.mode == "full" and manifest.mode_reason == "option n_clusters changed"
     _, manifest, _ = build(tmp_path, earlier, "--seed", "1")
-    assert manifest.mode == "full" and manifest.mode_reason == "the embedder or its fitted state changed"
+    assert (
+        manifest.mode == "full"
+        and manifest.mode_reason == "the embedder or its fitted state changed"
+    )
     _, manifest, _ = build(tmp_path, earlier, "--seed", "1", "--full")
     assert manifest.mode == "full" and manifest.mode_reason == "--full given"
     _, manifest, _ = build(tmp_path, split(sample_published, 0.2)[0], "--seed", "1")
@@ -103,13 +125,17 @@ def test_options_that_shape_the_map_or_too_many_changes_force_a_full_build(tmp_p
 
 
 @pytest.mark.slow
-def test_carried_pynndescent_graph_with_new_changed_and_removed_models(tmp_path, sample_published, monkeypatch):
+def test_carried_pynndescent_graph_with_new_changed_and_removed_models(
+    tmp_path, sample_published, monkeypatch
+):
     small_pynndescent_graphs(monkeypatch)
     earlier, later = split(sample_published, 0.03)
     removed = earlier.sample(5, random_state=1)["model_id"]
     changed = earlier.sample(5, random_state=2)["model_id"]
     later = later[~later["model_id"].isin(removed)].copy()
-    later.loc[later["model_id"].isin(changed), "modelCard"] = "A rewritten card about speech recognition."
+    later.loc[later["model_id"].isin(changed), "modelCard"] = (
+        "A rewritten card about speech recognition."
+    )
     first_path, first, _ = build(tmp_path, earlier)
     assert first.neighbour_index == "nndescent"
 
@@ -130,7 +156,10 @@ def test_carried_pynndescent_graph_with_new_changed_and_removed_models(tmp_path,
     assert table["model_index"].nunique() == len(later)
     assert (table["model_index"] != table["neighbour_index"]).all()
     assert table["neighbour_index"].between(0, len(later) - 1).all()
-    assert table.groupby("model_index").size().max() == 10 and table.groupby("model_index").size().mean() > 9.5
+    assert (
+        table.groupby("model_index").size().max() == 10
+        and table.groupby("model_index").size().mean() > 9.5
+    )
     assert recall(table, kth) > 0.9
 
     ids = after["model_id"]
@@ -138,7 +167,9 @@ def test_carried_pynndescent_graph_with_new_changed_and_removed_models(tmp_path,
     for model_id in fresh.head(5):
         row = int(np.flatnonzero(ids == model_id)[0])
         result = similar_models(tmp_path / "builds", model_id, k=10)
-        assert model_id not in set(result["model_id"]) and not set(result["model_id"]) & set(removed)
+        assert model_id not in set(result["model_id"]) and not set(result["model_id"]) & set(
+            removed
+        )
         assert (result["similarity"] >= kth[row] - 1e-5).mean() >= 0.7
 
 
@@ -154,10 +185,21 @@ def test_incremental_lineage_equals_a_full_builds(tmp_path, sample_published):
     full_path, full, from_scratch = build(tmp_path / "full", later)
     assert full.mode == "full"
 
-    lineage_columns = ["model_id", "root_id", "depth", "primary_parent", "n_parents", "n_children", "n_descendants"]
+    lineage_columns = [
+        "model_id",
+        "root_id",
+        "depth",
+        "primary_parent",
+        "n_parents",
+        "n_children",
+        "n_descendants",
+    ]
     pd.testing.assert_frame_equal(after[lineage_columns], from_scratch[lineage_columns])
     for name in ("edges", "families", "transitions"):
-        pd.testing.assert_frame_equal(pd.read_parquet(incremental_path / f"{name}.parquet"), pd.read_parquet(full_path / f"{name}.parquet"))
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(incremental_path / f"{name}.parquet"),
+            pd.read_parquet(full_path / f"{name}.parquet"),
+        )
     # the new models did change the counts of models that were there the day before
     both = first.merge(after, on="model_id", suffixes=("_before", ""))
     assert (both["n_descendants"] != both["n_descendants_before"]).any()

@@ -29,7 +29,12 @@ def make_models(rows: list[dict]) -> pd.DataFrame:
         row = dict(row)
         if "parent_model" not in row:
             row["parent_model"] = sorted({p for c in typed for p in row.get(c, [])})
-        full.append({name: row.get(name, [] if name in LIST_COLUMNS else None) for name in MODEL_SCHEMA.names})
+        full.append(
+            {
+                name: row.get(name, [] if name in LIST_COLUMNS else None)
+                for name in MODEL_SCHEMA.names
+            }
+        )
     return to_frame(pa.Table.from_pylist(full, schema=MODEL_SCHEMA))
 
 
@@ -47,14 +52,16 @@ def by_id(lin) -> pd.DataFrame:
 
 
 def test_relation_per_parent_column():
-    lin, log = run([
-        {"model_id": "base/a"},
-        {"model_id": "x/ft", "finetune_parent": ["base/a"]},
-        {"model_id": "x/ad", "adapter_parent": ["base/a"]},
-        {"model_id": "x/q", "quantized_parent": ["base/a"]},
-        {"model_id": "x/m", "merge_parent": ["base/a"]},
-        {"model_id": "x/u", "parent_model": ["base/a"]},
-    ])
+    lin, log = run(
+        [
+            {"model_id": "base/a"},
+            {"model_id": "x/ft", "finetune_parent": ["base/a"]},
+            {"model_id": "x/ad", "adapter_parent": ["base/a"]},
+            {"model_id": "x/q", "quantized_parent": ["base/a"]},
+            {"model_id": "x/m", "merge_parent": ["base/a"]},
+            {"model_id": "x/u", "parent_model": ["base/a"]},
+        ]
+    )
     assert edge_set(lin) == {
         ("base/a", "x/ft", "finetune"),
         ("base/a", "x/ad", "adapter"),
@@ -68,32 +75,51 @@ def test_relation_per_parent_column():
 
 
 def test_unspecified_dropped_when_typed_exists_but_typed_kept():
-    lin, _ = run([
-        {"model_id": "b/p"},
-        {"model_id": "b/q"},
-        # p: finetune + adapter + (parent_model) -> two typed edges, no unspecified
-        # q: only in parent_model -> unspecified
-        {"model_id": "c/c", "finetune_parent": ["b/p"], "adapter_parent": ["b/p"], "parent_model": ["b/p", "b/q"]},
-    ])
-    assert edge_set(lin) == {("b/p", "c/c", "finetune"), ("b/p", "c/c", "adapter"), ("b/q", "c/c", "unspecified")}
+    lin, _ = run(
+        [
+            {"model_id": "b/p"},
+            {"model_id": "b/q"},
+            # p: finetune + adapter + (parent_model) -> two typed edges, no unspecified
+            # q: only in parent_model -> unspecified
+            {
+                "model_id": "c/c",
+                "finetune_parent": ["b/p"],
+                "adapter_parent": ["b/p"],
+                "parent_model": ["b/p", "b/q"],
+            },
+        ]
+    )
+    assert edge_set(lin) == {
+        ("b/p", "c/c", "finetune"),
+        ("b/p", "c/c", "adapter"),
+        ("b/q", "c/c", "unspecified"),
+    }
     m = by_id(lin)
     assert m.loc["c/c", "n_parents"] == 2
     assert m.loc["b/p", "n_children"] == 1
 
 
 def test_duplicate_parent_entries_collapse():
-    lin, _ = run([
-        {"model_id": "b/p"},
-        {"model_id": "c/c", "finetune_parent": ["b/p", "b/p"], "parent_model": ["b/p", "b/p"]},
-    ])
+    lin, _ = run(
+        [
+            {"model_id": "b/p"},
+            {"model_id": "c/c", "finetune_parent": ["b/p", "b/p"], "parent_model": ["b/p", "b/p"]},
+        ]
+    )
     assert edge_set(lin) == {("b/p", "c/c", "finetune")}
 
 
 def test_parent_missing_from_data_kept_flagged_counted():
-    lin, log = run([
-        {"model_id": "c/one", "finetune_parent": ["gone/base"]},
-        {"model_id": "c/two", "quantized_parent": ["gone/base"], "parent_model": ["gone/base", "gone/other"]},
-    ])
+    lin, log = run(
+        [
+            {"model_id": "c/one", "finetune_parent": ["gone/base"]},
+            {
+                "model_id": "c/two",
+                "quantized_parent": ["gone/base"],
+                "parent_model": ["gone/base", "gone/other"],
+            },
+        ]
+    )
     e = lin.edges
     assert len(e) == 3
     assert not e["parent_in_data"].any()
@@ -139,19 +165,29 @@ def test_depth_is_fewest_links_and_multi_parent_root():
 
 
 def test_multi_parent_from_two_families_picks_by_relation_then_id():
-    lin, _ = run([
-        {"model_id": "z/root"},
-        {"model_id": "a/root"},
-        # both parents are roots (depth 0): finetune beats merge even though a/root < z/root
-        {"model_id": "c/child", "merge_parent": ["a/root"], "finetune_parent": ["z/root"]},
-        # same relation: smallest id wins
-        {"model_id": "c/child2", "merge_parent": ["z/root", "a/root"]},
-        # unspecified loses against every typed relation
-        {"model_id": "c/child3", "parent_model": ["a/root", "z/root"], "quantized_parent": ["z/root"]},
-    ])
+    lin, _ = run(
+        [
+            {"model_id": "z/root"},
+            {"model_id": "a/root"},
+            # both parents are roots (depth 0): finetune beats merge even though a/root < z/root
+            {"model_id": "c/child", "merge_parent": ["a/root"], "finetune_parent": ["z/root"]},
+            # same relation: smallest id wins
+            {"model_id": "c/child2", "merge_parent": ["z/root", "a/root"]},
+            # unspecified loses against every typed relation
+            {
+                "model_id": "c/child3",
+                "parent_model": ["a/root", "z/root"],
+                "quantized_parent": ["z/root"],
+            },
+        ]
+    )
     m = by_id(lin)
-    assert m.loc["c/child", "primary_parent"] == "z/root" and m.loc["c/child", "root_id"] == "z/root"
-    assert m.loc["c/child2", "primary_parent"] == "a/root" and m.loc["c/child2", "root_id"] == "a/root"
+    assert (
+        m.loc["c/child", "primary_parent"] == "z/root" and m.loc["c/child", "root_id"] == "z/root"
+    )
+    assert (
+        m.loc["c/child2", "primary_parent"] == "a/root" and m.loc["c/child2", "root_id"] == "a/root"
+    )
     assert m.loc["c/child3", "primary_parent"] == "z/root"
     fam = lin.families.set_index("root_id")
     assert fam.loc["z/root", "size"] == 3 and fam.loc["a/root", "size"] == 2
@@ -201,11 +237,13 @@ def test_models_same_order_and_index_as_input():
 
 
 def test_self_parent_dropped_and_reported():
-    lin, log = run([
-        {"model_id": "a/base"},
-        {"model_id": "a/b", "finetune_parent": ["a/b", "a/base"]},
-        {"model_id": "a/solo", "parent_model": ["a/solo"]},
-    ])
+    lin, log = run(
+        [
+            {"model_id": "a/base"},
+            {"model_id": "a/b", "finetune_parent": ["a/b", "a/base"]},
+            {"model_id": "a/solo", "parent_model": ["a/solo"]},
+        ]
+    )
     assert edge_set(lin) == {("a/base", "a/b", "finetune")}
     assert log.count("dropped", "self-parent edge") == 2
     assert "a/b -> a/b" in log.to_dict()["dropped"]["self-parent edge"]["examples"]
@@ -215,11 +253,13 @@ def test_self_parent_dropped_and_reported():
 
 
 def test_two_cycle_with_descendant_below():
-    lin, log = run([
-        {"model_id": "c/b", "finetune_parent": ["c/a"]},
-        {"model_id": "c/a", "finetune_parent": ["c/b"]},
-        {"model_id": "c/kid", "quantized_parent": ["c/b"]},
-    ])
+    lin, log = run(
+        [
+            {"model_id": "c/b", "finetune_parent": ["c/a"]},
+            {"model_id": "c/a", "finetune_parent": ["c/b"]},
+            {"model_id": "c/kid", "quantized_parent": ["c/b"]},
+        ]
+    )
     m = by_id(lin)
     # smallest id of the loop becomes the root; its in-loop parent edge is dropped
     assert m.loc["c/a", "depth"] == 0 and pd.isna(m.loc["c/a", "primary_parent"])
@@ -233,13 +273,15 @@ def test_two_cycle_with_descendant_below():
 
 
 def test_three_cycle_with_descendant_below_and_other_relations():
-    lin, log = run([
-        {"model_id": "t/x", "finetune_parent": ["t/z"], "parent_model": ["t/z", "gone/up"]},
-        {"model_id": "t/y", "finetune_parent": ["t/x"]},
-        {"model_id": "t/z", "merge_parent": ["t/y"]},
-        {"model_id": "t/kid", "adapter_parent": ["t/z"]},
-        {"model_id": "t/grandkid", "finetune_parent": ["t/kid"]},
-    ])
+    lin, log = run(
+        [
+            {"model_id": "t/x", "finetune_parent": ["t/z"], "parent_model": ["t/z", "gone/up"]},
+            {"model_id": "t/y", "finetune_parent": ["t/x"]},
+            {"model_id": "t/z", "merge_parent": ["t/y"]},
+            {"model_id": "t/kid", "adapter_parent": ["t/z"]},
+            {"model_id": "t/grandkid", "finetune_parent": ["t/kid"]},
+        ]
+    )
     m = by_id(lin)
     assert m.loc["t/x", "depth"] == 0
     assert m.loc["t/y", "depth"] == 1 and m.loc["t/z", "depth"] == 2
@@ -254,15 +296,17 @@ def test_three_cycle_with_descendant_below_and_other_relations():
 
 
 def test_cycle_below_another_cycle_and_two_separate_cycles():
-    lin, log = run([
-        {"model_id": "a/1", "finetune_parent": ["a/2"]},
-        {"model_id": "a/2", "finetune_parent": ["a/1"]},
-        # loop b/1 <-> b/2 hangs below a/2: reached once a's loop is broken
-        {"model_id": "b/1", "finetune_parent": ["a/2", "b/2"]},
-        {"model_id": "b/2", "finetune_parent": ["b/1"]},
-        {"model_id": "d/1", "finetune_parent": ["d/2"]},
-        {"model_id": "d/2", "finetune_parent": ["d/1"]},
-    ])
+    lin, log = run(
+        [
+            {"model_id": "a/1", "finetune_parent": ["a/2"]},
+            {"model_id": "a/2", "finetune_parent": ["a/1"]},
+            # loop b/1 <-> b/2 hangs below a/2: reached once a's loop is broken
+            {"model_id": "b/1", "finetune_parent": ["a/2", "b/2"]},
+            {"model_id": "b/2", "finetune_parent": ["b/1"]},
+            {"model_id": "d/1", "finetune_parent": ["d/2"]},
+            {"model_id": "d/2", "finetune_parent": ["d/1"]},
+        ]
+    )
     m = by_id(lin)
     assert log.count("dropped", "cycle edge broken") == 2
     assert m.loc["b/1", "root_id"] == "a/1" and m.loc["b/2", "depth"] == 3
@@ -271,11 +315,13 @@ def test_cycle_below_another_cycle_and_two_separate_cycles():
 
 
 def test_cycle_reachable_from_root_is_not_broken():
-    lin, log = run([
-        {"model_id": "r/root"},
-        {"model_id": "k/a", "finetune_parent": ["r/root", "k/b"]},
-        {"model_id": "k/b", "finetune_parent": ["k/a"]},
-    ])
+    lin, log = run(
+        [
+            {"model_id": "r/root"},
+            {"model_id": "k/a", "finetune_parent": ["r/root", "k/b"]},
+            {"model_id": "k/b", "finetune_parent": ["k/a"]},
+        ]
+    )
     assert log.count("dropped", "cycle edge broken") == 0
     assert ("k/b", "k/a", "finetune") in edge_set(lin)
     m = by_id(lin)
@@ -286,17 +332,19 @@ def test_cycle_reachable_from_root_is_not_broken():
 
 
 def test_counts_families_and_downloads():
-    lin, _ = run([
-        {"model_id": "f/root", "downloads": 100},
-        {"model_id": "f/ft1", "finetune_parent": ["f/root"], "downloads": 10},
-        {"model_id": "f/ft2", "finetune_parent": ["f/root"], "downloads": None},
-        {"model_id": "f/q", "quantized_parent": ["f/ft1"], "downloads": 1},
-        {"model_id": "f/ad", "adapter_parent": ["f/ft1"], "downloads": 2},
-        {"model_id": "f/m", "merge_parent": ["f/ft1", "f/ft2"], "downloads": 3},
-        {"model_id": "g/solo", "downloads": None},
-        {"model_id": "h/root", "downloads": 5},
-        {"model_id": "h/u", "parent_model": ["h/root"], "downloads": 7},
-    ])
+    lin, _ = run(
+        [
+            {"model_id": "f/root", "downloads": 100},
+            {"model_id": "f/ft1", "finetune_parent": ["f/root"], "downloads": 10},
+            {"model_id": "f/ft2", "finetune_parent": ["f/root"], "downloads": None},
+            {"model_id": "f/q", "quantized_parent": ["f/ft1"], "downloads": 1},
+            {"model_id": "f/ad", "adapter_parent": ["f/ft1"], "downloads": 2},
+            {"model_id": "f/m", "merge_parent": ["f/ft1", "f/ft2"], "downloads": 3},
+            {"model_id": "g/solo", "downloads": None},
+            {"model_id": "h/root", "downloads": 5},
+            {"model_id": "h/u", "parent_model": ["h/root"], "downloads": 7},
+        ]
+    )
     m = by_id(lin)
     assert m.loc["f/root", "n_children"] == 2
     assert m.loc["f/ft1", "n_children"] == 3 and m.loc["f/ft2", "n_children"] == 1
@@ -309,8 +357,14 @@ def test_counts_families_and_downloads():
     assert list(fam["root_id"]) == ["f/root", "h/root", "g/solo"]  # size desc, then id
     f = fam.set_index("root_id")
     assert f.loc["f/root"].to_dict() == {
-        "size": 6, "max_depth": 2, "n_finetune": 2, "n_adapter": 1, "n_quantized": 1,
-        "n_merge": 2, "n_unspecified": 0, "total_downloads": 116,
+        "size": 6,
+        "max_depth": 2,
+        "n_finetune": 2,
+        "n_adapter": 1,
+        "n_quantized": 1,
+        "n_merge": 2,
+        "n_unspecified": 0,
+        "total_downloads": 116,
     }
     assert f.loc["g/solo", "size"] == 1 and f.loc["g/solo", "total_downloads"] == 0
     assert f.loc["h/root", "n_unspecified"] == 1 and f.loc["h/root", "total_downloads"] == 12
@@ -320,25 +374,52 @@ def test_counts_families_and_downloads():
 
 
 def test_transitions_columns():
-    lin, _ = run([
-        {"model_id": "p/base", "licenses": ["apache-2.0", "mit"], "languages": ["fr", "en"],
-         "card_length": 500, "card_auto_generated": False, "has_card": True},
-        {"model_id": "c/same", "finetune_parent": ["p/base"], "licenses": ["apache-2.0"], "languages": ["en", "fr"],
-         "card_length": 20, "card_auto_generated": True, "has_card": True},
-        {"model_id": "c/diff", "quantized_parent": ["p/base"], "licenses": ["mit"], "languages": ["de"],
-         "has_card": False},
-        {"model_id": "c/unknown", "adapter_parent": ["p/base"]},
-        {"model_id": "c/orphan", "finetune_parent": ["gone/x"]},
-    ])
+    lin, _ = run(
+        [
+            {
+                "model_id": "p/base",
+                "licenses": ["apache-2.0", "mit"],
+                "languages": ["fr", "en"],
+                "card_length": 500,
+                "card_auto_generated": False,
+                "has_card": True,
+            },
+            {
+                "model_id": "c/same",
+                "finetune_parent": ["p/base"],
+                "licenses": ["apache-2.0"],
+                "languages": ["en", "fr"],
+                "card_length": 20,
+                "card_auto_generated": True,
+                "has_card": True,
+            },
+            {
+                "model_id": "c/diff",
+                "quantized_parent": ["p/base"],
+                "licenses": ["mit"],
+                "languages": ["de"],
+                "has_card": False,
+            },
+            {"model_id": "c/unknown", "adapter_parent": ["p/base"]},
+            {"model_id": "c/orphan", "finetune_parent": ["gone/x"]},
+        ]
+    )
     t = lin.transitions
     assert list(t.columns) == list(TRANSITION_COLUMNS)
     assert len(t) == 3  # the missing-parent edge has no transition
     t = t.set_index("child_id")
     same, diff, unk = t.loc["c/same"], t.loc["c/diff"], t.loc["c/unknown"]
-    assert same["parent_id"] == "p/base" and same["relation"] == "finetune" and same["child_depth"] == 1
+    assert (
+        same["parent_id"] == "p/base"
+        and same["relation"] == "finetune"
+        and same["child_depth"] == 1
+    )
     assert same["parent_license"] == "apache-2.0" and same["child_license"] == "apache-2.0"
     assert not same["license_changed"]
-    assert list(same["parent_languages"]) == ["en", "fr"] and list(same["child_languages"]) == ["en", "fr"]
+    assert list(same["parent_languages"]) == ["en", "fr"] and list(same["child_languages"]) == [
+        "en",
+        "fr",
+    ]
     assert not same["languages_changed"]
     assert same["parent_card_length"] == 500 and same["child_card_length"] == 20
     assert not same["parent_card_auto_generated"] and same["child_card_auto_generated"]

@@ -33,13 +33,17 @@ def test_same_seed_same_coordinates_other_seed_other(points):
 
 def test_fit_on_sample_then_place_the_rest_beside_their_neighbours(points):
     vectors, blob = points
-    coords = project(vectors, seed=0, n_components=(2,), fit_sample_size=90, chunk_size=50, progress=True)[2]
+    coords = project(
+        vectors, seed=0, n_components=(2,), fit_sample_size=90, chunk_size=50, progress=True
+    )[2]
     assert coords.shape == (240, 2) and np.isfinite(coords).all()
     # every point's nearest other point on the map is in its own blob
     distances = np.linalg.norm(coords[:, None] - coords[None], axis=2)
     np.fill_diagonal(distances, np.inf)
     assert (blob[distances.argmin(axis=1)] == blob).mean() > 0.95
-    np.testing.assert_array_equal(coords, project(vectors, seed=0, n_components=(2,), fit_sample_size=90)[2])
+    np.testing.assert_array_equal(
+        coords, project(vectors, seed=0, n_components=(2,), fit_sample_size=90)[2]
+    )
 
 
 def test_wide_vectors_are_pca_reduced_first():
@@ -64,11 +68,15 @@ def test_tiny_inputs_get_finite_deterministic_coordinates(n):
 @pytest.mark.slow
 def test_large_sample_path_with_shared_neighbour_index_is_deterministic():
     vectors, blob = blobs(4300, 16, n_blobs=4)
-    kwargs = dict(seed=0, n_components=(2,), fit_sample_size=4100, chunk_size=100)  # >= 4096: pynndescent in UMAP
+    kwargs = dict(
+        seed=0, n_components=(2,), fit_sample_size=4100, chunk_size=100
+    )  # >= 4096: pynndescent in UMAP
     first = project(vectors, **kwargs)
     np.testing.assert_array_equal(first[2], project(vectors, **kwargs)[2])
     centres = np.stack([first[2][blob == b].mean(axis=0) for b in range(4)])
-    assert (np.linalg.norm(first[2][:, None] - centres[None], axis=2).argmin(axis=1) == blob).mean() > 0.99
+    assert (
+        np.linalg.norm(first[2][:, None] - centres[None], axis=2).argmin(axis=1) == blob
+    ).mean() > 0.99
 
 
 def test_maps_fitted_side_by_side_equal_maps_fitted_one_after_another(points, monkeypatch):

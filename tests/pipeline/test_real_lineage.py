@@ -47,7 +47,9 @@ def real_slice(shared_data, tmp_path_factory):
         for line in file:
             if b'"' + PREFIX.encode() in line:  # only records with a parent link are parsed here
                 record = json.loads(line)
-                links[record["id"]] = [t[len(PREFIX):] for t in record["tags"] if t.startswith(PREFIX)]
+                links[record["id"]] = [
+                    t[len(PREFIX) :] for t in record["tags"] if t.startswith(PREFIX)
+                ]
     graph = nx.Graph()
     graph.add_edges_from((parent, child) for child, parents in links.items() for parent in parents)
     wanted = set().union(*(nx.node_connected_component(graph, seed) for seed in SEEDS))
@@ -104,7 +106,10 @@ def expected_lineage(parents: dict[str, list[str]]) -> tuple[dict[str, dict], se
         level = following
     assert set(depth) == ids
 
-    primary = {m: min((p for p in graph.predecessors(m) if depth[p] == depth[m] - 1), default=None) for m in ids}
+    primary = {
+        m: min((p for p in graph.predecessors(m) if depth[p] == depth[m] - 1), default=None)
+        for m in ids
+    }
     root_of, descendants = {}, dict.fromkeys(ids, 0)
     for m in sorted(ids, key=depth.get):
         root_of[m] = m if primary[m] is None else root_of[primary[m]]
@@ -128,7 +133,9 @@ def expected_lineage(parents: dict[str, list[str]]) -> tuple[dict[str, dict], se
 def test_real_slice_lineage_follows_the_readme_rules(real_slice):
     path, parents = real_slice
     assert len(parents) > 25_000
-    assert all(":" not in p for ps in parents.values() for p in ps)  # July 2024: plain base_model tags only
+    assert all(
+        ":" not in p for ps in parents.values() for p in ps
+    )  # July 2024: plain base_model tags only
 
     log = IssueLog()
     models = load_source(str(path), log)
@@ -137,24 +144,47 @@ def test_real_slice_lineage_follows_the_readme_rules(real_slice):
     got = lineage.models.set_index("model_id")
     expected, _ = expected_lineage(parents)
 
-    for column in ("root_id", "depth", "primary_parent", "n_children", "n_parents", "n_descendants"):
+    for column in (
+        "root_id",
+        "depth",
+        "primary_parent",
+        "n_children",
+        "n_parents",
+        "n_descendants",
+    ):
         computed = dict(zip(got.index, got[column].to_numpy(dtype=object, na_value=None)))
-        wrong = {m: (computed[m], e[column]) for m, e in expected.items() if computed[m] != e[column]}
+        wrong = {
+            m: (computed[m], e[column]) for m, e in expected.items() if computed[m] != e[column]
+        }
         assert not wrong, f"{column}: {len(wrong)} models differ, e.g. {list(wrong.items())[:3]}"
 
     # the known shapes of this slice: ties broken by the smallest parent id, a deep chain, a reachable cycle
-    ties = [m for m, e in expected.items() if sum(expected[p]["depth"] == e["depth"] - 1 for p in set(parents[m]) if p in expected) > 1]
+    ties = [
+        m
+        for m, e in expected.items()
+        if sum(expected[p]["depth"] == e["depth"] - 1 for p in set(parents[m]) if p in expected) > 1
+    ]
     assert len(ties) > 1_000
-    assert expected["MrRobotoAI/Thoth-4"]["depth"] == 2  # in a cycle, but reached from a root: left alone
+    assert (
+        expected["MrRobotoAI/Thoth-4"]["depth"] == 2
+    )  # in a cycle, but reached from a root: left alone
     assert expected["Citaman/command-r-1-layer"]["depth"] == 39
     assert got.loc["mistralai/Mistral-7B-v0.1", "depth"] == 0
     assert got.loc["mistralai/Mistral-7B-v0.1", "n_descendants"] > 4_000
     families = lineage.families.set_index("root_id")
-    assert families.loc["mistralai/Mistral-7B-v0.1", "size"] == 1 + got.loc["mistralai/Mistral-7B-v0.1", "n_descendants"]
+    assert (
+        families.loc["mistralai/Mistral-7B-v0.1", "size"]
+        == 1 + got.loc["mistralai/Mistral-7B-v0.1", "n_descendants"]
+    )
     assert (families["size"] == families.index.map(lambda r: 1 + got.loc[r, "n_descendants"])).all()
     # every cycle of the slice was broken at its smallest id, which became a root
-    for cycle_member in ("quastrinos/race-openbook-finetuned-deberta-v3-large-mcqa-TPU", "SQAI/bge-embedding-model"):
-        assert got.loc[cycle_member, "depth"] == 0 and got.loc[cycle_member, "root_id"] == cycle_member
+    for cycle_member in (
+        "quastrinos/race-openbook-finetuned-deberta-v3-large-mcqa-TPU",
+        "SQAI/bge-embedding-model",
+    ):
+        assert (
+            got.loc[cycle_member, "depth"] == 0 and got.loc[cycle_member, "root_id"] == cycle_member
+        )
 
 
 def test_real_slice_edges_are_the_distinct_parent_links(real_slice):
@@ -168,7 +198,9 @@ def test_real_slice_edges_are_the_distinct_parent_links(real_slice):
     in_data = lineage.edges["parent_in_data"].to_numpy(dtype=bool)
     all_links = {(p, c) for c, ps in parents.items() for p in ps if p in parents}
     assert sum(p == c for p, c in all_links) == 5  # the slice's self-links
-    assert len({(p, c) for p, c in all_links if p != c} - expected_links) == 6  # one per unreachable cycle
+    assert (
+        len({(p, c) for p, c in all_links if p != c} - expected_links) == 6
+    )  # one per unreachable cycle
     # in the data: every distinct link but self-links and those dropped to break cycles
     assert {pair for pair, inside in zip(pairs, in_data) if inside} == expected_links
     # outside the data: every distinct link to a parent the listing does not hold

@@ -15,10 +15,22 @@ from pipeline.sources.row_store import INDEX, STORE_DIR, open_store
 from pipeline.text import model_text, text_keys
 
 CLEAN = [
-    {"id": f"org{i % 7}/model-{i}", "author": f"org{i % 7}", "likes": i, "downloads": 10 * i,
-     "tags": ["transformers", "en", f"license:mit", *([f"base_model:finetune:org0/model-{i - 1}"] if i % 3 else [])],
-     "pipeline_tag": "text-generation", "library_name": "transformers",
-     "createdAt": f"2024-0{1 + i % 9}-1{i % 10}T10:00:00.000Z", "_id": str(i)}
+    {
+        "id": f"org{i % 7}/model-{i}",
+        "author": f"org{i % 7}",
+        "likes": i,
+        "downloads": 10 * i,
+        "tags": [
+            "transformers",
+            "en",
+            "license:mit",
+            *([f"base_model:finetune:org0/model-{i - 1}"] if i % 3 else []),
+        ],
+        "pipeline_tag": "text-generation",
+        "library_name": "transformers",
+        "createdAt": f"2024-0{1 + i % 9}-1{i % 10}T10:00:00.000Z",
+        "_id": str(i),
+    }
     for i in range(60)
 ]
 # lines with something to count: repaired values, rejected lines, a link dropped, a duplicate id
@@ -85,15 +97,26 @@ def test_a_carried_read_gives_what_a_fresh_read_gives(tmp_path, small_batches, n
     _same(_read(source, cache), fresh)  # the second takes them from it
     log = fresh[1]
     assert log.count("rejected", "row without model_id") == 2
-    assert log.to_dict()["rejected"]["row without model_id"]["examples"] == ["row 6 of batch", "row 11 of batch"]
+    assert log.to_dict()["rejected"]["row without model_id"]["examples"] == [
+        "row 6 of batch",
+        "row 11 of batch",
+    ]
     assert log.count("repaired", "model_id given as a Hub URL") == 1
     assert log.count("rejected", "duplicate model_id (first row kept)") == 1
     assert log.count("dropped", "parent id holds a control character") == 2  # adapter and parent
 
     # a day later: lines added before, between and after, one changed, some gone
     changed = dict(CLEAN[5], likes=999)
-    day = [{"id": "new/first", "tags": ["base_model:org0/model-1"]}, *CLEAN[:5], changed, *CLEAN[6:15],
-           *HOSTILE[3:], {"id": "new/middle", "card": "# A card"}, *CLEAN[30:], {"id": "new/last", "likes": "7"}]
+    day = [
+        {"id": "new/first", "tags": ["base_model:org0/model-1"]},
+        *CLEAN[:5],
+        changed,
+        *CLEAN[6:15],
+        *HOSTILE[3:],
+        {"id": "new/middle", "card": "# A card"},
+        *CLEAN[30:],
+        {"id": "new/last", "likes": "7"},
+    ]
     _write(source, day)
     carried = _read(source, cache)
     _same(carried, _read(source))
@@ -141,10 +164,15 @@ def test_a_damaged_or_foreign_store_is_removed_with_one_logged_line(tmp_path, ca
     elif damage == "other code":
         (directory / INDEX).write_text(json.dumps({**index, "code": "1-0000"}))
     elif damage == "other schema":
-        with pa.OSFile(str(data), "wb") as sink, pa.ipc.new_file(sink, pa.schema([("key_lo", pa.uint64())])) as out:
+        with (
+            pa.OSFile(str(data), "wb") as sink,
+            pa.ipc.new_file(sink, pa.schema([("key_lo", pa.uint64())])) as out,
+        ):
             out.write_table(pa.table({"key_lo": pa.array([1], pa.uint64())}))
     else:
-        (directory / INDEX).write_text('{"files": ["../../elsewhere"], "code": ' + json.dumps(index["code"]) + "}")
+        (directory / INDEX).write_text(
+            '{"files": ["../../elsewhere"], "code": ' + json.dumps(index["code"]) + "}"
+        )
     with caplog.at_level(logging.WARNING, logger="hfmap.build"):
         read = _read(source, cache)
     _same(read, fresh)

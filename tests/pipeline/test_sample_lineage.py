@@ -25,7 +25,11 @@ def _export_rows(shared_data):
 def test_depth_matches_every_export_row(shared_data, sample_lineage):
     lineage, _ = sample_lineage
     depth = dict(zip(lineage.models["model_id"], lineage.models["depth"]))
-    mismatches = [(f, i, row["depth"], depth[i]) for f, i, row in _export_rows(shared_data) if int(row["depth"]) != depth[i]]
+    mismatches = [
+        (f, i, row["depth"], depth[i])
+        for f, i, row in _export_rows(shared_data)
+        if int(row["depth"]) != depth[i]
+    ]
     assert mismatches == []
     assert max(depth.values()) == 3
 
@@ -36,7 +40,9 @@ def test_children_match_every_export_child_list(shared_data, sample_lineage):
     lineage, _ = sample_lineage
     in_data = set(lineage.models["model_id"])
     edges = lineage.edges[lineage.edges["parent_in_data"]]
-    computed = {(p, c, r) for p, c, r in zip(edges["parent_id"], edges["child_id"], edges["relation"])}
+    computed = {
+        (p, c, r) for p, c, r in zip(edges["parent_id"], edges["child_id"], edges["relation"])
+    }
     exported = {
         (model_id, child, relation)
         for _, model_id, row in _export_rows(shared_data)
@@ -48,7 +54,12 @@ def test_children_match_every_export_child_list(shared_data, sample_lineage):
     assert computed == exported
     n_children = dict(zip(lineage.models["model_id"], lineage.models["n_children"]))
     for _, model_id, row in _export_rows(shared_data):
-        listed = {c for column in CHILD_LIST_RELATIONS for c in child_ids(row.get(column, "")) if c in in_data}
+        listed = {
+            c
+            for column in CHILD_LIST_RELATIONS
+            for c in child_ids(row.get(column, ""))
+            if c in in_data
+        }
         assert n_children[model_id] == len(listed)
 
 

@@ -12,12 +12,27 @@ from pipeline.report import IssueLog
 from pipeline.schema import MODEL_COLUMNS
 from pipeline.sources import SourceError, load_source
 from pipeline.sources.family_exports import read_export
-from pipeline.sources.normalize import clean_model_id, clean_model_ids, normalize_batch, parents_from_tags, parse_list
+from pipeline.sources.normalize import (
+    clean_model_id,
+    clean_model_ids,
+    normalize_batch,
+    parents_from_tags,
+    parse_list,
+)
 from pipeline.sources.published import hf_dataset_batches
 
 LIST_COLUMNS_PUBLISHED = [
-    "tags", "regions", "licenses", "arxiv_papers", "datasets", "parent_model", "finetune_parent",
-    "quantized_parent", "adapter_parent", "merge_parent", "languages",
+    "tags",
+    "regions",
+    "licenses",
+    "arxiv_papers",
+    "datasets",
+    "parent_model",
+    "finetune_parent",
+    "quantized_parent",
+    "adapter_parent",
+    "merge_parent",
+    "languages",
 ]
 
 
@@ -35,7 +50,11 @@ def _as_csv(frame: pd.DataFrame, path):
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype(object).where(frame.notna(), None).map(lambda v: list(v) if isinstance(v, list) else v)
+    return (
+        frame.astype(object)
+        .where(frame.notna(), None)
+        .map(lambda v: list(v) if isinstance(v, list) else v)
+    )
 
 
 # --- the bundled sample ---------------------------------------------------------------
@@ -66,7 +85,9 @@ def test_bundled_sample_keeps_numbers_as_exported(shared_data):
         model = models.loc[record["id"]]
         assert model["downloads"] == record["downloads"]
         assert model["likes"] == record["likes"]
-        assert (None if pd.isna(model["library_name"]) else model["library_name"]) == record["library_name"]
+        assert (None if pd.isna(model["library_name"]) else model["library_name"]) == record[
+            "library_name"
+        ]
         checked += 1
     assert checked == 349
 
@@ -92,7 +113,8 @@ def test_parquet_csv_and_datasets_give_the_same_table(tmp_path, sample_published
     log = IssueLog()
     _, batches = hf_dataset_batches("parquet", data_files=str(parquet))
     from_datasets = pd.concat(
-        [normalize_batch(b, log).to_pandas(types_mapper=pd.ArrowDtype) for b in batches], ignore_index=True
+        [normalize_batch(b, log).to_pandas(types_mapper=pd.ArrowDtype) for b in batches],
+        ignore_index=True,
     )
     assert len(from_parquet) == 200
     pd.testing.assert_frame_equal(_comparable(from_parquet), _comparable(from_csv))
@@ -106,7 +128,15 @@ def test_hf_source_reports_a_clear_error_when_the_hub_cannot_be_reached():
 
 
 def test_lineage_from_tags_when_parent_columns_are_absent(tmp_path, sample_published):
-    subset = sample_published.drop(columns=["parent_model", "finetune_parent", "quantized_parent", "adapter_parent", "merge_parent"])
+    subset = sample_published.drop(
+        columns=[
+            "parent_model",
+            "finetune_parent",
+            "quantized_parent",
+            "adapter_parent",
+            "merge_parent",
+        ]
+    )
     path = tmp_path / "no_parents.parquet"
     subset.to_parquet(path)
     with_tags = _load(path).set_index("model_id")
@@ -117,11 +147,13 @@ def test_lineage_from_tags_when_parent_columns_are_absent(tmp_path, sample_publi
 
 
 def test_parent_columns_win_over_tags(tmp_path):
-    table = pa.table({
-        "model_id": ["a/child"],
-        "tags": [["base_model:finetune:x/from-tag"]],
-        "finetune_parent": [["x/from-column"]],
-    })
+    table = pa.table(
+        {
+            "model_id": ["a/child"],
+            "tags": [["base_model:finetune:x/from-tag"]],
+            "finetune_parent": [["x/from-column"]],
+        }
+    )
     pq.write_table(table, tmp_path / "m.parquet")
     models = _load(tmp_path / "m.parquet")
     assert models["finetune_parent"].iloc[0] == ["x/from-column"]
@@ -154,17 +186,35 @@ def test_hub_jsonl_records_load_with_lineage_from_tags(tmp_path, shared_data):
     model = models.loc[first["id"]]
     assert model["downloads"] == first["downloads"]
     assert model["author"] == first["author"]
-    assert list(model["finetune_parent"]) == [t.split(":", 2)[2] for t in parse_list(first["tags"])[0] if t.startswith("base_model:finetune:")]
+    assert list(model["finetune_parent"]) == [
+        t.split(":", 2)[2]
+        for t in parse_list(first["tags"])[0]
+        if t.startswith("base_model:finetune:")
+    ]
     assert model["created_at"] == pd.Timestamp(first["created_at"])
     assert model["has_card"] == bool(first["card"])
 
 
 def test_hub_jsonl_api_field_names_and_gzip(tmp_path):
     record = {
-        "modelId": "org/model", "author": "org", "downloads": 5, "likes": 2, "trendingScore": 1.5,
-        "tags": ["transformers", "license:mit", "en", "fr", "base_model:adapter:base/model", "region:us"],
-        "pipeline_tag": "text-generation", "library_name": "peft", "createdAt": "2024-03-01T10:00:00.000Z",
-        "cardData": {"license": "mit"}, "siblings": [{"rfilename": "README.md"}],
+        "modelId": "org/model",
+        "author": "org",
+        "downloads": 5,
+        "likes": 2,
+        "trendingScore": 1.5,
+        "tags": [
+            "transformers",
+            "license:mit",
+            "en",
+            "fr",
+            "base_model:adapter:base/model",
+            "region:us",
+        ],
+        "pipeline_tag": "text-generation",
+        "library_name": "peft",
+        "createdAt": "2024-03-01T10:00:00.000Z",
+        "cardData": {"license": "mit"},
+        "siblings": [{"rfilename": "README.md"}],
     }
     path = tmp_path / "hub.jsonl.gz"
     with gzip.open(path, "wt") as handle:
@@ -177,7 +227,9 @@ def test_hub_jsonl_api_field_names_and_gzip(tmp_path):
     assert model["adapter_parent"] == ["base/model"]
     assert model["parent_model"] == ["base/model"]
     assert model["regions"] == ["us"]
-    assert pd.isna(model["has_card"]) and pd.isna(model["card_length"])  # the record says nothing of a card
+    assert pd.isna(model["has_card"]) and pd.isna(
+        model["card_length"]
+    )  # the record says nothing of a card
 
 
 # --- whole-column cleaning -----------------------------------------------------------------
@@ -189,12 +241,17 @@ def _normalized(columns: dict, log: IssueLog | None = None) -> dict:
 
 def test_arrow_lists_are_stripped_with_empty_values_dropped_and_null_lists_empty():
     log = IssueLog()
-    models = _normalized({
-        "model_id": ["a/one", "a/two", "a/three"],
-        "tags": pa.array([[" en ", None, "", "\u3000", "license:mit"], None, []], pa.list_(pa.string())),
-        "datasets": pa.array([["x"], None, [" y ", " "]], pa.large_list(pa.large_string())),
-        "regions": pa.array([None, [], None], pa.list_(pa.null())),
-    }, log)
+    models = _normalized(
+        {
+            "model_id": ["a/one", "a/two", "a/three"],
+            "tags": pa.array(
+                [[" en ", None, "", "\u3000", "license:mit"], None, []], pa.list_(pa.string())
+            ),
+            "datasets": pa.array([["x"], None, [" y ", " "]], pa.large_list(pa.large_string())),
+            "regions": pa.array([None, [], None], pa.list_(pa.null())),
+        },
+        log,
+    )
     assert models["tags"] == [["en", "license:mit"], [], []]
     assert models["datasets"] == [["x"], [], ["y"]]
     assert models["regions"] == [[], [], []]
@@ -202,9 +259,26 @@ def test_arrow_lists_are_stripped_with_empty_values_dropped_and_null_lists_empty
 
 
 def test_columns_missing_from_the_source_are_derived_from_tags():
-    tags = ["en", "EN", "\u00e9a", "\u4e2d\u6587", "a1", "zh", "region:us", "arxiv:2401.1", "dataset:d/x", "license:", "base_model:p/q"]
-    models = _normalized({"model_id": ["a/b", "a/c"], "tags": pa.array([tags, None], pa.list_(pa.string()))})
-    assert models["languages"] == [["en", "\u00e9a", "zh"], []]  # two letters, lower case (Python's isalpha/islower)
+    tags = [
+        "en",
+        "EN",
+        "\u00e9a",
+        "\u4e2d\u6587",
+        "a1",
+        "zh",
+        "region:us",
+        "arxiv:2401.1",
+        "dataset:d/x",
+        "license:",
+        "base_model:p/q",
+    ]
+    models = _normalized(
+        {"model_id": ["a/b", "a/c"], "tags": pa.array([tags, None], pa.list_(pa.string()))}
+    )
+    assert models["languages"] == [
+        ["en", "\u00e9a", "zh"],
+        [],
+    ]  # two letters, lower case (Python's isalpha/islower)
     assert models["regions"] == [["us"], []]
     assert models["arxiv_papers"] == [["2401.1"], []]
     assert models["datasets"] == [["d/x"], []]
@@ -214,14 +288,33 @@ def test_columns_missing_from_the_source_are_derived_from_tags():
 
 
 def test_hub_url_ids_lose_their_prefix_and_are_counted():
-    raw = ["https://huggingface.co/org/a", " http://huggingface.co//org/b/ ", "huggingface.co/org/c", "\u3000org/d\n",
-           "HTTPS://huggingface.co/x", "https://huggingface.co/", "single", None]
+    raw = [
+        "https://huggingface.co/org/a",
+        " http://huggingface.co//org/b/ ",
+        "huggingface.co/org/c",
+        "\u3000org/d\n",
+        "HTTPS://huggingface.co/x",
+        "https://huggingface.co/",
+        "single",
+        None,
+    ]
     ids, was_url = clean_model_ids(pa.chunked_array([pa.array(raw, pa.string())]))
     assert list(zip(ids.to_pylist(), was_url.to_pylist())) == [clean_model_id(v) for v in raw]
-    assert ids.to_pylist() == ["org/a", "org/b", "org/c", "org/d", "HTTPS://huggingface.co/x", None, "single", None]
+    assert ids.to_pylist() == [
+        "org/a",
+        "org/b",
+        "org/c",
+        "org/d",
+        "HTTPS://huggingface.co/x",
+        None,
+        "single",
+        None,
+    ]
 
     log = IssueLog()
-    models = _normalized({"model_id": raw, "author": [None, " ", "me", None, None, None, None, None]}, log)
+    models = _normalized(
+        {"model_id": raw, "author": [None, " ", "me", None, None, None, None, None]}, log
+    )
     assert models["author"] == ["org", "org", "me", "org", "HTTPS:", None]
     assert log.count("repaired", "model_id given as a Hub URL") == 4
     assert log.count("rejected", "row without model_id") == 2
@@ -235,7 +328,9 @@ def test_flags_from_booleans_or_text():
 
 
 def test_binary_cards_are_decoded_with_invalid_utf8_replaced():
-    models = _normalized({"model_id": ["a/b", "a/c"], "modelCard": pa.array([b"caf\xe9 card", None], pa.binary())})
+    models = _normalized(
+        {"model_id": ["a/b", "a/c"], "modelCard": pa.array([b"caf\xe9 card", None], pa.binary())}
+    )
     assert models["card_excerpt"] == ["caf\ufffd card", None]
     assert models["has_card"] == [True, False]
     assert models["card_length"] == [9, 0]
@@ -253,22 +348,53 @@ def test_batches_in_several_chunks_give_the_same_table(sample_published):
 
 def test_bad_rows_are_counted_with_examples(tmp_path):
     huge_card = "# big\n" + "x" * 1_200_000
-    table = pa.table({
-        "model_id": ["ok/one", None, "  ", "ok/one", "https://huggingface.co/url/id", "bad/counts", "bad/list", "odd/relation", "big/card"],
-        "likes": ["1", "2", "3", "4", "5", "many", "0", "0", "0"],
-        "downloads": ["10", "0", "0", "0", "7", "-3", "0", "0", "0"],
-        "tags": ["['a']", "[]", "[]", "[]", "[]", "[]", "['unclosed", "['base_model:distill:p/q']", "[]"],
-        "createdAt": ["2024-01-01", None, None, None, None, "not a date", None, None, None],
-        "modelCard": [None] * 8 + [huge_card],
-    })
+    table = pa.table(
+        {
+            "model_id": [
+                "ok/one",
+                None,
+                "  ",
+                "ok/one",
+                "https://huggingface.co/url/id",
+                "bad/counts",
+                "bad/list",
+                "odd/relation",
+                "big/card",
+            ],
+            "likes": ["1", "2", "3", "4", "5", "many", "0", "0", "0"],
+            "downloads": ["10", "0", "0", "0", "7", "-3", "0", "0", "0"],
+            "tags": [
+                "['a']",
+                "[]",
+                "[]",
+                "[]",
+                "[]",
+                "[]",
+                "['unclosed",
+                "['base_model:distill:p/q']",
+                "[]",
+            ],
+            "createdAt": ["2024-01-01", None, None, None, None, "not a date", None, None, None],
+            "modelCard": [None] * 8 + [huge_card],
+        }
+    )
     path = tmp_path / "bad.parquet"
     pq.write_table(table, path)
     log = IssueLog()
     models = _load(path, log).set_index("model_id")
 
-    assert list(models.index) == ["ok/one", "url/id", "bad/counts", "bad/list", "odd/relation", "big/card"]
+    assert list(models.index) == [
+        "ok/one",
+        "url/id",
+        "bad/counts",
+        "bad/list",
+        "odd/relation",
+        "big/card",
+    ]
     assert models.loc["ok/one", "likes"] == 1  # first of the duplicates kept
-    assert pd.isna(models.loc["bad/counts", "likes"]) and pd.isna(models.loc["bad/counts", "downloads"])
+    assert pd.isna(models.loc["bad/counts", "likes"]) and pd.isna(
+        models.loc["bad/counts", "downloads"]
+    )
     assert models.loc["bad/list", "tags"] == []
     assert models.loc["odd/relation", "parent_model"] == ["p/q"]
     assert models.loc["big/card", "card_length"] == len(huge_card)
@@ -276,14 +402,22 @@ def test_bad_rows_are_counted_with_examples(tmp_path):
 
     report = log.to_dict()
     assert report["rejected"]["row without model_id"]["count"] == 2
-    assert report["rejected"]["duplicate model_id (first row kept)"] == {"count": 1, "examples": ["ok/one"]}
+    assert report["rejected"]["duplicate model_id (first row kept)"] == {
+        "count": 1,
+        "examples": ["ok/one"],
+    }
     assert report["repaired"]["model_id given as a Hub URL"]["count"] == 1
     assert report["repaired"]["likes not a number (set to null)"]["examples"] == ["bad/counts"]
     assert report["repaired"]["downloads negative (set to null)"]["count"] == 1
     assert report["repaired"]["unparseable createdAt (set to null)"]["count"] == 1
     assert report["repaired"]["malformed list in tags"]["count"] == 1
-    assert report["repaired"]["unknown base_model relation tag (kept as unspecified parent)"]["count"] == 1
-    assert report["repaired"]["card over 1,000,000 characters (only its head analysed)"]["count"] == 1
+    assert (
+        report["repaired"]["unknown base_model relation tag (kept as unspecified parent)"]["count"]
+        == 1
+    )
+    assert (
+        report["repaired"]["card over 1,000,000 characters (only its head analysed)"]["count"] == 1
+    )
 
 
 def test_non_utf8_and_broken_lines_are_repaired_or_counted(tmp_path):
@@ -343,10 +477,18 @@ def test_parse_list_accepts_every_form_of_none_and_never_evaluates_code():
 
 
 def test_parents_from_tags_by_relation():
-    parents, unknown = parents_from_tags([
-        "base_model:a/plain", "base_model:finetune:a/ft", "base_model:quantized:a/q",
-        "base_model:adapter:a/ad", "base_model:merge:a/m1", "base_model:merge:a/m2", "base_model:weird:a/w", "en",
-    ])
+    parents, unknown = parents_from_tags(
+        [
+            "base_model:a/plain",
+            "base_model:finetune:a/ft",
+            "base_model:quantized:a/q",
+            "base_model:adapter:a/ad",
+            "base_model:merge:a/m1",
+            "base_model:merge:a/m2",
+            "base_model:weird:a/w",
+            "en",
+        ]
+    )
     assert parents["finetune_parent"] == ["a/ft"]
     assert parents["quantized_parent"] == ["a/q"]
     assert parents["adapter_parent"] == ["a/ad"]

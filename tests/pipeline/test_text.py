@@ -55,7 +55,16 @@ def test_model_text_joins_id_tags_task_library_and_card_start():
         "meta llama Llama 2 7b chat hf transformers llama2 HuggingFaceH4/ultrachat_200k text-generation transformers "
         "A chat model."
     )
-    for dropped in ("base_model", "region", "us", "arxiv", "2307.09288", "doi", "license:", "dataset:"):
+    for dropped in (
+        "base_model",
+        "region",
+        "us",
+        "arxiv",
+        "2307.09288",
+        "doi",
+        "license:",
+        "dataset:",
+    ):
         assert dropped not in text.split()
         assert "license:" not in text and "dataset:" not in text
     card_part = text[text.index("A chat model.") :]
@@ -92,8 +101,13 @@ def test_model_text_of_no_models_is_empty():
 
 def test_card_template_placeholders_are_not_embedded():
     models = models_frame(
-        [{"model_id": "a/b", "card_excerpt": "Model Details <!-- Provide a summary. --> Developed by: [More Information Needed] Alice. "
-                        "## Model description More information needed"}]
+        [
+            {
+                "model_id": "a/b",
+                "card_excerpt": "Model Details <!-- Provide a summary. --> Developed by: [More Information Needed] Alice. "
+                "## Model description More information needed",
+            }
+        ]
     )
     (text,) = model_text(models)
     assert text == "a b Model Details Developed by: Alice. ## Model description"
