@@ -30,7 +30,7 @@ from findings import drift, mutation, ordering, pairs, resemblance, structure
 from findings.lineage import lineage_of
 from findings.tables import as_table, trait_sets
 
-__all__ = ["NOTES", "BuildFindings", "compute_findings"]
+__all__ = ["NOTES", "BuildFindings", "ScopeError", "compute_findings"]
 
 NOTES = (
     "Card text similarity uses the first 500 characters of each card body, the part a build "
@@ -41,6 +41,10 @@ NOTES = (
     "card of the build.",
 )
 _NO_MERGE = "all but merge"
+
+
+class ScopeError(ValueError):
+    """A relation or a family the build does not have (the caller's mistake, one sentence)."""
 
 
 def _plain(value, where: str = "findings"):
@@ -55,7 +59,7 @@ def _plain(value, where: str = "findings"):
         return int(value)
     if isinstance(value, (np.floating, float)):
         if not math.isfinite(float(value)):
-            raise ValueError(f"{where} is {value}: every finding must be a number or None")
+            raise RuntimeError(f"{where} is {value}: every finding must be a number or None")
         return float(value)
     return value
 
@@ -89,13 +93,13 @@ class BuildFindings:
         lineage, models = self.lineage, self.models
         links = lineage.links
         if relation is not None and relation not in self.relations:
-            raise ValueError(f"{relation!r} is not a relation of this build's links; choose one "
+            raise ScopeError(f"{relation!r} is not a relation of this build's links; choose one "
                              f"of {', '.join(self.relations)}.")
         rows = None
         if family is not None:
             code = lineage.family_code(family)
             if code is None:
-                raise ValueError(f"{family!r} is not the root of a family of this build.")
+                raise ScopeError(f"{family!r} is not the root of a family of this build.")
             inside = lineage.family == code
             rows = np.flatnonzero(inside)
             links = links.where(inside[links.parent] & inside[links.child])
@@ -148,6 +152,6 @@ def compute_findings(models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataF
     Resemblance follows every link but merge links for None and "all", else that relation.
     ``family``: a root id; everything is then computed inside that family (resemblance's
     different_families pairs its models with models of other families).
-    ``seed``: the pair sampling's and the bootstrap's. ValueError (one sentence) for a relation
-    or family the build does not have."""
+    ``seed``: the pair sampling's and the bootstrap's. ScopeError (a ValueError, one sentence)
+    for a relation or family the build does not have."""
     return BuildFindings(models, edges, embeddings).findings(relation, family, seed, resamples)

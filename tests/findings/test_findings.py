@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from findings import PAPER_FINDINGS, compute_findings
+from findings import PAPER_FINDINGS, ScopeError, compute_findings
 from findings.drift import NO_CARDS, drift_numbers
 from findings.lineage import lineage_of
 from findings.mutation import default_relation, mutation_rate, select_links
@@ -347,9 +347,9 @@ def test_compute_findings_on_the_tree_has_the_shape_and_the_hand_numbers():
     assert merges["scope"]["resemblance_links"] == "merge"
     assert merges["resemblance"]["parent_child"]["tags_jaccard"] == {
         "mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "pairs": 1}  # x {bert} against z {}
-    with pytest.raises(ValueError, match="not a relation"):
+    with pytest.raises(ScopeError, match="not a relation"):
         compute_findings(models_table(), edges_table(), relation="cousin")
-    with pytest.raises(ValueError, match="not the root of a family"):
+    with pytest.raises(ScopeError, match="not the root of a family"):
         compute_findings(models_table(), edges_table(), family="b")
 
 
