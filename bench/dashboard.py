@@ -216,7 +216,8 @@ def ensure_build(args) -> Path:
     if args.builds is not None:
         if not (args.builds / "CURRENT").exists():
             sys.exit(
-                f"bench: {args.builds} holds no build (no CURRENT file); leave out --builds to make one under --work."
+                f"bench: {args.builds} holds no build (no CURRENT file); leave out --builds to "
+                "make one under --work."
             )
         return args.builds
     builds = args.work / "builds"
@@ -229,7 +230,8 @@ def ensure_build(args) -> Path:
             [*SYNTH, "--rows", str(args.rows), "--out", str(source)], check=True, cwd=ROOT
         )
     print(
-        f"bench: building {args.rows:,} models with tfidf into {builds} (about 10 minutes at 1.86M)",
+        f"bench: building {args.rows:,} models with tfidf into {builds} (about 10 minutes at "
+        "1.86M)",
         flush=True,
     )
     subprocess.run(
@@ -317,7 +319,8 @@ def running_server(
         while not health_ok(url):
             if process.poll() is not None or time.perf_counter() - started > HEALTH_TIMEOUT:
                 sys.exit(
-                    f"bench: the dashboard did not answer {url}/health (exit code {process.poll()}); see {log}."
+                    f"bench: the dashboard did not answer {url}/health (exit code "
+                    f"{process.poll()}); see {log}."
                 )
             time.sleep(0.05)
         yield Server(url, process.pid, time.perf_counter() - started)
@@ -542,7 +545,8 @@ def first_maps(url: str, redis_url: str, query: str) -> dict:
     sample_load()
     middle = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     print(
-        f"bench: map {query or '(defaults)'}: {middle['points']:,.0f} points, {middle['response_bytes'] / 1e6:.1f} MB,"
+        f"bench: map {query or '(defaults)'}: {middle['points']:,.0f} points, "
+        f"{middle['response_bytes'] / 1e6:.1f} MB,"
         f" drawn after {middle['drawn_ms'] / 1000:.2f} s (median of {DRAW_RUNS})",
         flush=True,
     )
@@ -686,7 +690,8 @@ def timed_post(session, url: str, request: dict) -> tuple[float, int]:
     elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
         sys.exit(
-            f"bench: a replayed {request['output']} request answered {response.status_code}: {response.text[:300]}"
+            f"bench: a replayed {request['output']} request answered {response.status_code}: "
+            f"{response.text[:300]}"
         )
     return elapsed, len(response.content)
 
@@ -752,7 +757,8 @@ def run(args) -> dict:
             models=health["rows"], build=health["build"], memory={"after_start": memory(server.pid)}
         )
         print(
-            f"bench: serving {health['rows']:,} models; {memory(server.pid)['rss']:.2f} GiB resident after start",
+            f"bench: serving {health['rows']:,} models; {memory(server.pid)['rss']:.2f} GiB "
+            "resident after start",
             flush=True,
         )
         traffic, latency = {}, {}
@@ -817,17 +823,22 @@ def markdown(results: dict, host: dict, command: str) -> str:
         f"{REAL_HEADING if real else '## Dashboard'} ({results['models']:,} models)",
         "",
         (
-            "`hfmap serve` over the build of the **real** Hub listing of 11 July 2024 (tfidf), measured by `bench/dashboard.py`: the"
+            "`hfmap serve` over the build of the **real** Hub listing of 11 July 2024 (tfidf), "
+            "measured by `bench/dashboard.py`: the"
             if real
-            else "`hfmap serve` over the 1.86M-model **synthetic** build (tfidf), measured by `bench/dashboard.py`: the"
+            else "`hfmap serve` over the 1.86M-model **synthetic** build (tfidf), measured by "
+            "`bench/dashboard.py`: the"
         ),
         "server runs in its own process on the Flask development server with the Redis query cache",
         "(a local Redis 7); browser numbers come from headless Chromium with software WebGL.",
         "",
-        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
+        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python "
+        f"{host['python']};"
         f" commit `{host['commit']}`, {host['date']}.",
-        f"The 1-minute load average during the runs (this benchmark's server and browser included) was"
-        f" {min(results['load']):.1f} to {max(results['load']):.1f} (median {statistics.median(results['load']):.1f}).",
+        "The 1-minute load average during the runs (this benchmark's server and browser "
+        "included) was"
+        f" {min(results['load']):.1f} to {max(results['load']):.1f} (median "
+        f"{statistics.median(results['load']):.1f}).",
         "",
         f"Reproduce: `{command}`. Without `--builds` it first makes the build under",
         "bench/out/dashboard (`python -m bench.synth --rows 1860000`, then `hfmap build --embedder",
@@ -838,10 +849,13 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "",
         "| measurement | value |",
         "|---|---:|",
-        f"| start on an empty cache directory (prepares the memory-mapped files) | {start['first']['seconds']:.1f} s |",
-        f"| resident memory of that first start: now / peak | {start['first']['memory']['rss']:.2f} /"
+        "| start on an empty cache directory (prepares the memory-mapped files) | "
+        f"{start['first']['seconds']:.1f} s |",
+        "| resident memory of that first start: now / peak | "
+        f"{start['first']['memory']['rss']:.2f} /"
         f" {start['first']['memory']['peak']:.2f} GiB |",
-        f"| start once prepared (median of {len(start['prepared_seconds'])}) | {start['prepared']:.1f} s |",
+        f"| start once prepared (median of {len(start['prepared_seconds'])}) | "
+        f"{start['prepared']:.1f} s |",
     ]
     for name, label in (
         ("after_start", "after start"),
@@ -853,23 +867,29 @@ def markdown(results: dict, host: dict, command: str) -> str:
     ):
         m = memory_[name]
         lines.append(
-            f"| resident memory {label}: now / peak (own + mapped files) | {m['rss']:.2f} / {m['peak']:.2f} GiB"
+            f"| resident memory {label}: now / peak (own + mapped files) | {m['rss']:.2f} / "
+            f"{m['peak']:.2f} GiB"
             f" ({m['anon']:.2f} + {m['file']:.2f}) |"
         )
     lines += [
         "",
-        "Mapped-file pages (RssFile) count in the resident set once touched, but they are the build's",
-        "prepared files in the shared page cache: several server processes share them, and the kernel can",
+        "Mapped-file pages (RssFile) count in the resident set once touched, but they are the "
+        "build's",
+        "prepared files in the shared page cache: several server processes share them, and the "
+        "kernel can",
         "drop them under memory pressure. RssAnon is what the process itself holds.",
         "",
-        f"### Bytes per view (first load; Content-Encoding of the responses: {', '.join(encodings(results))})",
+        "### Bytes per view (first load; Content-Encoding of the responses: "
+        f"{', '.join(encodings(results))})",
         "",
-        "| view | callbacks | callback bytes | largest response | page and scripts | a filter change | slowest callback of the first load |",
+        "| view | callbacks | callback bytes | largest response | page and scripts | a filter "
+        "change | slowest callback of the first load |",
         "|---|---:|---:|---|---:|---:|---|",
     ]
     for path, t in results["traffic"].items():
         lines.append(
-            f"| `{path}` | {t['callbacks']} | {megabytes(t['callback_bytes'])} | {output_name(t['largest_output'])}"
+            f"| `{path}` | {t['callbacks']} | {megabytes(t['callback_bytes'])} | "
+            f"{output_name(t['largest_output'])}"
             f" {megabytes(t['largest_bytes'])} | {megabytes(t['other_bytes'])} |"
             f" {megabytes(t['filter_change_bytes'])} in {t['filter_change_callbacks']} callbacks |"
             f" {output_name(t['slowest_output'])} {t['slowest_seconds']:.2f} s |"
@@ -879,36 +899,48 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "",
         f"### Main callback latency (ms, {count} requests each, replayed over HTTP)",
         "",
-        "Cold: filter values never asked before (a new search text, or a new minimum of downloads from 2 to",
-        f"{MAX_MIN_DOWNLOADS:,}), so the Redis query cache misses. Warm: the same request again, answered from Redis;",
-        "what is left is building the figure and sending it. First load: the same callback when the view was",
-        "first opened after the start (no filters; tables a view reads are loaded on first use), as Chromium saw it.",
+        "Cold: filter values never asked before (a new search text, or a new minimum of downloads "
+        "from 2 to",
+        f"{MAX_MIN_DOWNLOADS:,}), so the Redis query cache misses. Warm: the same request again, "
+        "answered from Redis;",
+        "what is left is building the figure and sending it. First load: the same callback when "
+        "the view was",
+        "first opened after the start (no filters; tables a view reads are loaded on first use), "
+        "as Chromium saw it.",
         "",
-        "| view | callback | cold, new search p50 / p95 | cold, new min downloads p50 / p95 | warm p50 / p95 | first load | response |",
+        "| view | callback | cold, new search p50 / p95 | cold, new min downloads p50 / p95 | "
+        "warm p50 / p95 | first load | response |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for path, l in results["latency"].items():
         lines.append(
-            f"| `{path}` | {VIEWS[path]} | {l['cold_search']['p50_ms']:.0f} / {l['cold_search']['p95_ms']:.0f} |"
+            f"| `{path}` | {VIEWS[path]} | {l['cold_search']['p50_ms']:.0f} / "
+            f"{l['cold_search']['p95_ms']:.0f} |"
             f" {l['cold_min_downloads']['p50_ms']:.0f} / {l['cold_min_downloads']['p95_ms']:.0f} |"
             f" {l['warm']['p50_ms']:.0f} / {l['warm']['p95_ms']:.0f} |"
             f" {results['traffic'][path]['main_seconds'] * 1000:.0f} | {megabytes(l['bytes'])} |"
         )
     lines += [
         "",
-        f"### Time to the first drawn map (headless Chromium, software WebGL; median of {DRAW_RUNS})",
+        "### Time to the first drawn map (headless Chromium, software WebGL; median of "
+        f"{DRAW_RUNS})",
         "",
-        "From navigation start on a fresh browser profile and an empty query cache until the frame after",
-        "dcc.Graph's `Plotly.react` of the map's points finished. The map's callback request was sent, and",
+        "From navigation start on a fresh browser profile and an empty query cache until the "
+        "frame after",
+        "dcc.Graph's `Plotly.react` of the map's points finished. The map's callback request was "
+        "sent, and",
         "its response had arrived, at the times shown (also from navigation start).",
         "",
-        "| map | points | response | request sent | response arrived | drawn | drawing after the response |",
+        "| map | points | response | request sent | response arrived | drawn | drawing after the "
+        "response |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in results["maps"]:
         lines.append(
-            f"| {map_name(m['query'], defaults)} | {m['points']:,.0f} | {megabytes(m['response_bytes'])} |"
-            f" {m['request_sent_ms'] / 1000:.2f} s | {m['response_end_ms'] / 1000:.2f} s | {m['drawn_ms'] / 1000:.2f} s |"
+            f"| {map_name(m['query'], defaults)} | {m['points']:,.0f} | "
+            f"{megabytes(m['response_bytes'])} |"
+            f" {m['request_sent_ms'] / 1000:.2f} s | {m['response_end_ms'] / 1000:.2f} s | "
+            f"{m['drawn_ms'] / 1000:.2f} s |"
             f" {(m['drawn_ms'] - m['response_end_ms']) / 1000:.2f} s |"
         )
     if results.get("families"):
@@ -983,10 +1015,14 @@ def target_lines(results: dict) -> list[str]:
     )
     peak = results["memory"]["at_end"]
     lines = [
-        f"start ≤ {t['start_s']:.0f} s: {start['prepared']:.1f} s once prepared, {mark(start['prepared'] <= t['start_s'])}"
-        f" ({start['first']['seconds']:.1f} s on the first start of a build, which prepares its files)",
-        f"memory ≤ {t['memory_gb']:.0f} GB: peak {peak['peak']:.2f} GiB resident ({peak['peak'] * 2**30 / 1e9:.2f} GB),"
-        f" {mark(peak['peak'] * 2**30 / 1e9 <= t['memory_gb'])}; of the resident set at the end, {peak['anon']:.2f} GiB"
+        f"start ≤ {t['start_s']:.0f} s: {start['prepared']:.1f} s once prepared, "
+        f"{mark(start['prepared'] <= t['start_s'])}"
+        f" ({start['first']['seconds']:.1f} s on the first start of a build, which prepares its "
+        "files)",
+        f"memory ≤ {t['memory_gb']:.0f} GB: peak {peak['peak']:.2f} GiB resident "
+        f"({peak['peak'] * 2**30 / 1e9:.2f} GB),"
+        f" {mark(peak['peak'] * 2**30 / 1e9 <= t['memory_gb'])}; of the resident set at the end, "
+        f"{peak['anon']:.2f} GiB"
         f" is the process's own memory and {peak['file']:.2f} GiB mapped build files",
     ]
     for kind, target in (("cold", t["cold_p95_ms"]), ("warm", t["warm_p95_ms"])):
@@ -1014,12 +1050,14 @@ def target_lines(results: dict) -> list[str]:
     largest = max(m["response_bytes"] for m in default_maps)
     lines.append(
         f"map response ≤ {t['map_mb']:.0f} MB: {megabytes(largest)} at the default budgets"
-        f" ({defaults['2d']:,} points 2D, {defaults['3d']:,} 3D), {mark(largest <= t['map_mb'] * 1e6)}"
+        f" ({defaults['2d']:,} points 2D, {defaults['3d']:,} 3D), "
+        f"{mark(largest <= t['map_mb'] * 1e6)}"
     )
     for m in default_maps:
         drawn = m["drawn_ms"] / 1000
         lines.append(
-            f"first map drawn ≤ {t['drawn_s']:.0f} s, {map_name(m['query'], defaults)}: {drawn:.2f} s,"
+            f"first map drawn ≤ {t['drawn_s']:.0f} s, {map_name(m['query'], defaults)}: "
+            f"{drawn:.2f} s,"
             f" {mark(drawn <= t['drawn_s'])}"
         )
     for margin in (1.0, 0.75):
@@ -1105,7 +1143,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.real and not (args.builds or args.report_only):
         sys.exit(
-            "bench: --real needs --builds (a builds directory of the real listing, e.g. from bench/run.py --real)."
+            "bench: --real needs --builds (a builds directory of the real listing, e.g. from "
+            "bench/run.py --real)."
         )
     saved = ROOT / "bench" / "out" / ("dashboard-real.json" if args.real else "dashboard.json")
     command = (

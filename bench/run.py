@@ -255,7 +255,8 @@ def mark(ok: bool) -> str:
 def provenance(host: dict, command: str) -> list[str]:
     """The lines that say where and how a section's numbers were measured."""
     return [
-        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python {host['python']};"
+        f"Machine: {host['cpus']} CPUs ({host['cpu']}), {host['memory_gib']} GiB RAM, Python "
+        f"{host['python']};"
         f" commit `{host['commit']}`, {host['date']}.",
         "",
         f"Reproduce: `{command}`",
@@ -270,13 +271,20 @@ def real_markdown(real: dict, command: str) -> str:
         "",
         f"## Real Hub listing ({full['models']:,} models)",
         "",
-        f"`{Path(real['listing']).name}`: every public model the Hub API listed on 11 July 2024, records as",
-        "`GET /api/models` returns them (no cards). Full build with tfidf; then the real one-day increment:",
-        f"a build of the {before['models']:,} models created before {real['cutoff']}, and a rebuild with the whole listing on",
-        f"the same builds and cache directories ({rebuild['models'] - before['models']:,} models the Hub gained since).",
-        "umap's and pynndescent's compiled code comes from numba's disk cache (filled by the first build on a",
-        "machine, which takes about a minute longer). The machine is shared: the 1-minute load average",
-        "before and after each build is given beside it (CPU: user + system seconds of the build process).",
+        f"`{Path(real['listing']).name}`: every public model the Hub API listed on 11 July 2024, "
+        "records as",
+        "`GET /api/models` returns them (no cards). Full build with tfidf; then the real one-day "
+        "increment:",
+        f"a build of the {before['models']:,} models created before {real['cutoff']}, and a "
+        "rebuild with the whole listing on",
+        f"the same builds and cache directories ({rebuild['models'] - before['models']:,} models "
+        "the Hub gained since).",
+        "umap's and pynndescent's compiled code comes from numba's disk cache (filled by the "
+        "first build on a",
+        "machine, which takes about a minute longer). The machine is shared: the 1-minute load "
+        "average",
+        "before and after each build is given beside it (CPU: user + system seconds of the build "
+        "process).",
         "",
         *provenance(host, command),
         "",
@@ -294,8 +302,10 @@ def real_markdown(real: dict, command: str) -> str:
         cells = " | ".join(f"{s.get(stage, 0):.1f}" for stage in REAL_STAGES)
         load = b.get("load", [0, 0])
         lines.append(
-            f"| {label} | {b['models']:,} | {b['mode']} | {b['embedding']['newly_embedded']:,} | {cells} |"
-            f" {b['seconds']:.1f} | {b.get('cpu_seconds', 0):.1f} | {b['peak_gib']:.2f} GiB | {load[0]:.1f} / {load[1]:.1f} |"
+            f"| {label} | {b['models']:,} | {b['mode']} | {b['embedding']['newly_embedded']:,} | "
+            f"{cells} |"
+            f" {b['seconds']:.1f} | {b.get('cpu_seconds', 0):.1f} | {b['peak_gib']:.2f} GiB | "
+            f"{load[0]:.1f} / {load[1]:.1f} |"
         )
     share = rebuild["seconds"] / full["seconds"]
 
@@ -303,29 +313,41 @@ def real_markdown(real: dict, command: str) -> str:
     if quality:
         lines += [
             "",
-            f"Map quality of the full build: trustworthiness (15 neighbours, sklearn) of a seeded sample of {quality['sample']:,}",
-            f"models between their vectors and their map positions: 2D {quality['2d']:.3f}, 3D {quality['3d']:.3f}",
-            "(1 = no false neighbours on the map). UMAP is fitted on 50,000 models from a PCA start and places",
-            "the rest at the weighted mean of their nearest fitted models; with UMAP's default spectral start",
-            "the same function gave 2D 0.838, 3D 0.892 on a build of commit 5a050b5, whose projection stage took about twice as long.",
+            "Map quality of the full build: trustworthiness (15 neighbours, sklearn) of a seeded "
+            f"sample of {quality['sample']:,}",
+            f"models between their vectors and their map positions: 2D {quality['2d']:.3f}, 3D "
+            f"{quality['3d']:.3f}",
+            "(1 = no false neighbours on the map). UMAP is fitted on 50,000 models from a PCA "
+            "start and places",
+            "the rest at the weighted mean of their nearest fitted models; with UMAP's default "
+            "spectral start",
+            "the same function gave 2D 0.838, 3D 0.892 on a build of commit 5a050b5, whose "
+            "projection stage took about twice as long.",
         ]
     fs, rs = full["stage_seconds"], rebuild["stage_seconds"]
     new_models = rebuild["embedding"]["newly_embedded"]
     lines += [
         "",
-        f"Where the time goes. Full build: {fs['project']:.0f} s projecting (UMAP fitted on 50,000 models, the 3D and",
-        f"2D maps side by side, then {full['models'] - 50_000:,} models placed by their fitted neighbours) and"
+        f"Where the time goes. Full build: {fs['project']:.0f} s projecting (UMAP fitted on "
+        "50,000 models, the 3D and",
+        f"2D maps side by side, then {full['models'] - 50_000:,} models placed by their fitted "
+        "neighbours) and"
         f" {fs['cluster']:.0f} s clustering, while a",
-        f"worker process builds the pynndescent graph of every model beside them ({fs.get(BESIDE, 0):.0f} s of its own;"
+        "worker process builds the pynndescent graph of every model beside them "
+        f"({fs.get(BESIDE, 0):.0f} s of its own;"
         f" the build then waits {fs['neighbours']:.1f} s",
-        f"for it); {fs['embed']:.0f} s fitting and applying tfidf, {fs['read source']:.0f} s reading the listing,"
+        f"for it); {fs['embed']:.0f} s fitting and applying tfidf, {fs['read source']:.0f} s "
+        "reading the listing,"
         f" {full['seconds'] - fs['total']:.0f} s starting and ending the process.",
-        f"One-day rebuild: {rs['read source']:.0f} s reading the listing (only new or changed lines are parsed; the",
+        f"One-day rebuild: {rs['read source']:.0f} s reading the listing (only new or changed "
+        "lines are parsed; the",
         "rest come from the rows and text hashes the last read kept in the cache directory),"
         f" {rs['embed']:.1f} s embedding the new models' texts,",
-        f"{rs['previous build']:.1f} s opening the previous build, {rs['lineage']:.1f} s for the lineage of every model,"
+        f"{rs['previous build']:.1f} s opening the previous build, {rs['lineage']:.1f} s for the "
+        "lineage of every model,"
         f" {rs['write']:.1f} s writing the build and",
-        f"{rebuild['seconds'] - rs['total']:.0f} s starting and ending the process; placing, clustering and finding"
+        f"{rebuild['seconds'] - rs['total']:.0f} s starting and ending the process; placing, "
+        "clustering and finding"
         f" neighbours for the {new_models:,} new models take",
         f"{sum(rs.get(k, 0) for k in ('project', 'cluster', 'neighbours')):.1f} s.",
     ]
@@ -333,9 +355,12 @@ def real_markdown(real: dict, command: str) -> str:
         "",
         "### Targets (real listing)",
         "",
-        f"- the real build ≤ 120 s end to end: {full['seconds']:.1f} s, {mark(full['seconds'] <= 120)}",
-        f"- at ≤ 4 GB peak: {full['peak_gib']:.2f} GiB ({full['peak_gib'] * 2**30 / 1e9:.2f} GB), {mark(full['peak_gib'] * 2**30 / 1e9 <= 4)}",
-        f"- the one-day rebuild ≤ 10% of the full build: {rebuild['seconds']:.1f} s = {share:.0%}, {mark(share <= 0.10)}",
+        f"- the real build ≤ 120 s end to end: {full['seconds']:.1f} s, "
+        f"{mark(full['seconds'] <= 120)}",
+        f"- at ≤ 4 GB peak: {full['peak_gib']:.2f} GiB ({full['peak_gib'] * 2**30 / 1e9:.2f} GB), "
+        f"{mark(full['peak_gib'] * 2**30 / 1e9 <= 4)}",
+        f"- the one-day rebuild ≤ 10% of the full build: {rebuild['seconds']:.1f} s = "
+        f"{share:.0%}, {mark(share <= 0.10)}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -399,9 +424,12 @@ def markdown(results: list[dict], host: dict, command: str) -> str:
         "# Benchmarks",
         "",
         "`hfmap build` on **synthetic** data (`python -m bench.synth`, the published schema with",
-        "realistic family trees, relation mix and card lengths), measured by `bench/run.py`. Each build",
-        "runs in its own process; peak memory is the largest resident set of one process of the build",
-        "(measured before 2026-11-30; later runs record the summed memory of the build's process tree).",
+        "realistic family trees, relation mix and card lengths), measured by `bench/run.py`. Each "
+        "build",
+        "runs in its own process; peak memory is the largest resident set of one process of the "
+        "build",
+        "(measured before 2026-11-30; later runs record the summed memory of the build's process "
+        "tree).",
         "",
         *provenance(host, command),
         "",
@@ -414,7 +442,8 @@ def markdown(results: list[dict], host: dict, command: str) -> str:
         s = r["full"]["stage_seconds"]
         cells = " | ".join(f"{s.get(stage, 0):.1f}" for stage in STAGES)
         lines.append(
-            f"| {r['rows']:,} | {r['embedder']} | {cells} | {r['full']['seconds']:.1f} | {r['full']['peak_gib']:.2f} GiB |"
+            f"| {r['rows']:,} | {r['embedder']} | {cells} | {r['full']['seconds']:.1f} | "
+            f"{r['full']['peak_gib']:.2f} GiB |"
         )
     rebuilt = [r for r in results if "rebuild" in r]
     if rebuilt:
@@ -432,8 +461,10 @@ def markdown(results: list[dict], host: dict, command: str) -> str:
             s = b["stage_seconds"]
             cells = " | ".join(f"{s.get(stage, 0):.1f}" for stage in STAGES)
             lines.append(
-                f"| {r['rows']:,} | {b['models']:,} | {b['mode']} | {b['embedding']['newly_embedded']:,} | {cells} |"
-                f" {b['seconds']:.1f} | {b['seconds'] / r['full']['seconds']:.0%} | {b['peak_gib']:.2f} GiB |"
+                f"| {r['rows']:,} | {b['models']:,} | {b['mode']} | "
+                f"{b['embedding']['newly_embedded']:,} | {cells} |"
+                f" {b['seconds']:.1f} | {b['seconds'] / r['full']['seconds']:.0%} | "
+                f"{b['peak_gib']:.2f} GiB |"
             )
     lines += ["", "## Targets", ""] + [f"- {line}" for line in target_lines(results)]
     return "\n".join(lines) + "\n"
@@ -448,7 +479,8 @@ def target_lines(results: list[dict]) -> list[str]:
     full, lines = big["full"], []
 
     lines.append(
-        f"{big['rows']:,} rows end to end in ≤ 15 min: {full['seconds'] / 60:.1f} min, {mark(full['seconds'] <= 900)}"
+        f"{big['rows']:,} rows end to end in ≤ 15 min: {full['seconds'] / 60:.1f} min, "
+        f"{mark(full['seconds'] <= 900)}"
     )
     lines.append(
         f"peak memory ≤ 8 GB: {full['peak_gib']:.2f} GiB full build, {mark(full['peak_gib'] <= 8)}"
@@ -462,9 +494,12 @@ def target_lines(results: list[dict]) -> list[str]:
             rebuild["stage_seconds"].get(s, 0) for s in ("read source", "lineage", "embed", "write")
         )
         lines.append(
-            f"rebuild after 1% new models in ≤ 10% of the full build: {rebuild['seconds']:.1f} s = {share:.0%}, {mark(share <= 0.10)}"
-            f" ({rebuild['peak_gib']:.2f} GiB peak). Of it, {floor:.1f} s go to the stages that must touch every row"
-            " (read and normalize the source, lineage, text and hash of every model, write the build);"
+            f"rebuild after 1% new models in ≤ 10% of the full build: {rebuild['seconds']:.1f} s "
+            f"= {share:.0%}, {mark(share <= 0.10)}"
+            f" ({rebuild['peak_gib']:.2f} GiB peak). Of it, {floor:.1f} s go to the stages that "
+            "must touch every row"
+            " (read and normalize the source, lineage, text and hash of every model, write the "
+            "build);"
             " placing, clustering and finding neighbours for the new models take"
             f" {sum(rebuild['stage_seconds'].get(s, 0) for s in ('previous build', 'project', 'cluster', 'neighbours')):.1f} s."
         )

@@ -21,9 +21,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 def report() -> dict:
     path = served_settings().tracker_db
-    return with_age(
-        tracker_report.cached(str(path), history_version(path)), datetime.now(UTC)
-    )
+    return with_age(tracker_report.cached(str(path), history_version(path)), datetime.now(UTC))
 
 
 def iso_time(name: str) -> str | None:
@@ -33,9 +31,7 @@ def iso_time(name: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(
-            UTC
-        )
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except ValueError:
         raise ValueError(
             f"{name}={text!r} is not an ISO 8601 time such as 2026-11-01 or 2026-11-01T12:00:00Z."

@@ -32,7 +32,8 @@ def transition_heatmap(
             zmin=0,
             zmax=1,
             colorbar={"title": {"text": "share of<br>parent row"}},
-            hovertemplate="parent %{y} → child %{x}<br>%{text:,} links (%{z:.0%} of the parent's)<extra></extra>",
+            hovertemplate="parent %{y} → child %{x}<br>%{text:,} links (%{z:.0%} of the "
+            "parent's)<extra></extra>",
         )
     )
     figure.update_layout(

@@ -54,7 +54,8 @@ def layout(**query) -> html.Div:
             clearable=False,
         ),
         html.P(
-            "The paper finds licenses drifting from restrictive towards permissive or copyleft, languages towards "
+            "The paper finds licenses drifting from restrictive towards permissive or copyleft, "
+            "languages towards "
             "English only, and cards getting shorter and more templated further down a family.",
             className="small text-muted mt-2",
         ),

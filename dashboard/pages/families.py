@@ -91,7 +91,8 @@ def layout(**query) -> html.Div:
             id="families-min-size", type="number", min=1, debounce=True, value=state.min_size
         ),
         html.P(
-            "A family is a root model and every model that descends from it. Click a column to sort; "
+            "A family is a root model and every model that descends from it. Click a column to "
+            "sort; "
             "click a family to open it in the network view.",
             className="small text-muted mt-2",
         ),

@@ -273,7 +273,8 @@ def show_hovered(hover):
     facts = model_facts.cached(served_build(), row)
     return [
         html.B(shorten(facts["model_id"])),
-        f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} · "
+        f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} "
+        "· "
         f"{count_text(facts['downloads'])} downloads · {count_text(facts['likes'])} likes",
     ]
 

@@ -72,7 +72,8 @@ def test_auto_generated_markers_match_in_any_case_as_str_lower_would():
     cards = _cards(
         "THIS MODEL CARD HAS BEEN GENERATED AUTOMATICALLY by the Trainer.",
         "Model details: [More Information Needed]",
-        "Merged with mergekit: This is a merge of pre-trained language models created using [mergekit]",
+        "Merged with mergekit: This is a merge of pre-trained language models created using "
+        "[mergekit]",
         "This model was converted to MLX format from x",
         "This model card has been generated automatically".replace(
             "k", "\u212a"

@@ -15,7 +15,8 @@ def blob_data(n: int = 400, seed: int = 0) -> tuple[np.ndarray, list[str], np.nd
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     common = ["model", "transformers", "pytorch", "license"]
     texts = [
-        f"{BLOB_WORDS[b]} {' '.join(rng.choice(common, 3))} {rng.choice(['fine', 'tuned', 'small'])}"
+        f"{BLOB_WORDS[b]} {' '.join(rng.choice(common, 3))} "
+        f"{rng.choice(['fine', 'tuned', 'small'])}"
         for b in blob
     ]
     return vectors.astype(np.float32), texts, blob

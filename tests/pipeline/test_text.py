@@ -52,7 +52,8 @@ def test_model_text_joins_id_tags_task_library_and_card_start():
     )
     (text,) = model_text(models)
     assert text.startswith(
-        "meta llama Llama 2 7b chat hf transformers llama2 HuggingFaceH4/ultrachat_200k text-generation transformers "
+        "meta llama Llama 2 7b chat hf transformers llama2 HuggingFaceH4/ultrachat_200k "
+        "text-generation transformers "
         "A chat model."
     )
     for dropped in (
@@ -104,7 +105,8 @@ def test_card_template_placeholders_are_not_embedded():
         [
             {
                 "model_id": "a/b",
-                "card_excerpt": "Model Details <!-- Provide a summary. --> Developed by: [More Information Needed] Alice. "
+                "card_excerpt": "Model Details <!-- Provide a summary. --> Developed by: [More "
+                "Information Needed] Alice. "
                 "## Model description More information needed",
             }
         ]
