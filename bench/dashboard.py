@@ -1,4 +1,5 @@
-"""Benchmark the dashboard (`hfmap serve`) on a SYNTHETIC build of 1.86M models, against the issue's targets.
+"""Benchmark the dashboard (`hfmap serve`) on a SYNTHETIC build of 1.86M models, against the issue's
+targets.
 
 It measures
 - start time: from launching `hfmap serve` until GET /health answers 200, once on an empty cache
@@ -22,11 +23,13 @@ Without --builds the build is made under --work first (`python -m bench.synth`, 
 --redis-url is emptied before the runs and between them. Results go to bench/out/dashboard.json and
 the "## Dashboard" section of docs/benchmarks.md.
 
-    python bench/dashboard.py                                    # 1.86M rows, made under bench/out/dashboard
+    python bench/dashboard.py                 # 1.86M rows, made under bench/out/dashboard
     python bench/dashboard.py --builds /work/big/builds --cache-dir /work/big/dcache
-    python bench/dashboard.py --report-only                      # rewrite the docs section from the saved results
-    python bench/dashboard.py --real --builds DIR                # a build of the REAL Hub listing: its own section, the
-                                                                 # real-scale targets (filter p95 <= 300 ms cold, 30 ms warm)
+    python bench/dashboard.py --report-only   # rewrite the docs section from the saved results
+    python bench/dashboard.py --real --builds DIR
+                                              # a build of the REAL Hub listing: its own section,
+                                              # the real-scale targets (filter p95 <= 300 ms cold,
+                                              # 30 ms warm)
 """
 
 from __future__ import annotations
@@ -109,7 +112,8 @@ TARGETS = {
     "map_mb": 8.0,
     "drawn_s": 4.0,
 }
-# The real listing's targets for a filter change (issue 11): tighter than the synthetic 1.86M build's.
+# The real listing's targets for a filter change (issue 11): tighter than the synthetic 1.86M
+# build's.
 REAL_TARGETS = {
     **TARGETS,
     "cold_p95_ms": 300.0,
@@ -127,9 +131,10 @@ CHROME_ARGUMENTS = (
     "--window-size=1400,900",
 )
 
-# Records in window.__map when the map's points are drawn: the first animation frame after dcc.Graph's
-# Plotly.react has finished with a figure that holds marker points (dcc.Graph marks the graph div
-# "dash-graph--pending" until then). performance.now() is milliseconds since navigation start.
+# Records in window.__map when the map's points are drawn: the first animation frame after
+# dcc.Graph's Plotly.react has finished with a figure that holds marker points (dcc.Graph marks the
+# graph div "dash-graph--pending" until then). performance.now() is milliseconds since navigation
+# start.
 DRAWN_JS = """
 window.__map = {drawn: null, points: 0};
 (function () {
@@ -142,15 +147,21 @@ window.__map = {drawn: null, points: 0};
     if (!gd || gd.classList.contains('dash-graph--pending') || !points(gd)) return;
     clearInterval(timer);
     const n = points(gd);
-    requestAnimationFrame(function () { window.__map.drawn = performance.now(); window.__map.points = n; });
+    requestAnimationFrame(function () {
+      window.__map.drawn = performance.now(); window.__map.points = n;
+    });
   }, 5);
 })();
 """
 # The largest callback response of the page (the map figure): when it arrived and its size.
 MAP_RESPONSE_JS = """
-const entries = performance.getEntriesByType('resource').filter(e => e.name.indexOf('_dash-update-component') >= 0);
-const largest = entries.reduce((a, b) => (b.decodedBodySize > (a ? a.decodedBodySize : -1) ? b : a), null);
-return largest && {start: largest.startTime, end: largest.responseEnd, bytes: largest.decodedBodySize};
+const entries = performance.getEntriesByType('resource')
+  .filter(e => e.name.indexOf('_dash-update-component') >= 0);
+const largest = entries.reduce(
+  (a, b) => (b.decodedBodySize > (a ? a.decodedBodySize : -1) ? b : a), null);
+return largest && {
+  start: largest.startTime, end: largest.responseEnd, bytes: largest.decodedBodySize
+};
 """
 # The largest real families opened in the network view (issue 11): the one with the most descendants
 # and the one with the most direct children, by their ids in the real listing.
@@ -292,7 +303,8 @@ def no_proxy():
 def running_server(
     builds: Path, cache_dir: Path, redis_url: str, log: Path, env: dict | None = None
 ):
-    """`hfmap serve` in its own process group, yielded once /health answers; stopped with SIGTERM."""
+    """`hfmap serve` in its own process group, yielded once /health answers; stopped with
+    SIGTERM."""
     port = free_port()
     command = [*HFMAP, "serve", "--build", str(builds), "--port", str(port)]
     environment = {
@@ -340,7 +352,8 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def memory(pid: int) -> dict:
-    """The process's resident memory in GiB: rss and its peak hwm, anon (its own) and file (mapped files)."""
+    """The process's resident memory in GiB: rss and its peak hwm, anon (its own) and file (mapped
+    files)."""
     fields = {"VmRSS": "rss", "VmHWM": "peak", "RssAnon": "anon", "RssFile": "file"}
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -362,7 +375,8 @@ def empty_redis(redis_url: str) -> None:
 
 
 def start_times(builds: Path, cache_dir: Path, args) -> dict:
-    """The first start (fresh cache directory: prepares the build's files) and starts once prepared."""
+    """The first start (fresh cache directory: prepares the build's files) and starts once
+    prepared."""
     fresh = Path(tempfile.mkdtemp(prefix="fresh-cache-", dir=args.work))
     try:
         print(
@@ -419,7 +433,8 @@ def post_data(request: dict) -> str | None:
 
 
 def responses(events: list[dict]) -> list[dict]:
-    """Every finished request: url, the callback's output and request body (callbacks only), bytes, seconds."""
+    """Every finished request: url, the callback's output and request body (callbacks only), bytes,
+    seconds."""
     sent, received, done = {}, {}, {}
     for event in events:
         params = event["params"]
@@ -513,7 +528,8 @@ def traffic_summary(traffic: dict, main_output: str) -> dict:
 
 
 def map_drawn(url: str, query: str) -> dict:
-    """Milliseconds from navigation start until the map's points are drawn, on a fresh browser profile."""
+    """Milliseconds from navigation start until the map's points are drawn, on a fresh browser
+    profile."""
     driver = chrome()
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": DRAWN_JS})
@@ -537,7 +553,8 @@ def map_drawn(url: str, query: str) -> dict:
 
 
 def first_maps(url: str, redis_url: str, query: str) -> dict:
-    """DRAW_RUNS first draws of the map at query (each on an empty query cache), and their medians."""
+    """DRAW_RUNS first draws of the map at query (each on an empty query cache), and their
+    medians."""
     runs = []
     for _ in range(DRAW_RUNS):
         empty_redis(redis_url)
@@ -706,7 +723,8 @@ def percentiles(milliseconds: list[float]) -> dict:
 
 
 def callback_latency(url: str, request: dict, count: int, seed: int) -> dict:
-    """p50/p95 of a callback: cold by new search texts, cold by new minimum downloads, warm (the same request again)."""
+    """p50/p95 of a callback: cold by new search texts, cold by new minimum downloads, warm (the
+    same request again)."""
     if count > len(SEARCHES):
         sys.exit(f"bench: --requests can be at most {len(SEARCHES)} (the distinct search texts).")
     session = no_proxy()
@@ -982,7 +1000,8 @@ def encodings(results: dict) -> list[str]:
 
 
 def output_name(output: str) -> str:
-    """A callback's first output: "..map-graph.figure...map-count.children.." -> "map-graph.figure"."""
+    """A callback's first output: "..map-graph.figure...map-count.children.." ->
+    "map-graph.figure"."""
     return output.strip(".").split("...")[0].split("@")[0]
 
 
@@ -1101,7 +1120,7 @@ def with_dashboard_section(text: str, section: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument(
         "--rows", type=int, default=1_860_000, help="synthetic models when the build is made here"
     )

@@ -38,7 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HFMAP = [sys.executable, "-m", "hfmap"]
 NEW_SHARE = 0.01
 REAL_CUTOFF = "2024-07-10"
-REAL_COMMAND = "python bench/run.py --real ../shared/data/hub_models_2024-07.jsonl.gz --sizes --minilm-rows 0"  # the real listing was taken on 2024-07-11: models created since are "the last day"
+# the real listing was taken on 2024-07-11: models created since are "the last day"
+REAL_COMMAND = (
+    "python bench/run.py --real ../shared/data/hub_models_2024-07.jsonl.gz --sizes --minilm-rows 0"
+)
 
 TREE_SAMPLE_SECONDS = 0.2  # how often the build's process tree is measured
 
@@ -366,7 +369,8 @@ def real_markdown(real: dict, command: str) -> str:
 
 
 def merged(path: Path, fresh: list[dict]) -> list[dict]:
-    """Earlier results from path with the fresh ones replacing those of the same size and embedder."""
+    """Earlier results from path with the fresh ones replacing those of the same size and
+    embedder."""
     earlier = json.loads(path.read_text())["results"] if path.exists() else []
     done = {(r["rows"], r["embedder"]) for r in fresh}
     results = [r for r in earlier if (r["rows"], r["embedder"]) not in done] + fresh
@@ -417,6 +421,12 @@ STAGES = (
 )
 BESIDE = "neighbours (beside project and cluster)"  # a full build's neighbour graph, in a worker
 REAL_STAGES = (*STAGES[:7], BESIDE, "write")
+PLACING_STAGES = (
+    "previous build",
+    "project",
+    "cluster",
+    "neighbours",
+)  # placing new models, in a rebuild
 
 
 def markdown(results: list[dict], host: dict, command: str) -> str:
@@ -501,7 +511,7 @@ def target_lines(results: list[dict]) -> list[str]:
             " (read and normalize the source, lineage, text and hash of every model, write the "
             "build);"
             " placing, clustering and finding neighbours for the new models take"
-            f" {sum(rebuild['stage_seconds'].get(s, 0) for s in ('previous build', 'project', 'cluster', 'neighbours')):.1f} s."
+            f" {sum(rebuild['stage_seconds'].get(s, 0) for s in PLACING_STAGES):.1f} s."
         )
     return lines
 
@@ -511,8 +521,9 @@ DASHBOARD_HEADING = "\n## Dashboard"
 
 
 def page(path: Path, synthetic: str | None, real: str | None) -> str:
-    """The benchmarks page with its synthetic part and its real-listing section replaced where given;
-    every other part (and the "## Dashboard" sections bench/dashboard.py writes) kept as it was."""
+    """The benchmarks page with its synthetic part and its real-listing section replaced where
+    given; every other part (and the "## Dashboard" sections bench/dashboard.py writes) kept as it
+    was."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     ends = [i for i in (text.find(REAL_HEADING), text.find(DASHBOARD_HEADING)) if i >= 0]
     head, tail = (text[: min(ends)], text[min(ends) :]) if ends else (text, "")

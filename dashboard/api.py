@@ -1,8 +1,9 @@
 """JSON endpoints for the team's scripts, on the dashboard's server:
 
-GET /api/count                        the Hub's model count from the last successful snapshot
-GET /api/history?from=ISO&to=ISO      successful snapshots between two times (&failures=1: failed runs too)
-GET /api/growth                       growth statistics and the tracker's state
+GET /api/count                    the Hub's model count from the last successful snapshot
+GET /api/history?from=ISO&to=ISO  successful snapshots between two times (&failures=1: failed
+                                  runs too)
+GET /api/growth                   growth statistics and the tracker's state
 
 Answers come from the same cached queries as the Growth view.
 """
@@ -25,7 +26,8 @@ def report() -> dict:
 
 
 def iso_time(name: str) -> str | None:
-    """A query parameter as an ISO 8601 UTC time (a date alone means its midnight); ValueError if it is not one."""
+    """A query parameter as an ISO 8601 UTC time (a date alone means its midnight); ValueError if it
+    is not one."""
     text = request.args.get(name)
     if not text:
         return None

@@ -102,7 +102,8 @@ def _unpack(data: bytes):
 
 
 def encode(value) -> bytes:
-    """The stored form of a value; CacheCodecError when it holds something this codec does not store."""
+    """The stored form of a value; CacheCodecError when it holds something this codec does not
+    store."""
     try:
         return MAGIC + _pack(value)
     except CacheCodecError:

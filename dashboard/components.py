@@ -1,4 +1,5 @@
-"""Layout pieces shared by the views: the page frame with its filter panel, and the model details card."""
+"""Layout pieces shared by the views: the page frame with its filter panel, and the model details
+card."""
 
 from __future__ import annotations
 
@@ -189,8 +190,8 @@ def model_href(model_id: str, page: str = "/") -> str:
 
 
 def model_link(model_id: str, page: str = "/") -> dcc.Link | html.Span:
-    """A link that opens another model in a view (the map by default); its text is the id, shortened.
-    An id too long for a URL is shown without a link."""
+    """A link that opens another model in a view (the map by default); its text is the id,
+    shortened. An id too long for a URL is shown without a link."""
     if len(model_id) > URL_VALUE_CHARS:
         return html.Span(shorten(model_id), title="an id too long to open")
     return dcc.Link(shorten(model_id), href=model_href(model_id, page), title=tooltip(model_id))
@@ -208,7 +209,8 @@ def card_fact(record: dict) -> str:
 
 
 def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
-    """Everything known of one model: metadata, coloured chips, links, parents, children, similar models."""
+    """Everything known of one model: metadata, coloured chips, links, parents, children, similar
+    models."""
     if details is None:
         return html.Div(
             "Click a model to see its details.", className="text-muted small", id="details-empty"

@@ -34,7 +34,8 @@ def mapped_table(path: Path) -> pa.Table:
 
 
 class Build:
-    """One build, read-only. ``repr`` is its build id, so query-cache keys hold the build version."""
+    """One build, read-only. ``repr`` is its build id, so query-cache keys hold the build
+    version."""
 
     def __init__(self, files: OpenBuild, prepared: Path):
         self.files = files
@@ -113,7 +114,8 @@ class Build:
         return self.table.column("model_id")[int(row)].as_py()
 
     def row(self, model_id: str | None) -> int | None:
-        """Row of a model id, or None when the build does not hold it (a scan: 10 ms at 1.86M models)."""
+        """Row of a model id, or None when the build does not hold it (a scan: 10 ms at 1.86M
+        models)."""
         if not model_id or not self.size:
             return None
         position = pc.index(self.table.column("model_id"), str(model_id)).as_py()
@@ -174,7 +176,8 @@ class Build:
 
     @cached_property
     def sampling_order(self) -> np.ndarray:
-        """All rows in a fixed random order: samples taken in this order stay put as a view is refined."""
+        """All rows in a fixed random order: samples taken in this order stay put as a view is
+        refined."""
         return np.random.default_rng(POPULARITY_SEED).permutation(self.size).astype(np.int32)
 
     # ------------------------------------------------------------ lineage and neighbours
@@ -202,7 +205,7 @@ class Build:
             for name in ("neighbour_offsets", "neighbours", "similarities")
         )
 
-    # ------------------------------------------------------------ small tables, read when first asked for
+    # ------------------------------------------------------ small tables, read when first asked for
 
     @cached_property
     def clusters(self) -> pd.DataFrame:
@@ -210,7 +213,8 @@ class Build:
 
     @cached_property
     def families(self) -> pd.DataFrame:
-        """The families table with ``root_code``: the code of its root_id in the root_id category column."""
+        """The families table with ``root_code``: the code of its root_id in the root_id category
+        column."""
         families = pd.read_parquet(self.prepared / table_file("families"))
         roots = pa.array(families["root_id"].astype(str).to_numpy(), pa.string())
         dictionary = (
@@ -224,7 +228,8 @@ class Build:
         return families
 
     def derived(self, name: str, compute):
-        """``compute(build)``, computed once for this build and kept with it (a query's own index)."""
+        """``compute(build)``, computed once for this build and kept with it (a query's own
+        index)."""
         with self._derived_lock:
             if name not in self._derived:
                 self._derived[name] = compute(self)
@@ -238,7 +243,8 @@ class Build:
 
 
 class Edges:
-    """The build's parent links by row number, with each model's parents and children one lookup away."""
+    """The build's parent links by row number, with each model's parents and children one lookup
+    away."""
 
     def __init__(self, table: pa.Table):
         self.parent_row = (

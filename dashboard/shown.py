@@ -18,7 +18,8 @@ LABEL_CHARS = 60  # legend names, tick labels, dropdown labels, table cells
 TEXT_CHARS = 300  # ids and values in the details card and lists
 EXCERPT_CHARS = 1_000  # a card excerpt
 FULL_VALUE_CHARS = 2_000  # the full value offered in a tooltip; longer values are not offered whole
-URL_VALUE_CHARS = 500  # the longest value put in a URL (a link, a dropdown's value); a longer one is shown without a link
+# the longest value put in a URL (a link, a dropdown's value); a longer one is shown without a link
+URL_VALUE_CHARS = 500
 JSON_EXACT = 2**53  # integers from here on lose precision as JSON numbers in a browser
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
 
@@ -38,8 +39,9 @@ def tooltip(value) -> str | None:
 
 
 def plotly_text(value, limit: int = LABEL_CHARS) -> str:
-    """A string for plotly's legend, hover, annotation or tick text: shortened, with < > & escaped so
-    plotly shows them instead of reading tags (plotly turns the entities back into characters)."""
+    """A string for plotly's legend, hover, annotation or tick text: shortened, with < > & escaped
+    so plotly shows them instead of reading tags (plotly turns the entities back into
+    characters)."""
     return html.escape(shorten(value, limit), quote=False)
 
 
@@ -52,7 +54,8 @@ def markdown_text(value, limit: int = LABEL_CHARS) -> str:
 
 
 def json_count(value) -> int | float | str | None:
-    """A count for a JSON answer: the number itself, or its text when a JSON number would round it."""
+    """A count for a JSON answer: the number itself, or its text when a JSON number would round
+    it."""
     if value is None:
         return None
     if isinstance(value, float) and value != value:
@@ -63,7 +66,8 @@ def json_count(value) -> int | float | str | None:
 
 
 def count_text(value) -> str:
-    """A count as text with thousands separators; exact for integers of any size, "unknown" for None."""
+    """A count as text with thousands separators; exact for integers of any size, "unknown" for
+    None."""
     if value is None or (isinstance(value, float) and value != value):
         return "unknown"
     if isinstance(value, int):

@@ -38,7 +38,8 @@ def to_query(filters: Filters, view: dict | None = None) -> str:
 
 
 def from_query(query: str | dict) -> tuple[Filters, dict[str, str]]:
-    """Filters and the other values (as strings) from a query string or Dash's page keyword arguments."""
+    """Filters and the other values (as strings) from a query string or Dash's page keyword
+    arguments."""
     if not isinstance(query, (str, dict)):  # a hand-made request's value of another type: no state
         query = ""
     if isinstance(query, str):

@@ -16,7 +16,8 @@ OTHER = "other"  # the group of every value beyond the most frequent ones a view
 
 def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:
     """text as a whole number within [low, high] (high: MAX_COUNT when not given): "1e30" and
-    "inf" are the highest, "-inf" the lowest; default when it is not a number (nan, words, lists)."""
+    "inf" are the highest, "-inf" the lowest; default when it is not a number (nan, words,
+    lists)."""
     high = MAX_COUNT if high is None else high
     if isinstance(text, bool) or not isinstance(text, (int, float, str)):
         return default

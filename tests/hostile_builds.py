@@ -3,8 +3,8 @@
 A build is only files, so a test can give one model a count beyond 2**53, a 20 MB license, a
 root id written as a markdown link, or a family 50,000 links deep, without running the
 pipeline: ``hostile_build`` copies the sample build under a new build id and hands its
-models, families, edges and transitions tables (pandas) to the test's edit function before writing them
-back. The dashboard then prepares and serves it like any other build.
+models, families, edges and transitions tables (pandas) to the test's edit function before writing
+them back. The dashboard then prepares and serves it like any other build.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def hostile_build(
 
 
 def rename_largest_family_root(tables: Tables, new_id: str) -> str:
-    """Give the largest family's root the id new_id in every table that names it; returns the old id."""
+    """Give the largest family's root the id new_id in every table that names it; returns the old
+    id."""
     models, families, edges = tables["models"], tables["families"], tables["edges"]
     largest = families["root_id"].iat[0]
     for frame, columns in (

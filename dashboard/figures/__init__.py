@@ -1,1 +1,2 @@
-"""Drawing only: query results in, plotly figures and cytoscape elements out, one module per view."""
+"""Drawing only: query results in, plotly figures and cytoscape elements out, one module per
+view."""

@@ -1,4 +1,5 @@
-"""Drift figures: parent -> child transition heat maps, and card length and auto-generated cards by depth."""
+"""Drift figures: parent -> child transition heat maps, and card length and auto-generated cards by
+depth."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def depth_label(depth: int) -> str:
 def transition_heatmap(
     labels: list[str], counts: np.ndarray, title: str, height: int = 420
 ) -> go.Figure:
-    """Rows = parent's value, columns = child's; colour = share of the parent row, text = link count."""
+    """Rows = parent's value, columns = child's; colour = share of the parent row, text = link
+    count."""
     labels = [plotly_text(label) for label in labels]  # licenses from the build: text, never markup
     totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)

@@ -123,8 +123,8 @@ def layout(**query) -> html.Div:
 
 def family_link(root_id: str, query: str) -> str:
     """Markdown link opening a family's root in the network view, keeping the filters; the id is
-    shown literally (every markdown character escaped) and the URL is percent-encoded; an id too long
-    for a URL is shown without a link."""
+    shown literally (every markdown character escaped) and the URL is percent-encoded; an id too
+    long for a URL is shown without a link."""
     if len(root_id) > URL_VALUE_CHARS:  # too long for a URL: the id alone, as text
         return markdown_text(root_id)
     separator = "&" if query else "?"

@@ -210,7 +210,8 @@ def zoom_from_relayout(relayout: dict | None, current: str | None) -> str | None
 
 @callback(Output("map-budget", "value"), Input("map-dims", "value"), prevent_initial_call=True)
 def default_budget_of(dims):
-    """Switching between 2D and 3D starts from that kind's default budget (3D draws far fewer points)."""
+    """Switching between 2D and 3D starts from that kind's default budget (3D draws far fewer
+    points)."""
     return budget_for(3 if dims == 3 else 2)
 
 

@@ -1,4 +1,5 @@
-"""The Network view: a model's family tree and similarity neighbourhood as a draggable force-directed graph.
+"""The Network view: a model's family tree and similarity neighbourhood as a draggable
+force-directed graph.
 
 Edges are coloured by relation (finetune, adapter, quantized, merge, unspecified; similarity
 links dashed), nodes sized by downloads and coloured by library; clicking a node re-centres

@@ -44,7 +44,9 @@ class Histogram:
     counts_all: np.ndarray | None  # every model per bin, when the current set is not everything
     at_most_zero: int  # log bins only: models of the set whose value is 0 or less
     at_most_zero_all: int
-    stats: dict  # of the current set: models, unknown, median, mean, p90, max (exact for counts: see exact_summary)
+    # of the current set: models, unknown, median, mean, p90, max (exact for counts: see
+    # exact_summary)
+    stats: dict
 
 
 def bin_edges(values: np.ndarray, attribute: str, log: bool, bins: int) -> np.ndarray:
@@ -105,8 +107,8 @@ def exact_sum(values: np.ndarray) -> int:
 
 
 def exact_quantile(partitioned: np.ndarray, q: Fraction) -> Fraction:
-    """numpy's default ("linear") quantile of int64 values, computed with fractions: exact at any size.
-    ``partitioned`` must be partitioned at the two positions around q·(n-1)."""
+    """numpy's default ("linear") quantile of int64 values, computed with fractions: exact at any
+    size. ``partitioned`` must be partitioned at the two positions around q·(n-1)."""
     position = q * (len(partitioned) - 1)
     low = int(position)
     high = min(low + 1, len(partitioned) - 1)

@@ -169,7 +169,8 @@ def links(build: Build) -> Links:
 
 
 def kept_links(build: Build, filters: Filters, relation: str) -> tuple[Links, np.ndarray]:
-    """The build's links, and which of them count: child passes the filters, relation as asked ("all": any)."""
+    """The build's links, and which of them count: child passes the filters, relation as asked
+    ("all": any)."""
     codes = build.derived("drift-links", links)
     keep = filter_mask(build, filters)[codes.child_row]
     if relation != "all":
@@ -212,7 +213,8 @@ def license_drift(build: Build, filters: Filters, relation: str = "all", top: in
 
 @cached_query
 def language_drift(build: Build, filters: Filters, relation: str = "all") -> dict:
-    """Parent -> child counts between language-set classes (English only, several, none listed, …)."""
+    """Parent -> child counts between language-set classes (English only, several, none listed,
+    …)."""
     codes, keep = kept_links(build, filters, relation)
     counts = pair_counts(
         codes.parent_language[keep], codes.child_language[keep], len(LANGUAGE_CLASSES)

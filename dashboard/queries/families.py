@@ -42,7 +42,8 @@ def families_page(
     page_rows: int = PAGE_ROWS,
 ) -> dict:
     """One page of the families of at least ``min_size`` models that hold a model passing the
-    filters, sorted by ``sort_by`` (then root id): {"families": how many, "rows": the page's records}."""
+    filters, sorted by ``sort_by`` (then root id): {"families": how many, "rows": the page's
+    records}."""
     if sort_by not in COLUMNS:
         raise ValueError(f"cannot sort families by {sort_by!r}")
     families = build.families

@@ -20,7 +20,8 @@ OPTIONS_MAX_BYTES = 64_000  # the most label and value text one dropdown's optio
 
 @cached_query
 def find_models(build: Build, text: str, limit: int = 20) -> list[str]:
-    """Ids containing ``text`` (literally, any case), most downloaded first: what a model picker offers."""
+    """Ids containing ``text`` (literally, any case), most downloaded first: what a model picker
+    offers."""
     text = " ".join((text or "").split()).lower()
     if not text:
         return build.ids(build.popularity_order[:limit])

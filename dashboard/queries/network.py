@@ -1,4 +1,5 @@
-"""The graph around one model: its family tree (ancestors and descendants) and its nearest models."""
+"""The graph around one model: its family tree (ancestors and descendants) and its nearest
+models."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ MAX_ANCESTORS = (
 @dataclass
 class Graph:
     """Nodes are rows of the build; each edge is (from row, to row, kind, weight): a parent link
-    (kind = its relation, from parent to child) or a similarity (kind "similar", weight = cosine)."""
+    (kind = its relation, from parent to child) or a similarity (kind "similar", weight =
+    cosine)."""
 
     centre: int
     nodes: list[int] = field(default_factory=list)
@@ -108,7 +110,8 @@ def family_tree(build: Build, row: int, max_nodes: int = 400) -> Graph:
 
 
 def add_neighbourhood(build: Build, graph: Graph, k: int = 10, hops: int = 1) -> Graph:
-    """Add each drawn similarity neighbourhood: the centre's k nearest models (and theirs, for hops=2)."""
+    """Add each drawn similarity neighbourhood: the centre's k nearest models (and theirs, for
+    hops=2)."""
     frontier = [graph.centre]
     for _ in range(hops):
         reached = []

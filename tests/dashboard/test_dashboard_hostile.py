@@ -65,7 +65,8 @@ def make_hostile(tables) -> None:
         models.at[row, "model_id"] = model_id
         models.at[row, "datasets"] = ["../../evil/data", "javascript:alert(2)", "squad"]
         models.at[row, "arxiv_papers"] = ["javascript:alert(3)", "../../abs", "2106.09685"]
-    # a chain CHAIN links deep under model 3, and a model with MANY_PARENTS parents (the chain's first models)
+    # a chain CHAIN links deep under model 3, and a model with MANY_PARENTS parents (the chain's
+    # first models)
     template = models.iloc[[3] * (CHAIN + 1)].reset_index(drop=True)
     template["model_id"] = [f"chain/m{i}" for i in range(CHAIN)] + ["merge/many-parents"]
     template["root_id"] = "chain/m0"
@@ -176,7 +177,7 @@ def test_family_downloads_beyond_two_to_the_53_reach_the_table_as_text(hostile, 
     assert isinstance(top, str) and int(top.replace(",", "")) >= HUGE_DOWNLOADS
 
 
-# ------------------------------------------------------------------------------ hostile and huge strings
+# ------------------------------------------------------------------------- hostile and huge strings
 
 
 def test_a_20_mb_license_never_reaches_a_page(hostile, build):
@@ -208,7 +209,7 @@ def test_strings_from_the_build_are_text_in_plotly_and_markdown(build):
     assert target.startswith("/network?model=x%5D%28https")
 
 
-# ------------------------------------------------------------------------------ pathological families
+# ---------------------------------------------------------------------------- pathological families
 
 
 def connected(graph) -> bool:
@@ -267,7 +268,7 @@ def test_the_network_view_says_what_it_left_out(hostile):
     assert f"+{MANY_PARENTS - MAX_ANCESTORS:,} more not drawn" in count
 
 
-# ------------------------------------------------------------------------------ out-of-range URL state and API parameters
+# -------------------------------------------------------- out-of-range URL state and API parameters
 
 
 @pytest.mark.parametrize(
@@ -400,7 +401,7 @@ def test_an_id_too_long_for_a_url_is_shown_shortened_without_a_link(hostile, bui
     assert open_clicked({"points": [{"customdata": build.row(parent)}]}) == parent
 
 
-# ------------------------------------------------------------------------------ exact statistics beyond 2**53
+# -------------------------------------------------------------------- exact statistics beyond 2**53
 
 
 def build_dir(hostile) -> Path:
@@ -465,7 +466,7 @@ def test_minimum_counts_compare_exactly_beyond_two_to_the_53(build):
     assert filter_mask(build, Filters(min_downloads=HUGE_DOWNLOADS + 1)).sum() == 0
 
 
-# ------------------------------------------------------------------------------ hand-made callback requests
+# ---------------------------------------------------------------------- hand-made callback requests
 
 
 ODD_VALUES = [
@@ -570,7 +571,7 @@ def test_the_page_router_takes_only_text(hostile):
         assert status == 400 and "must be text" in json.loads(body)["error"]
 
 
-# ------------------------------------------------------------------------------ a build pruned while served
+# ---------------------------------------------------------------------- a build pruned while served
 
 
 def test_a_build_pruned_while_served_answers_from_the_current_build(hostile, build, sample_build):

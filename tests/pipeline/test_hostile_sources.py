@@ -317,7 +317,7 @@ def test_a_file_that_is_not_parquet_is_one_sentence(tmp_path):
         _load(path)
 
 
-# --- CSV, JSON structure ---------------------------------------------------------------------------
+# --- CSV, JSON structure ------------------------------------------------------------------------
 
 
 def test_a_csv_row_that_swallows_the_rows_after_it_is_detected_and_counted(tmp_path):

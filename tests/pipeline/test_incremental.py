@@ -175,7 +175,8 @@ def test_carried_pynndescent_graph_with_new_changed_and_removed_models(
 
 def test_incremental_lineage_equals_a_full_builds(tmp_path, sample_published):
     """New models change their ancestors' n_children and n_descendants (and may join families):
-    the lineage tables of an incremental build are exactly those of a full build of the same models."""
+    the lineage tables of an incremental build are exactly those of a full build of the same
+    models."""
     earlier, later = split(sample_published, 0.05)
     for folder in ("day", "full"):
         (tmp_path / folder).mkdir()

@@ -1,4 +1,5 @@
-"""On a slice of the real Hub listing of July 2024, the lineage follows the README's *Lineage rules* exactly.
+"""On a slice of the real Hub listing of July 2024, the lineage follows the README's *Lineage rules*
+exactly.
 
 The slice is every record of a few whole families (weakly connected components of
 the listing's ``base_model:`` links, so no parent outside the slice is lost):
@@ -65,7 +66,8 @@ def real_slice(shared_data, tmp_path_factory):
 
 
 def _raw_id(line: bytes) -> str | None:
-    """The record's id read off the raw line without parsing it (None when it is not plain there)."""
+    """The record's id read off the raw line without parsing it (None when it is not plain
+    there)."""
     start = line.find(b'"id":"') + 6
     try:
         return line[start : line.find(b'"', start)].decode() if start >= 6 else None
@@ -158,7 +160,8 @@ def test_real_slice_lineage_follows_the_readme_rules(real_slice):
         }
         assert not wrong, f"{column}: {len(wrong)} models differ, e.g. {list(wrong.items())[:3]}"
 
-    # the known shapes of this slice: ties broken by the smallest parent id, a deep chain, a reachable cycle
+    # the known shapes of this slice: ties broken by the smallest parent id, a deep chain, a
+    # reachable cycle
     ties = [
         m
         for m, e in expected.items()

@@ -1,4 +1,5 @@
-"""On the bundled real sample, computed lineage agrees with the exports' own depth and child lists."""
+"""On the bundled real sample, computed lineage agrees with the exports' own depth and child
+lists."""
 
 import pytest
 
