@@ -930,13 +930,15 @@ def markdown(results: dict, host: dict, command: str) -> str:
         "warm p50 / p95 | first load | response |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for path, l in results["latency"].items():
+    for path, latency in results["latency"].items():
         lines.append(
-            f"| `{path}` | {VIEWS[path]} | {l['cold_search']['p50_ms']:.0f} / "
-            f"{l['cold_search']['p95_ms']:.0f} |"
-            f" {l['cold_min_downloads']['p50_ms']:.0f} / {l['cold_min_downloads']['p95_ms']:.0f} |"
-            f" {l['warm']['p50_ms']:.0f} / {l['warm']['p95_ms']:.0f} |"
-            f" {results['traffic'][path]['main_seconds'] * 1000:.0f} | {megabytes(l['bytes'])} |"
+            f"| `{path}` | {VIEWS[path]} | {latency['cold_search']['p50_ms']:.0f} / "
+            f"{latency['cold_search']['p95_ms']:.0f} |"
+            f" {latency['cold_min_downloads']['p50_ms']:.0f} / "
+            f"{latency['cold_min_downloads']['p95_ms']:.0f} |"
+            f" {latency['warm']['p50_ms']:.0f} / {latency['warm']['p95_ms']:.0f} |"
+            f" {results['traffic'][path]['main_seconds'] * 1000:.0f} | "
+            f"{megabytes(latency['bytes'])} |"
         )
     lines += [
         "",
@@ -1046,10 +1048,10 @@ def target_lines(results: dict) -> list[str]:
     ]
     for kind, target in (("cold", t["cold_p95_ms"]), ("warm", t["warm_p95_ms"])):
         worst = {
-            path: max(l["cold_search"]["p95_ms"], l["cold_min_downloads"]["p95_ms"])
+            path: max(latency["cold_search"]["p95_ms"], latency["cold_min_downloads"]["p95_ms"])
             if kind == "cold"
-            else l["warm"]["p95_ms"]
-            for path, l in results["latency"].items()
+            else latency["warm"]["p95_ms"]
+            for path, latency in results["latency"].items()
         }
         missed = {path: ms for path, ms in worst.items() if ms > target}
         detail = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in worst.items())

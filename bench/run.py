@@ -379,12 +379,14 @@ def merged(path: Path, fresh: list[dict]) -> list[dict]:
 
 def machine() -> dict:
     memory_kib = next(
-        int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
     )
     cpu = next(
         (
             line.split(":", 1)[1].strip()
-            for line in open("/proc/cpuinfo")
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
             if line.startswith("model name")
         ),
         platform.processor(),

@@ -91,13 +91,10 @@ def _batches(spec: str, log: IssueLog) -> tuple[int | None, Iterator[pa.Table]]:
         return _noting_columns(*parquet_batches(path, log), log)
     if name.endswith(HUB_RECORD_SUFFIXES):
         return hub_jsonl_batches(path, log)
-    if name.endswith(".csv"):
-        if _is_family_export(path):
-            rows = export_to_published(read_export(path, log), path.name.removesuffix(".csv"), log)
-            table = pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA).drop_columns(
-                ["family_export"]
-            )
-            return len(rows), iter([table])
+    if name.endswith(".csv") and _is_family_export(path):
+        rows = export_to_published(read_export(path, log), path.name.removesuffix(".csv"), log)
+        table = pa.Table.from_pylist(rows, schema=PUBLISHED_SCHEMA).drop_columns(["family_export"])
+        return len(rows), iter([table])
     return _noting_columns(*csv_batches(path, log), log)
 
 

@@ -200,7 +200,6 @@ def hf_dataset_batches(dataset_id: str, **load_kwargs) -> tuple[int, Iterator[pa
         ) from error
 
     def batches() -> Iterator[pa.Table]:
-        for batch in dataset.with_format("arrow").iter(batch_size=BATCH_ROWS):
-            yield batch
+        yield from dataset.with_format("arrow").iter(batch_size=BATCH_ROWS)
 
     return dataset.num_rows, batches()

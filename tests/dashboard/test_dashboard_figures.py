@@ -57,9 +57,9 @@ def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
 
 
 def test_map_colours_a_category_the_same_whatever_is_drawn(build):
-    transformers = lambda figure: next(
-        t["marker"]["color"] for t in figure["data"] if t["name"] == "transformers"
-    )  # noqa: E731
+    def transformers(figure):
+        return next(t["marker"]["color"] for t in figure["data"] if t["name"] == "transformers")
+
     assert transformers(
         map_figure(map_contents(build, np.arange(0, 600, dtype=np.int32), 2))
     ) == transformers(

@@ -88,8 +88,7 @@ def test_a_build_that_fails_its_check_before_the_switch_never_becomes_current(tm
 
 def test_a_build_finished_without_its_manifest_never_becomes_current(tmp_path):
     first = _write(tmp_path, "first")
-    with pytest.raises(ValueError, match="without its manifest"):
-        with BuildWriter(tmp_path) as writer:
-            (writer.path / "models.parquet").write_text("second")
+    with pytest.raises(ValueError, match="without its manifest"), BuildWriter(tmp_path) as writer:
+        (writer.path / "models.parquet").write_text("second")
     assert resolve_build(tmp_path) == first.final_path
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]

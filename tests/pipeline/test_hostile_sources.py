@@ -542,9 +542,10 @@ def test_real_2022_listing_growth_curve_matches_its_creation_times(shared_data):
     models, log = _load(path)
     listing = pq.read_table(path, columns=["modelId", "creation_time"]).to_pandas()
     assert len(models) == len(listing) == 74_970
-    by_month = lambda times: (
-        times.dt.tz_convert("UTC").dt.strftime("%Y-%m").value_counts().sort_index()
-    )  # noqa: E731
+
+    def by_month(times):
+        return times.dt.tz_convert("UTC").dt.strftime("%Y-%m").value_counts().sort_index()
+
     expected, got = by_month(listing["creation_time"]), by_month(models["created_at"])
     assert got.to_dict() == expected.to_dict() and len(expected) > 40
     assert (
