@@ -35,12 +35,18 @@ import typing
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from pipeline.errors import BuildFormatError
+
+if TYPE_CHECKING:  # for annotations only: this module loads pipeline.embed when first searched
+    from _typeshed import DataclassInstance
+
+    from pipeline.embed import Embedder
 
 __all__ = [
     "BuildFormatError",
@@ -215,7 +221,7 @@ def conform(name: str, table: pa.Table) -> pa.Table:
 # ---------------------------------------------------------------- list columns
 
 
-def list_offsets(owner_rows: np.ndarray, length: int) -> np.ndarray:
+def list_offsets(owner_rows: npt.NDArray[np.integer[Any]], length: int) -> npt.NDArray[np.int64]:
     """Offsets (int64, length + 1) of ``length`` lists from the list each value belongs to:
     list i spans offsets[i]:offsets[i + 1] of the values ordered by owner row."""
     owner_rows = np.asarray(owner_rows, dtype=np.int64)
@@ -226,7 +232,7 @@ def list_offsets(owner_rows: np.ndarray, length: int) -> np.ndarray:
     return offsets
 
 
-def list_array(owner_rows: np.ndarray, values: pa.Array, length: int) -> pa.Array:
+def list_array(owner_rows: npt.NDArray[np.integer[Any]], values: pa.Array, length: int) -> pa.Array:
     """``length`` Arrow lists from ``values`` and the row each belongs to (ascending, one per
     value): list i holds the values of row i in their order, a row without values gets [].
     A ListArray, or a LargeListArray when there are too many values for int32 offsets."""
@@ -337,7 +343,10 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-def _from_plain(cls: type, data: Any, where: str, key: str) -> Any:
+Plain = TypeVar("Plain", bound="DataclassInstance")
+
+
+def _from_plain(cls: type[Plain], data: Any, where: str, key: str) -> Plain:
     unreadable = f"{where} is not a manifest this hfmap reads"
     if not isinstance(data, dict):
         raise BuildFormatError(f"{unreadable}: {key or 'it'} is not an object.")
@@ -352,7 +361,7 @@ def _from_plain(cls: type, data: Any, where: str, key: str) -> Any:
     values = {}
     for name, value in data.items():
         kind = hints[name]
-        if is_dataclass(kind):
+        if isinstance(kind, type) and is_dataclass(kind):
             value = _from_plain(kind, value, where, _prefix(key, name))
         elif not _is_a(value, kind):
             shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:60] + "…"
@@ -467,21 +476,27 @@ class SimilaritySearch:
         self.build = build if isinstance(build, OpenBuild) else open_build(build)
 
     @cached_property
-    def vectors(self) -> np.ndarray:
-        return np.load(self.build.embeddings, mmap_mode="r", allow_pickle=False)
+    def vectors(self) -> npt.NDArray[np.float32]:
+        vectors: npt.NDArray[np.float32] = np.load(
+            self.build.embeddings, mmap_mode="r", allow_pickle=False
+        )
+        return vectors
 
     @cached_property
-    def norms(self) -> np.ndarray:
+    def norms(self) -> npt.NDArray[np.float32]:
         """Each model's vector length (0 for an empty text's vector)."""
-        return np.linalg.norm(self.vectors, axis=1).astype(np.float32)
+        norms: npt.NDArray[np.float32] = np.linalg.norm(self.vectors, axis=1).astype(np.float32)
+        return norms
 
     @cached_property
-    def embedder(self):  # pipeline.embed.Embedder
+    def embedder(self) -> Embedder:
         from pipeline.embed import load_embedder
 
         return load_embedder(self.build.embedder)
 
-    def nearest(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(
+        self, query: npt.ArrayLike, k: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Rows of the k models whose vectors are nearest to query (one vector) by cosine, and
         their similarities, best first. A zero vector is near nothing."""
         query = np.asarray(query, dtype=np.float32).reshape(-1)
@@ -496,6 +511,8 @@ class SimilaritySearch:
         top = top[np.isfinite(similarity[top])]
         return top.astype(np.int64), similarity[top].astype(np.float32)
 
-    def near_text(self, text: str, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    def near_text(
+        self, text: str, k: int = 10
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Rows of the k models nearest to free text, and their cosine similarities, best first."""
         return self.nearest(self.embedder.transform([text])[0], k)
