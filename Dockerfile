@@ -24,6 +24,7 @@ COPY pyproject.toml README.md ./
 COPY hfmap ./hfmap
 COPY pipeline ./pipeline
 COPY dashboard ./dashboard
+COPY findings ./findings
 COPY tracker ./tracker
 # hfmap itself, built with the locked setuptools.
 RUN pip install --no-deps --no-build-isolation . && rm -rf /app/build

@@ -31,7 +31,8 @@ from dashboard.pages.growth import ago
 from dashboard.queries.models import find_models
 from dashboard.serving import serve, served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
-from dashboard.url_state import from_query, shared_query, text, to_query
+from dashboard.url_state import from_query, shared_query, to_query
+from dashboard.values import text
 from pipeline.config import Settings
 from tracker.history import History
 from tracker.jobs import start_jobs

@@ -308,10 +308,7 @@ def _build(args, settings: Settings, console: Console) -> None:
         raise UserError("--clusters must be at least 1.")
     _check_out_dir(args.out)
     if args.model_path and args.embedder in ("auto", "minilm"):
-        try:
-            require_sentence_transformers_dir(args.model_path)
-        except ValueError as error:
-            raise UserError(str(error)) from None
+        require_sentence_transformers_dir(args.model_path)  # EmbedderError, a UserError
     if args.if_missing and (args.out / POINTER).is_file():
         current = (args.out / POINTER).read_text().strip()
         console.print(literal(f"{args.out} already has a current build ({current}); "
@@ -350,12 +347,9 @@ def _sample(args, console: Console) -> None:
 
 
 def _similar(args, console: Console) -> None:
-    from pipeline.similar import UnknownModelError, similar_models
+    from pipeline.similar import similar_models
 
-    try:
-        result = similar_models(args.build, args.query, k=args.k, free_text=args.text)
-    except UnknownModelError as error:
-        raise UserError(str(error)) from None
+    result = similar_models(args.build, args.query, k=args.k, free_text=args.text)
     for row in result.itertuples():
         console.print(Text(f"{row.similarity:6.3f}  ") + literal(row.model_id))
 
@@ -383,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     try:
         settings = Settings.from_env()
-    except ValueError as error:  # a setting in the environment that is not a number
+    except UserError as error:  # a setting in the environment that does not parse
         print(f"hfmap: {printable(error)}", file=sys.stderr)
         return USER_ERROR
     args = _parser(settings).parse_args(argv)

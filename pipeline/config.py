@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from pipeline.errors import SettingError
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -87,14 +89,14 @@ class Settings:
                 try:
                     values[setting.name] = int(raw)
                 except ValueError:
-                    raise ValueError(
+                    raise SettingError(
                         f"{names[setting.name]} must be a whole number, not {raw!r}."
                     ) from None
             elif setting.type == "float":
                 try:
                     values[setting.name] = float(raw)
                 except ValueError:
-                    raise ValueError(
+                    raise SettingError(
                         f"{names[setting.name]} must be a number of seconds, not {raw!r}."
                     ) from None
             else:

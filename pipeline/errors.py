@@ -12,6 +12,10 @@ class UserError(Exception):
     """A mistake the user can fix; its message is one sentence for the user."""
 
 
+class SettingError(UserError):
+    """A setting in the environment (HFMAP_*) whose value does not parse."""
+
+
 class SourceError(UserError):
     """A source that cannot be read at all (missing, empty, unreadable, of an unknown kind)."""
 

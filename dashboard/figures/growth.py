@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard.figures.colours import OTHER_COLOUR, PALETTE
 from dashboard.shown import plotly_text
+from dashboard.values import OTHER
 
 RECONSTRUCTED = "the build's models by creation date (reconstructed: deleted models are missing)"
 TRACKED = "the Hub's count (tracked snapshots)"
@@ -37,7 +38,7 @@ def stacked_figure(by_group: dict, title: str, height: int = 380) -> go.Figure:
     figure = go.Figure()
     months = pd.to_datetime(by_group["months"])
     for i, (name, counts) in enumerate(zip(by_group["groups"], by_group["cumulative"])):
-        colour = PALETTE[i % len(PALETTE)] if name != "other" else OTHER_COLOUR
+        colour = PALETTE[i % len(PALETTE)] if name != OTHER else OTHER_COLOUR
         name = plotly_text(name)  # a library or pipeline from the build: text, never markup
         figure.add_trace(go.Scatter(x=months, y=counts, name=name, mode="lines", stackgroup="one",
                                     line={"width": 0.5, "color": colour},

@@ -29,7 +29,8 @@ from dashboard.queries.growth import (
 )
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, shorten, tooltip
-from dashboard.url_state import choice, from_query, mapping, unless_default
+from dashboard.url_state import from_query, mapping, unless_default
+from dashboard.values import choice
 from tracker.report import holder_answering
 
 STACK_BY = {"library_name": "library", "pipeline_tag": "pipeline"}

@@ -18,7 +18,7 @@ from hostile_builds import hostile_build
 from pipeline.build_format import POINTER, resolve_build
 from pipeline.config import Settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
