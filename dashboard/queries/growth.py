@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ def history_version(path: Path) -> str:
 
 
 @cached_query
-def tracker_report(path: str, version: str) -> dict:
+def tracker_report(path: str, version: str) -> dict[str, Any]:
     """The tracker's growth report (tracker.report.growth_report) of the history at path."""
     return growth_report(History(Path(path)))
 
@@ -37,7 +38,7 @@ def tracker_report(path: str, version: str) -> dict:
 @cached_query
 def snapshot_rows(
     path: str, version: str, since: str | None, until: str | None, failures: bool
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The snapshots taken between since and until (ISO 8601), successes only unless failures."""
     return [
         {
@@ -56,7 +57,7 @@ def snapshot_rows(
     ]
 
 
-def with_age(report: dict, now: datetime | None = None) -> dict:
+def with_age(report: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """The report with the last snapshot's age as of now (the cached report is not re-aged)."""
     growth = dict(report["growth"])
     if growth.get("taken_at"):
@@ -68,7 +69,7 @@ def with_age(report: dict, now: datetime | None = None) -> dict:
 
 
 @cached_query
-def reconstructed_growth(build: Build, filters: Filters) -> dict:
+def reconstructed_growth(build: Build, filters: Filters) -> dict[str, Any]:
     """Cumulative models by creation day, over the build's models that pass the filters (models
     deleted from the Hub are not in a build, so the early curve is a lower bound)."""
     created = build.numbers("created_at")[filter_mask(build, filters)]
@@ -85,7 +86,7 @@ def reconstructed_growth(build: Build, filters: Filters) -> dict:
 
 
 @cached_query
-def reconstructed_by_group(build: Build, filters: Filters, column: str) -> dict:
+def reconstructed_by_group(build: Build, filters: Filters, column: str) -> dict[str, Any]:
     """Cumulative models by creation month for the TOP_GROUPS most common libraries or pipelines
     (the rest as OTHER), over the models that pass the filters."""
     mask = filter_mask(build, filters)

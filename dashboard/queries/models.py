@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow.compute as pc
 
@@ -32,22 +34,22 @@ def find_models(build: Build, text: str, limit: int = 20) -> list[str]:
 
 
 @cached_query
-def model_facts(build: Build, row: int) -> dict:
+def model_facts(build: Build, row: int) -> dict[str, Any]:
     """What hovering a point shows: id, library, pipeline, downloads, likes (None where unknown)."""
     exact = (
         build.details.slice(int(row), 1).select(["downloads", "likes"]).to_pylist()[0]
     )  # integers of any size
     return {
         "model_id": build.model_id(row),
-        "library": build.category_of("library_name", [row])[0],
-        "pipeline": build.category_of("pipeline_tag", [row])[0],
+        "library": build.category_of("library_name", np.array([row]))[0],
+        "pipeline": build.category_of("pipeline_tag", np.array([row]))[0],
         "downloads": exact["downloads"],
         "likes": exact["likes"],
     }
 
 
 @cached_query
-def category_options(build: Build, column: str, limit: int = 300) -> list[dict]:
+def category_options(build: Build, column: str, limit: int = 300) -> list[dict[str, Any]]:
     """Dropdown options of a category column, most frequent first, with their counts: at most
     ``limit`` of them and OPTIONS_MAX_BYTES of text; labels shortened, values longer than
     URL_VALUE_CHARS left out (a value the URL cannot carry)."""
@@ -65,7 +67,7 @@ def category_options(build: Build, column: str, limit: int = 300) -> list[dict]:
 
 
 @cached_query
-def model_details(build: Build, model_id: str) -> dict | None:
+def model_details(build: Build, model_id: str) -> dict[str, Any] | None:
     """One model's stored fields, its parents and children with their relations, its family and
     its nearest models; None when the build does not hold it."""
     row = build.row(model_id)

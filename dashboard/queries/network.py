@@ -3,6 +3,7 @@ models."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +38,7 @@ class Graph:
     descendants_shown: int = 0
     descendants_total: int = 0  # along primary parents, as the build counts them
 
-    def add_nodes(self, rows) -> None:
+    def add_nodes(self, rows: Iterable[int]) -> None:
         """Append the rows not drawn yet, in order."""
         known = set(self.nodes)
         for row in map(int, rows):

@@ -42,7 +42,8 @@ def first_in_order(order: np.ndarray, wanted: np.ndarray, count: int) -> np.ndar
     """The first ``count`` rows of ``order`` (a permutation of all rows) that are wanted."""
     if count <= 0:
         return np.zeros(0, dtype=order.dtype)
-    return order[wanted[order]][:count]
+    first: np.ndarray = order[wanted[order]][:count]
+    return first
 
 
 def level_of_detail(

@@ -4,6 +4,7 @@ the build's neighbour index (the same search as `hfmap similar --text`)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from dashboard.cache import cached_query
 from dashboard.data import Build
@@ -13,7 +14,7 @@ log = logging.getLogger("hfmap.dashboard")
 
 
 @cached_query
-def semantic_search(build: Build, text: str, k: int = 25) -> list[dict]:
+def semantic_search(build: Build, text: str, k: int = 25) -> list[dict[str, Any]]:
     """The k models nearest to ``text``: [{row, model_id, similarity}], best first."""
     text = " ".join((text or "").split())
     if not text:

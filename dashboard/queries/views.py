@@ -47,7 +47,7 @@ def map_view(
     hits = [hit["row"] for hit in semantic_search.cached(build, semantic, SEMANTIC_HITS)]
     opened = build.row(model)
     family = None
-    if draw_family and opened is not None:
+    if draw_family and model is not None and opened is not None:
         family = model_graph.cached(build, model, "family", FAMILY_NODES)
     keep = tuple(hits + ([opened] if opened is not None else []) + (family.nodes if family else []))
     points = map_points.cached(build, filters, dims, budget, view, keep)
