@@ -91,6 +91,17 @@ def test_other_user_mistakes_are_one_sentence(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "b").exists()
 
 
+def test_a_listing_of_lines_that_are_not_json_is_one_sentence(tmp_path):
+    listing = tmp_path / "listing.jsonl"
+    listing.write_text('not json\n{"id": \n\n')
+    out, cache = tmp_path / "b", tmp_path / "cache"
+    result = _hfmap(
+        "build", "--source", listing, "--out", out, "--cache-dir", cache, "--quiet", cwd=tmp_path
+    )
+    assert result.returncode == 2 and "holds no model rows" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (out / "CURRENT").exists()
+
+
 def _records():
     """Hostile Hub API records: markup and escape sequences in ids, emoji, a self-link, a cycle,
     a count out of range, an id that is a number, a line that is not JSON."""

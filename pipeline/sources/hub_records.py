@@ -315,7 +315,13 @@ def read_hub_jsonl(
     _note_fields(fields, log)
     table = pa.concat_tables(parts) if parts else None
     keys = np.concatenate([np.zeros(0, np.uint64), *text_key_parts])
-    return table, taken, pa.concat_tables(added) if added else None, keys, texts
+    return (
+        table,
+        taken,
+        pa.concat_tables(added) if added else STORE_SCHEMA.empty_table(),
+        keys,
+        texts,
+    )
 
 
 def _normalized_batch(
