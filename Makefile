@@ -11,7 +11,7 @@ TEST_LOCK := requirements/test.txt
 PIP_VERSION := 26.3
 PIP_TOOLS_VERSION := 7.6.2
 
-.PHONY: install lock browser run test bench bench-dashboard clean
+.PHONY: install lock browser run check test bench bench-dashboard clean
 
 # Everything is installed from the lock (requirements/test.txt: exact versions and their hashes,
 # the CPU build of torch, so no CUDA package can come in), then hfmap itself without dependencies.
@@ -57,6 +57,12 @@ browser:
 run: install
 	@if [ ! -f "$${HFMAP_BUILD_DIR:-builds}/CURRENT" ]; then $(BIN)/hfmap build --source sample; fi
 	$(BIN)/hfmap serve
+
+# Lint, format and types (configured in pyproject.toml); .ci/run runs it before the tests.
+check: install
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/mypy
 
 test: install browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest

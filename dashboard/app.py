@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dash
@@ -214,7 +214,7 @@ def refreshed_text(history_path: Path) -> html.Span | str:
     ended = datetime.fromisoformat(refresh["ended_at"])
     added = refresh["added"]
     text = (
-        f" · map refreshed {ago((datetime.now(timezone.utc) - ended).total_seconds())}, "
+        f" · map refreshed {ago((datetime.now(UTC) - ended).total_seconds())}, "
         f"{added:,} model{'s' if added != 1 else ''} added"
     )
     return html.Span(

@@ -44,7 +44,11 @@ def served_build() -> Build:
     """The build every view reads now."""
     if "build" not in _state:
         raise RuntimeError("No build is served yet; call dashboard.serving.serve first.")
-    if not _state["build"].path.is_dir() and time.monotonic() - _state.get("gone_checked", -GONE_RECHECK_SECONDS) > GONE_RECHECK_SECONDS:
+    if (
+        not _state["build"].path.is_dir()
+        and time.monotonic() - _state.get("gone_checked", -GONE_RECHECK_SECONDS)
+        > GONE_RECHECK_SECONDS
+    ):
         with _lock:  # pruned while served: move to the current build now (if there is one)
             _state["gone_checked"] = _state["checked"] = time.monotonic()
             if not _state["build"].path.is_dir():
@@ -52,7 +56,9 @@ def served_build() -> Build:
         return _state["build"]
     if time.monotonic() - _state["checked"] > RECHECK_SECONDS and _lock.acquire(blocking=False):
         _state["checked"] = time.monotonic()
-        threading.Thread(target=follow_current_then_release, name="hfmap-follow", daemon=True).start()
+        threading.Thread(
+            target=follow_current_then_release, name="hfmap-follow", daemon=True
+        ).start()
     return _state["build"]
 
 
@@ -81,8 +87,18 @@ def follow_current() -> None:
     try:
         build = Build.load(current, _state["settings"].cache_dir)
     except (BuildFormatError, OSError, ValueError) as error:
-        log.warning("keeping build %s: the new current build %s cannot be read (%s)", _state["build"].version, current.name, error)
+        log.warning(
+            "keeping build %s: the new current build %s cannot be read (%s)",
+            _state["build"].version,
+            current.name,
+            error,
+        )
         return
     build.warm_up()
-    log.info("now serving build %s (%s models), loaded in %.1f s", build.version, f"{build.size:,}", time.perf_counter() - started)
+    log.info(
+        "now serving build %s (%s models), loaded in %.1f s",
+        build.version,
+        f"{build.size:,}",
+        time.perf_counter() - started,
+    )
     _state["build"] = build

@@ -52,7 +52,8 @@ def drift_numbers(models: pa.Table, links: Links, languages: TraitSets) -> dict:
     result["card_length"] = {**empty, "links": 0}
     if card_text:
         result["auto_generated_share"] = _pair(
-            _mean(auto[parent][has_card[parent]]), _mean(auto[child][has_card[child]]))
+            _mean(auto[parent][has_card[parent]]), _mean(auto[child][has_card[child]])
+        )
         measured = np.isfinite(length) & has_card
         both = measured[parent] & measured[child]
         result["card_length"] = _pair(_mean(length[parent[both]]), _mean(length[child[both]]))

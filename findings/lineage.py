@@ -97,5 +97,6 @@ class Lineage:
 def lineage_of(models: pa.Table, edges: pa.Table) -> Lineage:
     codes, names = pd.factorize(pd.Series(string_column(models, "root_id")), sort=False)
     every_edge = edge_rows(models, edges)
-    return Lineage(codes.astype(np.int64), np.asarray(names, dtype=object), _inside(every_edge),
-                   every_edge)
+    return Lineage(
+        codes.astype(np.int64), np.asarray(names, dtype=object), _inside(every_edge), every_edge
+    )

@@ -15,8 +15,14 @@ import numpy as np
 from findings.lineage import Links
 from findings.tables import TraitSets
 
-__all__ = ["ALL_RELATIONS", "TRAIT_COLUMNS", "default_relation", "mutation_rate",
-           "select_links", "shared_counts"]
+__all__ = [
+    "ALL_RELATIONS",
+    "TRAIT_COLUMNS",
+    "default_relation",
+    "mutation_rate",
+    "select_links",
+    "shared_counts",
+]
 
 # trait name in the findings -> column of the models table
 TRAIT_COLUMNS = {

@@ -23,8 +23,14 @@ import numpy as np
 from findings.tables import TraitSets
 
 __all__ = [
-    "PLACEHOLDER_VALUES", "TOP_TRAITS", "TraitOrder", "best_order", "directed_edges",
-    "order_traits", "top_values", "transition_counts",
+    "PLACEHOLDER_VALUES",
+    "TOP_TRAITS",
+    "TraitOrder",
+    "best_order",
+    "directed_edges",
+    "order_traits",
+    "top_values",
+    "transition_counts",
 ]
 
 TOP_TRAITS = {"license": 20, "language": 20, "library": 10, "pipeline": 10}
@@ -42,9 +48,12 @@ class TraitOrder:
 
     def to_dict(self) -> dict:
         return {
-            "order": self.order, "edges_agreeing": self.edges_agreeing,
-            "edges_total": self.edges_total, "share_down": self.share_down,
-            "disagreeing": [list(edge) for edge in self.disagreeing], "links": self.links,
+            "order": self.order,
+            "edges_agreeing": self.edges_agreeing,
+            "edges_total": self.edges_total,
+            "share_down": self.share_down,
+            "disagreeing": [list(edge) for edge in self.disagreeing],
+            "links": self.links,
         }
 
 
@@ -53,15 +62,18 @@ def top_values(traits: TraitSets, count: int, rows: np.ndarray | None = None) ->
     (ties by value), placeholders left out."""
     codes = traits.codes if rows is None else traits.codes[np.isin(traits.rows, rows)]
     models = np.bincount(codes, minlength=len(traits.labels))
-    real = np.array([str(label).strip().lower() not in PLACEHOLDER_VALUES
-                     for label in traits.labels], dtype=bool)
+    real = np.array(
+        [str(label).strip().lower() not in PLACEHOLDER_VALUES for label in traits.labels],
+        dtype=bool,
+    )
     candidates = np.flatnonzero((models > 0) & real)
     ranked = sorted(candidates.tolist(), key=lambda code: (-models[code], traits.labels[code]))
     return np.asarray(ranked[:count], dtype=np.int64)
 
 
-def transition_counts(traits: TraitSets, parent: np.ndarray, child: np.ndarray,
-                      values: np.ndarray) -> tuple[np.ndarray, int]:
+def transition_counts(
+    traits: TraitSets, parent: np.ndarray, child: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, int]:
     """counts[i, j] between ``values`` (codes) over the links whose two ends both report the
     trait (any value), and the number of those links."""
     sizes = traits.sizes
@@ -148,7 +160,7 @@ def _best_order_of(nodes: list[int], edges: list[tuple[int, int]]) -> tuple[list
     by_size = np.argsort(members, kind="stable")
     bounds = np.searchsorted(members[by_size], np.arange(count + 2))
     for members_now in range(count):
-        layer = by_size[bounds[members_now]:bounds[members_now + 1]]
+        layer = by_size[bounds[members_now] : bounds[members_now + 1]]
         for bit in range(count):
             first = layer[(layer & (1 << bit)) == 0]
             grown = first | (1 << bit)
@@ -189,8 +201,13 @@ def best_order(size: int, edges: list[tuple[int, int]]) -> tuple[list[int], int]
     return order, sum(1 for i, j in edges if rank[i] < rank[j])
 
 
-def order_traits(traits: TraitSets, parent: np.ndarray, child: np.ndarray, count: int,
-                 rows: np.ndarray | None = None) -> TraitOrder:
+def order_traits(
+    traits: TraitSets,
+    parent: np.ndarray,
+    child: np.ndarray,
+    count: int,
+    rows: np.ndarray | None = None,
+) -> TraitOrder:
     """The best order of the ``count`` most common values over the links (parent[i], child[i])."""
     values = top_values(traits, count, rows)
     counts, links = transition_counts(traits, parent, child, values)

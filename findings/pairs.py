@@ -33,8 +33,13 @@ from findings.lineage import Lineage, Links
 __all__ = ["CONFIGURATIONS", "PAIR_LIMIT", "PairSample", "sample_pairs"]
 
 CONFIGURATIONS = (
-    "different_families", "same_family", "parent_child", "siblings",
-    "grandparent_grandchild", "aunt_uncle_niece_nephew", "first_cousins",
+    "different_families",
+    "same_family",
+    "parent_child",
+    "siblings",
+    "grandparent_grandchild",
+    "aunt_uncle_niece_nephew",
+    "first_cousins",
 )
 PAIR_LIMIT = 1000
 _ENUMERATE_BELOW = 4  # enumerate every instance when there are fewer than 4 x limit
@@ -98,7 +103,7 @@ def _different_families(lineage: Lineage, family: int | None) -> tuple[np.ndarra
 
         return counts, decode
     start, size = ends[family] - sizes[family], sizes[family]
-    members = order[start:start + size]
+    members = order[start : start + size]
     counts = np.full(len(members), n - size, np.int64)
 
     def decode_outside(anchor: np.ndarray, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,8 +216,12 @@ def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, 
     return low[at], high[at]
 
 
-def _draw(counts: np.ndarray, decode: _Decoder, limit: int, rng: np.random.Generator,
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _draw(
+    counts: np.ndarray,
+    decode: _Decoder,
+    limit: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     counts = counts.astype(np.int64)
     total = int(counts.sum())
     if total == 0 or limit <= 0:
@@ -237,8 +246,14 @@ def _draw(counts: np.ndarray, decode: _Decoder, limit: int, rng: np.random.Gener
         wanted = min(total, wanted * 2)
 
 
-def sample_pairs(lineage: Lineage, links: Links, *, family: str | None = None,
-                 limit: int = PAIR_LIMIT, seed: int = 0) -> dict[str, PairSample]:
+def sample_pairs(
+    lineage: Lineage,
+    links: Links,
+    *,
+    family: str | None = None,
+    limit: int = PAIR_LIMIT,
+    seed: int = 0,
+) -> dict[str, PairSample]:
     """Up to ``limit`` pairs of each configuration (CONFIGURATIONS), uniformly over its instances,
     with a generator seeded by ``seed`` and the configuration (so each is reproducible alone).
     ``links``: the links to follow (merge links already left out by the caller). ``family``: a

@@ -12,7 +12,7 @@ __all__ = ["PAPER_FINDINGS"]
 
 PAPER_FINDINGS: dict = {
     "source": "Laufer, Oderinwale, Kleinberg: Anatomy of a Machine Learning Ecosystem "
-              "(1.86M Hugging Face models, finetune links)",
+    "(1.86M Hugging Face models, finetune links)",
     "mutation_rates": {
         "language": {"rate": 0.242, "links": 47_369, "relation": "finetune"},
         "license": {"rate": 0.198, "links": 138_694, "relation": "finetune"},
@@ -25,8 +25,7 @@ PAPER_FINDINGS: dict = {
     },
     "orderings": {
         "license": {"edges_agreeing": 113, "edges_total": 121, "share_down": 0.846},
-        "language": {"edges_agreeing": 186, "edges_total": 189, "share_down": 0.750,
-                     "last": "en"},
+        "language": {"edges_agreeing": 186, "edges_total": 189, "share_down": 0.750, "last": "en"},
         "library": {"edges_agreeing": 17, "edges_total": 17, "share_down": 0.837},
         "pipeline": {"edges_agreeing": 30, "edges_total": 32, "share_down": 0.982},
     },

@@ -69,13 +69,18 @@ class BuildFindings:
     variants (per relation, per family) are computed without preparing them again: the dashboard
     keeps one per build; the pipeline calls ``compute_findings``."""
 
-    def __init__(self, models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataFrame,
-                 embeddings: np.ndarray | None = None):
+    def __init__(
+        self,
+        models: pa.Table | pd.DataFrame,
+        edges: pa.Table | pd.DataFrame,
+        embeddings: np.ndarray | None = None,
+    ):
         self.models, self.edges = as_table(models), as_table(edges)
         self.embeddings = embeddings
         self.lineage = lineage_of(self.models, self.edges)
-        self.traits = {name: trait_sets(self.models, column)
-                       for name, column in mutation.TRAIT_COLUMNS.items()}
+        self.traits = {
+            name: trait_sets(self.models, column) for name, column in mutation.TRAIT_COLUMNS.items()
+        }
 
     @cached_property
     def structure(self) -> dict:
@@ -87,14 +92,21 @@ class BuildFindings:
         """The relations a caller may choose: those of the links inside the data, and "all"."""
         return sorted(set(self.lineage.links.relations) | {mutation.ALL_RELATIONS})
 
-    def findings(self, relation: str | None = None, family: str | None = None, seed: int = 0,
-                 resamples: int = resemblance.RESAMPLES) -> dict:
+    def findings(
+        self,
+        relation: str | None = None,
+        family: str | None = None,
+        seed: int = 0,
+        resamples: int = resemblance.RESAMPLES,
+    ) -> dict:
         """See ``compute_findings``."""
         lineage, models = self.lineage, self.models
         links = lineage.links
         if relation is not None and relation not in self.relations:
-            raise ScopeError(f"{relation!r} is not a relation of this build's links; choose one "
-                             f"of {', '.join(self.relations)}.")
+            raise ScopeError(
+                f"{relation!r} is not a relation of this build's links; choose one "
+                f"of {', '.join(self.relations)}."
+            )
         rows = None
         if family is not None:
             code = lineage.family_code(family)
@@ -124,27 +136,36 @@ class BuildFindings:
         similar = resemblance.measure_pairs(models, self.embeddings, samples, seed, resamples)
 
         findings = {
-            "scope": {"relation": chosen_name, "resemblance_links": pair_name,
-                      "family": family, "seed": seed,
-                      "models": lineage.n_models if rows is None else len(rows),
-                      "links": len(parent)},
+            "scope": {
+                "relation": chosen_name,
+                "resemblance_links": pair_name,
+                "family": family,
+                "seed": seed,
+                "models": lineage.n_models if rows is None else len(rows),
+                "links": len(parent),
+            },
             "mutation_rates": mutation_rates,
             "resemblance": similar,
-            "resemblance_available": {name: sample.available
-                                      for name, sample in samples.items()},
+            "resemblance_available": {name: sample.available for name, sample in samples.items()},
             "orderings": orderings,
             "drift": drift.drift_numbers(models, chosen, self.traits["language"]),
-            "structure": self.structure if rows is None
+            "structure": self.structure
+            if rows is None
             else structure.structure_numbers(models, lineage, rows),
             "notes": list(NOTES),
         }
         return _plain(findings)
 
 
-def compute_findings(models: pa.Table | pd.DataFrame, edges: pa.Table | pd.DataFrame,
-                     embeddings: np.ndarray | None = None, relation: str | None = None,
-                     family: str | None = None, seed: int = 0,
-                     resamples: int = resemblance.RESAMPLES) -> dict:
+def compute_findings(
+    models: pa.Table | pd.DataFrame,
+    edges: pa.Table | pd.DataFrame,
+    embeddings: np.ndarray | None = None,
+    relation: str | None = None,
+    family: str | None = None,
+    seed: int = 0,
+    resamples: int = resemblance.RESAMPLES,
+) -> dict:
     """The findings of one build (its models and edges tables, row-aligned embeddings or None).
 
     ``relation``: the links to study (a relation of the edges, or "all"); None: finetune links

@@ -38,8 +38,16 @@ from rapidfuzz.distance import Levenshtein
 from findings.pairs import PairSample
 
 __all__ = [
-    "CARD_MIN_CHARS", "LINEAGE_TAG_PREFIX", "MEASURES", "RESAMPLES", "TFIDF_FEATURES",
-    "PairMeasures", "canonical_text", "mean_interval", "measure_pairs", "resample_rows",
+    "CARD_MIN_CHARS",
+    "LINEAGE_TAG_PREFIX",
+    "MEASURES",
+    "RESAMPLES",
+    "TFIDF_FEATURES",
+    "PairMeasures",
+    "canonical_text",
+    "mean_interval",
+    "measure_pairs",
+    "resample_rows",
     "tfidf_vectors",
 ]
 
@@ -103,17 +111,21 @@ def tfidf_vectors(texts: list[str], features: int = TFIDF_FEATURES) -> np.ndarra
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
-def resample_rows(count: int, seed: int | list[int] = 0,
-                  resamples: int = RESAMPLES) -> np.ndarray:
+def resample_rows(count: int, seed: int | list[int] = 0, resamples: int = RESAMPLES) -> np.ndarray:
     """``resamples`` bootstrap resamples of ``count`` values: rows of positions, drawn with
     replacement (one matrix serves every series of that length: drawing is half the cost)."""
     rng = np.random.default_rng(seed)
-    return rng.integers(0, count, size=(resamples, count),
-                        dtype=np.int16 if count < 2**15 else np.int64)
+    return rng.integers(
+        0, count, size=(resamples, count), dtype=np.int16 if count < 2**15 else np.int64
+    )
 
 
-def mean_interval(values: np.ndarray, seed: int | list[int] = 0, resamples: int = RESAMPLES,
-                  drawn: np.ndarray | None = None) -> dict:
+def mean_interval(
+    values: np.ndarray,
+    seed: int | list[int] = 0,
+    resamples: int = RESAMPLES,
+    drawn: np.ndarray | None = None,
+) -> dict:
     """{"mean", "ci_low", "ci_high", "pairs"}: the mean of ``values`` and the 2.5 and 97.5
     percentiles of the means of ``resamples`` bootstrap resamples (None when there is no value).
     ``drawn``: the resamples to use (``resample_rows(len(values), ...)``), else drawn here."""
@@ -125,10 +137,14 @@ def mean_interval(values: np.ndarray, seed: int | list[int] = 0, resamples: int 
         drawn = resample_rows(count, seed, resamples)
     means = np.empty(len(drawn))
     for start in range(0, len(drawn), _BLOCK):  # blocks that stay in the cache
-        means[start:start + _BLOCK] = values[drawn[start:start + _BLOCK]].sum(axis=1) / count
+        means[start : start + _BLOCK] = values[drawn[start : start + _BLOCK]].sum(axis=1) / count
     low, high = np.percentile(means, [2.5, 97.5])
-    return {"mean": float(values.mean()), "ci_low": float(low), "ci_high": float(high),
-            "pairs": count}
+    return {
+        "mean": float(values.mean()),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "pairs": count,
+    }
 
 
 class PairMeasures:
@@ -143,10 +159,15 @@ class PairMeasures:
         traits = [_traits_of(record) for record in records]
         self.texts = [_text_of(each) for each in traits]
         self.tags = [frozenset(each["tags"]) for each in traits]
-        self.card_ok = np.array([
-            (record["card_length"] or 0) >= CARD_MIN_CHARS and not record["card_auto_generated"]
-            and bool(record["card_excerpt"]) for record in records
-        ], dtype=bool)
+        self.card_ok = np.array(
+            [
+                (record["card_length"] or 0) >= CARD_MIN_CHARS
+                and not record["card_auto_generated"]
+                and bool(record["card_excerpt"])
+                for record in records
+            ],
+            dtype=bool,
+        )
         cards = [record["card_excerpt"] or "" for record in records]
         eligible = np.flatnonzero(self.card_ok)
         self.card_vectors = np.zeros((len(records), 0))
@@ -175,10 +196,15 @@ class PairMeasures:
     def _levenshtein(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         if not len(first):
             return np.empty(0)
-        return np.asarray(process.cpdist(
-            [self.texts[place] for place in first], [self.texts[place] for place in second],
-            scorer=Levenshtein.normalized_similarity, workers=1,
-        ), dtype=np.float64)
+        return np.asarray(
+            process.cpdist(
+                [self.texts[place] for place in first],
+                [self.texts[place] for place in second],
+                scorer=Levenshtein.normalized_similarity,
+                workers=1,
+            ),
+            dtype=np.float64,
+        )
 
     def _cards(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         both = self.card_ok[first] & self.card_ok[second]
@@ -203,12 +229,17 @@ class PairMeasures:
         return dots / (norms[first] * norms[second])
 
 
-def measure_pairs(models: pa.Table, embeddings: np.ndarray | None,
-                  samples: dict[str, PairSample], seed: int = 0,
-                  resamples: int = RESAMPLES) -> dict[str, dict[str, dict]]:
+def measure_pairs(
+    models: pa.Table,
+    embeddings: np.ndarray | None,
+    samples: dict[str, PairSample],
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> dict[str, dict[str, dict]]:
     """resemblance[configuration][measure] = {"mean", "ci_low", "ci_high", "pairs"}."""
-    used = [sample.first for sample in samples.values()] + \
-        [sample.second for sample in samples.values()]
+    used = [sample.first for sample in samples.values()] + [
+        sample.second for sample in samples.values()
+    ]
     rows = np.concatenate(used) if used else np.empty(0, np.int64)
     measures = PairMeasures(models, embeddings, rows)
     series = {}
@@ -222,5 +253,4 @@ def measure_pairs(models: pa.Table, embeddings: np.ndarray | None,
         for key, values in series.items():
             if len(values) == count:
                 intervals[key] = mean_interval(values, resamples=resamples, drawn=drawn)
-    return {name: {measure: intervals[name, measure] for measure in MEASURES}
-            for name in samples}
+    return {name: {measure: intervals[name, measure] for measure in MEASURES} for name in samples}

@@ -42,14 +42,23 @@ def _families(lineage: Lineage, depth: np.ndarray, scope: np.ndarray) -> _Famili
     return _Families(present, size[present], deepest[present])
 
 
-def _top(families: _Families, lineage: Lineage, first: np.ndarray, then: np.ndarray,
-         ) -> list[dict]:
+def _top(
+    families: _Families,
+    lineage: Lineage,
+    first: np.ndarray,
+    then: np.ndarray,
+) -> list[dict]:
     """The TOP_FAMILIES families with the largest ``first``, then ``then`` (ties: the family
     met first in the models table)."""
     order = np.lexsort((families.code, -then, -first))[:TOP_FAMILIES]
-    return [{"root_id": str(lineage.family_names[families.code[row]]),
-             "size": int(families.size[row]), "max_depth": int(families.max_depth[row])}
-            for row in order]
+    return [
+        {
+            "root_id": str(lineage.family_names[families.code[row]]),
+            "size": int(families.size[row]),
+            "max_depth": int(families.max_depth[row]),
+        }
+        for row in order
+    ]
 
 
 def structure_numbers(models: pa.Table, lineage: Lineage, rows: np.ndarray | None = None) -> dict:
@@ -70,8 +79,10 @@ def structure_numbers(models: pa.Table, lineage: Lineage, rows: np.ndarray | Non
     relation = edges.relation[in_scope]
     inside = (edges.parent >= 0)[in_scope]
     by_relation = {
-        str(name): {"edges": int((relation == name).sum()),
-                    "inside_data": int(((relation == name) & inside).sum())}
+        str(name): {
+            "edges": int((relation == name).sum()),
+            "inside_data": int(((relation == name) & inside).sum()),
+        }
         for name in sorted(set(relation.tolist()))
     }
 
@@ -81,16 +92,22 @@ def structure_numbers(models: pa.Table, lineage: Lineage, rows: np.ndarray | Non
     for name in links.relations:
         children = np.unique(links.child[(links.relation == name) & scope[links.child]])
         if len(children):
-            leaves[str(name)] = {"children": int(len(children)),
-                                 "leaf_share": float(np.mean(~has_children[children]))}
+            leaves[str(name)] = {
+                "children": int(len(children)),
+                "leaf_share": float(np.mean(~has_children[children])),
+            }
 
     return {
         "models": int(scope.sum()),
         "families": int(len(families.code)),
-        "family_size_ccdf": [{"size": int(size), "share_at_least": float(share)}
-                             for size, share in zip(sizes, at_least, strict=True)],
-        "depth_distribution": [{"depth": int(level), "models": int(count)}
-                               for level, count in zip(depths, models_at, strict=True)],
+        "family_size_ccdf": [
+            {"size": int(size), "share_at_least": float(share)}
+            for size, share in zip(sizes, at_least, strict=True)
+        ],
+        "depth_distribution": [
+            {"depth": int(level), "models": int(count)}
+            for level, count in zip(depths, models_at, strict=True)
+        ],
         "edges_by_relation": by_relation,
         "leaves_by_relation": leaves,
         "largest_families": _top(families, lineage, families.size, families.max_depth),

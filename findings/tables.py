@@ -14,7 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
-    "TraitSets", "as_table", "bool_column", "number_column", "string_column", "trait_sets",
+    "TraitSets",
+    "as_table",
+    "bool_column",
+    "number_column",
+    "string_column",
+    "trait_sets",
 ]
 
 
@@ -36,8 +41,9 @@ def string_column(table: pa.Table, name: str) -> np.ndarray:
 
 def bool_column(table: pa.Table, name: str) -> np.ndarray:
     """A bool column as a bool array, null as False."""
-    return np.asarray(pc.fill_null(_column(table, name), False).to_numpy(zero_copy_only=False),
-                      dtype=bool)
+    return np.asarray(
+        pc.fill_null(_column(table, name), False).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def number_column(table: pa.Table, name: str) -> np.ndarray:
@@ -69,7 +75,7 @@ class TraitSets:
         return position, self.codes[np.repeat(self.offsets[rows], sizes) + within]
 
     def values_of(self, row: int) -> list[str]:
-        span = self.codes[self.offsets[row]:self.offsets[row + 1]]
+        span = self.codes[self.offsets[row] : self.offsets[row + 1]]
         return [self.labels[code] for code in span]
 
 

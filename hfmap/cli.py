@@ -32,98 +32,182 @@ INTERNAL_ERROR = 1
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hfmap",
-                                     description="A map of the Hugging Face model ecosystem.")
+    parser = argparse.ArgumentParser(
+        prog="hfmap", description="A map of the Hugging Face model ecosystem."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    build = commands.add_parser("build",
-                                help="build a map from a source into a new build directory")
-    build.add_argument("--source", default="sample",
-                       help="'sample' (bundled real sample, default), hf:<dataset id>, "
-                            "or a .parquet/.csv/.jsonl file")
-    build.add_argument("--out", type=Path, default=settings.build_dir,
-                       help=f"builds directory (default {settings.build_dir})")
-    build.add_argument("--embedder", default="auto", choices=["auto", "minilm", "tfidf"],
-                       help=f"auto = minilm up to {settings.minilm_max_rows:,} models, else tfidf")
-    build.add_argument("--model-path", default=settings.minilm_path,
-                       help="local sentence-transformers model directory for minilm")
-    build.add_argument("--dim", type=int, default=64,
-                       help="tfidf vector dimensions (default 64)")
-    build.add_argument("--seed", type=int, default=0,
-                       help="random seed: same input + seed gives the same map")
-    build.add_argument("--clusters", type=int, default=None,
-                       help="number of clusters (default: chosen automatically)")
-    build.add_argument("--fit-sample", type=int, default=50_000,
-                       help="UMAP fits on this many models and places the rest")
-    build.add_argument("--cache-dir", type=Path, default=settings.cache_dir,
-                       help=f"embedding cache (default {settings.cache_dir})")
-    build.add_argument("--refit", action="store_true",
-                       help="refit the tfidf embedder instead of reusing the cached one")
-    build.add_argument("--full", action="store_true",
-                       help="refit the whole map even if the current build could be "
-                            "carried forward")
+    build = commands.add_parser(
+        "build", help="build a map from a source into a new build directory"
+    )
+    build.add_argument(
+        "--source",
+        default="sample",
+        help="'sample' (bundled real sample, default), hf:<dataset id>, "
+        "or a .parquet/.csv/.jsonl file",
+    )
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=settings.build_dir,
+        help=f"builds directory (default {settings.build_dir})",
+    )
+    build.add_argument(
+        "--embedder",
+        default="auto",
+        choices=["auto", "minilm", "tfidf"],
+        help=f"auto = minilm up to {settings.minilm_max_rows:,} models, else tfidf",
+    )
+    build.add_argument(
+        "--model-path",
+        default=settings.minilm_path,
+        help="local sentence-transformers model directory for minilm",
+    )
+    build.add_argument("--dim", type=int, default=64, help="tfidf vector dimensions (default 64)")
+    build.add_argument(
+        "--seed", type=int, default=0, help="random seed: same input + seed gives the same map"
+    )
+    build.add_argument(
+        "--clusters",
+        type=int,
+        default=None,
+        help="number of clusters (default: chosen automatically)",
+    )
+    build.add_argument(
+        "--fit-sample",
+        type=int,
+        default=50_000,
+        help="UMAP fits on this many models and places the rest",
+    )
+    build.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=settings.cache_dir,
+        help=f"embedding cache (default {settings.cache_dir})",
+    )
+    build.add_argument(
+        "--refit",
+        action="store_true",
+        help="refit the tfidf embedder instead of reusing the cached one",
+    )
+    build.add_argument(
+        "--full",
+        action="store_true",
+        help="refit the whole map even if the current build could be carried forward",
+    )
     build.add_argument("--quiet", action="store_true", help="no progress output")
-    build.add_argument("--if-missing", action="store_true",
-                       help="do nothing when the builds directory already has a current build "
-                            "(the compose pipeline job)")
+    build.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the builds directory already has a current build "
+        "(the compose pipeline job)",
+    )
 
-    sample = commands.add_parser("sample",
-                                 help="regenerate the bundled sample from family-tree exports")
-    sample.add_argument("--exports", type=Path, required=True,
-                        help="directory of *_tree.csv exports (../shared/data)")
-    sample.add_argument("--out", type=Path, default=None,
-                        help="default: the bundled sample file")
+    sample = commands.add_parser(
+        "sample", help="regenerate the bundled sample from family-tree exports"
+    )
+    sample.add_argument(
+        "--exports",
+        type=Path,
+        required=True,
+        help="directory of *_tree.csv exports (../shared/data)",
+    )
+    sample.add_argument("--out", type=Path, default=None, help="default: the bundled sample file")
 
     info = commands.add_parser("info", help="summarize a build")
-    info.add_argument("--build", type=Path, default=settings.build_dir,
-                      help="a build, or a builds directory (its current build)")
+    info.add_argument(
+        "--build",
+        type=Path,
+        default=settings.build_dir,
+        help="a build, or a builds directory (its current build)",
+    )
 
-    similar = commands.add_parser("similar",
-                                  help="models most similar to a model id or a free-text query")
+    similar = commands.add_parser(
+        "similar", help="models most similar to a model id or a free-text query"
+    )
     similar.add_argument("query", help="a model id in the build, or free text with --text")
     similar.add_argument("--text", action="store_true", help="treat QUERY as free text")
     similar.add_argument("-k", type=int, default=10)
     similar.add_argument("--build", type=Path, default=settings.build_dir)
 
     serve = commands.add_parser("serve", help="serve the dashboard over a build")
-    serve.add_argument("--build", type=Path, default=settings.build_dir,
-                       help="a build, or a builds directory (its current build is served)")
+    serve.add_argument(
+        "--build",
+        type=Path,
+        default=settings.build_dir,
+        help="a build, or a builds directory (its current build is served)",
+    )
     serve.add_argument("--port", type=int, default=8050)
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="interface to listen on (0.0.0.0 for every one)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 for every one)"
+    )
 
-    track = commands.add_parser("track", help="count the Hub's models: one snapshot, "
-                                              "one every INTERVAL, or the last result")
+    track = commands.add_parser(
+        "track", help="count the Hub's models: one snapshot, one every INTERVAL, or the last result"
+    )
     mode = track.add_mutually_exclusive_group(required=True)
     mode.add_argument("--once", action="store_true", help="take one snapshot now")
-    mode.add_argument("--every", nargs="?", const=settings.tracker_every, metavar="INTERVAL",
-                      help="take a snapshot now and every INTERVAL (6h, 30m, 1d, 1h30m; "
-                           f"default {settings.tracker_every}) until stopped")
-    mode.add_argument("--status", action="store_true",
-                      help="print the last snapshot and the last failure as JSON")
-    track.add_argument("--db", type=Path, default=settings.tracker_db,
-                       help=f"snapshot history (default {settings.tracker_db})")
-    track.add_argument("--jsonl", type=Path,
-                       help="also write the listing as Hub API JSON Lines, "
-                            "for `hfmap build --source`")
-    track.add_argument("--if-due", metavar="INTERVAL",
-                       help="with --once: only if the last run began INTERVAL ago or more "
-                            "(how the dashboard's scheduled job runs it)")
+    mode.add_argument(
+        "--every",
+        nargs="?",
+        const=settings.tracker_every,
+        metavar="INTERVAL",
+        help="take a snapshot now and every INTERVAL (6h, 30m, 1d, 1h30m; "
+        f"default {settings.tracker_every}) until stopped",
+    )
+    mode.add_argument(
+        "--status", action="store_true", help="print the last snapshot and the last failure as JSON"
+    )
+    track.add_argument(
+        "--db",
+        type=Path,
+        default=settings.tracker_db,
+        help=f"snapshot history (default {settings.tracker_db})",
+    )
+    track.add_argument(
+        "--jsonl",
+        type=Path,
+        help="also write the listing as Hub API JSON Lines, for `hfmap build --source`",
+    )
+    track.add_argument(
+        "--if-due",
+        metavar="INTERVAL",
+        help="with --once: only if the last run began INTERVAL ago or more "
+        "(how the dashboard's scheduled job runs it)",
+    )
 
-    refresh = commands.add_parser("refresh", help="rebuild the map from the tracker's listing "
-                                                  "(incremental when it can be) and record it")
-    refresh.add_argument("--listing", type=Path, default=settings.listing_path,
-                         help=f"the tracker's listing (default {settings.listing_path})")
-    refresh.add_argument("--out", type=Path, default=settings.build_dir,
-                         help=f"builds directory (default {settings.build_dir})")
-    refresh.add_argument("--embedder", default=settings.refresh_embedder,
-                         choices=["auto", "minilm", "tfidf"],
-                         help=f"the build's embedder (default {settings.refresh_embedder})")
-    refresh.add_argument("--db", type=Path, default=settings.tracker_db,
-                         help="the history the refresh is recorded in "
-                              f"(default {settings.tracker_db})")
-    refresh.add_argument("--if-due", metavar="INTERVAL",
-                         help="only if the last refresh began INTERVAL ago or more")
+    refresh = commands.add_parser(
+        "refresh",
+        help="rebuild the map from the tracker's listing "
+        "(incremental when it can be) and record it",
+    )
+    refresh.add_argument(
+        "--listing",
+        type=Path,
+        default=settings.listing_path,
+        help=f"the tracker's listing (default {settings.listing_path})",
+    )
+    refresh.add_argument(
+        "--out",
+        type=Path,
+        default=settings.build_dir,
+        help=f"builds directory (default {settings.build_dir})",
+    )
+    refresh.add_argument(
+        "--embedder",
+        default=settings.refresh_embedder,
+        choices=["auto", "minilm", "tfidf"],
+        help=f"the build's embedder (default {settings.refresh_embedder})",
+    )
+    refresh.add_argument(
+        "--db",
+        type=Path,
+        default=settings.tracker_db,
+        help=f"the history the refresh is recorded in (default {settings.tracker_db})",
+    )
+    refresh.add_argument(
+        "--if-due", metavar="INTERVAL", help="only if the last refresh began INTERVAL ago or more"
+    )
     return parser
 
 
@@ -204,19 +288,27 @@ def _track(args, settings: Settings, console: Console) -> int:
     _exit_on_sigterm()
     outcome = take_snapshot(settings, args.jsonl, progress=console.is_terminal, if_due=if_due)
     if outcome.status == "not due":
-        print(f"hfmap: no snapshot taken: the last run began less than {args.if_due} ago.",
-              file=sys.stderr)
+        print(
+            f"hfmap: no snapshot taken: the last run began less than {args.if_due} ago.",
+            file=sys.stderr,
+        )
         return 0
     if outcome.status == "ok":
-        console.print(literal(f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models "
-                              f"on {settings.hf_endpoint} "
-                              f"({outcome.seconds:.1f} s), in {args.db}"))
+        console.print(
+            literal(
+                f"snapshot {outcome.snapshot_id}: {outcome.total_models:,} models "
+                f"on {settings.hf_endpoint} "
+                f"({outcome.seconds:.1f} s), in {args.db}"
+            )
+        )
         return 0
     if outcome.status == "skipped":
         print("hfmap: no snapshot taken: another tracker is taking one.", file=sys.stderr)
         return SNAPSHOT_SKIPPED
-    print(f"hfmap: the snapshot failed and no count was stored: {printable(outcome.error)}",
-          file=sys.stderr)
+    print(
+        f"hfmap: the snapshot failed and no count was stored: {printable(outcome.error)}",
+        file=sys.stderr,
+    )
     return SNAPSHOT_FAILED
 
 
@@ -233,23 +325,33 @@ def _refresh(args, settings: Settings, console: Console) -> int:
     _exit_on_sigterm()
     outcome = run_refresh(settings, args.listing, args.out, args.embedder, if_due)
     if outcome.status == "ok":
-        console.print(literal(f"build {outcome.build_id} ({outcome.mode}) is current: "
-                              f"{outcome.models:,} models, {outcome.added:,} added, "
-                              f"{outcome.removed:,} removed ({outcome.seconds:.1f} s)"))
+        console.print(
+            literal(
+                f"build {outcome.build_id} ({outcome.mode}) is current: "
+                f"{outcome.models:,} models, {outcome.added:,} added, "
+                f"{outcome.removed:,} removed ({outcome.seconds:.1f} s)"
+            )
+        )
         return 0
     if outcome.status == "unchanged":
-        console.print(literal(f"the listing has not changed since build {outcome.build_id}; "
-                              "nothing to build."))
+        console.print(
+            literal(
+                f"the listing has not changed since build {outcome.build_id}; nothing to build."
+            )
+        )
         return 0
     if outcome.status == "not due":
-        print(f"hfmap: no refresh: the last one began less than {args.if_due} ago.",
-              file=sys.stderr)
+        print(
+            f"hfmap: no refresh: the last one began less than {args.if_due} ago.", file=sys.stderr
+        )
         return 0
     if outcome.status == "skipped":
         print(f"hfmap: no refresh: {outcome.error}.", file=sys.stderr)
         return SNAPSHOT_SKIPPED
-    print(f"hfmap: the refresh failed and the current build stays: {printable(outcome.error)}",
-          file=sys.stderr)
+    print(
+        f"hfmap: the refresh failed and the current build stays: {printable(outcome.error)}",
+        file=sys.stderr,
+    )
     return SNAPSHOT_FAILED
 
 
@@ -277,8 +379,9 @@ def _serve(args, settings: Settings, console: Console) -> None:
     except OSError as error:
         # address in use / not available, permission denied
         if error.errno in (98, 48, 10048, 99, 49, 13):
-            raise UserError(f"Cannot listen on {args.host}:{args.port} "
-                            f"({error.strerror}).") from None
+            raise UserError(
+                f"Cannot listen on {args.host}:{args.port} ({error.strerror})."
+            ) from None
         raise
 
 
@@ -288,8 +391,9 @@ def _check_out_dir(out: Path) -> None:
         raise UserError(f"--out {printable(out)} is a file, not a builds directory.")
     existing = next((p for p in [out, *out.absolute().parents] if p.exists()), None)
     if existing is not None and not existing.is_dir():
-        raise UserError(f"--out {printable(out)} cannot be created: "
-                        f"{printable(existing)} is a file.")
+        raise UserError(
+            f"--out {printable(out)} cannot be created: {printable(existing)} is a file."
+        )
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
         raise UserError(f"--out {printable(out)} is not writable.")
 
@@ -311,15 +415,27 @@ def _build(args, settings: Settings, console: Console) -> None:
         require_sentence_transformers_dir(args.model_path)  # EmbedderError, a UserError
     if args.if_missing and (args.out / POINTER).is_file():
         current = (args.out / POINTER).read_text().strip()
-        console.print(literal(f"{args.out} already has a current build ({current}); "
-                              "nothing to do (--if-missing)."))
+        console.print(
+            literal(
+                f"{args.out} already has a current build ({current}); nothing to do (--if-missing)."
+            )
+        )
         return
     options = BuildOptions(
-        source=args.source, out_dir=args.out, embedder=args.embedder, model_path=args.model_path,
-        minilm_max_rows=settings.minilm_max_rows, dim=args.dim, seed=args.seed,
+        source=args.source,
+        out_dir=args.out,
+        embedder=args.embedder,
+        model_path=args.model_path,
+        minilm_max_rows=settings.minilm_max_rows,
+        dim=args.dim,
+        seed=args.seed,
         n_clusters=args.clusters,
-        fit_sample_size=args.fit_sample, cache_dir=args.cache_dir, refit=args.refit, full=args.full,
-        keep_builds=settings.keep_builds, progress=not args.quiet,
+        fit_sample_size=args.fit_sample,
+        cache_dir=args.cache_dir,
+        refit=args.refit,
+        full=args.full,
+        keep_builds=settings.keep_builds,
+        progress=not args.quiet,
     )
     summary: list = []  # read from the finished build before it becomes current, printed after
 
@@ -358,9 +474,14 @@ def _report_bug(error: BaseException) -> int:
     """One sentence on stderr naming the bug and the file with its full traceback; exit code 1."""
     text = "".join(traceback.format_exception(error))
     try:
-        with tempfile.NamedTemporaryFile("w", prefix="hfmap-traceback-", suffix=".txt",
-                                         delete=False, encoding="utf-8",
-                                         errors="backslashreplace") as handle:
+        with tempfile.NamedTemporaryFile(
+            "w",
+            prefix="hfmap-traceback-",
+            suffix=".txt",
+            delete=False,
+            encoding="utf-8",
+            errors="backslashreplace",
+        ) as handle:
             handle.write(text)
         where = f"the full traceback is in {handle.name}"
     except OSError:
@@ -368,8 +489,10 @@ def _report_bug(error: BaseException) -> int:
         where = "the full traceback is above"
     message = printable(str(error))
     message = message if len(message) <= 200 else message[:200] + "…"
-    print(f"hfmap: internal error ({type(error).__name__}: {message}); {where}; "
-          "please report it.", file=sys.stderr)
+    print(
+        f"hfmap: internal error ({type(error).__name__}: {message}); {where}; please report it.",
+        file=sys.stderr,
+    )
     return INTERNAL_ERROR
 
 

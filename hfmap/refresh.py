@@ -33,7 +33,7 @@ from pipeline.errors import UserError
 from pipeline.terminal import printable
 from tracker.due import is_due, refresh_started
 from tracker.history import History, utc_now
-from tracker.lock import LockHeld, holding, job_lock
+from tracker.lock import LockHeldError, holding, job_lock
 
 log = logging.getLogger("hfmap.refresh")
 
@@ -115,7 +115,7 @@ def run_refresh(
                 return RefreshOutcome("not due", seconds=time.monotonic() - started)
             with holding(history, JOB):
                 outcome = refreshed(settings, history, listing, out, embedder)
-    except LockHeld as error:
+    except LockHeldError as error:
         log.info("no refresh: %s", error)
         return RefreshOutcome("skipped", error=str(error), seconds=time.monotonic() - started)
     except redis.RedisError as error:

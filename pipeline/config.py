@@ -56,7 +56,7 @@ class Settings:
     top_authors: int = 100
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         names = {
             "build_dir": "HFMAP_BUILD_DIR",

@@ -23,16 +23,26 @@ def compose() -> dict:
 def dockerfile_instructions() -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined, comments dropped."""
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in lines]
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+    ]
 
 
 def image_entrypoint() -> list[str]:
-    return json.loads([arguments for name, arguments in dockerfile_instructions() if name == "ENTRYPOINT"][-1])
+    return json.loads(
+        [arguments for name, arguments in dockerfile_instructions() if name == "ENTRYPOINT"][-1]
+    )
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
     """Compose's ${VAR}, ${VAR:-default} (default when unset or empty) and ${VAR-default} (when unset)."""
+
     def replace(match: re.Match) -> str:
         name, default = match["name"], match["default"]
         current = env.get(name)
@@ -54,7 +64,9 @@ def service_command(name: str, env: dict[str, str]) -> list[str]:
 
 def service_environment(name: str, env: dict[str, str]) -> dict[str, str]:
     spec = compose()["services"][name]
-    return {key: interpolate(str(value), env) for key, value in (spec.get("environment") or {}).items()}
+    return {
+        key: interpolate(str(value), env) for key, value in (spec.get("environment") or {}).items()
+    }
 
 
 def service_volumes(name: str) -> list[tuple[str, str, bool]]:

@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import redis
-
 from hub_server import MODELS, TestHub
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -41,7 +40,9 @@ SHARED_DATA = Path(os.environ.get("HFMAP_SHARED_DATA", REPO.parent / "shared" / 
 def shared_data() -> Path:
     """The real family-tree exports beside the repository (CI always has them)."""
     if not any(SHARED_DATA.glob("*_tree.csv")):
-        pytest.fail(f"the real exports are missing: expected {SHARED_DATA}/*_tree.csv (set HFMAP_SHARED_DATA)")
+        pytest.fail(
+            f"the real exports are missing: expected {SHARED_DATA}/*_tree.csv (set HFMAP_SHARED_DATA)"
+        )
     return SHARED_DATA
 
 
@@ -59,12 +60,28 @@ def sample_build(tmp_path_factory) -> Path:
     builds directory. The dashboard's prepared files go to the ``cache`` folder beside it."""
     tmp = tmp_path_factory.mktemp("sample-build")
     builds = tmp / "builds"
-    command = [sys.executable, "-m", "hfmap", "build", "--source", "sample", "--embedder", "tfidf",
-               "--out", str(builds), "--cache-dir", str(tmp / "cache"), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "hfmap",
+        "build",
+        "--source",
+        "sample",
+        "--embedder",
+        "tfidf",
+        "--out",
+        str(builds),
+        "--cache-dir",
+        str(tmp / "cache"),
+        "--quiet",
+    ]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
-        pytest.fail(f"building the sample failed (exit {result.returncode}): {' '.join(command)}\n{output}", pytrace=False)
+        pytest.fail(
+            f"building the sample failed (exit {result.returncode}): {' '.join(command)}\n{output}",
+            pytrace=False,
+        )
     return builds
 
 
@@ -117,9 +134,22 @@ class RedisServer:
     def start(self) -> None:
         assert self.process is None, "already running"
         self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = self.client()
         deadline = time.monotonic() + 10
         while True:
@@ -129,7 +159,7 @@ class RedisServer:
             except redis.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"redis-server did not start on port {self.port}")
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
                 time.sleep(0.02)
             finally:
                 client.close()

@@ -32,15 +32,24 @@ def generated_models(count: int, seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
     models = []
     for i in range(count):
-        author = f"author{rng.randrange(40)}" if i % 97 else None  # a few legacy ids without an author
+        author = (
+            f"author{rng.randrange(40)}" if i % 97 else None
+        )  # a few legacy ids without an author
         library, pipeline = rng.choice(LIBRARIES), rng.choice(PIPELINES)
-        models.append({
-            "id": f"{author}/model-{i}" if author else f"model-{i}", "author": author,
-            "library_name": library, "pipeline_tag": pipeline,
-            "downloads": rng.randrange(10_000), "likes": rng.randrange(100), "trendingScore": 0, "private": False,
-            "tags": [tag for tag in (library, pipeline, "license:apache-2.0") if tag],
-            "createdAt": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T00:00:00.000Z",
-        })
+        models.append(
+            {
+                "id": f"{author}/model-{i}" if author else f"model-{i}",
+                "author": author,
+                "library_name": library,
+                "pipeline_tag": pipeline,
+                "downloads": rng.randrange(10_000),
+                "likes": rng.randrange(100),
+                "trendingScore": 0,
+                "private": False,
+                "tags": [tag for tag in (library, pipeline, "license:apache-2.0") if tag],
+                "createdAt": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T00:00:00.000Z",
+            }
+        )
     return models
 
 
@@ -49,6 +58,7 @@ MODELS = generated_models(2_500)  # the tracker tests' listing: 3 pages of 1,000
 
 def expected_counts(models: list[dict]) -> dict:
     """The counts a tracker must store for these models."""
+
     def author(model):
         return model["id"].split("/", 1)[0] if "/" in model["id"] else "(none)"
 
@@ -64,15 +74,23 @@ def expected_counts(models: list[dict]) -> dict:
 class Faults:
     """What goes wrong, by page number (0 = the first page)."""
 
-    status: dict[int, list[int]] = field(default_factory=dict)  # page -> status codes of its next requests
+    status: dict[int, list[int]] = field(
+        default_factory=dict
+    )  # page -> status codes of its next requests
     retry_after: float | str | None = 0  # Retry-After sent with those statuses (None: no header)
     slow: dict[int, float] = field(default_factory=dict)  # page -> seconds before answering
     invalid_json: set[int] = field(default_factory=set)  # pages whose body is not JSON
     body: dict[int, bytes] = field(default_factory=dict)  # page -> this body instead of its records
     repeat_cursor: int | None = None  # the page whose next link points back at itself
-    next_link: dict[int, str] = field(default_factory=dict)  # page -> the URL its next link points to
-    drip: dict[int, str] = field(default_factory=dict)  # page -> "head" or "body": that part comes a byte per DRIP_SECONDS, forever
-    gzip_bomb: set[int] = field(default_factory=set)  # pages answered with BOMB_BYTES of gzip that inflate to BOMB_SIZE
+    next_link: dict[int, str] = field(
+        default_factory=dict
+    )  # page -> the URL its next link points to
+    drip: dict[int, str] = field(
+        default_factory=dict
+    )  # page -> "head" or "body": that part comes a byte per DRIP_SECONDS, forever
+    gzip_bomb: set[int] = field(
+        default_factory=set
+    )  # pages answered with BOMB_BYTES of gzip that inflate to BOMB_SIZE
     delay: float = 0.0  # seconds before every answer
 
 
@@ -111,7 +129,9 @@ class TestHub:
         self.encodings: list[str | None] = []  # the Content-Encoding of every answer
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
-        self.server.handle_error = lambda request, address: None  # a client that gave up on a slow page
+        self.server.handle_error = lambda request, address: (
+            None
+        )  # a client that gave up on a slow page
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -125,12 +145,18 @@ class TestHub:
 
     def offset(self, query: dict) -> int:
         """The index of the first model of the page a query's cursor asks for."""
-        return int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
+        return (
+            int(base64.urlsafe_b64decode(query["cursor"][0]).decode()) if "cursor" in query else 0
+        )
 
     def listing_starts(self) -> list[float]:
         """When each listing began: the times of the requests for a first page (no cursor)."""
         with self.lock:
-            return [moment for query, moment in zip(self.requests, self.request_times) if "cursor" not in query]
+            return [
+                moment
+                for query, moment in zip(self.requests, self.request_times)
+                if "cursor" not in query
+            ]
 
     def page_number(self, query: dict) -> int:
         return self.offset(query) // self.page_size
@@ -161,8 +187,14 @@ class TestHub:
         if number in faults.gzip_bomb:
             return 200, {"Content-Encoding": "gzip"}, self.bomb()
         fields = set(query.get("expand", []))
-        records = [{"_id": f"{i:024x}", "id": model["id"], **{k: v for k, v in model.items() if k in fields}}
-                   for i, model in enumerate(self.models[offset:offset + self.page_size], start=offset)]
+        records = [
+            {
+                "_id": f"{i:024x}",
+                "id": model["id"],
+                **{k: v for k, v in model.items() if k in fields},
+            }
+            for i, model in enumerate(self.models[offset : offset + self.page_size], start=offset)
+        ]
         headers = {}
         following = offset if faults.repeat_cursor == number else offset + self.page_size
         if number in faults.next_link:
@@ -170,7 +202,9 @@ class TestHub:
         elif following < len(self.models):
             cursor = base64.urlsafe_b64encode(str(following).encode()).decode()
             rest = {k: v for k, v in query.items() if k != "cursor"}
-            headers["Link"] = f'<{self.url}/api/models?{urlencode({**rest, "cursor": [cursor]}, doseq=True)}>; rel="next"'
+            headers["Link"] = (
+                f'<{self.url}/api/models?{urlencode({**rest, "cursor": [cursor]}, doseq=True)}>; rel="next"'
+            )
         body = json.dumps(records).encode()
         if gzip_accepted:
             headers["Content-Encoding"] = "gzip"
@@ -196,7 +230,9 @@ class TestHub:
                 if drip:
                     self.drip(drip)
                     return
-                status, headers, body = hub.page(query, "gzip" in self.headers.get("Accept-Encoding", ""))
+                status, headers, body = hub.page(
+                    query, "gzip" in self.headers.get("Accept-Encoding", "")
+                )
                 with hub.lock:
                     hub.encodings.append(headers.get("Content-Encoding"))
                 self.send_response(status)
@@ -214,8 +250,10 @@ class TestHub:
                     self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
                     endless = iter(lambda: b"a", None)
                 else:
-                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                     b"Content-Length: 10000000\r\n\r\n[")
+                    self.wfile.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: 10000000\r\n\r\n["
+                    )
                     endless = iter(lambda: b" ", None)
                 for byte in endless:
                     self.wfile.write(byte)

@@ -129,8 +129,15 @@ def test_the_dockerfile_builds_one_cpu_only_image_with_cached_dependencies_and_n
     locked = [arguments for name, arguments in instructions[:first_source] if name == "RUN"]
     # every dependency from the lock, hashes checked; torch's CPU build from PyTorch's CPU index
     assert [command.split() for command in locked] == [
-        "pip install --require-hashes -r requirements/runtime.txt"
-        " --extra-index-url https://download.pytorch.org/whl/cpu".split()
+        [
+            "pip",
+            "install",
+            "--require-hashes",
+            "-r",
+            "requirements/runtime.txt",
+            "--extra-index-url",
+            "https://download.pytorch.org/whl/cpu",
+        ]
     ]
     assert any(
         name == "RUN" and "pip install --no-deps" in arguments for name, arguments in instructions

@@ -8,7 +8,7 @@ divided by the days actually between them, which are reported too.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tracker.history import Snapshot
 
@@ -19,7 +19,7 @@ TOP_GROUPS = 10
 
 def taken(snapshot: Snapshot) -> datetime:
     moment = datetime.fromisoformat(snapshot.taken_at)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def window_base(snapshots: list[Snapshot], days: float) -> tuple[Snapshot, float] | None:
@@ -34,28 +34,47 @@ def window_base(snapshots: list[Snapshot], days: float) -> tuple[Snapshot, float
 
 def rates(latest: float, base: float, span: float) -> dict:
     added = (latest - base) / span
-    return {"added_per_day": round(added, 2), "growth_percent_per_30_days": round(100 * added * 30 / base, 3) if base else None,
-            "days": round(span, 3)}
+    return {
+        "added_per_day": round(added, 2),
+        "growth_percent_per_30_days": round(100 * added * 30 / base, 3) if base else None,
+        "days": round(span, 3),
+    }
 
 
 def growth_stats(snapshots: list[Snapshot], now: datetime | None = None) -> dict:
     """Growth over the successful snapshots (oldest first), overall and for the top libraries and pipelines."""
     if not snapshots:
-        return {"snapshots": 0, "total_models": None, "taken_at": None, "age_seconds": None, "windows": {},
-                "by_library": [], "by_pipeline": []}
+        return {
+            "snapshots": 0,
+            "total_models": None,
+            "taken_at": None,
+            "age_seconds": None,
+            "windows": {},
+            "by_library": [],
+            "by_pipeline": [],
+        }
     latest = snapshots[-1]
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     bases = {name: window_base(snapshots, days) for name, days in WINDOWS.items()}
 
     def over_windows(value_of) -> dict:
         """{window: rates of value_of(snapshot) from the window's base to the latest snapshot, or None}."""
-        return {name: rates(value_of(latest), value_of(found[0]), found[1]) if found else None for name, found in bases.items()}
+        return {
+            name: rates(value_of(latest), value_of(found[0]), found[1]) if found else None
+            for name, found in bases.items()
+        }
 
     def groups(field: str) -> list[dict]:
         current = getattr(latest, field)
         top = sorted(current, key=lambda name: (-current[name], name))[:TOP_GROUPS]
-        return [{"name": name, "models": current[name], **over_windows(lambda s: getattr(s, field).get(name, 0))}
-                for name in top]
+        return [
+            {
+                "name": name,
+                "models": current[name],
+                **over_windows(lambda s, name=name: getattr(s, field).get(name, 0)),
+            }
+            for name in top
+        ]
 
     return {
         "snapshots": len(snapshots),

@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 
 # variables that would place huggingface_hub's files somewhere other than under HF_HOME
-HOME_VARIABLES = ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_ASSETS_CACHE", "HF_XET_CACHE", "HF_TOKEN_PATH")
+HOME_VARIABLES = (
+    "HF_HUB_CACHE",
+    "HUGGINGFACE_HUB_CACHE",
+    "HF_ASSETS_CACHE",
+    "HF_XET_CACHE",
+    "HF_TOKEN_PATH",
+)
 
 
 def tracker_hf_home(history_path: Path) -> Path:

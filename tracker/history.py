@@ -17,7 +17,7 @@ import json
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SCHEMA = """
@@ -78,11 +78,11 @@ CREATE TABLE IF NOT EXISTS schedule (
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def precise_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _where(*conditions: tuple[str, object]) -> tuple[str, list]:
@@ -141,7 +141,7 @@ class Refresh:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Refresh:
-        return cls(**{name: row[name] for name in row.keys()})
+        return cls(**{name: row[name] for name in row.keys()})  # noqa: SIM118 (a Row iterates values)
 
 
 class History:

@@ -39,12 +39,27 @@ from huggingface_hub import ModelInfo, close_session, get_session
 from pipeline import __version__
 
 COUNT_FIELDS = ["pipeline_tag", "library_name"]
-JSONL_FIELDS = ["author", "downloads", "likes", "trendingScore", "private", "tags", "pipeline_tag", "library_name", "createdAt"]
+JSONL_FIELDS = [
+    "author",
+    "downloads",
+    "likes",
+    "trendingScore",
+    "private",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+]
 NO_VALUE = "(none)"  # the group of models without a library, a pipeline tag or an author
 
-MAX_PAGE_BYTES = 64 * 2**20  # one page, decompressed (the Hub's pages of 1,000 models are about 0.5 MB)
+MAX_PAGE_BYTES = (
+    64 * 2**20
+)  # one page, decompressed (the Hub's pages of 1,000 models are about 0.5 MB)
 MAX_RETRIES = 5
-FIRST_WAIT, LONGEST_WAIT = 1.0, 8.0  # exponential backoff between retries, as huggingface_hub's http_backoff
+FIRST_WAIT, LONGEST_WAIT = (
+    1.0,
+    8.0,
+)  # exponential backoff between retries, as huggingface_hub's http_backoff
 MAX_RETRY_AFTER = 3600.0  # a Retry-After longer than this ends the run instead of being waited for
 RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 RETRIED_ERRORS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
@@ -60,7 +75,7 @@ class ListingError(Exception):
         self.what, self.detail = what, detail
 
 
-class Retriable(ListingError):
+class RetriableError(ListingError):
     """A failure another try may get past: 408, 429 or 5xx, a timeout, a dropped connection."""
 
     def __init__(self, what: str, detail: str = "", retry_after: float | None = None):
@@ -78,7 +93,9 @@ class Limits:
     max_page_bytes: int = MAX_PAGE_BYTES
 
     def run_over(self) -> ListingError:
-        return ListingError(f"the snapshot took longer than {self.run_seconds:g} s (HFMAP_TRACK_TIMEOUT)")
+        return ListingError(
+            f"the snapshot took longer than {self.run_seconds:g} s (HFMAP_TRACK_TIMEOUT)"
+        )
 
 
 @dataclass
@@ -92,7 +109,9 @@ class Counts:
         return dict(self.by_author.most_common(count))
 
 
-def list_models(endpoint: str, token: str | None, limits: Limits, full: bool = False) -> Iterator[ModelInfo]:
+def list_models(
+    endpoint: str, token: str | None, limits: Limits, full: bool = False
+) -> Iterator[ModelInfo]:
     """Every public model of the Hub at endpoint, with the fields the counts need (``full``: those a
     `hfmap build --source` JSONL needs). Only ``token`` is sent (never one stored on disk), and
     only to endpoint's origin."""
@@ -105,18 +124,25 @@ def list_models(endpoint: str, token: str | None, limits: Limits, full: bool = F
     while url is not None:
         records, url = fetch_page(url, params, headers, limits)
         if url is not None and origin(url) != home:
-            raise ListingError("the Hub's next-page link left HF_ENDPOINT's origin",
-                               f"it points to {shown(url)}; hfmap follows next links only on {shown(endpoint)}")
+            raise ListingError(
+                "the Hub's next-page link left HF_ENDPOINT's origin",
+                f"it points to {shown(url)}; hfmap follows next links only on {shown(endpoint)}",
+            )
         params = None  # the next link holds the query
         for record in records:  # only the fields asked for reach huggingface_hub's ModelInfo
-            yield ModelInfo(siblings=None, **{name: value for name, value in record.items() if name in wanted})
+            yield ModelInfo(
+                siblings=None, **{name: value for name, value in record.items() if name in wanted}
+            )
 
 
 def request_headers(token: str | None) -> dict:
     """The listing's headers, written here: huggingface_hub's build_hf_headers would read a token
     stored on disk and ask the endpoint for its agent registry (a request of its own, cached under
     HF_HOME) to fill in the user agent."""
-    headers = {"User-Agent": f"hfmap/{__version__}; hf_hub/{huggingface_hub.__version__}", "Accept-Encoding": "gzip"}
+    headers = {
+        "User-Agent": f"hfmap/{__version__}; hf_hub/{huggingface_hub.__version__}",
+        "Accept-Encoding": "gzip",
+    }
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return headers
@@ -131,28 +157,40 @@ def origin(url: str) -> tuple:
     return parsed.scheme, parsed.host, parsed.port or DEFAULT_PORTS.get(parsed.scheme)
 
 
-def fetch_page(url: str, params: dict | None, headers: dict, limits: Limits) -> tuple[list[dict], str | None]:
+def fetch_page(
+    url: str, params: dict | None, headers: dict, limits: Limits
+) -> tuple[list[dict], str | None]:
     """One page of the listing and the next page's URL, retried like huggingface_hub's http_backoff."""
     wait, tries = FIRST_WAIT, 0
     while True:
         tries += 1
         try:
             return request_page(url, params, headers, limits)
-        except Retriable as error:
+        except RetriableError as error:
             if tries > MAX_RETRIES:
-                raise ListingError(error.what, "; ".join(filter(None, [error.detail, f"{tries} tries"]))) from error
+                raise ListingError(
+                    error.what, "; ".join(filter(None, [error.detail, f"{tries} tries"]))
+                ) from error
             pause = wait if error.retry_after is None else error.retry_after
             if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER:
-                raise ListingError(error.what, f"it asked to retry after {error.retry_after:,.0f} s, longer than "
-                                               f"hfmap waits ({MAX_RETRY_AFTER:,.0f} s)") from error
+                raise ListingError(
+                    error.what,
+                    f"it asked to retry after {error.retry_after:,.0f} s, longer than "
+                    f"hfmap waits ({MAX_RETRY_AFTER:,.0f} s)",
+                ) from error
             if time.monotonic() + pause > limits.run_deadline:
-                raise ListingError(error.what, f"no retry: after a wait of {pause:,.0f} s it would end past "
-                                               f"HFMAP_TRACK_TIMEOUT ({limits.run_seconds:g} s)") from error
+                raise ListingError(
+                    error.what,
+                    f"no retry: after a wait of {pause:,.0f} s it would end past "
+                    f"HFMAP_TRACK_TIMEOUT ({limits.run_seconds:g} s)",
+                ) from error
             time.sleep(pause)
             wait = min(LONGEST_WAIT, wait * 2)
 
 
-def request_page(url: str, params: dict | None, headers: dict, limits: Limits) -> tuple[list[dict], str | None]:
+def request_page(
+    url: str, params: dict | None, headers: dict, limits: Limits
+) -> tuple[list[dict], str | None]:
     """One request for a page, within the whole-request deadline: a watchdog closes huggingface_hub's
     client when the deadline passes, which ends a request that is still reading."""
     now = time.monotonic()
@@ -163,30 +201,45 @@ def request_page(url: str, params: dict | None, headers: dict, limits: Limits) -
     watchdog.daemon = True
     watchdog.start()
     try:
-        with get_session().stream("GET", url, params=params, headers=headers, timeout=deadline - now,
-                                  follow_redirects=False) as response:
+        with get_session().stream(
+            "GET",
+            url,
+            params=params,
+            headers=headers,
+            timeout=deadline - now,
+            follow_redirects=False,
+        ) as response:
             check_status(response)
             body = read_body(response, limits.max_page_bytes, deadline)
             link = response.links.get("next", {}).get("url")
             following = str(response.url.join(link)) if link else None
     except (httpx2.HTTPError, httpx2.StreamError, httpx2.InvalidURL, RuntimeError) as error:
-        if time.monotonic() >= deadline:  # the watchdog closed the client (any error follows), or a read timed out
-            raise (limits.run_over() if deadline >= limits.run_deadline else request_over(limits)) from error
+        if (
+            time.monotonic() >= deadline
+        ):  # the watchdog closed the client (any error follows), or a read timed out
+            raise (
+                limits.run_over() if deadline >= limits.run_deadline else request_over(limits)
+            ) from error
         if type(error) is RuntimeError:  # not the Hub's doing: a bug
             raise
         if isinstance(error, httpx2.TimeoutException):
             raise request_over(limits) from error
-        unreachable = (f"cannot reach {shown(url.split('?')[0])}", f"{type(error).__name__}: {error}")
+        unreachable = (
+            f"cannot reach {shown(url.split('?')[0])}",
+            f"{type(error).__name__}: {error}",
+        )
         if isinstance(error, RETRIED_ERRORS):
-            raise Retriable(*unreachable) from error
+            raise RetriableError(*unreachable) from error
         raise ListingError(*unreachable) from error
     finally:
         watchdog.cancel()
     return parse_page(body), following
 
 
-def request_over(limits: Limits) -> Retriable:
-    return Retriable(f"a Hub request took longer than {limits.request_seconds:g} s (HFMAP_HUB_TIMEOUT)")
+def request_over(limits: Limits) -> RetriableError:
+    return RetriableError(
+        f"a Hub request took longer than {limits.request_seconds:g} s (HFMAP_HUB_TIMEOUT)"
+    )
 
 
 def check_status(response: httpx2.Response) -> None:
@@ -195,10 +248,13 @@ def check_status(response: httpx2.Response) -> None:
         return
     what = f"the Hub answered HTTP {status} for {shown(str(response.url))}"
     if status in RETRIED_STATUSES:
-        raise Retriable(what, retry_after=retry_after(response.headers.get("retry-after")))
+        raise RetriableError(what, retry_after=retry_after(response.headers.get("retry-after")))
     if 300 <= status < 400:
-        raise ListingError(what, f"a redirect to {shown(response.headers.get('location', '(nowhere)'))}; hfmap follows "
-                                 "none: set HF_ENDPOINT to the address that serves the listing")
+        raise ListingError(
+            what,
+            f"a redirect to {shown(response.headers.get('location', '(nowhere)'))}; hfmap follows "
+            "none: set HF_ENDPOINT to the address that serves the listing",
+        )
     raise ListingError(what)
 
 
@@ -220,8 +276,12 @@ def read_body(response: httpx2.Response, limit: int, deadline: float) -> bytes:
     """The page's body, decompressed, refusing more than ``limit`` bytes and any read past ``deadline``."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "", "gzip", "x-gzip"):
-        raise ListingError(f"the Hub sent a page in an encoding hfmap does not read ({shown(encoding)})")
-    too_large = ListingError(f"the Hub sent a page larger than {limit / 2**20:g} MiB", "decompressed")
+        raise ListingError(
+            f"the Hub sent a page in an encoding hfmap does not read ({shown(encoding)})"
+        )
+    too_large = ListingError(
+        f"the Hub sent a page larger than {limit / 2**20:g} MiB", "decompressed"
+    )
     declared = response.headers.get("content-length", "")
     if encoding in ("identity", "") and declared.isdigit() and int(declared) > limit:
         raise too_large
@@ -236,7 +296,9 @@ def read_body(response: httpx2.Response, limit: int, deadline: float) -> bytes:
             try:
                 chunk = inflater.decompress(chunk, limit + 1 - len(body))
             except zlib.error as error:
-                raise ListingError("the Hub sent a page that is not valid gzip", str(error)) from error
+                raise ListingError(
+                    "the Hub sent a page that is not valid gzip", str(error)
+                ) from error
             if inflater.unconsumed_tail:
                 raise too_large
         body += chunk
@@ -255,24 +317,44 @@ def parse_page(body: bytes) -> list[dict]:
     text or null."""
     try:
         records = json.loads(body)
-    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        detail = "nested too deeply" if isinstance(error, RecursionError) else getattr(error, "msg", str(error))
+    except (
+        ValueError,
+        RecursionError,
+    ) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        detail = (
+            "nested too deeply"
+            if isinstance(error, RecursionError)
+            else getattr(error, "msg", str(error))
+        )
         raise ListingError("the Hub sent a page that is not valid JSON", detail) from None
     if not isinstance(records, list):
-        raise ListingError("the Hub sent a page that is not a JSON list of models", f"a JSON {json_kind(records)}")
+        raise ListingError(
+            "the Hub sent a page that is not a JSON list of models", f"a JSON {json_kind(records)}"
+        )
     for record in records:
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-            raise ListingError("the Hub sent a model record that is not an object with a string id",
-                               f"a JSON {json_kind(record)}")
+            raise ListingError(
+                "the Hub sent a model record that is not an object with a string id",
+                f"a JSON {json_kind(record)}",
+            )
         for name in TEXT_FIELDS:
             if record.get(name) is not None and not isinstance(record[name], str):
-                raise ListingError(f"the Hub sent a model whose {name} is not text",
-                                   f"{shown(record['id'])}: a JSON {json_kind(record[name])}")
+                raise ListingError(
+                    f"the Hub sent a model whose {name} is not text",
+                    f"{shown(record['id'])}: a JSON {json_kind(record[name])}",
+                )
     return records
 
 
 def json_kind(value) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
+    return {
+        dict: "object",
+        list: "list",
+        str: "string",
+        bool: "boolean",
+        int: "number",
+        float: "number",
+    }.get(type(value), "null")
 
 
 def shown(text: str, limit: int = 200) -> str:
@@ -292,7 +374,9 @@ def count_models(models: Iterable[ModelInfo], into: Counts | None = None, on_mod
     counts, seen = into if into is not None else Counts(), set()
     for model in models:
         if model.id in seen:
-            raise ListingError(f"the listing named {shown(model.id)} twice", "a page cursor that repeats")
+            raise ListingError(
+                f"the listing named {shown(model.id)} twice", "a page cursor that repeats"
+            )
         seen.add(model.id)
         if on_model is not None:
             on_model(model)
@@ -305,9 +389,17 @@ def count_models(models: Iterable[ModelInfo], into: Counts | None = None, on_mod
 
 def jsonl_record(model: ModelInfo) -> str:
     """A model as one line of Hub API JSON (what `hfmap build --source FILE.jsonl` reads)."""
-    return json.dumps({
-        "id": model.id, "author": model.author, "downloads": model.downloads, "likes": model.likes,
-        "trendingScore": model.trending_score, "private": model.private, "tags": model.tags,
-        "pipeline_tag": model.pipeline_tag, "library_name": model.library_name,
-        "createdAt": model.created_at.isoformat() if model.created_at else None,
-    })
+    return json.dumps(
+        {
+            "id": model.id,
+            "author": model.author,
+            "downloads": model.downloads,
+            "likes": model.likes,
+            "trendingScore": model.trending_score,
+            "private": model.private,
+            "tags": model.tags,
+            "pipeline_tag": model.pipeline_tag,
+            "library_name": model.library_name,
+            "createdAt": model.created_at.isoformat() if model.created_at else None,
+        }
+    )

@@ -156,9 +156,7 @@ class ScheduledJobs:
         # The checks run in the scheduler's own daemon thread (the "debug" executor runs a job in
         # the thread that fires it): each reads the history and at most starts a process, and a
         # daemon thread never holds the server's exit the way a pool's worker threads would.
-        self.scheduler = BackgroundScheduler(
-            timezone=UTC, executors={"default": {"type": "debug"}}
-        )
+        self.scheduler = BackgroundScheduler(timezone=UTC, executors={"default": {"type": "debug"}})
         self.stopping = threading.Event()
         self.children: dict[str, subprocess.Popen] = {}
         self.children_lock = threading.Lock()
@@ -213,9 +211,7 @@ class ScheduledJobs:
             interval, started = self.plan.snapshot_every, snapshot_started(self.history)
         else:
             interval, started = self.plan.refresh_every, refresh_started(self.history)
-        text = (next_run(started, interval) or datetime.now(UTC)).isoformat(
-            timespec="seconds"
-        )
+        text = (next_run(started, interval) or datetime.now(UTC)).isoformat(timespec="seconds")
         if text != self.scheduled_next and not self.stopping.is_set():
             self.history.set_schedule(self.name, interval, text)
             self.scheduled_next = text

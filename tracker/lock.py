@@ -36,13 +36,13 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class LockHeld(Exception):
+class LockHeldError(Exception):
     """Another tracker is taking a snapshot."""
 
 
 @contextlib.contextmanager
 def snapshot_lock(redis_url: str | None, history_path: Path) -> Iterator[None]:
-    """Hold the snapshot lock for the block; raises LockHeld at once if another tracker holds it
+    """Hold the snapshot lock for the block; raises LockHeldError at once if another tracker holds it
     (and redis.RedisError when Redis cannot be reached)."""
     with job_lock("snapshot", redis_url, history_path):
         yield
@@ -61,7 +61,7 @@ def lock_file(job: str, history_path: Path) -> Path:
 @contextlib.contextmanager
 def job_lock(job: str, redis_url: str | None, history_path: Path) -> Iterator[None]:
     """Hold the job's lock for the block: the Redis lock with REDIS_URL, else the file lock beside
-    the history; LockHeld at once when another process holds it."""
+    the history; LockHeldError at once when another process holds it."""
     if redis_url:
         with redis_lock(redis_url, lock_name(job), job):
             yield
@@ -106,7 +106,7 @@ def redis_lock(redis_url: str, name: str = LOCK_NAME, job: str = "snapshot") -> 
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
     lock = client.lock(name, timeout=LOCK_SECONDS, blocking=False, thread_local=False)
     if not lock.acquire():
-        raise LockHeld(what_runs(job))
+        raise LockHeldError(what_runs(job))
     done = threading.Event()
 
     def keep() -> None:
@@ -135,7 +135,7 @@ def file_lock(path: Path, job: str = "snapshot") -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LockHeld(what_runs(job)) from None
+            raise LockHeldError(what_runs(job)) from None
         try:
             yield
         finally:

@@ -8,7 +8,7 @@ job's holder still answers depends on the time of asking (``holder_answering``).
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tracker.due import as_time, next_run, refresh_started, snapshot_started
 from tracker.growth import growth_stats
@@ -68,8 +68,7 @@ def holder_answering(run: dict, now: datetime | None = None) -> bool:
     """Whether a running job's holder gave a sign of life recently (else it died mid-run)."""
     alive = as_time(run["alive_at"])
     return (
-        alive is not None
-        and ((now or datetime.now(timezone.utc)) - alive).total_seconds() <= SILENT_AFTER
+        alive is not None and ((now or datetime.now(UTC)) - alive).total_seconds() <= SILENT_AFTER
     )
 
 
@@ -82,7 +81,7 @@ def job_states(history: History) -> dict:
         interval = rows.get(job, {}).get("interval_seconds")
         if not interval:
             return None
-        moment = next_run(started, interval) or datetime.now(timezone.utc)
+        moment = next_run(started, interval) or datetime.now(UTC)
         return moment.isoformat(timespec="seconds")
 
     last_snapshot, last_refresh = history.latest(ok=None), history.latest_refresh()

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -30,12 +30,12 @@ def run_every(settings: Settings, interval_seconds: float, jsonl: Path | None = 
     """Take a snapshot now and every interval_seconds until stopped."""
     history = History(settings.tracker_db)
     tracker = f"{socket.gethostname()}:{os.getpid()}"
-    scheduler = BlockingScheduler(timezone=timezone.utc)
+    scheduler = BlockingScheduler(timezone=UTC)
 
     def record_next_run() -> None:
         job = scheduler.get_job("snapshot")
         next_run = (
-            job.next_run_time.astimezone(timezone.utc).isoformat(timespec="seconds")
+            job.next_run_time.astimezone(UTC).isoformat(timespec="seconds")
             if job and job.next_run_time
             else None
         )
@@ -59,7 +59,7 @@ def run_every(settings: Settings, interval_seconds: float, jsonl: Path | None = 
         id="snapshot",
         max_instances=1,
         coalesce=True,
-        next_run_time=datetime.now(timezone.utc),
+        next_run_time=datetime.now(UTC),
     )
 
     def stop(*_) -> None:

@@ -27,7 +27,7 @@ from pipeline.config import Settings
 from tracker.due import is_due, snapshot_started
 from tracker.history import History, Snapshot
 from tracker.hub import Counts, Limits, ListingError, count_models, jsonl_record, list_models, shown
-from tracker.lock import LockHeld, holding, snapshot_lock
+from tracker.lock import LockHeldError, holding, snapshot_lock
 
 log = logging.getLogger("hfmap.tracker")
 
@@ -69,7 +69,7 @@ def take_snapshot(
                 return Outcome("not due", seconds=time.monotonic() - started)
             with holding(history, "snapshot"):
                 return listed_and_recorded(settings, history, jsonl, progress, started)
-    except LockHeld as error:
+    except LockHeldError as error:
         log.info("no snapshot taken: %s", error)
         return Outcome("skipped", error=str(error), seconds=time.monotonic() - started)
     except redis.RedisError as error:

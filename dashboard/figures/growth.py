@@ -18,18 +18,36 @@ def cumulative_figure(reconstructed: dict, snapshots: list[dict], height: int = 
     """A dashed line for the reconstructed history, markers joined by a line for the tracked counts."""
     figure = go.Figure()
     if len(reconstructed["days"]):
-        figure.add_trace(go.Scatter(
-            x=pd.to_datetime(np.asarray(reconstructed["days"]), unit="s"), y=reconstructed["cumulative"], mode="lines",
-            name=RECONSTRUCTED, line={"color": "#7f7f7f", "dash": "dash", "width": 2},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:,} models<extra>reconstructed</extra>"))
+        figure.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(np.asarray(reconstructed["days"]), unit="s"),
+                y=reconstructed["cumulative"],
+                mode="lines",
+                name=RECONSTRUCTED,
+                line={"color": "#7f7f7f", "dash": "dash", "width": 2},
+                hovertemplate="%{x|%Y-%m-%d}: %{y:,} models<extra>reconstructed</extra>",
+            )
+        )
     if snapshots:
-        figure.add_trace(go.Scatter(
-            x=pd.to_datetime([s["taken_at"] for s in snapshots], format="ISO8601"), y=[s["total_models"] for s in snapshots],
-            mode="lines+markers", name=TRACKED, marker={"size": 8, "color": "#d62728"}, line={"color": "#d62728"},
-            hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:,} models<extra>tracked</extra>"))
-    figure.update_layout(height=height, margin={"l": 60, "r": 10, "t": 10, "b": 40}, plot_bgcolor="#ffffff",
-                         legend={"orientation": "h", "y": 1.12}, yaxis={"title": {"text": "models"}, "rangemode": "tozero"},
-                         hovermode="x unified")
+        figure.add_trace(
+            go.Scatter(
+                x=pd.to_datetime([s["taken_at"] for s in snapshots], format="ISO8601"),
+                y=[s["total_models"] for s in snapshots],
+                mode="lines+markers",
+                name=TRACKED,
+                marker={"size": 8, "color": "#d62728"},
+                line={"color": "#d62728"},
+                hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:,} models<extra>tracked</extra>",
+            )
+        )
+    figure.update_layout(
+        height=height,
+        margin={"l": 60, "r": 10, "t": 10, "b": 40},
+        plot_bgcolor="#ffffff",
+        legend={"orientation": "h", "y": 1.12},
+        yaxis={"title": {"text": "models"}, "rangemode": "tozero"},
+        hovermode="x unified",
+    )
     return figure
 
 
@@ -40,9 +58,22 @@ def stacked_figure(by_group: dict, title: str, height: int = 380) -> go.Figure:
     for i, (name, counts) in enumerate(zip(by_group["groups"], by_group["cumulative"])):
         colour = PALETTE[i % len(PALETTE)] if name != OTHER else OTHER_COLOUR
         name = plotly_text(name)  # a library or pipeline from the build: text, never markup
-        figure.add_trace(go.Scatter(x=months, y=counts, name=name, mode="lines", stackgroup="one",
-                                    line={"width": 0.5, "color": colour},
-                                    hovertemplate="%{x|%Y-%m}: %{y:,}<extra>" + name + "</extra>"))
-    figure.update_layout(height=height, margin={"l": 60, "r": 10, "t": 30, "b": 40}, plot_bgcolor="#ffffff",
-                         title={"text": title, "font": {"size": 14}}, yaxis={"title": {"text": "models (cumulative)"}})
+        figure.add_trace(
+            go.Scatter(
+                x=months,
+                y=counts,
+                name=name,
+                mode="lines",
+                stackgroup="one",
+                line={"width": 0.5, "color": colour},
+                hovertemplate="%{x|%Y-%m}: %{y:,}<extra>" + name + "</extra>",
+            )
+        )
+    figure.update_layout(
+        height=height,
+        margin={"l": 60, "r": 10, "t": 30, "b": 40},
+        plot_bgcolor="#ffffff",
+        title={"text": title, "font": {"size": 14}},
+        yaxis={"title": {"text": "models (cumulative)"}},
+    )
     return figure

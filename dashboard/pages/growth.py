@@ -12,7 +12,7 @@ view refreshes itself every REFRESH_SECONDS, so a new snapshot appears without a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
@@ -159,8 +159,8 @@ def when(moment: str | None) -> str:
     if not moment:
         return "–"
     parsed = datetime.fromisoformat(moment)
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def every(seconds: float) -> str:
@@ -200,7 +200,7 @@ def running_parts(job: dict, now: datetime) -> list:
 
 def tracker_state(report: dict, history: str, now: datetime | None = None) -> dbc.Alert:
     """The snapshot job: schedule, run in progress, last run, last failure."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     job, scheduled = report["jobs"]["snapshot"], bool(report["schedules"])
     last, failure = report["last_run"], report["last_failure"]
     nobody = "no scheduled tracker is running (the server's HFMAP_TRACKER_EVERY is off). "
@@ -247,7 +247,7 @@ def refresh_state(
 ) -> dbc.Alert | str:
     """The refresh job (the map rebuilt from the tracker's listing): schedule, run in progress, last
     refresh, last failure; nothing when it neither runs nor ever ran."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     job = report["jobs"]["refresh"]
     last = job["last_run"]
     scheduled = bool(report["schedules"]) and bool(job["interval_seconds"])
@@ -323,7 +323,7 @@ def group_table(groups: list[dict], title: str) -> html.Div:
 def update_growth(filters, stack, refresh):
     build, path = served_build(), served_settings().tracker_db
     filters = Filters.from_inputs(filters)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     report = with_age(tracker_report.cached(str(path), history_version(path)), now)
     stack = GrowthState(stack).stack
     stacked = stacked_figure(

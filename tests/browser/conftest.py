@@ -40,6 +40,7 @@ _LOCAL_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # ---------------------------------------------------------------- helpers
 
+
 def _tail(path: Path, lines: int = 40) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -71,8 +72,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def served_app(command: Sequence[str], env: Mapping[str, str] | None, port: int, *,
-               log_path: Path | None = None, timeout: float = HEALTH_TIMEOUT) -> Iterator[str]:
+def served_app(
+    command: Sequence[str],
+    env: Mapping[str, str] | None,
+    port: int,
+    *,
+    log_path: Path | None = None,
+    timeout: float = HEALTH_TIMEOUT,
+) -> Iterator[str]:
     """Run `command` (which must listen on 127.0.0.1:`port`) and yield its base URL.
 
     `env` is the whole environment of the process (None: this process's environment).
@@ -91,19 +98,28 @@ def served_app(command: Sequence[str], env: Mapping[str, str] | None, port: int,
     started = time.monotonic()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            list(command), cwd=REPO, env=process_env, stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            list(command),
+            cwd=REPO,
+            env=process_env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         while not _health_ok(f"{base_url}/health"):
             if process.poll() is not None:
-                pytest.fail(f"the server exited with code {process.returncode} before {base_url}/health "
-                            f"answered: {' '.join(map(str, command))}\n--- {log_path} (tail) ---\n{_tail(log_path)}",
-                            pytrace=False)
+                pytest.fail(
+                    f"the server exited with code {process.returncode} before {base_url}/health "
+                    f"answered: {' '.join(map(str, command))}\n--- {log_path} (tail) ---\n{_tail(log_path)}",
+                    pytrace=False,
+                )
             if time.monotonic() - started > timeout:
-                pytest.fail(f"{base_url}/health did not answer 200 within {timeout:.0f} s: "
-                            f"{' '.join(map(str, command))}\n--- {log_path} (tail) ---\n{_tail(log_path)}",
-                            pytrace=False)
+                pytest.fail(
+                    f"{base_url}/health did not answer 200 within {timeout:.0f} s: "
+                    f"{' '.join(map(str, command))}\n--- {log_path} (tail) ---\n{_tail(log_path)}",
+                    pytrace=False,
+                )
             time.sleep(0.2)
         yield base_url
     finally:
@@ -113,24 +129,31 @@ def served_app(command: Sequence[str], env: Mapping[str, str] | None, port: int,
 def console_errors(driver) -> list[dict]:
     """SEVERE entries of the browser console since the last call (reading drains the log),
     favicon 404s left out."""
-    return [entry for entry in driver.get_log("browser")
-            if entry.get("level") == "SEVERE" and "favicon.ico" not in entry.get("message", "")]
+    return [
+        entry
+        for entry in driver.get_log("browser")
+        if entry.get("level") == "SEVERE" and "favicon.ico" not in entry.get("message", "")
+    ]
 
 
 def wait_for(driver, css: str, timeout: float = 30.0):
     """The first element matching `css` once it is visible; fails the test after `timeout` s."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support import expected_conditions as conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
         return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
-            EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+            conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+        )
     except TimeoutException:
         errors = "\n".join(entry.get("message", "") for entry in console_errors(driver)) or "(none)"
-        pytest.fail(f"{css!r} was not visible within {timeout:.0f} s on {driver.current_url}\n"
-                    f"console errors:\n{errors}", pytrace=False)
+        pytest.fail(
+            f"{css!r} was not visible within {timeout:.0f} s on {driver.current_url}\n"
+            f"console errors:\n{errors}",
+            pytrace=False,
+        )
 
 
 def wait_until(condition, timeout: float = 30.0, message: str = "condition"):
@@ -155,12 +178,20 @@ def screenshot(driver, name: str) -> Path:
 
 def _chrome(chromium: str, chromedriver: str):
     from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service  # webdriver.ChromeService in selenium >= 4.10
+    from selenium.webdriver.chrome.service import (
+        Service,
+    )  # webdriver.ChromeService in selenium >= 4.10
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1400,900"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,900",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # An explicit driver path: selenium never asks Selenium Manager (or the network) for one.
@@ -169,14 +200,20 @@ def _chrome(chromium: str, chromedriver: str):
 
 # ---------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="session")
 def browser():
     chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and chromedriver):
-        missing = " and ".join(name for name, path in (("chromium", chromium), ("chromedriver", chromedriver))
-                               if not path)
-        message = (f"{missing} not found on PATH: the browser tests need Debian's chromium and "
-                   f"chromium-driver (`make test` installs them)")
+        missing = " and ".join(
+            name
+            for name, path in (("chromium", chromium), ("chromedriver", chromedriver))
+            if not path
+        )
+        message = (
+            f"{missing} not found on PATH: the browser tests need Debian's chromium and "
+            f"chromium-driver (`make test` installs them)"
+        )
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
@@ -230,8 +267,21 @@ def dashboard_url(sample_build, served_app, tracker_history, free_port) -> Itera
     """`hfmap serve` over the sample build, with the embedded cache (REDIS_URL unset)."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(sample_build.parent / "cache"),
-               HFMAP_TRACKER_DB=str(tracker_history))
-    command = [sys.executable, "-m", "hfmap", "serve", "--build", str(sample_build), "--port", str(port)]
+    env.update(
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        HFMAP_CACHE_DIR=str(sample_build.parent / "cache"),
+        HFMAP_TRACKER_DB=str(tracker_history),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "hfmap",
+        "serve",
+        "--build",
+        str(sample_build),
+        "--port",
+        str(port),
+    ]
     with served_app(command, env, port) as url:
         yield url

@@ -82,7 +82,7 @@ class Twin:
         }
 
     def start(self, service: str) -> None:
-        log = open(self.logs / f"{service}.log", "w")
+        log = open(self.logs / f"{service}.log", "w")  # noqa: SIM115 (open while the service runs)
         self.processes[service] = subprocess.Popen(
             self.command(service),
             cwd=REPO,

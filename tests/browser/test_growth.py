@@ -8,19 +8,28 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.by import By
-
 from hub_server import TestHub, generated_models
+from selenium.webdriver.common.by import By
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def take_snapshot(hub_url: str, history: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if key not in ("HF_HUB_OFFLINE", "REDIS_URL")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("HF_HUB_OFFLINE", "REDIS_URL")
+    }
     env.update(HF_ENDPOINT=hub_url, HFMAP_TRACKER_DB=str(history))
-    result = subprocess.run([sys.executable, "-m", "hfmap", "track", "--once"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "hfmap", "track", "--once"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -44,7 +53,9 @@ def tracked(dashboard_url, tracker_history):
     return dashboard_url
 
 
-def test_growth_view_shows_tracked_and_reconstructed_history(browser, tracked, wait_for, console_errors, screenshot):
+def test_growth_view_shows_tracked_and_reconstructed_history(
+    browser, tracked, wait_for, console_errors, screenshot
+):
     browser.get(tracked + "/growth")
     total = wait_for(browser, "#growth-total", timeout=60)
     assert total.text == "2,600"
@@ -52,12 +63,18 @@ def test_growth_view_shows_tracked_and_reconstructed_history(browser, tracked, w
     state = browser.find_element(By.ID, "growth-state").text
     assert "Last run:" in state and "2,600 models" in state and "no scheduled tracker" in state
     names = browser.execute_script(
-        "return document.querySelector('#growth-cumulative .js-plotly-plot')._fullData.map(t => t.name)")
-    assert any("reconstructed" in name for name in names) and any("tracked" in name for name in names)
+        "return document.querySelector('#growth-cumulative .js-plotly-plot')._fullData.map(t => t.name)"
+    )
+    assert any("reconstructed" in name for name in names) and any(
+        "tracked" in name for name in names
+    )
     points = browser.execute_script(
-        "return document.querySelector('#growth-cumulative .js-plotly-plot')._fullData.find(t => t.name.includes('tracked')).y")
+        "return document.querySelector('#growth-cumulative .js-plotly-plot')._fullData.find(t => t.name.includes('tracked')).y"
+    )
     assert list(points) == [2500, 2600]
-    stacked = browser.execute_script("return document.querySelector('#growth-stacked .js-plotly-plot')._fullData.length")
+    stacked = browser.execute_script(
+        "return document.querySelector('#growth-stacked .js-plotly-plot')._fullData.length"
+    )
     assert stacked >= 3
     screenshot(browser, "growth")
     assert console_errors(browser) == []

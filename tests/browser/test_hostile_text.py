@@ -14,9 +14,14 @@ import sys
 from urllib.parse import quote, urlsplit
 
 import pytest
+from hostile_builds import (
+    EVIL_LIBRARY,
+    EVIL_ROOT,
+    NOT_HUB_IDS,
+    hostile_build,
+    rename_largest_family_root,
+)
 from selenium.webdriver.common.by import By
-
-from hostile_builds import EVIL_LIBRARY, EVIL_ROOT, NOT_HUB_IDS, hostile_build, rename_largest_family_root
 
 EVIL_CARD = '<img src="https://evil.example/card.png" onerror="alert(1)"><a href="https://evil.example/card">card</a>'
 
@@ -24,12 +29,17 @@ EVIL_CARD = '<img src="https://evil.example/card.png" onerror="alert(1)"><a href
 def plant(tables) -> None:
     models, edges = tables["models"], tables["edges"]
     rename_largest_family_root(tables, EVIL_ROOT)
-    models.loc[models.index[-60:], "library_name"] = EVIL_LIBRARY  # the third most common library: in the legend
+    models.loc[models.index[-60:], "library_name"] = (
+        EVIL_LIBRARY  # the third most common library: in the legend
+    )
     leaves = models.index[(models["n_children"] == 0) & (models["depth"] > 0)][:2]
     for row, model_id in zip(leaves, NOT_HUB_IDS):
         edges.loc[edges["child_id"] == models.at[row, "model_id"], "child_id"] = model_id
         models.at[row, "model_id"], models.at[row, "card_excerpt"] = model_id, EVIL_CARD
-        models.at[row, "datasets"], models.at[row, "arxiv_papers"] = ["../../evil", "squad"], ["javascript:alert(2)"]
+        models.at[row, "datasets"], models.at[row, "arxiv_papers"] = (
+            ["../../evil", "squad"],
+            ["javascript:alert(2)"],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +49,12 @@ def hostile_url(sample_build, served_app, free_port, tmp_path_factory):
     hostile_build(sample_build, builds, "20990101T000000000009Z", plant)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HFMAP_CACHE_DIR=str(tmp / "cache"),
-               HFMAP_TRACKER_DB=str(tmp / "tracker.sqlite"))
+    env.update(
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        HFMAP_CACHE_DIR=str(tmp / "cache"),
+        HFMAP_TRACKER_DB=str(tmp / "tracker.sqlite"),
+    )
     command = [sys.executable, "-m", "hfmap", "serve", "--build", str(builds), "--port", str(port)]
     with served_app(command, env, port) as url:
         yield url
@@ -48,33 +62,59 @@ def hostile_url(sample_build, served_app, free_port, tmp_path_factory):
 
 def evil_links(browser) -> list[str]:
     """Links of the page that lead to the planted host."""
-    return [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a")
-            if urlsplit(a.get_attribute("href") or "").hostname == "evil.example"]
+    return [
+        a.get_attribute("href")
+        for a in browser.find_elements(By.CSS_SELECTOR, "a")
+        if urlsplit(a.get_attribute("href") or "").hostname == "evil.example"
+    ]
 
 
-def test_a_markdown_root_id_is_text_in_the_families_table(browser, hostile_url, wait_for, wait_until):
+def test_a_markdown_root_id_is_text_in_the_families_table(
+    browser, hostile_url, wait_for, wait_until
+):
     browser.get(f"{hostile_url}/families")
     wait_for(browser, "#families-table td", timeout=60)
-    cell = wait_until(lambda: next((td for td in browser.find_elements(By.CSS_SELECTOR, "#families-table td")
-                                    if "evil.example" in td.text), None), 30, "the planted root id in the table")
+    cell = wait_until(
+        lambda: next(
+            (
+                td
+                for td in browser.find_elements(By.CSS_SELECTOR, "#families-table td")
+                if "evil.example" in td.text
+            ),
+            None,
+        ),
+        30,
+        "the planted root id in the table",
+    )
     assert cell.text.strip() == EVIL_ROOT  # shown literally
     assert evil_links(browser) == []
-    link = cell.find_element(By.CSS_SELECTOR, "a")  # still the one link: to the family in the network view
+    link = cell.find_element(
+        By.CSS_SELECTOR, "a"
+    )  # still the one link: to the family in the network view
     assert link.get_attribute("href").startswith(f"{hostile_url}/network?model=x%5D%28https")
 
 
 def test_an_html_library_is_text_in_the_map_legend(browser, hostile_url, wait_for, wait_until):
     browser.get(f"{hostile_url}/")
     wait_for(browser, "#map-graph .legend", timeout=90)
-    legend = wait_until(lambda: [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#map-graph .legend .legendtext")
-                                 if "evil" in t.text], 30, "the planted library in the legend")
+    legend = wait_until(
+        lambda: [
+            t.text
+            for t in browser.find_elements(By.CSS_SELECTOR, "#map-graph .legend .legendtext")
+            if "evil" in t.text
+        ],
+        30,
+        "the planted library in the legend",
+    )
     assert legend == [EVIL_LIBRARY]  # the tag's characters, shown as text
     assert evil_links(browser) == []
     assert browser.find_elements(By.CSS_SELECTOR, "#map-graph .legend a") == []
 
 
 @pytest.mark.parametrize("model_id", NOT_HUB_IDS)
-def test_ids_that_are_not_hub_ids_make_no_link_and_card_html_is_text(browser, hostile_url, wait_for, wait_until, model_id):
+def test_ids_that_are_not_hub_ids_make_no_link_and_card_html_is_text(
+    browser, hostile_url, wait_for, wait_until, model_id
+):
     browser.get(f"{hostile_url}/?model={quote(model_id, safe='')}")
     heading = wait_for(browser, "#details-model-id", timeout=60)
     assert heading.text.strip() == model_id and heading.find_elements(By.CSS_SELECTOR, "a") == []
@@ -82,5 +122,7 @@ def test_ids_that_are_not_hub_ids_make_no_link_and_card_html_is_text(browser, ho
     assert EVIL_CARD in card.text and card.find_elements(By.CSS_SELECTOR, "img") == []
     links = [a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, "a")]
     outside = [href for href in links if not href.startswith(hostile_url)]
-    assert outside == ["https://huggingface.co/datasets/squad"]  # the one valid data set id; the others are text
+    assert outside == [
+        "https://huggingface.co/datasets/squad"
+    ]  # the one valid data set id; the others are text
     assert evil_links(browser) == [] and not any(href.startswith("javascript:") for href in links)

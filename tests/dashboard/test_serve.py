@@ -11,10 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hostile_builds import hostile_build
 
 import dashboard.serving
 from dashboard.serving import serve, served_build
-from hostile_builds import hostile_build
 from pipeline.build_format import POINTER, resolve_build
 from pipeline.config import Settings
 
@@ -39,23 +39,59 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 120) -
 
 
 def test_serving_a_folder_without_a_build_is_one_sentence_and_exit_2(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "hfmap", "serve", "--build", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "hfmap", "serve", "--build", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == f"hfmap: {tmp_path} holds no build; run `hfmap build --out {tmp_path}` first."
-    bad_port = subprocess.run([sys.executable, "-m", "hfmap", "serve", "--port", "70000"],
-                              cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert bad_port.returncode == 2 and bad_port.stderr.strip() == "hfmap: --port must be between 1 and 65535."
+    assert (
+        result.stderr.strip()
+        == f"hfmap: {tmp_path} holds no build; run `hfmap build --out {tmp_path}` first."
+    )
+    bad_port = subprocess.run(
+        [sys.executable, "-m", "hfmap", "serve", "--port", "70000"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        bad_port.returncode == 2
+        and bad_port.stderr.strip() == "hfmap: --port must be between 1 and 65535."
+    )
 
 
-def test_gunicorn_serves_the_wsgi_app_with_two_workers(sample_build, tmp_path, free_port,
-                                                       session_redis):
+def test_gunicorn_serves_the_wsgi_app_with_two_workers(
+    sample_build, tmp_path, free_port, session_redis
+):
     port = free_port()
-    env = {**os.environ, "HFMAP_BUILD_DIR": str(sample_build), "HFMAP_CACHE_DIR": str(tmp_path / "cache"),
-           "REDIS_URL": session_redis.url}
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "dashboard.app:server"]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    env = {
+        **os.environ,
+        "HFMAP_BUILD_DIR": str(sample_build),
+        "HFMAP_CACHE_DIR": str(tmp_path / "cache"),
+        "REDIS_URL": session_redis.url,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "dashboard.app:server",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         health = wait_for_health(f"http://127.0.0.1:{port}", process)
         assert health["rows"] == 1271 and health["status"] == "ok" and health["cache"] == "ok"
@@ -81,10 +117,14 @@ def test_a_new_current_build_is_served_without_a_restart(sample_build, tmp_path,
     manifest = json.loads((newer / "manifest.json").read_text())
     (newer / "manifest.json").write_text(json.dumps({**manifest, "build_id": newer.name}))
     (builds / POINTER).write_text(newer.name + "\n")
-    assert served_build().version == first.name  # requests go on with the old build while the new one loads
+    assert (
+        served_build().version == first.name
+    )  # requests go on with the old build while the new one loads
     wait_until(lambda: served_build().version == newer.name)
     assert served_build().size == 1271
-    (builds / POINTER).write_text("no-such-build\n")  # a broken pointer keeps the build being served
+    (builds / POINTER).write_text(
+        "no-such-build\n"
+    )  # a broken pointer keeps the build being served
     time.sleep(0.5)
     assert all(served_build().version == newer.name for _ in range(20))
 
@@ -96,10 +136,12 @@ def wait_until(condition, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(sample_build, tmp_path,
-                                                                     free_port):
+def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(
+    sample_build, tmp_path, free_port
+):
     """A model with 10**16 + 1 downloads (beyond what a float or a JSON number holds exactly) is
     served: `hfmap serve` starts and /health and the map answer (it exited with code 2 before)."""
+
     def huge(tables):
         tables["models"].loc[0, "downloads"] = 10**16 + 1
 
@@ -107,10 +149,18 @@ def test_hfmap_serve_serves_a_build_with_counts_beyond_two_to_the_53(sample_buil
     hostile_build(sample_build, builds, "20990101T000000000020Z", huge)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(HFMAP_CACHE_DIR=str(tmp_path / "cache"), HFMAP_TRACKER_DB=str(tmp_path / "tracker.sqlite"))
+    env.update(
+        HFMAP_CACHE_DIR=str(tmp_path / "cache"), HFMAP_TRACKER_DB=str(tmp_path / "tracker.sqlite")
+    )
     command = [sys.executable, "-m", "hfmap", "serve", "--build", str(builds), "--port", str(port)]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         health = wait_for_health(f"http://127.0.0.1:{port}", process)
         assert health["build"] == "20990101T000000000020Z" and health["rows"] == 1271

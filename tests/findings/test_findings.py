@@ -62,8 +62,9 @@ def test_every_pair_of_each_configuration_is_found_when_there_are_few():
         assert _named(samples[name]) == expected, name
         assert samples[name].available == len(expected), name
     family_of = {name: row[0] for name, row in MODELS.items()}
-    same = {frozenset(p) for p in itertools.combinations(NAMES, 2)
-            if family_of[p[0]] == family_of[p[1]]}
+    same = {
+        frozenset(p) for p in itertools.combinations(NAMES, 2) if family_of[p[0]] == family_of[p[1]]
+    }
     assert _named(samples["same_family"]) == same and len(same) == 28 + 3
     different = {frozenset(p) for p in itertools.combinations(NAMES, 2)} - same
     assert _named(samples["different_families"]) == different
@@ -81,9 +82,12 @@ def test_pairs_of_one_relation_and_of_one_family():
     assert _named(in_x["same_family"]) == _pairs("xy", "xz", "yz")
     outside = [name for name in NAMES if name not in "xyz"]
     assert _named(in_x["different_families"]) == {
-        frozenset((member, other)) for member in "xyz" for other in outside}
-    assert all(len(sample) == 0 for sample in
-               sample_pairs(lineage, lineage.links, family="no/such").values())
+        frozenset((member, other)) for member in "xyz" for other in outside
+    }
+    assert all(
+        len(sample) == 0
+        for sample in sample_pairs(lineage, lineage.links, family="no/such").values()
+    )
 
 
 def test_a_limit_draws_distinct_pairs_of_the_configuration_reproducibly():
@@ -110,9 +114,13 @@ def _random_forest(size: int, seed: int):
     names = [f"m{row}" for row in range(size)]
     children = np.flatnonzero(parent >= 0)
     models = pa.table({"model_id": names, "root_id": [names[r] for r in root]})
-    edges = pa.table({"parent_id": [names[parent[c]] for c in children],
-                      "child_id": [names[c] for c in children],
-                      "relation": ["finetune"] * len(children)})
+    edges = pa.table(
+        {
+            "parent_id": [names[parent[c]] for c in children],
+            "child_id": [names[c] for c in children],
+            "relation": ["finetune"] * len(children),
+        }
+    )
     return lineage_of(models, edges), parent, root
 
 
@@ -126,8 +134,9 @@ def test_sampled_pairs_are_of_their_configuration_in_a_large_random_forest():
         "parent_child": lambda p, q: up(q) == p or up(p) == q,
         "siblings": lambda p, q: up(p) == up(q) >= 0,
         "grandparent_grandchild": lambda p, q: up(up(q)) == p or up(up(p)) == q,
-        "aunt_uncle_niece_nephew": lambda p, q: (up(p) == up(up(q)) >= 0 and up(q) != p) or
-                                                 (up(q) == up(up(p)) >= 0 and up(p) != q),
+        "aunt_uncle_niece_nephew": lambda p, q: (
+            (up(p) == up(up(q)) >= 0 and up(q) != p) or (up(q) == up(up(p)) >= 0 and up(p) != q)
+        ),
         "first_cousins": lambda p, q: up(up(p)) == up(up(q)) >= 0 and up(p) != up(q),
     }
     for name, holds in checks.items():
@@ -145,10 +154,15 @@ def _rates(relation=None, models=None):
     models = models_table() if models is None else models
     lineage = lineage_of(models, edges_table())
     links, chosen = select_links(lineage.links, relation)
-    return chosen, {name: mutation_rate(trait_sets(models, column), links)
-                    for name, column in (("license", "licenses"), ("language", "languages"),
-                                         ("pipeline", "pipeline_tag"),
-                                         ("library", "library_name"))}
+    return chosen, {
+        name: mutation_rate(trait_sets(models, column), links)
+        for name, column in (
+            ("license", "licenses"),
+            ("language", "languages"),
+            ("pipeline", "pipeline_tag"),
+            ("library", "library_name"),
+        )
+    }
 
 
 def test_mutation_rates_of_the_finetune_links_by_hand():
@@ -202,9 +216,14 @@ def test_drift_of_a_build_without_card_text_says_so_and_has_no_number():
 
 
 def test_canonical_text_sorts_each_trait_and_leaves_lineage_tags_out():
-    record = {"tags": ["chat", "base_model:a", "llama"], "licenses": ["mit", "apache-2.0"],
-              "languages": ["fr", "en"], "pipeline_tag": "text-generation",
-              "library_name": None, "datasets": []}
+    record = {
+        "tags": ["chat", "base_model:a", "llama"],
+        "licenses": ["mit", "apache-2.0"],
+        "languages": ["fr", "en"],
+        "pipeline_tag": "text-generation",
+        "library_name": None,
+        "datasets": [],
+    }
     assert canonical_text(record) == "chat,llama|apache-2.0,mit|en,fr|text-generation||"
     assert canonical_text({"tags": ["base_model:a"]}) == ""
 
@@ -217,8 +236,12 @@ def test_each_measure_on_known_pairs():
     vectors[NAMES.index("f")] = [0, 0, 2]  # g: a zero vector, left out
     rows = {name: NAMES.index(name) for name in NAMES}
     from findings.pairs import PairSample
-    sample = PairSample(np.array([rows["b"], rows["e"], rows["z"], rows["b"]]),
-                        np.array([rows["e"], rows["f"], rows["s"], rows["g"]]), 4)
+
+    sample = PairSample(
+        np.array([rows["b"], rows["e"], rows["z"], rows["b"]]),
+        np.array([rows["e"], rows["f"], rows["s"], rows["g"]]),
+        4,
+    )
     measures = PairMeasures(models, vectors, np.concatenate([sample.first, sample.second]))
     found = measures.similarities(sample)
     # b-e: traits differ only in the licenses "apache-2.0,mit" vs "mit"; z-s: both empty -> 1
@@ -235,13 +258,18 @@ def test_card_similarity_needs_two_long_hand_written_cards():
     names = ["a", "e", "x"]  # hand-written cards of 2000, 900 and 513 characters
     models = models_table()
     lengths = dict.fromkeys(NAMES, 0) | {"a": 2000, "e": 900, "x": 513}
-    models = models.set_column(models.schema.get_field_index("card_length"), "card_length",
-                               pa.array([lengths[name] for name in NAMES], pa.int64()))
+    models = models.set_column(
+        models.schema.get_field_index("card_length"),
+        "card_length",
+        pa.array([lengths[name] for name in NAMES], pa.int64()),
+    )
     from findings.pairs import PairSample
+
     first = np.array([NAMES.index("a"), NAMES.index("a")])
     second = np.array([NAMES.index("e"), NAMES.index("x")])
     found = PairMeasures(models, None, np.array([NAMES.index(n) for n in names])).similarities(
-        PairSample(first, second, 2))
+        PairSample(first, second, 2)
+    )
     assert len(found["card_tfidf"]) == 2
     assert np.all((found["card_tfidf"] > 0) & (found["card_tfidf"] < 1))
     assert found["embedding_cosine"] is None
@@ -259,8 +287,12 @@ def test_tfidf_vectors_are_unit_rows_over_at_most_512_grams():
 
 
 def test_mean_interval_is_a_reproducible_percentile_bootstrap():
-    assert mean_interval(np.array([])) == {"mean": None, "ci_low": None, "ci_high": None,
-                                           "pairs": 0}
+    assert mean_interval(np.array([])) == {
+        "mean": None,
+        "ci_low": None,
+        "ci_high": None,
+        "pairs": 0,
+    }
     constant = mean_interval(np.full(50, 0.3))
     assert constant["ci_low"] == pytest.approx(0.3) and constant["ci_high"] == pytest.approx(0.3)
     values = np.random.default_rng(0).random(1000)
@@ -279,18 +311,27 @@ def test_structure_numbers_by_hand():
     found = structure_numbers(models, lineage_of(models, edges_table()))
     assert found["models"] == 12 and found["families"] == 3
     assert found["family_size_ccdf"] == [
-        {"size": 1, "share_at_least": 1.0}, {"size": 3, "share_at_least": pytest.approx(2 / 3)},
-        {"size": 8, "share_at_least": pytest.approx(1 / 3)}]
-    assert found["depth_distribution"] == [{"depth": 0, "models": 3}, {"depth": 1, "models": 5},
-                                           {"depth": 2, "models": 4}]
+        {"size": 1, "share_at_least": 1.0},
+        {"size": 3, "share_at_least": pytest.approx(2 / 3)},
+        {"size": 8, "share_at_least": pytest.approx(1 / 3)},
+    ]
+    assert found["depth_distribution"] == [
+        {"depth": 0, "models": 3},
+        {"depth": 1, "models": 5},
+        {"depth": 2, "models": 4},
+    ]
     assert found["edges_by_relation"] == {
-        "adapter": {"edges": 1, "inside_data": 1}, "finetune": {"edges": 6, "inside_data": 5},
-        "merge": {"edges": 1, "inside_data": 1}, "quantized": {"edges": 2, "inside_data": 2}}
+        "adapter": {"edges": 1, "inside_data": 1},
+        "finetune": {"edges": 6, "inside_data": 5},
+        "merge": {"edges": 1, "inside_data": 1},
+        "quantized": {"edges": 2, "inside_data": 2},
+    }
     assert found["leaves_by_relation"] == {
         "adapter": {"children": 1, "leaf_share": 1.0},
         "finetune": {"children": 5, "leaf_share": 0.6},
         "merge": {"children": 1, "leaf_share": 1.0},
-        "quantized": {"children": 2, "leaf_share": 0.5}}
+        "quantized": {"children": 2, "leaf_share": 0.5},
+    }
     assert found["largest_families"][0] == {"root_id": "a", "size": 8, "max_depth": 2}
     assert [f["root_id"] for f in found["deepest_families"]] == ["a", "x", "s"]
 
@@ -315,14 +356,21 @@ def _check_shape(found: dict) -> None:
     for trait in ("license", "language", "pipeline", "library"):
         assert set(found["mutation_rates"][trait]) == {"rate", "links", "relation"}
         assert {"order", "edges_agreeing", "edges_total", "share_down"} <= set(
-            found["orderings"][trait])
+            found["orderings"][trait]
+        )
     assert list(found["resemblance"]) == list(CONFIGURATIONS)
     for measures in found["resemblance"].values():
         assert list(measures) == list(MEASURES)
         for value in measures.values():
             assert set(value) == {"mean", "ci_low", "ci_high", "pairs"}
-    assert {"family_size_ccdf", "depth_distribution", "edges_by_relation",
-            "leaves_by_relation", "largest_families", "deepest_families"} <= set(found["structure"])
+    assert {
+        "family_size_ccdf",
+        "depth_distribution",
+        "edges_by_relation",
+        "leaves_by_relation",
+        "largest_families",
+        "deepest_families",
+    } <= set(found["structure"])
     _no_nan(found)
     json.dumps(found, allow_nan=False)
 
@@ -330,14 +378,20 @@ def _check_shape(found: dict) -> None:
 def test_compute_findings_on_the_tree_has_the_shape_and_the_hand_numbers():
     found = compute_findings(models_table(), edges_table(), resamples=200)
     _check_shape(found)
-    assert found["mutation_rates"]["license"] == {"rate": 0.375, "links": 4,
-                                                  "relation": "finetune"}
+    assert found["mutation_rates"]["license"] == {"rate": 0.375, "links": 4, "relation": "finetune"}
     assert found["resemblance"]["siblings"]["tags_jaccard"]["pairs"] == 4
     assert found["resemblance"]["siblings"]["embedding_cosine"]["mean"] is None  # no embeddings
-    assert found["scope"] == {"relation": "finetune", "resemblance_links": "all but merge",
-                              "family": None, "seed": 0, "models": 12, "links": 5}
-    in_x = compute_findings(models_table(), edges_table(), family="x", relation="all",
-                            resamples=200)
+    assert found["scope"] == {
+        "relation": "finetune",
+        "resemblance_links": "all but merge",
+        "family": None,
+        "seed": 0,
+        "models": 12,
+        "links": 5,
+    }
+    in_x = compute_findings(
+        models_table(), edges_table(), family="x", relation="all", resamples=200
+    )
     _check_shape(in_x)
     assert in_x["structure"]["models"] == 3
     assert in_x["mutation_rates"]["license"] == {"rate": 0.0, "links": 1, "relation": "all"}
@@ -346,7 +400,11 @@ def test_compute_findings_on_the_tree_has_the_shape_and_the_hand_numbers():
     merges = compute_findings(models_table(), edges_table(), relation="merge", resamples=200)
     assert merges["scope"]["resemblance_links"] == "merge"
     assert merges["resemblance"]["parent_child"]["tags_jaccard"] == {
-        "mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "pairs": 1}  # x {bert} against z {}
+        "mean": 0.0,
+        "ci_low": 0.0,
+        "ci_high": 0.0,
+        "pairs": 1,
+    }  # x {bert} against z {}
     with pytest.raises(ScopeError, match="not a relation"):
         compute_findings(models_table(), edges_table(), relation="cousin")
     with pytest.raises(ScopeError, match="not the root of a family"):
@@ -411,7 +469,8 @@ def test_prepared_tables_and_data_frames_give_the_same_findings():
     assert prepared.relations == ["adapter", "all", "finetune", "merge", "quantized"]
     assert prepared.findings(seed=3, resamples=200) == expected
     assert prepared.findings(family="x", resamples=200) == compute_findings(
-        models, edges, family="x", resamples=200)
+        models, edges, family="x", resamples=200
+    )
     frames = compute_findings(models.to_pandas(), edges.to_pandas(), resamples=200, seed=3)
     assert frames == expected
     arrow_backed = models.to_pandas(types_mapper=pd.ArrowDtype)  # as the dashboard reads it
@@ -434,8 +493,11 @@ def test_findings_import_nothing_of_the_pipeline_or_the_dashboard():
     import subprocess
     import sys
 
-    code = ("import sys, findings; loaded = [m for m in sys.modules if m.split('.')[0] in "
-            "('pipeline', 'dashboard', 'sklearn', 'scipy', 'torch')]; print(loaded)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys, findings; loaded = [m for m in sys.modules if m.split('.')[0] in "
+        "('pipeline', 'dashboard', 'sklearn', 'scipy', 'torch')]; print(loaded)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

@@ -36,8 +36,9 @@ def _paper_ilp(size: int, edges: list[tuple[int, int]]) -> int:
     """The paper's formulation: x[u, v] = u before v, antisymmetry, transitivity on every
     triple, maximize the edges (u, v) with x[u, v]."""
     model = cp_model.CpModel()
-    before = {(u, v): model.new_bool_var(f"x{u}_{v}")
-              for u in range(size) for v in range(size) if u != v}
+    before = {
+        (u, v): model.new_bool_var(f"x{u}_{v}") for u in range(size) for v in range(size) if u != v
+    }
     for u, v in itertools.combinations(range(size), 2):
         model.add(before[u, v] + before[v, u] == 1)
     for u, v, w in itertools.permutations(range(size), 3):
@@ -49,8 +50,9 @@ def _paper_ilp(size: int, edges: list[tuple[int, int]]) -> int:
     return round(solver.objective_value)
 
 
-def _random_graph(size: int, rng: np.random.Generator,
-                  density: float = 0.75) -> list[tuple[int, int]]:
+def _random_graph(
+    size: int, rng: np.random.Generator, density: float = 0.75
+) -> list[tuple[int, int]]:
     edges = []
     for i, j in itertools.combinations(range(size), 2):
         if rng.random() < density:
@@ -102,8 +104,7 @@ def test_best_order_of_twenty_values_is_exact_and_quick():
 
 def test_transition_counts_by_hand():
     # one link: parent {en, fr} -> child {en, de}: de added (from en and fr), fr dropped (to en, de)
-    models = pa.table({"model_id": ["p", "c", "q"],
-                       "languages": [["en", "fr"], ["en", "de"], []]})
+    models = pa.table({"model_id": ["p", "c", "q"], "languages": [["en", "fr"], ["en", "de"], []]})
     traits = trait_sets(models, "languages")
     values = np.array([list(traits.labels).index(label) for label in ("en", "fr", "de")])
     counts, links = transition_counts(traits, np.array([0, 0]), np.array([1, 2]), values)
@@ -127,7 +128,11 @@ def test_orderings_on_the_tree():
 
 
 def test_top_values_leave_placeholders_out():
-    models = pa.table({"model_id": list("abcd"),
-                       "licenses": [["other"], ["other"], ["mit"], ["unknown", "mit", "gpl"]]})
+    models = pa.table(
+        {
+            "model_id": list("abcd"),
+            "licenses": [["other"], ["other"], ["mit"], ["unknown", "mit", "gpl"]],
+        }
+    )
     traits = trait_sets(models, "licenses")
     assert [traits.labels[code] for code in top_values(traits, 5)] == ["mit", "gpl"]

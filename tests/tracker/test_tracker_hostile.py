@@ -8,16 +8,16 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-
 from hub_server import BOMB_SIZE, MODELS, Faults, TestHub
+from tracker_runs import REPO, status, track, tracker_env
+
 from tracker.history import History
 from tracker.hub import MAX_PAGE_BYTES, origin
-from tracker_runs import REPO, status, track, tracker_env
 
 
 def failure_of(history_path: Path) -> str:
@@ -30,25 +30,43 @@ def test_next_links_are_followed_on_the_endpoint_origin_only():
     home = origin("https://huggingface.co")
     assert origin("https://huggingface.co:443/api/models?cursor=abc") == home
     assert origin("HTTPS://HuggingFace.CO/api/models") == home
-    for elsewhere in ("http://huggingface.co/api/models", "https://huggingface.co:8443/api/models",
-                      "https://huggingface.co.evil.example/api/models", "https://huggingface.co@evil.example/api/models",
-                      "https://evil.example/api/models", "//evil.example/api/models", "not a url"):
+    for elsewhere in (
+        "http://huggingface.co/api/models",
+        "https://huggingface.co:8443/api/models",
+        "https://huggingface.co.evil.example/api/models",
+        "https://huggingface.co@evil.example/api/models",
+        "https://evil.example/api/models",
+        "//evil.example/api/models",
+        "not a url",
+    ):
         assert origin(elsewhere) != home, elsewhere
 
 
 @pytest.mark.parametrize("where", ["another port", "another scheme"])
-def test_a_next_link_off_the_endpoint_ends_the_run_and_the_token_never_leaves(hub, history_path, where):
+def test_a_next_link_off_the_endpoint_ends_the_run_and_the_token_never_leaves(
+    hub, history_path, where
+):
     with TestHub(MODELS) as elsewhere:
         cursor = "MjAwMA=="  # the offset 2000
-        target = (f"{elsewhere.url}/api/models?cursor={cursor}" if where == "another port"
-                  else f"{hub.url.replace('http://', 'https://')}/api/models?cursor={cursor}")
+        target = (
+            f"{elsewhere.url}/api/models?cursor={cursor}"
+            if where == "another port"
+            else f"{hub.url.replace('http://', 'https://')}/api/models?cursor={cursor}"
+        )
         hub.faults = Faults(next_link={1: target})
         result = track(tracker_env(hub.url, history_path, HF_TOKEN="hf_secret_token"), "--once")
-        assert elsewhere.requests == [] and elsewhere.authorizations == []  # never asked, never given the token
+        assert (
+            elsewhere.requests == [] and elsewhere.authorizations == []
+        )  # never asked, never given the token
     assert result.returncode == 1
-    assert hub.authorizations == ["Bearer hf_secret_token"] * 2  # the endpoint got it, for pages 0 and 1 only
+    assert (
+        hub.authorizations == ["Bearer hf_secret_token"] * 2
+    )  # the endpoint got it, for pages 0 and 1 only
     reason = failure_of(history_path)
-    assert "the Hub's next-page link left HF_ENDPOINT's origin after 1,000 models" in reason and target in reason
+    assert (
+        "the Hub's next-page link left HF_ENDPOINT's origin after 1,000 models" in reason
+        and target in reason
+    )
     assert History(history_path).latest(ok=True) is None
 
 
@@ -70,17 +88,39 @@ def run_measured(env: dict, *arguments: str, tmp_path: Path) -> tuple[int, float
     started = time.monotonic()
     peak_file = tmp_path / "peak_kib.txt"
     with open(tmp_path / "out.txt", "w") as out:
-        result = subprocess.run([sys.executable, "-c", MEASURING_LAUNCHER, str(peak_file), "-m", "hfmap",
-                                 "track", *arguments], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                MEASURING_LAUNCHER,
+                str(peak_file),
+                "-m",
+                "hfmap",
+                "track",
+                *arguments,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return result.returncode, time.monotonic() - started, int(peak_file.read_text()) / 1024
 
 
 @pytest.mark.parametrize("page", ["gzip bomb", "plain"])
 def test_a_page_too_large_ends_the_run_within_bounded_memory(hub, history_path, tmp_path, page):
-    hub.faults = Faults(gzip_bomb={1}) if page == "gzip bomb" else Faults(body={1: bytes(MAX_PAGE_BYTES + 1)})
-    code, _, peak_mib = run_measured(tracker_env(hub.url, history_path), "--once", tmp_path=tmp_path)
+    hub.faults = (
+        Faults(gzip_bomb={1})
+        if page == "gzip bomb"
+        else Faults(body={1: bytes(MAX_PAGE_BYTES + 1)})
+    )
+    code, _, peak_mib = run_measured(
+        tracker_env(hub.url, history_path), "--once", tmp_path=tmp_path
+    )
     assert code == 1, (tmp_path / "out.txt").read_text()
-    assert "the Hub sent a page larger than 64 MiB after 1,000 models (decompressed)" in failure_of(history_path)
+    assert "the Hub sent a page larger than 64 MiB after 1,000 models (decompressed)" in failure_of(
+        history_path
+    )
     # the bomb inflates to 1 GiB; read whole, the process would hold at least that
     assert peak_mib < 64 + 300 < BOMB_SIZE / 2**20, f"peak memory {peak_mib:.0f} MiB"
 
@@ -91,7 +131,9 @@ def test_a_page_that_drips_ends_at_the_whole_request_deadline(hub, history_path,
     # each one is retried (1, 2, then 4 s of backoff) until a retry would pass the run's 8 s
     hub.faults = Faults(drip={1: part})
     started = time.monotonic()
-    result = track(tracker_env(hub.url, history_path, HFMAP_HUB_TIMEOUT="1", HFMAP_TRACK_TIMEOUT="8"), "--once")
+    result = track(
+        tracker_env(hub.url, history_path, HFMAP_HUB_TIMEOUT="1", HFMAP_TRACK_TIMEOUT="8"), "--once"
+    )
     assert result.returncode == 1 and time.monotonic() - started < 30
     reason = failure_of(history_path)
     assert "a Hub request took longer than 1 s (HFMAP_HUB_TIMEOUT) after 1,000 models" in reason
@@ -102,19 +144,31 @@ def test_a_page_that_drips_ends_at_the_whole_request_deadline(hub, history_path,
 def test_a_page_that_drips_ends_at_the_run_deadline(hub, history_path):
     hub.faults = Faults(drip={1: "body"})
     started = time.monotonic()
-    result = track(tracker_env(hub.url, history_path, HFMAP_HUB_TIMEOUT="60", HFMAP_TRACK_TIMEOUT="3"), "--once")
+    result = track(
+        tracker_env(hub.url, history_path, HFMAP_HUB_TIMEOUT="60", HFMAP_TRACK_TIMEOUT="3"),
+        "--once",
+    )
     assert result.returncode == 1 and time.monotonic() - started < 30
-    assert failure_of(history_path) == "the snapshot took longer than 3 s (HFMAP_TRACK_TIMEOUT) after 1,000 models"
+    assert (
+        failure_of(history_path)
+        == "the snapshot took longer than 3 s (HFMAP_TRACK_TIMEOUT) after 1,000 models"
+    )
 
 
 def in_a_day() -> str:
-    return format_datetime(datetime.now(timezone.utc) + timedelta(days=1), usegmt=True)
+    return format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
 
 
 RETRY_AFTER = {  # Retry-After, and what the reason says
-    "a day in seconds": ("86400", "asked to retry after 86,400 s, longer than hfmap waits (3,600 s)"),
+    "a day in seconds": (
+        "86400",
+        "asked to retry after 86,400 s, longer than hfmap waits (3,600 s)",
+    ),
     "a day as a date": (in_a_day(), "longer than hfmap waits (3,600 s)"),
-    "past the run's deadline": ("30", "no retry: after a wait of 30 s it would end past HFMAP_TRACK_TIMEOUT (10 s)"),
+    "past the run's deadline": (
+        "30",
+        "no retry: after a wait of 30 s it would end past HFMAP_TRACK_TIMEOUT (10 s)",
+    ),
 }
 
 
@@ -130,11 +184,23 @@ def test_a_retry_after_too_long_ends_the_run_at_once(hub, history_path, name):
 
 
 NOT_A_LIST = {  # body of page 1, and what the reason says
-    "an object": (b'{"error": "Internal Error"}', "not a JSON list of models after 1,000 models (a JSON object)"),
+    "an object": (
+        b'{"error": "Internal Error"}',
+        "not a JSON list of models after 1,000 models (a JSON object)",
+    ),
     "null": (b"null", "not a JSON list of models after 1,000 models (a JSON null)"),
-    "a list of numbers": (b"[1, 2, 3]", "not an object with a string id after 1,000 models (a JSON number)"),
-    "records with numeric ids": (b'[{"id": 5}]', "not an object with a string id after 1,000 models (a JSON object)"),
-    "nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, "not valid JSON after 1,000 models (nested too deeply)"),
+    "a list of numbers": (
+        b"[1, 2, 3]",
+        "not an object with a string id after 1,000 models (a JSON number)",
+    ),
+    "records with numeric ids": (
+        b'[{"id": 5}]',
+        "not an object with a string id after 1,000 models (a JSON object)",
+    ),
+    "nested 100,000 deep": (
+        b"[" * 100_000 + b"]" * 100_000,
+        "not valid JSON after 1,000 models (nested too deeply)",
+    ),
     "not UTF-8": (b'[{"id": "\xff\xfe"}]', "not valid JSON after 1,000 models"),
 }
 
@@ -159,7 +225,8 @@ def test_a_listing_that_collapses_is_not_stored_as_a_success(hub, history_path):
         assert failure_of(history_path) == (
             f"the listing ended after {listed} models (fewer than 50% of the 2,500 models of the last successful "
             f"snapshot, {History(history_path).latest().taken_at}; a drop that large is taken for a broken listing "
-            "and not stored as a count)")
+            "and not stored as a count)"
+        )
         assert status(env)["total_models"] == 2_500
     hub.models = MODELS[:1_300]  # more than half: a real drop is stored
     assert track(env, "--once").returncode == 0 and status(env)["total_models"] == 1_300
@@ -201,52 +268,90 @@ def test_the_tracker_keeps_huggingface_hub_out_of_the_users_home(hub, history_pa
     (stored / "token").write_text("hf_stored_by_hf_auth_login")
     (stored / "stored_tokens").write_text("[default]\nhf_token = hf_stored_by_hf_auth_login\n")
     before = {path: path.read_bytes() for path in home.rglob("*") if path.is_file()}
-    env = {key: value for key, value in tracker_env(hub.url, history_path).items() if not key.startswith(("HF_HOME", "XDG_"))}
+    env = {
+        key: value
+        for key, value in tracker_env(hub.url, history_path).items()
+        if not key.startswith(("HF_HOME", "XDG_"))
+    }
     env["HOME"] = str(home)
     assert track(env, "--once", "--jsonl", str(tmp_path / "hub.jsonl")).returncode == 0
-    assert {path: path.read_bytes() for path in home.rglob("*") if path.is_file()} == before  # nothing written
+    assert {
+        path: path.read_bytes() for path in home.rglob("*") if path.is_file()
+    } == before  # nothing written
     assert set(hub.authorizations) == {None}  # a token stored there is never sent to an endpoint
-    assert all(path.startswith("/api/models?") for path in hub.paths)  # nothing asked but the listing
+    assert all(
+        path.startswith("/api/models?") for path in hub.paths
+    )  # nothing asked but the listing
     assert track({**env, "HF_TOKEN": "hf_given"}, "--once").returncode == 0
     assert hub.authorizations[-1] == "Bearer hf_given"
 
 
-HOSTILE_IDS = ["esc\x1b[31m/red", "\U0001F44Duser/model", "lone\ud800/surrogate", "[bold]rich[/bold]/x", "nul\x00/x"]
+HOSTILE_IDS = [
+    "esc\x1b[31m/red",
+    "\U0001f44duser/model",
+    "lone\ud800/surrogate",
+    "[bold]rich[/bold]/x",
+    "nul\x00/x",
+]
 
 
 def test_odd_ids_are_counted_as_they_are_and_shown_escaped(history_path, tmp_path):
-    models = [{**model, "id": f"{HOSTILE_IDS[i]}-{i}" if i < len(HOSTILE_IDS) else model["id"]}
-              for i, model in enumerate(MODELS[:1_500])]
+    models = [
+        {**model, "id": f"{HOSTILE_IDS[i]}-{i}" if i < len(HOSTILE_IDS) else model["id"]}
+        for i, model in enumerate(MODELS[:1_500])
+    ]
     with TestHub(models, page_size=1000) as hub:
         env = tracker_env(hub.url, history_path)
         result = track(env, "--once", "--jsonl", str(tmp_path / "hub.jsonl"))
         assert result.returncode == 0, result.stderr
         authors = status(env)["by_author"]
-        assert {author: authors.get(author) for author in ("\U0001F44Duser", "esc\x1b[31m", "lone\ud800")} == {
-            "\U0001F44Duser": 1, "esc\x1b[31m": 1, "lone\ud800": 1}
+        assert {
+            author: authors.get(author)
+            for author in ("\U0001f44duser", "esc\x1b[31m", "lone\ud800")
+        } == {"\U0001f44duser": 1, "esc\x1b[31m": 1, "lone\ud800": 1}
         lines = (tmp_path / "hub.jsonl").read_text(encoding="utf-8").splitlines()
-        assert len(lines) == 1_500 and [json.loads(line)["id"] for line in lines[:5]] == [m["id"] for m in models[:5]]
+        assert len(lines) == 1_500 and [json.loads(line)["id"] for line in lines[:5]] == [
+            m["id"] for m in models[:5]
+        ]
 
         hub.faults = Faults(repeat_cursor=0)  # the first page again: its first id comes twice
         result = track(env, "--once")
     assert result.returncode == 1 and "\x1b" not in result.stderr
-    said = "the listing named esc\\x1b[31m/red-0 twice after 1,000 models"  # the ESC written as text
+    said = (
+        "the listing named esc\\x1b[31m/red-0 twice after 1,000 models"  # the ESC written as text
+    )
     assert said in result.stderr and said in failure_of(history_path)
 
 
 def test_a_model_whose_library_is_not_text_ends_the_run(hub, history_path):
-    hub.faults = Faults(body={1: json.dumps([{"id": "a/b", "library_name": ["transformers"]}]).encode()})
+    hub.faults = Faults(
+        body={1: json.dumps([{"id": "a/b", "library_name": ["transformers"]}]).encode()}
+    )
     assert track(tracker_env(hub.url, history_path), "--once").returncode == 1
-    assert failure_of(history_path) == "the Hub sent a model whose library_name is not text after 1,000 models (a/b: a JSON list)"
+    assert (
+        failure_of(history_path)
+        == "the Hub sent a model whose library_name is not text after 1,000 models (a/b: a JSON list)"
+    )
 
 
 def test_the_tracker_process_gives_huggingface_hub_a_home_beside_the_history(tmp_path):
-    script = ("import sys; from tracker.hf_home import use_tracker_hf_home; use_tracker_hf_home(sys.argv[1]); "
-              "from huggingface_hub import constants as c; "
-              "print(c.HF_HOME, c.HF_HUB_CACHE, c.HF_TOKEN_PATH, c.HF_ASSETS_CACHE, c.HF_XET_CACHE, c.AGENT_HARNESSES_PATH, sep='\\n')")
-    elsewhere = {name: str(tmp_path / "elsewhere") for name in ("HF_HOME", "HF_HUB_CACHE", "HF_TOKEN_PATH", "HF_XET_CACHE")}
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "db" / "tracker.sqlite")], cwd=REPO,
-                            env={**os.environ, **elsewhere}, capture_output=True, text=True, timeout=60)
+    script = (
+        "import sys; from tracker.hf_home import use_tracker_hf_home; use_tracker_hf_home(sys.argv[1]); "
+        "from huggingface_hub import constants as c; "
+        "print(c.HF_HOME, c.HF_HUB_CACHE, c.HF_TOKEN_PATH, c.HF_ASSETS_CACHE, c.HF_XET_CACHE, c.AGENT_HARNESSES_PATH, sep='\\n')"
+    )
+    elsewhere = {
+        name: str(tmp_path / "elsewhere")
+        for name in ("HF_HOME", "HF_HUB_CACHE", "HF_TOKEN_PATH", "HF_XET_CACHE")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "db" / "tracker.sqlite")],
+        cwd=REPO,
+        env={**os.environ, **elsewhere},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     home = tmp_path / "db" / "tracker.sqlite.huggingface"
     assert all(Path(path).is_relative_to(home) for path in result.stdout.split()), result.stdout
