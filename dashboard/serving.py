@@ -33,7 +33,8 @@ _lock = threading.Lock()
 
 
 def serve(location: Path, settings: Settings) -> Build:
-    """Load the build at location (a build, or a builds directory to follow) and serve it with settings."""
+    """Load the build at location (a build, or a builds directory to follow) and serve it with
+    settings."""
     build = Build.load(location, settings.cache_dir)
     _state.update(build=build, location=Path(location), settings=settings, checked=time.monotonic())
     threading.Thread(target=build.warm_up, name="hfmap-warm-up", daemon=True).start()

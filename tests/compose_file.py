@@ -41,7 +41,8 @@ def image_entrypoint() -> list[str]:
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
-    """Compose's ${VAR}, ${VAR:-default} (default when unset or empty) and ${VAR-default} (when unset)."""
+    """Compose's ${VAR}, ${VAR:-default} (default when unset or empty) and ${VAR-default}
+    (when unset)."""
 
     def replace(match: re.Match) -> str:
         name, default = match["name"], match["default"]
@@ -56,7 +57,8 @@ def interpolate(value: str, env: dict[str, str]) -> str:
 
 
 def service_command(name: str, env: dict[str, str]) -> list[str]:
-    """The argv a service's container runs: its entrypoint (the image's when it builds this image) and command."""
+    """The argv a service's container runs: its entrypoint (the image's when it builds this image)
+    and command."""
     spec = compose()["services"][name]
     entrypoint = spec.get("entrypoint") or (image_entrypoint() if "build" in spec else [])
     return [interpolate(str(part), env) for part in [*entrypoint, *spec.get("command", [])]]
@@ -79,7 +81,8 @@ def service_volumes(name: str) -> list[tuple[str, str, bool]]:
 
 
 def healthcheck_command(name: str, env: dict[str, str]) -> list[str] | None:
-    """The argv of a service's health check ("CMD" form), None when it has none or it is disabled."""
+    """The argv of a service's health check ("CMD" form), None when it has none or it is
+    disabled."""
     check = compose()["services"][name].get("healthcheck") or {}
     if check.get("disable") or not check.get("test"):
         return None

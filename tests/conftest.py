@@ -41,7 +41,8 @@ def shared_data() -> Path:
     """The real family-tree exports beside the repository (CI always has them)."""
     if not any(SHARED_DATA.glob("*_tree.csv")):
         pytest.fail(
-            f"the real exports are missing: expected {SHARED_DATA}/*_tree.csv (set HFMAP_SHARED_DATA)"
+            f"the real exports are missing: expected {SHARED_DATA}/*_tree.csv "
+            "(set HFMAP_SHARED_DATA)"
         )
     return SHARED_DATA
 

@@ -1,12 +1,12 @@
 """A test Hub: a real HTTP server that answers GET /api/models the way the Hugging Face Hub does.
 
 Pages of JSON records (``id`` and the fields asked for with ``expand``; gzipped when the client
-accepts it) follow one another through a ``Link: <…>; rel="next"`` cursor header. Faults can be switched on per page: answers
-with a status code (429 with Retry-After, 500s), slow answers, answers that drip a byte at a
-time, a body that is not JSON or not a list, a gzip bomb, a cursor that points back at its own
-page, a next link to another server. The real huggingface_hub client talks to it through
-HF_ENDPOINT; every request's query and Authorization header, and every answer's
-Content-Encoding, are recorded.
+accepts it) follow one another through a ``Link: <…>; rel="next"`` cursor header. Faults can be
+switched on per page: answers with a status code (429 with Retry-After, 500s), slow answers,
+answers that drip a byte at a time, a body that is not JSON or not a list, a gzip bomb, a cursor
+that points back at its own page, a next link to another server. The real huggingface_hub client
+talks to it through HF_ENDPOINT; every request's query and Authorization header, and every
+answer's Content-Encoding, are recorded.
 """
 
 from __future__ import annotations
@@ -202,9 +202,8 @@ class TestHub:
         elif following < len(self.models):
             cursor = base64.urlsafe_b64encode(str(following).encode()).decode()
             rest = {k: v for k, v in query.items() if k != "cursor"}
-            headers["Link"] = (
-                f'<{self.url}/api/models?{urlencode({**rest, "cursor": [cursor]}, doseq=True)}>; rel="next"'
-            )
+            next_query = urlencode({**rest, "cursor": [cursor]}, doseq=True)
+            headers["Link"] = f'<{self.url}/api/models?{next_query}>; rel="next"'
         body = json.dumps(records).encode()
         if gzip_accepted:
             headers["Content-Encoding"] = "gzip"
@@ -244,8 +243,9 @@ class TestHub:
                 self.wfile.write(body)
 
             def drip(self, part: str) -> None:
-                """An answer that never ends: its head (status line, then one header forever) or, after a
-                normal head, its body, a byte every DRIP_SECONDS until the client hangs up."""
+                """An answer that never ends: its head (status line, then one header forever) or,
+                after a normal head, its body, a byte every DRIP_SECONDS until the client hangs
+                up."""
                 if part == "head":
                     self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
                     endless = iter(lambda: b"a", None)

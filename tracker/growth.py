@@ -42,7 +42,8 @@ def rates(latest: float, base: float, span: float) -> dict:
 
 
 def growth_stats(snapshots: list[Snapshot], now: datetime | None = None) -> dict:
-    """Growth over the successful snapshots (oldest first), overall and for the top libraries and pipelines."""
+    """Growth over the successful snapshots (oldest first), overall and for the top libraries and
+    pipelines."""
     if not snapshots:
         return {
             "snapshots": 0,
@@ -58,7 +59,8 @@ def growth_stats(snapshots: list[Snapshot], now: datetime | None = None) -> dict
     bases = {name: window_base(snapshots, days) for name, days in WINDOWS.items()}
 
     def over_windows(value_of) -> dict:
-        """{window: rates of value_of(snapshot) from the window's base to the latest snapshot, or None}."""
+        """{window: rates of value_of(snapshot) from the window's base to the latest snapshot, or
+        None}."""
         return {
             name: rates(value_of(latest), value_of(found[0]), found[1]) if found else None
             for name, found in bases.items()

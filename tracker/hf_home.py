@@ -29,8 +29,8 @@ def tracker_hf_home(history_path: Path) -> Path:
 
 
 def use_tracker_hf_home(history_path: Path) -> Path:
-    """Point this process's huggingface_hub at the tracker's own home; call it before huggingface_hub
-    is imported (it reads HF_HOME once)."""
+    """Point this process's huggingface_hub at the tracker's own home; call it before
+    huggingface_hub is imported (it reads HF_HOME once)."""
     if "huggingface_hub" in sys.modules:
         raise RuntimeError("use_tracker_hf_home() must run before huggingface_hub is imported")
     home = tracker_hf_home(history_path)

@@ -160,7 +160,8 @@ def origin(url: str) -> tuple:
 def fetch_page(
     url: str, params: dict | None, headers: dict, limits: Limits
 ) -> tuple[list[dict], str | None]:
-    """One page of the listing and the next page's URL, retried like huggingface_hub's http_backoff."""
+    """One page of the listing and the next page's URL, retried like huggingface_hub's
+    http_backoff."""
     wait, tries = FIRST_WAIT, 0
     while True:
         tries += 1
@@ -191,8 +192,9 @@ def fetch_page(
 def request_page(
     url: str, params: dict | None, headers: dict, limits: Limits
 ) -> tuple[list[dict], str | None]:
-    """One request for a page, within the whole-request deadline: a watchdog closes huggingface_hub's
-    client when the deadline passes, which ends a request that is still reading."""
+    """One request for a page, within the whole-request deadline: a watchdog closes
+    huggingface_hub's client when the deadline passes, which ends a request that is still
+    reading."""
     now = time.monotonic()
     if now >= limits.run_deadline:
         raise limits.run_over()
@@ -259,7 +261,8 @@ def check_status(response: httpx2.Response) -> None:
 
 
 def retry_after(value: str | None) -> float | None:
-    """Seconds a Retry-After header asks to wait (a number of seconds or an HTTP date); None without one."""
+    """Seconds a Retry-After header asks to wait (a number of seconds or an HTTP date); None
+    without one."""
     if value is None or not value.strip():
         return None
     value = value.strip()
@@ -273,7 +276,8 @@ def retry_after(value: str | None) -> float | None:
 
 
 def read_body(response: httpx2.Response, limit: int, deadline: float) -> bytes:
-    """The page's body, decompressed, refusing more than ``limit`` bytes and any read past ``deadline``."""
+    """The page's body, decompressed, refusing more than ``limit`` bytes and any read past
+    ``deadline``."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "", "gzip", "x-gzip"):
         raise ListingError(
@@ -358,7 +362,8 @@ def json_kind(value) -> str:
 
 
 def shown(text: str, limit: int = 200) -> str:
-    """Text from the Hub as it may appear in a message: control characters escaped, at most limit characters."""
+    """Text from the Hub as it may appear in a message: control characters escaped, at most limit
+    characters."""
     printable = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
     return printable + ("…" if len(text) > limit else "")
 

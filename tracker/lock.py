@@ -42,8 +42,8 @@ class LockHeldError(Exception):
 
 @contextlib.contextmanager
 def snapshot_lock(redis_url: str | None, history_path: Path) -> Iterator[None]:
-    """Hold the snapshot lock for the block; raises LockHeldError at once if another tracker holds it
-    (and redis.RedisError when Redis cannot be reached)."""
+    """Hold the snapshot lock for the block; raises LockHeldError at once if another tracker holds
+    it (and redis.RedisError when Redis cannot be reached)."""
     with job_lock("snapshot", redis_url, history_path):
         yield
 

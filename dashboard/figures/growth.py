@@ -1,4 +1,5 @@
-"""Growth figures: the cumulative curve (reconstructed and tracked, told apart) and a stacked area."""
+"""Growth figures: the cumulative curve (reconstructed and tracked, told apart) and a stacked
+area."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ TRACKED = "the Hub's count (tracked snapshots)"
 
 
 def cumulative_figure(reconstructed: dict, snapshots: list[dict], height: int = 420) -> go.Figure:
-    """A dashed line for the reconstructed history, markers joined by a line for the tracked counts."""
+    """A dashed line for the reconstructed history, markers joined by a line for the tracked
+    counts."""
     figure = go.Figure()
     if len(reconstructed["days"]):
         figure.add_trace(

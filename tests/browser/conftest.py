@@ -111,7 +111,8 @@ def served_app(
             if process.poll() is not None:
                 pytest.fail(
                     f"the server exited with code {process.returncode} before {base_url}/health "
-                    f"answered: {' '.join(map(str, command))}\n--- {log_path} (tail) ---\n{_tail(log_path)}",
+                    f"answered: {' '.join(map(str, command))}\n"
+                    f"--- {log_path} (tail) ---\n{_tail(log_path)}",
                     pytrace=False,
                 )
             if time.monotonic() - started > timeout:

@@ -1,4 +1,5 @@
-"""The Growth view and the JSON endpoints, after real `hfmap track --once` runs against the test Hub."""
+"""The Growth view and the JSON endpoints, after real `hfmap track --once` runs against the test
+Hub."""
 
 import json
 import os
@@ -63,13 +64,15 @@ def test_growth_view_shows_tracked_and_reconstructed_history(
     state = browser.find_element(By.ID, "growth-state").text
     assert "Last run:" in state and "2,600 models" in state and "no scheduled tracker" in state
     names = browser.execute_script(
-        "return document.querySelector('#growth-cumulative .js-plotly-plot')._fullData.map(t => t.name)"
+        "return document.querySelector('#growth-cumulative .js-plotly-plot')"
+        "._fullData.map(t => t.name)"
     )
     assert any("reconstructed" in name for name in names) and any(
         "tracked" in name for name in names
     )
     points = browser.execute_script(
-        "return document.querySelector('#growth-cumulative .js-plotly-plot')._fullData.find(t => t.name.includes('tracked')).y"
+        "return document.querySelector('#growth-cumulative .js-plotly-plot')"
+        "._fullData.find(t => t.name.includes('tracked')).y"
     )
     assert list(points) == [2500, 2600]
     stacked = browser.execute_script(

@@ -16,7 +16,8 @@ from selenium.webdriver.common.keys import Keys
 
 MAP = "#map-graph .js-plotly-plot"
 
-# JavaScript: the map's drawn points as {trace, index, row, x, y} in page pixels (relative to the plot div).
+# JavaScript: the map's drawn points as {trace, index, row, x, y} in page pixels (relative to the
+# plot div).
 DRAWN_POINTS = """
 const gd = document.querySelector(arguments[0]);
 if (!gd || !gd._fullData || !gd._fullLayout || !gd._fullLayout.xaxis) return [];
@@ -176,7 +177,10 @@ def test_a_box_selection_summarizes_the_models_inside(
 def test_a_bookmarked_url_restores_the_view(
     browser, wait_until, dashboard_url, wait_for, console_errors, screenshot
 ):
-    query = "?search=llama&libraries=transformers&dims=3&colour=cluster&model=meta-llama%2FLlama-2-7b-chat-hf"
+    query = (
+        "?search=llama&libraries=transformers&dims=3&colour=cluster"
+        "&model=meta-llama%2FLlama-2-7b-chat-hf"
+    )
     open_view(
         browser, dashboard_url + "/" + query, "#map-graph .js-plotly-plot .gl-container", wait_for
     )
@@ -188,7 +192,8 @@ def test_a_bookmarked_url_restores_the_view(
     assert text_of(browser, "#details-model-id") == "meta-llama/Llama-2-7b-chat-hf"
     scene = wait_until(
         lambda: browser.execute_script(
-            "const gd = document.querySelector(arguments[0]); return gd && gd._fullLayout && gd._fullLayout.scene ? 1 : 0;",
+            "const gd = document.querySelector(arguments[0]); "
+            "return gd && gd._fullLayout && gd._fullLayout.scene ? 1 : 0;",
             MAP,
         ),
         message="a 3D scene",
@@ -212,7 +217,8 @@ def test_switching_to_3d_draws_a_scene_with_the_3d_budget(
     browser.find_element(By.CSS_SELECTOR, "#map-dims input[value='3']").click()
     wait_until(
         lambda: browser.execute_script(
-            "const gd = document.querySelector(arguments[0]); return gd && gd._fullLayout && gd._fullLayout.scene ? 1 : 0;",
+            "const gd = document.querySelector(arguments[0]); "
+            "return gd && gd._fullLayout && gd._fullLayout.scene ? 1 : 0;",
             MAP,
         ),
         message="a 3D scene",
@@ -246,8 +252,10 @@ def test_network_shows_the_family_of_a_known_model_and_recentres_on_click(
     assert browser.execute_script("return window.cy.edges().length") == 389
     assert text_of(browser, "#details-model-id") == "google/gemma-7b"
     screenshot(browser, "network")
-    leaf = """const node = window.cy.nodes().filter(n => !n.hasClass('centre') && n.degree() === 1)[0];
-               const p = node.renderedPosition(); return {id: node.data('model_id'), x: p.x, y: p.y};"""
+    leaf = """const node = window.cy.nodes()
+                   .filter(n => !n.hasClass('centre') && n.degree() === 1)[0];
+               const p = node.renderedPosition();
+               return {id: node.data('model_id'), x: p.x, y: p.y};"""
     positions = [None]
 
     def settled():  # the force-directed layout has stopped moving the node
@@ -338,7 +346,8 @@ def test_drift_shows_the_papers_findings_on_the_sample(
     wait_until(
         lambda: browser.execute_script(
             "return ['drift-licenses','drift-languages','drift-auto','drift-card-length'].every("
-            "id => document.querySelector('#' + id + ' .js-plotly-plot') && document.querySelector('#' + id + ' .js-plotly-plot')._fullData.length)"
+            "id => document.querySelector('#' + id + ' .js-plotly-plot') && "
+            "document.querySelector('#' + id + ' .js-plotly-plot')._fullData.length)"
         ),
         message="four drift figures",
     )

@@ -1,4 +1,5 @@
-"""Serving the dashboard: `hfmap serve` mistakes, the WSGI app under gunicorn, and following a new build."""
+"""Serving the dashboard: `hfmap serve` mistakes, the WSGI app under gunicorn, and following a new
+build."""
 
 import json
 import os

@@ -223,16 +223,17 @@ def test_a_listing_that_collapses_is_not_stored_as_a_success(hub, history_path):
         result = track(env, "--once")
         assert result.returncode == 1
         assert failure_of(history_path) == (
-            f"the listing ended after {listed} models (fewer than 50% of the 2,500 models of the last successful "
-            f"snapshot, {History(history_path).latest().taken_at}; a drop that large is taken for a broken listing "
-            "and not stored as a count)"
+            f"the listing ended after {listed} models (fewer than 50% of the 2,500 models of the "
+            f"last successful snapshot, {History(history_path).latest().taken_at}; a drop that "
+            "large is taken for a broken listing and not stored as a count)"
         )
         assert status(env)["total_models"] == 2_500
     hub.models = MODELS[:1_300]  # more than half: a real drop is stored
     assert track(env, "--once").returncode == 0 and status(env)["total_models"] == 1_300
 
 
-FAILED_RUNS = {  # a fault that fails a run with --jsonl (None: a collapse), and the environment it runs in
+# A fault that fails a run with --jsonl (None: a collapse), and the environment it runs in.
+FAILED_RUNS = {
     "HTTP 500": (lambda: Faults(status={2: [500] * 10}, retry_after=0), {}),
     "the run's deadline": (lambda: Faults(drip={2: "body"}), {"HFMAP_TRACK_TIMEOUT": "3"}),
     "a collapse": (lambda: None, {}),
@@ -328,17 +329,18 @@ def test_a_model_whose_library_is_not_text_ends_the_run(hub, history_path):
         body={1: json.dumps([{"id": "a/b", "library_name": ["transformers"]}]).encode()}
     )
     assert track(tracker_env(hub.url, history_path), "--once").returncode == 1
-    assert (
-        failure_of(history_path)
-        == "the Hub sent a model whose library_name is not text after 1,000 models (a/b: a JSON list)"
+    assert failure_of(history_path) == (
+        "the Hub sent a model whose library_name is not text after 1,000 models (a/b: a JSON list)"
     )
 
 
 def test_the_tracker_process_gives_huggingface_hub_a_home_beside_the_history(tmp_path):
     script = (
-        "import sys; from tracker.hf_home import use_tracker_hf_home; use_tracker_hf_home(sys.argv[1]); "
+        "import sys; from tracker.hf_home import use_tracker_hf_home; "
+        "use_tracker_hf_home(sys.argv[1]); "
         "from huggingface_hub import constants as c; "
-        "print(c.HF_HOME, c.HF_HUB_CACHE, c.HF_TOKEN_PATH, c.HF_ASSETS_CACHE, c.HF_XET_CACHE, c.AGENT_HARNESSES_PATH, sep='\\n')"
+        "print(c.HF_HOME, c.HF_HUB_CACHE, c.HF_TOKEN_PATH, c.HF_ASSETS_CACHE, c.HF_XET_CACHE, "
+        "c.AGENT_HARNESSES_PATH, sep='\\n')"
     )
     elsewhere = {
         name: str(tmp_path / "elsewhere")
