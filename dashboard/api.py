@@ -85,5 +85,6 @@ def growth():
             "last_run": current["last_run"],
             "last_failure": current["last_failure"],
             "schedules": current["schedules"],
+            "jobs": current["jobs"],
         }
     )

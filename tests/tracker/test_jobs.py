@@ -70,6 +70,8 @@ def test_hfmap_serve_takes_snapshots_by_itself_and_stops_within_two_seconds(
         ), starts
         growth = get_json(url + "/api/growth")[1]
         assert growth["schedules"][0]["interval_seconds"] == INTERVAL
+        assert growth["jobs"]["snapshot"]["interval_seconds"] == INTERVAL
+        assert growth["jobs"]["snapshot"]["last_run"]["total_models"] == 2_500
 
         hub.faults = Faults(
             slow={0: 30}
@@ -88,6 +90,20 @@ def test_hfmap_serve_takes_snapshots_by_itself_and_stops_within_two_seconds(
     assert not client.exists(lock_name("snapshot"))  # and released the lock
     assert History(history_path).schedules() == []
     assert all(snapshot.ok for snapshot in History(history_path).snapshots(ok=None))
+
+
+def test_hfmap_serve_with_its_embedded_redis_stops_within_two_seconds(
+    sample_build, hub, history_path, tmp_path, free_port
+):
+    """As `make run` starts it: no REDIS_URL (an embedded Redis), the tracker's schedule on."""
+    port = free_port()
+    env = server_env(hub.url, history_path, sample_build.parent / "cache", HFMAP_TRACKER_EVERY="1h")
+    env.pop("REDIS_URL", None)
+    url = f"http://127.0.0.1:{port}"
+    with server(serve_command(sample_build, port), env, url, tmp_path / "serve.log") as process:
+        assert get(url + "/api/growth")[0] == 200  # an answer cached in the embedded Redis
+        seconds = stop_seconds(process)
+    assert seconds < 2.0, f"the server took {seconds:.1f} s to stop"
 
 
 def test_gunicorn_workers_take_one_snapshot_per_interval(
