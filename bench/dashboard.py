@@ -313,6 +313,9 @@ def running_server(
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
         "HF_HUB_OFFLINE": "1",
+        # no scheduled jobs: a snapshot of the Hub beside the measured requests would skew them
+        "HFMAP_TRACKER_EVERY": "off",
+        "HFMAP_REFRESH_EVERY": "off",
         **(env or {}),
     }
     url = f"http://127.0.0.1:{port}"

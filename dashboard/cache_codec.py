@@ -120,9 +120,16 @@ def decode(data: bytes):
         return _unpack(bytes(data[len(MAGIC) :]))
     except CacheCodecError:
         raise
+    # what msgpack, numpy, Arrow and the dataclasses raise for bytes that are not their value
     except (
-        Exception
-    ) as error:  # msgpack, numpy, Arrow and the dataclasses each have their own errors
+        msgpack.UnpackException,
+        pa.ArrowException,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+    ) as error:
         raise CacheCodecError(
             f"an unreadable cache value: {type(error).__name__}: {error}"
         ) from error

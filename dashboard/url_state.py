@@ -12,10 +12,7 @@ from urllib.parse import parse_qs, urlencode
 
 from dashboard.filters import CATEGORY_FILTERS, Filters
 from dashboard.shown import JSON_EXACT
-
-# whole_number is used here; choice and text stay only until dashboard/app.py and
-# pages/growth.py (another change's files) import them from dashboard.values: then they go
-from dashboard.values import choice, text, whole_number  # noqa: F401
+from dashboard.values import whole_number
 
 SHARED_KEYS = ("model", "sel")  # carried from view to view with the filters
 

@@ -8,7 +8,7 @@ of a job's state makes a new cache key and the view never shows a stale history.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,11 @@ import numpy as np
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
+from dashboard.queries.ranking import top_values
 from tracker.history import History
 from tracker.report import growth_report
 
 TOP_GROUPS = 8
-OTHER = "other"
 
 
 def history_version(path: Path) -> str:
@@ -62,9 +62,7 @@ def with_age(report: dict[str, Any], now: datetime | None = None) -> dict[str, A
     growth = dict(report["growth"])
     if growth.get("taken_at"):
         taken = datetime.fromisoformat(growth["taken_at"])
-        growth["age_seconds"] = round(
-            ((now or datetime.now(timezone.utc)) - taken).total_seconds(), 1
-        )
+        growth["age_seconds"] = round(((now or datetime.now(UTC)) - taken).total_seconds(), 1)
     return {**report, "growth": growth}
 
 
@@ -100,15 +98,11 @@ def reconstructed_by_group(build: Build, filters: Filters, column: str) -> dict[
     months = np.arange(moments.min(), moments.max() + 1)
     month_index = (moments - months[0]).astype(np.int64)
     names = build.categories(column)
-    totals = np.bincount(codes, minlength=len(names))
-    top = [code for code in np.argsort(-totals, kind="stable")[:TOP_GROUPS] if totals[code] > 0]
-    group_of = np.full(len(names), len(top), dtype=np.int64)
-    group_of[top] = np.arange(len(top))
-    groups = [names[code] for code in top] + ([OTHER] if (totals > 0).sum() > len(top) else [])
-    counts = np.zeros((len(groups), len(months)), dtype=np.int64)
-    np.add.at(counts, (np.minimum(group_of[codes], len(groups) - 1), month_index), 1)
+    top = top_values(names, np.bincount(codes, minlength=len(names)), TOP_GROUPS)
+    counts = np.zeros((len(top.names), len(months)), dtype=np.int64)
+    np.add.at(counts, (top.group_of[codes], month_index), 1)
     return {
         "months": months.astype(str).tolist(),
-        "groups": groups,
+        "groups": top.names,
         "cumulative": np.cumsum(counts, axis=1),
     }
