@@ -11,6 +11,6 @@ only numpy, pandas, pyarrow and rapidfuzz — nothing of pipeline/ or dashboard/
 """
 
 from findings.paper import PAPER_FINDINGS
-from findings.report import BuildFindings, ScopeError, compute_findings
+from findings.report import MODEL_COLUMNS, BuildFindings, ScopeError, compute_findings
 
-__all__ = ["PAPER_FINDINGS", "BuildFindings", "ScopeError", "compute_findings"]
+__all__ = ["MODEL_COLUMNS", "PAPER_FINDINGS", "BuildFindings", "ScopeError", "compute_findings"]

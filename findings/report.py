@@ -30,7 +30,24 @@ from findings import drift, mutation, ordering, pairs, resemblance, structure
 from findings.lineage import lineage_of
 from findings.tables import as_table, trait_sets
 
-__all__ = ["NOTES", "BuildFindings", "ScopeError", "compute_findings"]
+__all__ = ["MODEL_COLUMNS", "NOTES", "BuildFindings", "ScopeError", "compute_findings"]
+
+# The columns of the models table the findings read (a reader may load only these).
+MODEL_COLUMNS = (
+    "model_id",
+    "root_id",
+    "depth",
+    "tags",
+    "licenses",
+    "languages",
+    "pipeline_tag",
+    "library_name",
+    "datasets",
+    "has_card",
+    "card_length",
+    "card_excerpt",
+    "card_auto_generated",
+)
 
 NOTES = (
     "Card text similarity uses the first 500 characters of each card body, the part a build "

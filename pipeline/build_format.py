@@ -13,6 +13,8 @@ Layout of ``<out>/``::
         neighbours.parquet  each model's k nearest models (by row index)
         embeddings.npy      float32 (rows x dim), memory-mappable, row i = models row i
         text_keys.npy       a key of each model's embedded text (incremental builds compare them)
+        findings.json       the paper's findings computed on this build (findings.compute_findings:
+                            default relation, every model), for the dashboard and /api/findings
         index/              the pipeline's neighbour index, carried by incremental builds
                             (.npy arrays and JSON, never a pickle)
         embedder/           the fitted embedder, to embed free-text queries
@@ -66,6 +68,7 @@ POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 EMBEDDINGS = "embeddings.npy"
 TEXT_KEYS = "text_keys.npy"
+FINDINGS = "findings.json"
 INDEX_DIR = "index"
 EMBEDDER_DIR = "embedder"
 TABLES = ("models", "edges", "families", "transitions", "clusters", "neighbours")
@@ -411,6 +414,10 @@ class BuildPaths:
     @property
     def text_keys(self) -> Path:
         return self.path / TEXT_KEYS
+
+    @property
+    def findings(self) -> Path:
+        return self.path / FINDINGS
 
     @property
     def index(self) -> Path:
