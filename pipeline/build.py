@@ -1,5 +1,5 @@
 """`hfmap build`: source -> lineage -> embeddings -> projection -> clusters -> neighbours -> build
-dir.
+dir -> findings (the paper's findings on the tables just written, into findings.json).
 
 Each stage is timed and shown; the timings, counts and the bad-row report go
 into the manifest. The build is written atomically (pipeline.artifacts) in the layout, table
@@ -8,6 +8,7 @@ schemas and manifest of pipeline.build_format.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from contextlib import contextmanager
@@ -17,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.text import Text
 
+from findings import MODEL_COLUMNS, compute_findings
 from pipeline import __version__
 from pipeline.artifacts import BuildWriter, write_table
 from pipeline.build_format import (
@@ -157,6 +160,8 @@ def run_build(
     with BuildWriter(options.out_dir, options.keep_builds, before_switch=before_switch) as writer:
         with stages.stage("write"):
             table, clusters = _write(BuildPaths(writer.path), models, lineage, embedded, placed)
+        with stages.stage("findings"):
+            _write_findings(BuildPaths(writer.path))
         if background:
             background.close()  # the index is in the build now
         stage_seconds = {**stages.seconds, "total": round(time.perf_counter() - started, 3)}
@@ -333,6 +338,17 @@ def _write(
     placed.index.save(files.index)
     embedded.embedder.save(files.embedder)
     return table, clusters
+
+
+def _write_findings(files: BuildPaths) -> None:
+    """The paper's findings (findings.compute_findings, default relation, every model) on the
+    tables and embeddings just written, read back as the dashboard reads them, into findings.json.
+    A failure here is a bug (the tables are the build's own), never a user error."""
+    models = pq.read_table(files.table("models"), columns=list(MODEL_COLUMNS))
+    edges = pq.read_table(files.table("edges"))
+    embeddings = np.load(files.embeddings, mmap_mode="r", allow_pickle=False)
+    found = compute_findings(models, edges, embeddings)
+    files.findings.write_text(json.dumps(found, indent=1, allow_nan=False), encoding="utf-8")
 
 
 def _counts(table: pd.DataFrame, lineage: Lineage, clusters: pd.DataFrame, log: IssueLog) -> Counts:

@@ -17,6 +17,7 @@ from pipeline.sources.family_exports import read_export
 BUILD_FILES = {f"{t}.parquet" for t in TABLES} | {
     "manifest.json",
     "embeddings.npy",
+    "findings.json",
     "index",
     "embedder",
 }
@@ -64,6 +65,7 @@ def _assert_complete(build, n_models):
         "cluster",
         "neighbours",
         "write",
+        "findings",
         "total",
     }
     clusters = pd.read_parquet(build / "clusters.parquet")
