@@ -29,9 +29,9 @@ MEASURES = {
     "embedding_cosine": "embedding cosine",
 }
 NO_PAIRS_REASON = {
-    "card_tfidf": "no pair where both cards have at least 512 characters of text and neither is "
+    "card_tfidf": "since no pair has two cards of at least 512 characters of text, neither "
     "auto-generated (a Hub listing has no card text)",
-    "embedding_cosine": "no pair with an embedding",
+    "embedding_cosine": "since the build has no embeddings for them",
 }
 COMPARISONS = (("siblings", "parent_child"), ("same_family", "different_families"))
 POINT_COLOUR = "#2c7fb8"
@@ -70,8 +70,8 @@ def sentence_start(words: str) -> str:
 def missing_measure_sentences(resemblance: dict) -> list[str]:
     """One sentence per measure without any pair, saying why."""
     return [
-        f"{sentence_start(MEASURES[measure])}: no pairs in this build "
-        f"({NO_PAIRS_REASON.get(measure, 'no pair of models has it')})."
+        f"{sentence_start(MEASURES[measure])}: no pairs in this build, "
+        f"{NO_PAIRS_REASON.get(measure, 'no pair of models has it')}."
         for measure in MEASURES
         if measure not in measures_with_pairs(resemblance)
     ]

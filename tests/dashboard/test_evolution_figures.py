@@ -20,6 +20,7 @@ from dashboard.pages.evolution import (
     EvolutionState,
     drift_table,
     family_hrefs,
+    family_list,
     mutation_table,
     scope_sentence,
 )
@@ -233,3 +234,14 @@ def test_the_view_state_round_trips_through_the_url():
     assert state.chosen_relation(["all", "finetune"]) == "all"
     assert EvolutionState("nonsense").chosen_relation(["all"]) is None
     assert json.dumps(state.to_query())
+
+
+def test_a_root_id_from_the_hub_is_link_text_never_markup():
+    root = "x](https://evil.example) <a href='https://evil.example'>y</a>"
+    families = [{"root_id": root, "size": 3, "max_depth": 1}]
+    (item,) = family_list(families, "?search=a", EvolutionState(), "largest").children
+    link, facts, _, own = item.children
+    assert link.children == root  # a string: Dash renders it as text
+    assert link.href.startswith("/network?search=a&model=x%5D%28https%3A%2F%2Fevil.example%29")
+    assert own.href.startswith("/evolution?search=a&family=1&model=x%5D")
+    assert facts.children == " 3 models, depth 1"
