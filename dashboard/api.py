@@ -4,8 +4,10 @@ GET /api/count                    the Hub's model count from the last successful
 GET /api/history?from=ISO&to=ISO  successful snapshots between two times (&failures=1: failed
                                   runs too)
 GET /api/growth                   growth statistics and the tracker's state
+GET /api/findings?relation=&family=  the paper's findings on the served build (issue 14), with
+                                  the paper's own numbers apart under "paper"
 
-Answers come from the same cached queries as the Growth view.
+Answers come from the same cached queries as the Growth and Evolution views.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
 
+from dashboard.queries.findings import ScopeError, build_findings
 from dashboard.queries.growth import history_version, snapshot_rows, tracker_report, with_age
-from dashboard.serving import served_settings
+from dashboard.serving import served_build, served_settings
+from findings import PAPER_FINDINGS
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -88,3 +92,17 @@ def growth():
             "jobs": current["jobs"],
         }
     )
+
+
+@api.get("/findings")
+def findings():
+    """Every finding of the served build for ?relation= (default: finetune links when the build
+    has typed relations) inside the family rooted at ?family= (default: every model); the
+    paper's numbers under "paper", never mixed with the build's."""
+    relation = request.args.get("relation") or None
+    family = request.args.get("family") or None
+    try:
+        found = build_findings.cached(served_build(), relation, family)
+    except ScopeError as error:
+        return jsonify({"error": str(error)}), 400
+    return jsonify({**found, "paper": PAPER_FINDINGS})
