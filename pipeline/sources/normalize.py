@@ -34,9 +34,11 @@ from pipeline.build_format import list_array
 from pipeline.cards import card_excerpts, has_text, looks_auto_generated
 from pipeline.report import MAX_EXAMPLES, IssueLog
 from pipeline.schema import LIST_COLUMNS, MODEL_SCHEMA, PARENT_COLUMNS
+from pipeline.sources.language_codes import ISO_639_1
 
 # A Hub URL in front of an id ("https://huggingface.co/org/name"); valid in RE2 and Python's re.
 HUB_URL_PREFIX = r"\A(?:https?://)?huggingface\.co/"
+LANGUAGE_CODES = pa.array(sorted(ISO_639_1), pa.string())  # the tags that are languages
 URL_ID_TRIM = "/ "  # characters stripped from an id once its URL prefix is removed
 TYPED_RELATIONS = ("finetune", "adapter", "quantized", "merge")
 HUGE_CARD_CHARS = 1_000_000  # beyond this only the head of a card is analysed
@@ -738,14 +740,9 @@ def _prefixed_values(tags: pa.ListArray, prefix: str) -> pa.ListArray:
 
 
 def _language_tags(tags: pa.ListArray) -> pa.ListArray:
-    """Per row, the tags that are two lower-case letters ("en", "fr").
-
-    The letter test is Python's (isalpha, islower), run once per distinct two-character tag.
-    """
+    """Per row, the tags that are ISO 639-1 language codes ("en", "fr"; not "tf", not "EN")."""
     values, rows = _flatten(tags)
-    two_chars = pc.unique(values.filter(pc.equal(pc.utf8_length(values), 2))).to_pylist()
-    languages = pa.array([t for t in two_chars if t.isalpha() and t.islower()], pa.string())
-    keep = pc.is_in(values, value_set=languages)
+    keep = pc.is_in(values, value_set=LANGUAGE_CODES)
     return list_array(rows[keep.to_numpy(zero_copy_only=False)], values.filter(keep), len(tags))
 
 

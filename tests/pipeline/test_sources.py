@@ -266,6 +266,10 @@ def test_columns_missing_from_the_source_are_derived_from_tags():
         "\u4e2d\u6587",
         "a1",
         "zh",
+        "tf",
+        "jp",
+        "xx",
+        "bh",
         "region:us",
         "arxiv:2401.1",
         "dataset:d/x",
@@ -275,10 +279,8 @@ def test_columns_missing_from_the_source_are_derived_from_tags():
     models = _normalized(
         {"model_id": ["a/b", "a/c"], "tags": pa.array([tags, None], pa.list_(pa.string()))}
     )
-    assert models["languages"] == [
-        ["en", "\u00e9a", "zh"],
-        [],
-    ]  # two letters, lower case (Python's isalpha/islower)
+    # ISO 639-1 codes only: not TensorFlow's "tf", nor "jp", "xx", "EN" or "\u00e9a"
+    assert models["languages"] == [["en", "zh", "bh"], []]
     assert models["regions"] == [["us"], []]
     assert models["arxiv_papers"] == [["2401.1"], []]
     assert models["datasets"] == [["d/x"], []]
