@@ -2,7 +2,10 @@
 cannot read with one sentence, and a table that drifts from its schema fails the write."""
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -26,6 +29,8 @@ from pipeline.build_format import (
     open_build,
 )
 from pipeline.errors import UserError
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_manifest_round_trips_through_json():
@@ -107,3 +112,36 @@ def test_list_array_groups_values_by_their_row_and_gives_empty_lists_to_the_rest
     assert list_offsets([3, 1, 1], 4).tolist() == [0, 0, 2, 2, 3]  # any order: counts only
     with pytest.raises(ValueError, match="owner rows"):
         list_array([0, 5], pa.array(["a", "b"]), 5)
+
+
+def modules_loaded_by_importing(*packages: str) -> set[str]:
+    """Every module of this project loaded by importing each module of ``packages``, in a fresh
+    interpreter."""
+    script = (
+        "import importlib, pkgutil, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    package = importlib.import_module(name)\n"
+        "    for found in pkgutil.walk_packages(package.__path__, name + '.'):\n"
+        "        importlib.import_module(found.name)\n"
+        "own = ('pipeline', 'dashboard', 'tracker', 'hfmap', 'findings', 'bench', 'tests')\n"
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in own))\n"
+    )
+    command = [sys.executable, "-c", script, *packages]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+def test_the_dashboard_imports_of_the_pipeline_only_the_build_format_and_the_settings():
+    """The import contract: every dashboard module together loads of the pipeline only the build
+    format, the settings and the errors; the findings library is allowed."""
+    loaded = modules_loaded_by_importing("dashboard")
+    pipeline = {name for name in loaded if name.split(".")[0] == "pipeline"}
+    assert pipeline <= {"pipeline", "pipeline.build_format", "pipeline.config", "pipeline.errors"}
+    assert "findings" in loaded  # /api/findings and the Evolution view use it
+    assert not {name for name in loaded if name.split(".")[0] in ("bench", "tests")}
+
+
+def test_neither_the_pipeline_nor_the_findings_import_the_dashboard():
+    loaded = modules_loaded_by_importing("pipeline", "findings")
+    assert not {name for name in loaded if name.split(".")[0] in ("dashboard", "tracker")}
