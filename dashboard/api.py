@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, jsonify, request
 
-from dashboard.queries.findings import ScopeError, build_findings
+from dashboard.queries.findings import FindingsUnavailableError, ScopeError, build_findings
 from dashboard.queries.growth import history_version, snapshot_rows, tracker_report, with_age
 from dashboard.serving import served_build, served_settings
 from findings import PAPER_FINDINGS
@@ -105,4 +105,6 @@ def findings():
         found = build_findings.cached(served_build(), relation, family)
     except ScopeError as error:
         return jsonify({"error": str(error)}), 400
+    except FindingsUnavailableError as error:
+        return jsonify({"error": str(error)}), 503
     return jsonify({**found, "paper": PAPER_FINDINGS})

@@ -246,7 +246,7 @@ def open_found_model(model_id, pathname, search):
     if not text(model_id):
         return no_update
     filters, view = from_query(text(search))
-    page = pathname if pathname in ("/", "/network") else "/"
+    page = pathname if pathname in ("/", "/network", "/evolution") else "/"
     return page + to_query(filters, {**view, "model": model_id})
 
 

@@ -26,7 +26,12 @@ from dashboard.figures.evolution import (
     resemblance_figure,
     sentence_start,
 )
-from dashboard.queries.findings import ScopeError, build_findings, findings_relations
+from dashboard.queries.findings import (
+    FindingsUnavailableError,
+    ScopeError,
+    build_findings,
+    findings_relations,
+)
 from dashboard.queries.models import model_details
 from dashboard.serving import served_build
 from dashboard.shown import URL_VALUE_CHARS, count_text, shorten, tooltip
@@ -491,7 +496,7 @@ def update_evolution(state, root, search):
     family = text(root) if state.family_only and text(root) else None
     try:
         findings = build_findings.cached(build, relation, family)
-    except ScopeError as error:
+    except (ScopeError, FindingsUnavailableError) as error:
         empty = resemblance_figure({})
         return dbc.Alert(str(error), color="warning"), "", empty, "", "", "", "", "", []
     return (

@@ -19,11 +19,22 @@ from dashboard.cache import cached_query
 from dashboard.data import Build
 from findings import MODEL_COLUMNS, BuildFindings, ScopeError
 from findings.mutation import ALL_RELATIONS
-from pipeline.build_format import RELATIONS
+from pipeline.build_format import RELATIONS, BuildFormatError
 
-__all__ = ["ScopeError", "build_findings", "findings_relations", "prepared_findings"]
+__all__ = [
+    "FindingsUnavailableError",
+    "ScopeError",
+    "build_findings",
+    "findings_relations",
+    "prepared_findings",
+]
 
 log = logging.getLogger("hfmap.dashboard")
+
+
+class FindingsUnavailableError(Exception):
+    """The served build's files are gone (pruned while it was served): a variant cannot be
+    computed until the server has moved to the current build (at its next request)."""
 
 
 def prepared_findings(build: Build) -> BuildFindings:
@@ -64,7 +75,14 @@ def build_findings(build: Build, relation: str | None, family: str | None) -> di
         stored = stored_findings(build)
         if stored is not None:
             return stored
-    found: dict[str, Any] = prepared_findings(build).findings(relation, family)
+    try:
+        prepared = prepared_findings(build)
+    except (OSError, BuildFormatError) as error:  # the build was pruned while served
+        log.warning("findings of build %s are unavailable: %s", build.version, error)
+        raise FindingsUnavailableError(
+            f"The build {build.version} was replaced while it was shown; reload the page."
+        ) from None
+    found: dict[str, Any] = prepared.findings(relation, family)
     return found
 
 

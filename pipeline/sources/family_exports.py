@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from pipeline.errors import SourceError
 from pipeline.report import IssueLog
+from pipeline.sources.language_codes import ISO_639_1
 from pipeline.sources.normalize import TAG_PREFIXES, clean_model_id, parents_from_tags, parse_list
 from pipeline.sources.records import READ_FIELDS, parse_json, record_to_row
 
@@ -183,9 +184,7 @@ def export_to_published(rows: list[dict], family: str, log: IssueLog) -> list[di
             published.update(parents)
             for column, prefix in TAG_PREFIXES.items():
                 published[column] = [t[len(prefix) :] for t in tags if t.startswith(prefix)]
-            published["languages"] = [
-                t for t in tags if len(t) == 2 and t.isalpha() and t.islower()
-            ]
+            published["languages"] = [t for t in tags if t in ISO_639_1]
         out.append(published)
     return out
 

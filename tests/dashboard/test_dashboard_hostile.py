@@ -140,7 +140,7 @@ def open_page(client, pathname, search="") -> tuple[int, bytes]:
     return response.status_code, response.data
 
 
-VIEWS = ["/", "/network", "/distributions", "/families", "/drift", "/growth"]
+VIEWS = ["/", "/network", "/distributions", "/families", "/drift", "/growth", "/evolution"]
 
 
 # ------------------------------------------------------------------------------ counts beyond 2**53
@@ -614,3 +614,8 @@ def test_a_pruned_build_still_answers_while_no_other_build_replaces_it(sample_bu
     assert families_page(loaded, Filters())["families"] > 0
     assert license_drift(loaded, Filters(), "all")["links"] > 0
     assert len(loaded.clusters) > 0 and model_details(loaded, loaded.model_id(0)) is not None
+    # the findings are computed from the build's own files: one sentence, never a bug
+    from dashboard.queries.findings import FindingsUnavailableError, build_findings
+
+    with pytest.raises(FindingsUnavailableError, match="was replaced while it was shown"):
+        build_findings(loaded, "all", None)
