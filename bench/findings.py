@@ -2,9 +2,10 @@
 
     python bench/findings.py --build BUILDS_DIR [--out docs/findings.md]
 
-Reads the build's findings.json (written by the pipeline's findings stage); a build made before
-that stage is computed with the same function (findings.compute_findings on the build's tables
-and embeddings). The paper's numbers come from findings.paper and are labelled as the paper's.
+Reads the build's findings.json (written by the pipeline's findings stage); those of a build made
+before that stage are computed by the stage's code (findings.BuildFindings.read on the build's
+tables and embeddings). The paper's numbers come from findings.paper and are labelled as the
+paper's.
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow.parquet as pq
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from findings import MODEL_COLUMNS, compute_findings  # noqa: E402
+from findings import BuildFindings  # noqa: E402
 from findings.paper import PAPER_FINDINGS  # noqa: E402
 from pipeline.build_format import open_build  # noqa: E402
 
@@ -29,16 +27,11 @@ from pipeline.build_format import open_build  # noqa: E402
 def build_findings(builds: Path) -> tuple[dict, str, float | None]:
     """(The findings of the current build in builds, its id, seconds computed or None)."""
     build = open_build(builds)
-    files = build.path
-    stored = files / "findings.json"
-    if stored.exists():
-        return json.loads(stored.read_text(encoding="utf-8")), files.name, None
+    if build.findings.exists():
+        return json.loads(build.findings.read_text(encoding="utf-8")), build.build_id, None
     started = time.perf_counter()
-    models = pq.read_table(files / "models.parquet", columns=list(MODEL_COLUMNS))
-    edges = pq.read_table(files / "edges.parquet")
-    embeddings = np.load(files / "embeddings.npy", mmap_mode="r", allow_pickle=False)
-    found = compute_findings(models, edges, embeddings)
-    return found, files.name, time.perf_counter() - started
+    prepared = BuildFindings.read(build.table("models"), build.table("edges"), build.embeddings)
+    return prepared.findings(), build.build_id, time.perf_counter() - started
 
 
 def number(value, digits: int = 3) -> str:

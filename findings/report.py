@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from findings import drift, mutation, ordering, pairs, resemblance, structure
 from findings.lineage import lineage_of
@@ -98,6 +100,17 @@ class BuildFindings:
         self.traits = {
             name: trait_sets(self.models, column) for name, column in mutation.TRAIT_COLUMNS.items()
         }
+
+    @classmethod
+    def read(cls, models: Path, edges: Path, embeddings: Path | None = None) -> BuildFindings:
+        """From a build's files: the models table (only MODEL_COLUMNS read), the edges table and
+        the embeddings (memory-mapped; left out when there is no such file)."""
+        vectors = None
+        if embeddings is not None and embeddings.exists():
+            vectors = np.load(embeddings, mmap_mode="r", allow_pickle=False)
+        return cls(
+            pq.read_table(models, columns=list(MODEL_COLUMNS)), pq.read_table(edges), vectors
+        )
 
     @cached_property
     def structure(self) -> dict:

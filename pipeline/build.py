@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.text import Text
 
-from findings import MODEL_COLUMNS, compute_findings
+from findings import BuildFindings
 from pipeline import __version__
 from pipeline.artifacts import BuildWriter, write_table
 from pipeline.build_format import (
@@ -344,10 +343,8 @@ def _write_findings(files: BuildPaths) -> None:
     """The paper's findings (findings.compute_findings, default relation, every model) on the
     tables and embeddings just written, read back as the dashboard reads them, into findings.json.
     A failure here is a bug (the tables are the build's own), never a user error."""
-    models = pq.read_table(files.table("models"), columns=list(MODEL_COLUMNS))
-    edges = pq.read_table(files.table("edges"))
-    embeddings = np.load(files.embeddings, mmap_mode="r", allow_pickle=False)
-    found = compute_findings(models, edges, embeddings)
+    prepared = BuildFindings.read(files.table("models"), files.table("edges"), files.embeddings)
+    found = prepared.findings()
     files.findings.write_text(json.dumps(found, indent=1, allow_nan=False), encoding="utf-8")
 
 

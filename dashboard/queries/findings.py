@@ -13,11 +13,10 @@ import logging
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from dashboard.cache import cached_query
 from dashboard.data import Build
-from findings import MODEL_COLUMNS, BuildFindings, ScopeError
+from findings import BuildFindings, ScopeError
 from findings.mutation import ALL_RELATIONS
 from pipeline.build_format import RELATIONS, BuildFormatError
 
@@ -42,12 +41,8 @@ def prepared_findings(build: Build) -> BuildFindings:
     and kept with the build."""
 
     def prepare(build: Build) -> BuildFindings:
-        models = pq.read_table(build.files.table("models"), columns=list(MODEL_COLUMNS))
-        edges = pq.read_table(build.files.table("edges"))
-        embeddings = None
-        if build.files.embeddings.exists():
-            embeddings = np.load(build.files.embeddings, mmap_mode="r", allow_pickle=False)
-        return BuildFindings(models, edges, embeddings)
+        files = build.files
+        return BuildFindings.read(files.table("models"), files.table("edges"), files.embeddings)
 
     prepared: BuildFindings = build.derived("findings", prepare)
     return prepared
