@@ -52,8 +52,8 @@ MODEL_COLUMNS = (
 )
 
 NOTES = (
-    "Card text similarity uses the first 500 characters of each card body, the part a build "
-    "stores, not 512.",
+    "Card text similarity uses the first 512 characters of each card body with whitespace runs "
+    "collapsed to one space, the excerpt a build stores.",
     "Lineage tags (base_model:...) are left out of the metadata text and the tag sets.",
     "Resemblance pairs follow every link but merge links unless one relation is chosen.",
     "The TF-IDF vocabulary and weights are fitted on the sampled pairs' cards, not on every "

@@ -8,8 +8,8 @@ Four measures per pair, each a similarity in [0, 1] (cosines can be negative for
 - card_tfidf: cosine of TF-IDF vectors (word 1- and 2-grams, the 512 most frequent over the
   pairs' cards, smoothed idf, l2-normalized: scikit-learn's TfidfVectorizer defaults) of the
   start of the card body, over pairs where both cards have at least 512 characters and neither
-  is auto-generated. Deviations from the paper: a build stores only the first 500 characters of
-  each card body (``card_excerpt``, whitespace collapsed), so those are used, not 512; and the
+  is auto-generated. Deviations from the paper: the text is the build's ``card_excerpt`` (the
+  card body's first 512 characters with whitespace runs collapsed to one space); and the
   vocabulary and idf are fitted on the cards of the sampled pairs (all configurations
   together), not on every card of the build (which would cost minutes at 760k models).
 - tags_jaccard: |A ∩ B| / |A ∪ B| of the tag sets; pairs where both have no tag are left out.

@@ -38,7 +38,7 @@ PARENT_COLUMNS = {
     "parent_model": "unspecified",
 }
 
-CARD_EXCERPT_CHARS = 500
+CARD_EXCERPT_CHARS = 512
 
 MODEL_COLUMNS = tuple(MODEL_SCHEMA.names)
 

@@ -62,7 +62,7 @@ def test_excerpts_collapse_unicode_whitespace_and_are_null_when_empty():
         "# Title Some text with odd spaces.",
         None,
         None,
-        "a" * 500,
+        "a" * 512,
         None,
         None,
     ]
