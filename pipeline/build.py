@@ -148,7 +148,7 @@ def run_build(
     with stages.stage("project"):
         coords = _project(options, carried, vectors)
     with stages.stage("cluster"):
-        labels, clusters = _cluster(options, carried, vectors, texts)
+        labels, clusters = _cluster(options, carried, vectors, texts, models)
         del texts
     with stages.stage("neighbours"):
         index, neighbours = _neighbours(options, carried, vectors, background)
@@ -286,14 +286,21 @@ def _cluster(
     carried: CarriedBuild | None,
     vectors: np.ndarray,
     texts: list[str] | None,
+    models: pd.DataFrame,
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """Each model's cluster and the clusters table (a full build labels them from texts)."""
+    """Each model's cluster and the clusters table (a full build labels them from texts, never
+    by a license)."""
     if carried:
         return carried_clusters(carried, vectors)
-    from pipeline.clusters import cluster  # sklearn.cluster: only a full build needs it
+    from pipeline.clusters import cluster, license_terms  # sklearn.cluster: full builds only
 
     return cluster(
-        vectors, texts, k=options.n_clusters, seed=options.seed, progress=options.progress
+        vectors,
+        texts,
+        k=options.n_clusters,
+        seed=options.seed,
+        progress=options.progress,
+        unlabelled=license_terms(models["model_id"], models["licenses"]),
     )
 
 

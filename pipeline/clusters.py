@@ -5,16 +5,25 @@ at most KMEANS_FIT_ROWS rows, every row then taking its nearest centroid); k cho
 silhouette on a seeded sample when not given. Each cluster is labelled with
 class-based TF-IDF (clusters as documents, as in BERTopic) weighted by lift: a
 term scores high when it covers much of the cluster and is rarer elsewhere.
+
+Not every term may name a cluster (label_terms): a term in more than COMMON_SHARE of all models
+tells no cluster apart ("transformers", "endpoints_compatible", "safetensors" on the real
+listing), nor does one that is not a word (a number, a single letter), one of HUB_TAGS (the
+Hub's bookkeeping tags that are rarer than that) or a license ("apache-2.0", "mit": the build
+passes its models' license values, license_terms).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -23,6 +32,7 @@ from sklearn.metrics import pairwise_distances, silhouette_score
 from tqdm.auto import tqdm
 
 from pipeline.terms import fit_terms
+from pipeline.text import id_words
 
 MIN_K, MAX_K = 2, 64
 K_CANDIDATES = 6
@@ -34,6 +44,30 @@ KMEANS_FIT_ROWS = 100_000
 LABEL_TEXTS = 100_000  # texts sampled (spread evenly over clusters) to find cluster terms
 TOP_TERMS, LABEL_TERMS = 10, 3
 VOCABULARY_TERMS = 2**17  # the most frequent terms of the label texts that are scored
+# A term in more than this share of all models (or, with few clusters, in more models than two
+# average clusters hold) names no cluster. Real listing, July 2024: endpoints_compatible 47%,
+# transformers 46%, autotrain_compatible 36%, safetensors 27%, pytorch 24%; the most common
+# topic words are text-generation 16%, llama 9%, bert 8%.
+COMMON_SHARE = 0.2
+# Tags the Hub or its tools write on models of every kind, too rare for COMMON_SHARE on some
+# listings; any "*_compatible" tag is one too. (region:, base_model:, arxiv: and doi: tags are
+# not in the texts at all: pipeline.text drops them; licenses are license_terms.)
+HUB_TAGS = frozenset(
+    {
+        "autotrain_compatible",
+        "endpoints_compatible",
+        "text-generation-inference",
+        "text-embeddings-inference",
+        "has_space",
+        "safetensors",
+        "pytorch",
+        "tensorboard",
+        "generated_from_trainer",
+        "model-index",
+        "custom_code",
+    }
+)
+_WORD = re.compile(r"(?u)(?=.*[^\W\d_]).{2,}")  # two characters or more, a letter among them
 
 CLUSTER_COLUMNS = ("cluster", "size", "label", "top_terms")
 
@@ -44,9 +78,10 @@ def cluster(
     k: int | None = None,
     seed: int = 0,
     progress: bool = False,
+    unlabelled: Collection[str] = (),
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Cluster of each vector (int32, 0 = largest) and a table of cluster, size, label,
-    top_terms."""
+    top_terms; no term of ``unlabelled`` (lower case) names a cluster."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if len(vectors) != len(texts):
         raise ValueError(
@@ -62,7 +97,7 @@ def cluster(
         steps.update()
         labels = number_by_size(fit_labels(vectors, k, seed))
         steps.update()
-        table = describe_clusters(labels, texts, seed)
+        table = describe_clusters(labels, texts, seed, unlabelled)
         steps.update()
     return labels, table
 
@@ -134,12 +169,14 @@ def number_by_size(labels: np.ndarray) -> np.ndarray:
     return renumber[labels].astype(np.int32)
 
 
-def describe_clusters(labels: np.ndarray, texts: Sequence[str], seed: int = 0) -> pd.DataFrame:
+def describe_clusters(
+    labels: np.ndarray, texts: Sequence[str], seed: int = 0, unlabelled: Collection[str] = ()
+) -> pd.DataFrame:
     """cluster, size, label (top LABEL_TERMS terms) and top_terms (TOP_TERMS) by class-based
     TF-IDF."""
     n_clusters = int(labels.max()) + 1 if len(labels) else 0
     sizes = np.bincount(labels, minlength=n_clusters)
-    terms = cluster_terms(labels, texts, n_clusters, seed)
+    terms = cluster_terms(labels, texts, n_clusters, seed, unlabelled)
     return pd.DataFrame(
         {
             "cluster": np.arange(n_clusters, dtype=np.int32),
@@ -152,10 +189,14 @@ def describe_clusters(labels: np.ndarray, texts: Sequence[str], seed: int = 0) -
 
 
 def cluster_terms(
-    labels: np.ndarray, texts: Sequence[str], n_clusters: int, seed: int = 0
+    labels: np.ndarray,
+    texts: Sequence[str],
+    n_clusters: int,
+    seed: int = 0,
+    unlabelled: Collection[str] = (),
 ) -> list[list[str]]:
     """The TOP_TERMS most distinctive terms of each cluster (class-based TF-IDF on a balanced
-    sample)."""
+    sample), among the terms that may name one (label_terms)."""
     rows = balanced_sample(labels, max(50, LABEL_TEXTS // max(n_clusters, 1)), seed)
     sample = [texts[i] for i in rows]
     counts, vocabulary = term_counts(sample)
@@ -167,8 +208,68 @@ def cluster_terms(
     )
     per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)  # clusters x terms
     scores = class_tfidf(per_cluster)
+    # each term's share of the models: its share of each cluster's sampled texts, weighted by
+    # the clusters' sizes (the sample holds as many texts of a small cluster as of a large one)
+    sizes = np.bincount(labels, minlength=n_clusters).astype(np.float64)
+    sampled = np.asarray(membership.sum(axis=1), dtype=np.float64).ravel()
+    holding = np.asarray((membership @ (counts > 0).astype(np.float32)).todense(), np.float64)
+    share = (sizes / max(sizes.sum(), 1)) @ (holding / np.maximum(sampled, 1)[:, None])
+    scores[:, ~label_terms(vocabulary, share, n_clusters, unlabelled)] = 0.0
     top = np.argsort(-scores, axis=1, kind="stable")[:, :TOP_TERMS]
     return [[vocabulary[t] for t in row if scores[c, t] > 0] for c, row in enumerate(top)]
+
+
+def label_terms(
+    terms: Sequence[str], share: np.ndarray, n_clusters: int, unlabelled: Collection[str] = ()
+) -> np.ndarray:
+    """Which terms may name a cluster (bool per term; ``share[i]``: the share of all models whose
+    text holds terms[i]): words of two characters or more with a letter ("7b", "t5"; not "0",
+    "v"), in at most COMMON_SHARE of the models (with fewer than 10 clusters: at most
+    two average clusters' worth), neither one of HUB_TAGS nor "*_compatible", nor unlabelled."""
+    common = max(COMMON_SHARE, 2 / max(n_clusters, 1))
+    excluded = HUB_TAGS | {term.lower() for term in unlabelled}
+    return np.array(
+        [
+            share[i] <= common
+            and term not in excluded
+            and not term.endswith("_compatible")
+            and _WORD.fullmatch(term) is not None
+            for i, term in enumerate(terms)
+        ],
+        dtype=bool,
+    )
+
+
+def license_terms(model_ids, licenses) -> frozenset[str]:
+    """The license values (lower case) that must not name a cluster: every license of the models
+    but one that more models have as a word of their id than as their license ("gemma" names
+    6,297 real models and licenses 1,199; "mit" licenses 51,208 and names 582).
+
+    model_ids: the models' ids; licenses: each model's licenses (lists); pandas or Arrow
+    columns."""
+    ids = pc.utf8_lower(pc.fill_null(_arrow(model_ids), ""))
+    words = pc.list_flatten(pc.split_pattern(pc.utf8_lower(id_words(ids)), " "))
+    values = pc.utf8_lower(pc.list_flatten(_arrow(licenses)))
+    as_license = _counts(values)
+    as_word = _counts(pc.filter(words, pc.is_in(words, pa.array(list(as_license)))))
+    return frozenset(v for v, n in as_license.items() if as_word.get(v, 0) <= n)
+
+
+def _arrow(column) -> pa.Array:
+    """A pandas or Arrow column as one Arrow array."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks()
+    if isinstance(column, pa.Array):
+        return column
+    return pa.array(column, from_pandas=True)
+
+
+def _counts(values: pa.Array) -> dict[str, int]:
+    """How often each (non-null) value occurs."""
+    counted = pc.value_counts(pc.drop_null(values))
+    return dict(
+        zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True)
+    )
 
 
 def balanced_sample(labels: np.ndarray, per_cluster: int, seed: int) -> np.ndarray:

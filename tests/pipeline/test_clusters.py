@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from pipeline.clusters import CLUSTER_COLUMNS, candidate_ks, class_tfidf, cluster
@@ -92,3 +93,57 @@ def test_large_inputs_fit_centroids_on_a_sample_and_assign_every_row(monkeypatch
     for c in range(4):
         assert len(np.unique(blob[labels == c])) == 1 and (labels == c).sum() == 500
     np.testing.assert_array_equal(labels, cluster(vectors, texts, k=4, seed=0)[0])
+
+
+REAL_LISTING = "hub_models_2024-07.jsonl.gz"
+REAL_SLICE = 30_000  # the listing's first records: Mistral merges, BERTs, diffusers, RL agents...
+
+
+@pytest.fixture(scope="module")
+def real_slice(shared_data, tmp_path_factory):
+    """The first REAL_SLICE records of the real listing, read by hfmap's own reader, and the
+    label texts of those models."""
+    import gzip
+    from itertools import islice
+
+    from pipeline.report import IssueLog
+    from pipeline.sources import load_source
+    from pipeline.text import model_text
+
+    listing = shared_data / REAL_LISTING
+    if not listing.is_file():
+        pytest.fail(f"the real listing is missing: expected {listing}")
+    path = tmp_path_factory.mktemp("real-clusters") / "slice.jsonl"
+    with gzip.open(listing, "rb") as file, path.open("wb") as out:
+        out.writelines(islice(file, REAL_SLICE))
+    models = load_source(str(path), IssueLog())
+    return models, model_text(models)
+
+
+def test_real_listing_labels_are_no_hub_tag_licence_or_number(real_slice, monkeypatch):
+    """On real models the clusters are named by topic words: no tag the Hub writes on models
+    of every kind, no tag in more than a fifth of the models, no license, no bare number."""
+    from pipeline import clusters
+    from pipeline.embed import TfidfEmbedder
+
+    models, texts = real_slice
+    vectors = TfidfEmbedder(dim=32, seed=0).fit(texts).transform(texts)
+    licenses = clusters.license_terms(models["model_id"], models["licenses"])
+    _, table = cluster(vectors, texts, k=24, seed=0, unlabelled=licenses)
+    named = {term for terms in table["top_terms"] for term in terms}
+    label_words = {term for label in table["label"] for term in label.split(", ")}
+    assert len(label_words) > 40  # 24 clusters, each named by up to three words
+
+    tags = pd.Series([tag.lower() for tags in models["tags"] for tag in tags])
+    common = set((tags.value_counts() / len(models)).loc[lambda share: share > 0.2].index)
+    assert {"transformers", "endpoints_compatible", "autotrain_compatible"} <= common
+    boilerplate = common | clusters.HUB_TAGS | licenses
+    assert "apache-2.0" in licenses and "mit" in licenses
+    assert not named & boilerplate
+    assert not any(t.endswith("_compatible") or t.isdigit() or len(t) < 2 for t in named)
+    assert not any(t.startswith(("region", "license", "base_model", "arxiv")) for t in named)
+
+    # the same clusters named without these rules: boilerplate would name some of them
+    monkeypatch.setattr(clusters, "label_terms", lambda terms, *_: np.ones(len(terms), bool))
+    _, loose = cluster(vectors, texts, k=24, seed=0)
+    assert {t for label in loose["label"] for t in label.split(", ")} & boilerplate
