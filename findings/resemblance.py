@@ -120,6 +120,45 @@ def resample_rows(count: int, seed: int | list[int] = 0, resamples: int = RESAMP
     )
 
 
+def resampled_means(series: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """The means of each column of ``series`` (count x columns) over each resample of ``drawn``
+    (resamples x count positions): how often a resample drew each position, times the values,
+    block by block, so every series of one length costs one matrix product."""
+    resamples, count = drawn.shape
+    means = np.empty((resamples, series.shape[1]))
+    for start in range(0, resamples, _BLOCK):
+        block = drawn[start : start + _BLOCK].astype(np.int64)
+        offsets = np.arange(len(block), dtype=np.int64)[:, None] * count
+        times = np.bincount((block + offsets).ravel(), minlength=len(block) * count)
+        means[start : start + len(block)] = times.reshape(len(block), count) @ series / count
+    return means
+
+
+def mean_intervals(
+    series: list[np.ndarray],
+    seed: int | list[int] = 0,
+    resamples: int = RESAMPLES,
+    drawn: np.ndarray | None = None,
+) -> list[dict]:
+    """mean_interval of each of ``series`` (all of one length), on the same resamples."""
+    count = len(series[0]) if series else 0
+    if count == 0:
+        return [{"mean": None, "ci_low": None, "ci_high": None, "pairs": 0} for _ in series]
+    if drawn is None:
+        drawn = resample_rows(count, seed, resamples)
+    stacked = np.column_stack([np.asarray(values, dtype=np.float64) for values in series])
+    low, high = np.percentile(resampled_means(stacked, drawn), [2.5, 97.5], axis=0)
+    return [
+        {
+            "mean": float(stacked[:, column].mean()),
+            "ci_low": float(low[column]),
+            "ci_high": float(high[column]),
+            "pairs": count,
+        }
+        for column in range(stacked.shape[1])
+    ]
+
+
 def mean_interval(
     values: np.ndarray,
     seed: int | list[int] = 0,
@@ -129,22 +168,7 @@ def mean_interval(
     """{"mean", "ci_low", "ci_high", "pairs"}: the mean of ``values`` and the 2.5 and 97.5
     percentiles of the means of ``resamples`` bootstrap resamples (None when there is no value).
     ``drawn``: the resamples to use (``resample_rows(len(values), ...)``), else drawn here."""
-    values = np.asarray(values, dtype=np.float64)
-    count = len(values)
-    if count == 0:
-        return {"mean": None, "ci_low": None, "ci_high": None, "pairs": 0}
-    if drawn is None:
-        drawn = resample_rows(count, seed, resamples)
-    means = np.empty(len(drawn))
-    for start in range(0, len(drawn), _BLOCK):  # blocks that stay in the cache
-        means[start : start + _BLOCK] = values[drawn[start : start + _BLOCK]].sum(axis=1) / count
-    low, high = np.percentile(means, [2.5, 97.5])
-    return {
-        "mean": float(values.mean()),
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "pairs": count,
-    }
+    return mean_intervals([np.asarray(values)], seed, resamples, drawn)[0]
 
 
 class PairMeasures:
@@ -250,7 +274,7 @@ def measure_pairs(
     intervals = {}
     for count in sorted({len(values) for values in series.values()}):
         drawn = resample_rows(count, [seed, count], resamples) if count else None
-        for key, values in series.items():
-            if len(values) == count:
-                intervals[key] = mean_interval(values, resamples=resamples, drawn=drawn)
+        keys = [key for key, values in series.items() if len(values) == count]
+        found = mean_intervals([series[key] for key in keys], resamples=resamples, drawn=drawn)
+        intervals.update(zip(keys, found, strict=True))
     return {name: {measure: intervals[name, measure] for measure in MEASURES} for name in samples}
