@@ -26,7 +26,8 @@ pipeline.artifacts writes builds in this layout.
 
 This module imports only the standard library, numpy and pyarrow: the dashboard imports it
 (and the settings), nothing else of the pipeline. ``SimilaritySearch`` searches the embeddings
-with numpy and loads the embedder (scikit-learn or torch) only for a free-text search.
+with numpy and loads the embedder (scikit-learn or torch) and the lexicon only for a free-text
+search.
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from pipeline.errors import BuildFormatError
+from pipeline.errors import BuildFormatError, NoSharedWordsError
 
 if TYPE_CHECKING:  # for annotations only: this module loads pipeline.embed when first searched
     from _typeshed import DataclassInstance
 
     from pipeline.embed import Embedder
+    from pipeline.lexicon import Lexicon
 
 __all__ = [
     "BuildFormatError",
@@ -56,6 +59,8 @@ __all__ = [
     "Manifest",
     "OpenBuild",
     "SimilaritySearch",
+    "TIE_DECIMALS",
+    "WEAK_MATCH",
     "list_array",
     "list_offsets",
     "open_build",
@@ -473,11 +478,24 @@ def open_build(path: Path) -> OpenBuild:
 # ---------------------------------------------------------------- similarity search
 
 
+# A free-text hit's score: share + (1 - share) * cosine / 2, where share is the rarity-weighted
+# share of the query's words the model carries (pipeline.lexicon) and cosine its embedding's
+# similarity to the query's (at least 0). A model that carries every word scores 1 whatever its
+# cosine, and the cosine alone makes at most 0.5: in 64 TF-IDF dimensions it favours models whose
+# text is little but the query's words (llama: 1.00 for "osanseviero/is_it_a_llama", 0.70 for
+# meta-llama/Llama-2-7b-hf, whose other words the embedding keeps). Scores equal to TIE_DECIMALS
+# are ties, the most downloaded, then liked, first. A best hit below WEAK_MATCH carries few of the
+# query's words; the views say so.
+WEAK_MATCH = 0.5
+TIE_DECIMALS = 2
+
+
 class SimilaritySearch:
     """Nearest models of one build by the cosine of their embeddings, searched exactly with numpy
     over the memory-mapped embeddings (one query reads every vector once: ~30 ms for 760k x 64).
-    The embedder (scikit-learn or a sentence transformer) is loaded on the first free-text search;
-    nothing here loads the pipeline's neighbour index."""
+    Free text is embedded with the build's embedder (loaded on the first free-text search) and
+    also matched word for word against the models' ids, tags and languages (pipeline.lexicon,
+    built on that search); nothing here loads the pipeline's neighbour index."""
 
     def __init__(self, build: Path | OpenBuild):
         self.build = build if isinstance(build, OpenBuild) else open_build(build)
@@ -501,25 +519,92 @@ class SimilaritySearch:
 
         return load_embedder(self.build.embedder)
 
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        from pipeline.lexicon import Lexicon
+
+        table = pq.read_table(self.build.table("models"), columns=["model_id", "tags"])
+        return Lexicon(
+            table.column("model_id").combine_chunks(), table.column("tags").combine_chunks()
+        )
+
+    @cached_property
+    def popularity(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Each model's downloads and likes (ties are ranked by them)."""
+        table = pq.read_table(self.build.table("models"), columns=["downloads", "likes"])
+        downloads, likes = (
+            table.column(name).to_numpy().astype(np.int64) for name in ("downloads", "likes")
+        )
+        return downloads, likes
+
+    def cosines(self, query: npt.ArrayLike) -> npt.NDArray[np.float32]:
+        """Every model's cosine similarity to query (one vector); -inf for a zero vector's model,
+        and for every model when query is zero."""
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        length = float(np.linalg.norm(query))
+        if length == 0:
+            return np.full(len(self.norms), -np.inf, dtype=np.float32)
+        similarity = (
+            (self.vectors @ (query / length)) / np.where(self.norms > 0, self.norms, 1)
+        ).astype(np.float32)
+        similarity[self.norms == 0] = -np.inf
+        return similarity
+
     def nearest(
         self, query: npt.ArrayLike, k: int
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Rows of the k models whose vectors are nearest to query (one vector) by cosine, and
-        their similarities, best first. A zero vector is near nothing."""
-        query = np.asarray(query, dtype=np.float32).reshape(-1)
-        length = float(np.linalg.norm(query))
-        if length == 0 or k <= 0:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        similarity = (self.vectors @ (query / length)) / np.where(self.norms > 0, self.norms, 1)
-        similarity[self.norms == 0] = -np.inf
+        their similarities, best first (exact order, no ties broken). A zero vector is near
+        nothing."""
+        similarity = self.cosines(query)
         wanted = min(k, len(similarity))
+        if wanted <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
         top = np.argpartition(-similarity, wanted - 1)[:wanted]
         top = top[np.argsort(-similarity[top], kind="stable")]
         top = top[np.isfinite(similarity[top])]
         return top.astype(np.int64), similarity[top].astype(np.float32)
 
+    def ranked(self, scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
+        """Rows of the k best finite scores, best first: scores equal to TIE_DECIMALS are ties,
+        ranked by downloads, then likes, then row."""
+        rounded = np.round(scores.astype(np.float64), TIE_DECIMALS)
+        finite = np.isfinite(rounded)
+        wanted = min(k, int(finite.sum()))
+        if wanted <= 0:
+            return np.empty(0, np.int64)
+        cut = np.partition(rounded[finite], len(rounded[finite]) - wanted)[-wanted]
+        candidates = np.flatnonzero(finite & (rounded >= cut))
+        downloads, likes = self.popularity
+        order = np.lexsort(
+            (candidates, -likes[candidates], -downloads[candidates], -rounded[candidates])
+        )
+        return candidates[order][:wanted].astype(np.int64)
+
+    def near_row(self, row: int, k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Rows of the k models nearest to the model at row (itself excluded) and their cosines,
+        best first, ties by popularity."""
+        similarity = self.cosines(self.vectors[row])
+        similarity[row] = -np.inf
+        rows = self.ranked(similarity, k)
+        return rows, similarity[rows]
+
     def near_text(
         self, text: str, k: int = 10
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """Rows of the k models nearest to free text, and their cosine similarities, best first."""
-        return self.nearest(self.embedder.transform([text])[0], k)
+        """Rows of the k models nearest to free text and their scores, best first: the share of
+        the text's words the model carries, the rest of the way to 1 filled half as much as the
+        model's cosine to the text's embedding (just the cosine when no model carries a word of
+        text); NoSharedWordsError when the build knows no word of text."""
+        query = self.embedder.transform([text])[0]
+        share = self.lexicon.share(text)
+        if share is None and not np.any(query):
+            raise NoSharedWordsError(
+                f"No word of {text!r} occurs in this build's models: try a task (speech "
+                "recognition), a language, a library or a word of model names."
+            )
+        scores = self.cosines(query)
+        if share is not None:
+            scores = (share + (1 - share) * np.clip(scores, 0, 1) / 2).astype(np.float32)
+        rows = self.ranked(scores, k)
+        return rows, scores[rows].astype(np.float32)

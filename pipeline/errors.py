@@ -30,3 +30,7 @@ class UnknownModelError(UserError):
 
 class BuildFormatError(UserError):
     """A directory that is not a build this code can read."""
+
+
+class NoSharedWordsError(UserError):
+    """A free-text query that shares no word with the models of the build it searches."""
