@@ -6,6 +6,9 @@ GET /api/history?from=ISO&to=ISO  successful snapshots between two times (&failu
 GET /api/growth                   growth statistics and the tracker's state
 GET /api/findings?relation=&family=  the paper's findings on the served build (issue 14), with
                                   the paper's own numbers apart under "paper"
+GET /api/family.graphml?model=ID  the model's family (itself, its ancestors, its descendants and
+GET /api/family.csv?model=ID      their links) as GraphML, or its links as CSV
+                                  (parent_id,child_id,relation); 404 for a model the build lacks
 
 Answers come from the same cached queries as the Growth and Evolution views.
 """
@@ -14,8 +17,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
+from dashboard.queries.family_export import (
+    export_file_name,
+    family_edges_csv,
+    family_export,
+    family_graphml,
+)
 from dashboard.queries.findings import FindingsUnavailableError, ScopeError, build_findings
 from dashboard.queries.growth import history_version, snapshot_rows, tracker_report, with_age
 from dashboard.serving import served_build, served_settings
@@ -108,3 +117,34 @@ def findings():
     except FindingsUnavailableError as error:
         return jsonify({"error": str(error)}), 503
     return jsonify({**found, "paper": PAPER_FINDINGS})
+
+
+def family_file(kind: str):
+    """The family of ?model= as a download of ``kind`` ("graphml" or "csv"), or a 404 with one
+    sentence."""
+    model_id = request.args.get("model") or ""
+    family = family_export.cached(served_build(), model_id)
+    if family is None:
+        sentence = "the served build holds no model with the id given as ?model=."
+        return jsonify({"error": sentence}), 404
+    if kind == "graphml":
+        content, mimetype, name = family_graphml(family), "application/graphml+xml", ".graphml"
+    else:
+        content, mimetype, name = family_edges_csv(family), "text/csv", "-links.csv"
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export_file_name(model_id)}{name}"'
+        },
+    )
+
+
+@api.get("/family.graphml")
+def family_graphml_file():
+    return family_file("graphml")
+
+
+@api.get("/family.csv")
+def family_csv_file():
+    return family_file("csv")

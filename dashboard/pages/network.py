@@ -1,9 +1,12 @@
-"""The Network view: a model's family tree and similarity neighbourhood as a draggable
-force-directed graph.
+"""The Network view: a model's family tree and similarity neighbourhood, drawn as a tree
+(generations in rows: ancestors above the model, descendants below; the server places the nodes)
+or as a draggable force-directed graph.
 
 Edges are coloured by relation (finetune, adapter, quantized, merge, unspecified; similarity
 links dashed), nodes sized by downloads and coloured by library; clicking a node re-centres
-the graph on it. Without a model in the URL the largest family's root is shown.
+the graph on it, clicking a "+N more (relation)" node draws more of that group. The line above
+the graph names the model under the pointer. The family downloads as GraphML or as a CSV of its
+links. Without a model in the URL the largest family's root is shown.
 
 What the graph callback sends is cached whole (``queries.views.drawn_network``): a repeated
 request reads the finished elements back from Redis and sends them. The details card has its own
@@ -14,23 +17,30 @@ walks every element in Python first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dash_bootstrap_components as dbc
 import dash_cytoscape as cyto
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from dashboard.components import FILTER_INPUTS, details_card, page_frame
 from dashboard.figures.network import STYLESHEET, graph_layout, relation_legend
 from dashboard.filters import Filters
+from dashboard.queries.family_export import (
+    export_file_name,
+    family_edges_csv,
+    family_export,
+    family_graphml,
+)
 from dashboard.queries.models import model_details
+from dashboard.queries.network import expand, expansions, parse_group_id
 from dashboard.queries.views import drawn_network
 from dashboard.serving import served_build
 from dashboard.url_state import from_query, mapping, unless_default
 from dashboard.values import choice, text, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
-LAYOUTS = {"cose": "force-directed", "breadthfirst": "tree"}
+LAYOUTS = {"tree": "tree", "cose": "force-directed"}
 DEFAULT_NODES, MAX_NODES = 150, 2000
 
 
@@ -49,7 +59,7 @@ class NetworkState:
     nodes: int = DEFAULT_NODES  # most family members drawn
     k: int | None = None  # nearest models per model; None: every one the build keeps
     hops: int = 1
-    layout: str = "cose"
+    layout: str = "tree"
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -94,6 +104,8 @@ def layout(**query) -> html.Div:
     filters, view = from_query(query)
     state = NetworkState.from_query(view)
     model = state.model if build.row(state.model) is not None else default_model()
+    # the first graph comes with the page: one round trip less before it is drawn
+    elements, graph_layout_, count = network_graph(filters, replace(state, model=model or ""))
     controls = [
         html.H6("Network", className="card-title"),
         dbc.Label("Show", className="mb-0 small"),
@@ -143,30 +155,59 @@ def layout(**query) -> html.Div:
             ],
             className="mt-2",
         ),
+        dbc.Label("Download the family", className="mt-2 mb-0 small"),
+        html.Div(
+            [
+                dbc.Button(
+                    "GraphML",
+                    id="network-download-graphml",
+                    size="sm",
+                    color="secondary",
+                    outline=True,
+                    className="me-1",
+                ),
+                dbc.Button(
+                    "CSV of links",
+                    id="network-download-csv",
+                    size="sm",
+                    color="secondary",
+                    outline=True,
+                ),
+            ]
+        ),
+        dcc.Download(id="network-download"),
     ]
     content = [
         # a fixed height: text appearing above the graph must not move it (cytoscape would then
         # place clicks where the nodes were before the shift)
         html.Div(
+            count,
             id="network-count",
             className="small text-muted mb-1",
             style={"height": "3em", "overflow": "hidden"},
+        ),
+        html.Div(
+            "Point at a model to read its name.",
+            id="network-hover",
+            className="small mb-1 text-truncate",
+            style={"height": "1.5em"},
         ),
         # the layout runs when the layout prop changes, which the graph callback makes it do
         # exactly when the drawn elements change (cytoscape's own refresh on added elements would
         # run it again, and a first animated cose, started on the empty graph, would keep running)
         cyto.Cytoscape(
             id="network-graph",
-            elements=[],
+            elements=elements,
             stylesheet=STYLESHEET,
             style={"width": "100%", "height": "74vh"},
-            layout={"name": "preset"},
+            layout=graph_layout_ if graph_layout_ is not no_update else {"name": "preset"},
             minZoom=0.1,
             maxZoom=4,
             boxSelectionEnabled=False,
             autoRefreshLayout=False,
         ),
         dcc.Store(id="network-selected", data=model),
+        dcc.Store(id="network-expanded", data=[]),  # the opened groups: [parent row, relation, n]
     ]
     side = [
         html.Div(
@@ -191,12 +232,31 @@ STATE_INPUTS = {  # NetworkState's fields
     Output("network-graph", "elements"),
     Output("network-graph", "layout"),
     Output("network-count", "children"),
-    inputs=dict(filters=FILTER_INPUTS, view=STATE_INPUTS),
+    inputs=dict(
+        filters=FILTER_INPUTS, view=STATE_INPUTS, expanded=Input("network-expanded", "data")
+    ),
+    prevent_initial_call=True,
 )
-def draw_network(filters, view):
-    filters, state = Filters.from_inputs(filters), NetworkState(**view)
+def draw_network(filters, view, expanded=None):
+    """The graph after a setting, a filter or an opened group changed (the page's layout draws
+    the first one)."""
+    return network_graph(Filters.from_inputs(filters), NetworkState(**view), expanded)
+
+
+def network_graph(filters: Filters, state: NetworkState, expanded=None) -> tuple:
+    """The graph's elements, its layout and the line above it for a state of the view (no_update
+    for the layout when there is no graph)."""
+    tree = state.layout == "tree"
     drawn = drawn_network.cached(
-        served_build(), filters, state.model, state.show, state.nodes, state.k, state.hops
+        served_build(),
+        filters,
+        state.model,
+        state.show,
+        state.nodes,
+        state.k,
+        state.hops,
+        tree,
+        expansions(expanded) if tree else (),
     )
     if drawn is None:
         return [], no_update, "Choose a model with “Find a model…” above."
@@ -216,14 +276,53 @@ def show_details(model_id):
 
 @callback(
     Output("network-selected", "data"),
+    Output("network-expanded", "data"),
     Input("network-graph", "tapNodeData"),
+    State("network-selected", "data"),
+    State("network-expanded", "data"),
+    prevent_initial_call=True,
+)
+def tapped(node, current, expanded):
+    """Clicking a model makes it the centre (with every group closed); clicking a "+N more" node
+    draws more of its group."""
+    node = node if isinstance(node, dict) else {}
+    if parse_group_id(node.get("id")) is not None:
+        return no_update, expand(expanded, node.get("id"))
+    model_id = text(node.get("model_id"))
+    if not model_id or model_id == current:
+        return no_update, no_update
+    return model_id, []
+
+
+# the name of the node under the pointer, in the browser (no request); a "+N more" node says what
+# a click on it does
+clientside_callback(
+    """function (node) {
+        return node && node.hover ? node.hover : window.dash_clientside.no_update;
+    }""",
+    Output("network-hover", "children"),
+    Input("network-graph", "mouseoverNodeData"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("network-download", "data"),
+    Input("network-download-graphml", "n_clicks"),
+    Input("network-download-csv", "n_clicks"),
     State("network-selected", "data"),
     prevent_initial_call=True,
 )
-def recentre(node, current):
-    """Clicking a node makes it the centre."""
-    model_id = text(node.get("model_id")) if isinstance(node, dict) else ""
-    return no_update if not model_id or model_id == current else model_id
+def download_family(graphml_clicks, csv_clicks, model_id):
+    """The family of the centre as GraphML or as a CSV of its links."""
+    build = served_build()
+    family = family_export.cached(build, text(model_id))
+    if family is None:
+        return no_update
+    name = export_file_name(text(model_id))
+    if ctx.triggered_id == "network-download-graphml":
+        return dict(content=family_graphml(family), filename=f"{name}.graphml")
+    return dict(content=family_edges_csv(family), filename=f"{name}-links.csv")
 
 
 @callback(

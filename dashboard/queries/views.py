@@ -19,7 +19,7 @@ from dashboard.figures.network import graph_elements
 from dashboard.filters import Filters, Selection
 from dashboard.queries.drift import cards_by_depth, findings, language_drift, license_drift
 from dashboard.queries.map import map_contents
-from dashboard.queries.network import graph_models, model_graph, passing_rows
+from dashboard.queries.network import LEVEL_LIMIT, graph_models, model_graph, passing_rows
 from dashboard.queries.points import map_points
 from dashboard.queries.semantic import semantic_search
 from dashboard.shown import shorten
@@ -83,11 +83,21 @@ class DrawnNetwork:
 
 @cached_query
 def drawn_network(
-    build: Build, filters: Filters, model_id: str, show: str, nodes: int, k: int, hops: int
+    build: Build,
+    filters: Filters,
+    model_id: str,
+    show: str,
+    nodes: int,
+    k: int,
+    hops: int,
+    tree: bool = False,
+    expanded: tuple[tuple[int, str, int], ...] = (),
 ) -> DrawnNetwork | None:
     """The finished graph of a model for the view's settings and filters (None for an unknown
-    model)."""
-    graph = model_graph.cached(build, model_id, show, nodes, k, hops)
+    model); ``tree``: laid out as a tree, the family grouped beyond LEVEL_LIMIT models per
+    generation, with the groups ``expanded`` opened (see ``queries.network.lineage_tree``)."""
+    limit = LEVEL_LIMIT if tree else None
+    graph = model_graph.cached(build, model_id, show, nodes, k, hops, limit, expanded)
     if graph is None:
         return None
     parts = [f"{len(graph.nodes):,} models: {shorten(model_id)}"]
@@ -98,11 +108,13 @@ def drawn_network(
             f"{graph.ancestors:,} ancestors{more}, {graph.descendants_shown:,} of"
             f" {graph.descendants_total:,} descendants"
         )
+        if graph.groups:
+            parts.append("click a “+N more” node to draw more of its models")
     passing = None
     if filters.active:
         passing = set(passing_rows(build, filters, tuple(graph.nodes)))
         parts.append(f"{len(passing):,} pass the filters (the others are faded)")
-    elements = graph_elements(graph_models(build, graph, passing))
+    elements = graph_elements(graph_models(build, graph, passing), tree)
     ids = "\n".join(element["data"]["id"] for element in elements)
     key = hashlib.blake2b(ids.encode("utf-8"), digest_size=8).hexdigest()
     return DrawnNetwork(elements, graph.centre, len(graph.nodes), "; ".join(parts), key)
