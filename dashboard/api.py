@@ -6,6 +6,10 @@ GET /api/history?from=ISO&to=ISO  successful snapshots between two times (&failu
 GET /api/growth                   growth statistics and the tracker's state
 GET /api/findings?relation=&family=  the paper's findings on the served build (issue 14), with
                                   the paper's own numbers apart under "paper"
+GET /api/models.csv?<a view's query>  the models that pass the query's filters (inside its
+                                  selection, sel=, when it has one) as CSV, most downloaded first,
+                                  at most 100,000 (limit= for fewer); the headers X-Hfmap-Matching
+                                  and X-Hfmap-Rows say how many matched and how many are written
 GET /api/family.graphml?model=ID  the model's family (itself, its ancestors, its descendants and
 GET /api/family.csv?model=ID      their links) as GraphML, or its links as CSV
                                   (parent_id,child_id,relation); 404 for a model the build lacks
@@ -19,6 +23,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
+from dashboard.filters import Selection
 from dashboard.queries.family_export import (
     export_file_name,
     family_edges_csv,
@@ -27,7 +32,10 @@ from dashboard.queries.family_export import (
 )
 from dashboard.queries.findings import FindingsUnavailableError, ScopeError, build_findings
 from dashboard.queries.growth import history_version, snapshot_rows, tracker_report, with_age
+from dashboard.queries.model_export import EXPORT_ROWS, export_filename, models_csv
 from dashboard.serving import served_build, served_settings
+from dashboard.url_state import from_query
+from dashboard.values import whole_number
 from findings import PAPER_FINDINGS
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -117,6 +125,31 @@ def findings():
     except FindingsUnavailableError as error:
         return jsonify({"error": str(error)}), 503
     return jsonify({**found, "paper": PAPER_FINDINGS})
+
+
+@api.get("/models.csv")
+def models_export():
+    """The models of a view's query (its filters, and its map selection sel=) as CSV, at most
+    limit= (and EXPORT_ROWS) of them, the most downloaded first; 400 for a selection or limit that
+    does not parse (a script should not get every model for a typo)."""
+    filters, view = from_query(request.query_string.decode("utf-8", "replace"))
+    selection = Selection.from_text(view.get("sel"))
+    if "sel" in view and selection is None:
+        return jsonify({"error": f"sel={view['sel'][:100]!r} is not a map selection."}), 400
+    limit = whole_number(view.get("limit", EXPORT_ROWS), -1, 0, EXPORT_ROWS)
+    if limit < 0:
+        return jsonify({"error": "limit= must be a whole number."}), 400
+    build = served_build()
+    export = models_csv(build, filters, selection, limit)
+    return Response(
+        export.csv,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export_filename(build.version)}"',
+            "X-Hfmap-Matching": str(export.matching),
+            "X-Hfmap-Rows": str(export.rows),
+        },
+    )
 
 
 def family_file(kind: str):

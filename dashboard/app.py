@@ -31,7 +31,7 @@ from dashboard.pages.growth import ago
 from dashboard.queries.models import find_models
 from dashboard.serving import serve, served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
-from dashboard.url_state import from_query, shared_query, to_query
+from dashboard.url_state import model_href, shared_query, to_query
 from dashboard.values import text
 from pipeline.config import Settings
 from tracker.history import History
@@ -245,9 +245,8 @@ def open_found_model(model_id, pathname, search):
     """Open the chosen model in the current view (the map when the view has no model)."""
     if not text(model_id):
         return no_update
-    filters, view = from_query(text(search))
     page = pathname if pathname in ("/", "/network", "/evolution") else "/"
-    return page + to_query(filters, {**view, "model": model_id})
+    return model_href(model_id, page, text(search), text(pathname))
 
 
 def __getattr__(name: str):

@@ -12,10 +12,12 @@ from dash import Input, dcc, html
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
+from dashboard.card_markdown import card_markdown
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.models import category_options
-from dashboard.shown import EXCERPT_CHARS, URL_VALUE_CHARS, count_text, shorten, tooltip
+from dashboard.shown import URL_VALUE_CHARS, count_text, shorten, tooltip
+from dashboard.url_state import model_href
 
 HUB_URL = "https://huggingface.co"
 CHIPS_SHOWN = 40  # of each kind (licenses, languages, tags, …) in the details card
@@ -23,6 +25,16 @@ CHIP_CHARS = 80
 ARXIV_ID = re.compile(
     r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?"
 )  # 2106.09685, hep-th/9901001v2
+# tags with a prefix that a structured field holds, shown there ("license:mit" as a license chip);
+# base_model: tags are the parent links, listed under Parents
+FIELD_OF_TAG_PREFIX = {
+    "license:": "licenses",
+    "language:": "languages",
+    "arxiv:": "arxiv_papers",
+    "dataset:": "datasets",
+    "base_model:": None,
+}
+OTHER_VIEWS = (("/network", "Family network →"), ("/", "On the map →"))
 CHIP_COLOURS = {
     "license": "success",
     "language": "info",
@@ -149,7 +161,8 @@ def chips(values, kind: str) -> list:
             shorten(value, CHIP_CHARS),
             title=tooltip(value),
             color=CHIP_COLOURS[kind],
-            className="me-1 mb-1 fw-normal",
+            className="me-1 mb-1 fw-normal text-start",
+            style={"whiteSpace": "normal", "overflowWrap": "anywhere"},  # a long value wraps
         )
         for value in values[:CHIPS_SHOWN]
     ]
@@ -185,16 +198,20 @@ def external_link(
     return html.A(text, href=url, target="_blank", rel="noopener noreferrer", title=title, **props)
 
 
-def model_href(model_id: str, page: str = "/") -> str:
-    return f"{page}?model={quote(model_id, safe='')}"
-
-
-def model_link(model_id: str, page: str = "/") -> dcc.Link | html.Span:
-    """A link that opens another model in a view (the map by default); its text is the id,
-    shortened. An id too long for a URL is shown without a link."""
+def model_link(
+    model_id: str, page: str = "/", search: str = "", here: str = ""
+) -> dcc.Link | html.Span:
+    """A link that opens another model in the view at page (the map by default), keeping the
+    current URL's filters and state (``search``, on the view at ``here``, the page itself when not
+    given; url_state.model_href). Its text is the id, shortened; an id too long for a URL is shown
+    without a link."""
     if len(model_id) > URL_VALUE_CHARS:
         return html.Span(shorten(model_id), title="an id too long to open")
-    return dcc.Link(shorten(model_id), href=model_href(model_id, page), title=tooltip(model_id))
+    return dcc.Link(
+        shorten(model_id),
+        href=model_href(model_id, page, search, here or page),
+        title=tooltip(model_id),
+    )
 
 
 def card_fact(record: dict) -> str:
@@ -208,9 +225,53 @@ def card_fact(record: dict) -> str:
     return size + (", auto-generated" if record.get("card_auto_generated") else "")
 
 
-def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
-    """Everything known of one model: metadata, coloured chips, links, parents, children, similar
-    models."""
+def once(values) -> list[str]:
+    """values as text, each once (case aside), in their first order; empty ones left out."""
+    seen: dict[str, str] = {}
+    for value in values:
+        text = str(value).strip()
+        if text and text.lower() not in seen:
+            seen[text.lower()] = text
+    return list(seen.values())
+
+
+def card_lists(record: dict) -> dict[str, list[str]]:
+    """The details card's lists, each value once: licenses, languages, arXiv papers and data sets
+    from their fields and from their prefixed tags ("license:mit"), and the tags that say
+    something else (no prefixed tag a field holds, no base_model: tag, no tag naming one of the
+    model's languages, its library or its pipeline)."""
+    lists: dict[str, list] = {
+        field: list(record.get(field) or ()) for field in FIELD_OF_TAG_PREFIX.values() if field
+    }
+    tags = []
+    for tag in record.get("tags") or ():
+        tag = str(tag)
+        prefix = next((p for p in FIELD_OF_TAG_PREFIX if tag.lower().startswith(p)), None)
+        if prefix is None:
+            tags.append(tag)
+        elif FIELD_OF_TAG_PREFIX[prefix]:
+            lists[FIELD_OF_TAG_PREFIX[prefix]].append(tag[len(prefix) :])
+    lists = {field: once(values) for field, values in lists.items()}
+    said = {
+        str(value).lower()
+        for value in (*lists["languages"], record.get("library_name"), record.get("pipeline_tag"))
+        if value
+    }
+    lists["tags"] = [tag for tag in once(tags) if tag.lower() not in said]
+    return lists
+
+
+def fact_text(value):
+    """A fact as the card shows it: a link as it is, None as "unknown", anything else shortened."""
+    if isinstance(value, dcc.Link | html.Span):
+        return value
+    return "unknown" if value is None else shorten(value)
+
+
+def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc.Card | html.Div:
+    """Everything known of one model, each thing once: metadata, coloured chips, links, the card's
+    excerpt as sanitized Markdown, parents, children, similar models. Links to models keep the
+    current URL's filters and state (``search``, on the view at ``page``)."""
     if details is None:
         return html.Div(
             "Click a model to see its details.", className="text-muted small", id="details-empty"
@@ -218,6 +279,12 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     record = details["record"]
     model_id = record["model_id"]
     created = record.get("created_at")
+    lists = card_lists(record)
+
+    def link(other: str):
+        return model_link(other, page, search)
+
+    root = record.get("root_id")
     facts = [
         ("author", record.get("author")),
         ("library", record.get("library_name")),
@@ -231,7 +298,7 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
             if created is None
             else datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%d"),
         ),
-        ("family", record.get("root_id")),
+        ("family", link(root) if root and root != model_id else root),
         ("family size", f"{details['family_size']:,}"),
         ("depth", record.get("depth")),
         ("children", f"{details['n_children']:,}"),
@@ -241,7 +308,7 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     parents = [
         html.Li(
             [
-                model_link(p["model_id"], page)
+                link(p["model_id"])
                 if p["in_data"]
                 else html.Span(shorten(p["model_id"]), title="not in this build"),
                 " ",
@@ -252,35 +319,32 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
     ]
     more_parents = details["n_parents"] - len(details["parents"])
     children = [
-        html.Li([model_link(c["model_id"], page), " ", *chips([c["relation"]], "relation")])
+        html.Li([link(c["model_id"]), " ", *chips([c["relation"]], "relation")])
         for c in details["children"]
     ]
     similar = [
-        html.Li(
-            [
-                model_link(s["model_id"], page),
-                html.Span(f" {s['similarity']:.2f}", className="text-muted"),
-            ]
-        )
+        html.Li([link(s["model_id"]), html.Span(f" {s['similarity']:.2f}", className="text-muted")])
         for s in details["similar"]
     ]
     more_children = details["n_children"] - len(details["children"])
+    excerpt = card_markdown(record.get("card_excerpt"))
     return dbc.Card(
         dbc.CardBody(
             [
                 html.H5(
                     external_link(shorten(model_id), hub_url(model_id), tooltip(model_id)),
                     id="details-model-id",
-                    className="text-break",
                 ),
                 html.Div(
                     [
                         dcc.Link(
-                            "Family network →",
-                            href=model_href(model_id, "/network"),
+                            text,
+                            href=model_href(model_id, target, search, page),
                             className="me-3 small",
-                        ),
-                        dcc.Link("On the map →", href=model_href(model_id, "/"), className="small"),
+                            id=f"details-to-{target.strip('/') or 'map'}",
+                        )
+                        for target, text in OTHER_VIEWS
+                        if target != page
                     ]
                     if len(model_id) <= URL_VALUE_CHARS
                     else [],
@@ -291,10 +355,7 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
                         (
                             [
                                 html.Dt(k, className="col-5 fw-normal text-muted"),
-                                html.Dd(
-                                    shorten(v) if v is not None else "unknown",
-                                    className="col-7 mb-0",
-                                ),
+                                html.Dd(fact_text(v), className="col-7 mb-0"),
                             ]
                             for k, v in facts
                         ),
@@ -303,17 +364,18 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
                     className="row small mb-2",
                 ),
                 html.Div(
-                    chips(record.get("licenses"), "license")
-                    + chips(record.get("languages"), "language")
+                    chips(lists["licenses"], "license") + chips(lists["languages"], "language"),
+                    id="details-chips",
                 ),
-                html.Div(chips(record.get("tags"), "tag"), className="mb-1"),
+                html.Div(chips(lists["tags"], "tag"), className="mb-1", id="details-tags"),
                 html.Div(
                     [
                         external_link(
                             f"arXiv:{shorten(paper, 40)}", arxiv_url(paper), className="me-2 small"
                         )
-                        for paper in (record.get("arxiv_papers") or ())[:CHIPS_SHOWN]
-                    ]
+                        for paper in lists["arxiv_papers"][:CHIPS_SHOWN]
+                    ],
+                    id="details-papers",
                 ),
                 html.Div(
                     [
@@ -322,20 +384,27 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
                             hub_url(dataset, "datasets"),
                             className="me-2 small",
                         )
-                        for dataset in (record.get("datasets") or ())[:CHIPS_SHOWN]
-                    ]
+                        for dataset in lists["datasets"][:CHIPS_SHOWN]
+                    ],
+                    id="details-datasets",
                 ),
-                html.P(
-                    shorten(record.get("card_excerpt") or "", EXCERPT_CHARS),
-                    className="small text-muted mt-2",
-                    style={"whiteSpace": "pre-wrap", "maxHeight": "8em", "overflowY": "auto"},
-                ),
+                dcc.Markdown(
+                    excerpt,
+                    id="details-excerpt",
+                    link_target="_blank",
+                    dangerously_allow_html=False,
+                    className="small text-muted mt-2 card-excerpt",
+                    style={"maxHeight": "10em", "overflowY": "auto"},
+                )
+                if excerpt
+                else None,
                 html.H6("Parents", className="mt-2"),
                 html.Ul(
                     parents
                     + ([html.Li(f"… and {more_parents:,} more")] if more_parents > 0 else [])
                     or [html.Li("none: a base model")],
                     className="small",
+                    id="details-parents",
                 ),
                 html.H6(f"Children ({details['n_children']:,})"),
                 html.Ul(
@@ -343,10 +412,12 @@ def details_card(details: dict | None, page: str = "/") -> dbc.Card | html.Div:
                     + ([html.Li(f"… and {more_children:,} more")] if more_children > 0 else [])
                     or [html.Li("none")],
                     className="small",
+                    id="details-children",
                 ),
                 html.H6("Similar models"),
-                html.Ul(similar or [html.Li("none")], className="small"),
+                html.Ul(similar or [html.Li("none")], className="small", id="details-similar"),
             ]
         ),
         id="model-details-card",
+        style={"overflowWrap": "anywhere", "minWidth": 0},
     )

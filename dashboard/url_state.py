@@ -67,6 +67,17 @@ def shared_query(query: str) -> str:
     return to_query(filters, {key: view[key] for key in SHARED_KEYS if key in view})
 
 
+def model_href(model_id: str, page: str, search: str = "", here: str = "", **settings) -> str:
+    """The URL that opens model_id in the view at ``page``, from the current URL's query
+    (``search``) in the view at ``here``: it keeps the filters and the shared state as the
+    navigation bar does, and the current view's own settings too when the link stays in that view
+    (page == here); ``settings`` are entries of the target view to set (e.g. show="family").
+    Every in-page link to a model is made here."""
+    filters, view = from_query(search or "")
+    kept = view if page == here else {key: view[key] for key in SHARED_KEYS if key in view}
+    return page + to_query(filters, {**kept, "model": model_id, **settings})
+
+
 def mapping(value: object) -> dict:
     """A view's stored state: value's entries that are text, true/false or whole numbers a browser
     keeps exactly (what the views store); an empty dict when value is not a dict."""

@@ -35,7 +35,7 @@ from dashboard.queries.findings import (
 from dashboard.queries.models import model_details
 from dashboard.serving import served_build
 from dashboard.shown import URL_VALUE_CHARS, count_text, shorten, tooltip
-from dashboard.url_state import SHARED_KEYS, from_query, mapping, to_query, unless_default
+from dashboard.url_state import from_query, mapping, model_href, unless_default
 from dashboard.values import text
 from findings.paper import PAPER_FINDINGS
 
@@ -343,13 +343,10 @@ def family_hrefs(root_id: str, search: str, state: EvolutionState) -> tuple[str,
     the filters and the shared state; None when the id is too long for a URL."""
     if len(root_id) > URL_VALUE_CHARS:
         return None
-    filters, view = from_query(search)
-    shared = {key: view[key] for key in SHARED_KEYS if key in view}
-    network = to_query(filters, {**shared, "model": root_id, "show": "family"})
     here = EvolutionState(state.relation, True).to_query()
     return (
-        f"/network{network}",
-        f"/evolution{to_query(filters, {**shared, **here, 'model': root_id})}",
+        model_href(root_id, "/network", search, "/evolution", show="family"),
+        model_href(root_id, "/evolution", search, "/evolution", **here),
     )
 
 
@@ -486,8 +483,9 @@ STATE_INPUTS = {
     Output("evolution-orderings", "children"),
     Output("evolution-structure", "children"),
     Output("evolution-notes", "children"),
-    inputs=dict(state=STATE_INPUTS),
-    state=dict(root=State("evolution-root", "data"), search=State("url", "search")),
+    # the URL too: the family links keep the filters as they are now
+    inputs=dict(state=STATE_INPUTS, search=Input("url", "search")),
+    state=dict(root=State("evolution-root", "data")),
 )
 def update_evolution(state, root, search):
     build = served_build()

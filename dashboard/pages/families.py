@@ -14,7 +14,7 @@ from dashboard.filters import Filters
 from dashboard.queries.families import COLUMNS, PAGE_ROWS, families_page
 from dashboard.serving import served_build
 from dashboard.shown import URL_VALUE_CHARS, json_count, markdown_text
-from dashboard.url_state import from_query, mapping, shared_query, unless_default
+from dashboard.url_state import from_query, mapping, model_href, to_query, unless_default
 from dashboard.values import choice, text, whole_number
 
 HEADERS = {
@@ -121,14 +121,14 @@ def layout(**query) -> html.Div:
     return page_frame(build, filters, view, controls, content)
 
 
-def family_link(root_id: str, query: str) -> str:
-    """Markdown link opening a family's root in the network view, keeping the filters; the id is
-    shown literally (every markdown character escaped) and the URL is percent-encoded; an id too
-    long for a URL is shown without a link."""
+def family_link(root_id: str, search: str) -> str:
+    """Markdown link opening a family's root in the network view, keeping the filters and the
+    shared state of the current URL query ``search``; the id is shown literally (every markdown
+    character escaped) and the URL is percent-encoded; an id too long for a URL is shown without a
+    link."""
     if len(root_id) > URL_VALUE_CHARS:  # too long for a URL: the id alone, as text
         return markdown_text(root_id)
-    separator = "&" if query else "?"
-    target = f"/network{query}{separator}model={quote(root_id, safe='')}&show=family"
+    target = model_href(root_id, "/network", search, "/families", show="family")
     return f"[{markdown_text(root_id)}]({quote(target, safe='/?&=%+')})"
 
 
@@ -149,7 +149,7 @@ def update_families(filters, view, query):
     if page >= pages:  # the filters left fewer pages: show the last one
         page = pages - 1
         result = families_page.cached(*arguments, page)
-    carried = shared_query(text(query))
+    carried = to_query(filters, from_query(text(query))[1])  # the filters as they are now
     rows = [
         {
             **row,

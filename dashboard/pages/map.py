@@ -16,6 +16,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.components import FILTER_INPUTS, details_card, model_link, page_frame
 from dashboard.figures.distributions import histogram_figure
 from dashboard.filters import Filters, Selection
+from dashboard.model_download import download_control
 from dashboard.queries.distributions import histogram, selection_summary
 from dashboard.queries.map import COLOUR_CHOICES, SIZE_CHOICES
 from dashboard.queries.models import model_details, model_facts
@@ -23,7 +24,7 @@ from dashboard.queries.semantic import semantic_search
 from dashboard.queries.views import SEMANTIC_HITS, map_view
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, count_text, shorten
-from dashboard.url_state import from_query, shared_query, unless_default
+from dashboard.url_state import from_query, shared_query, to_query, unless_default
 from dashboard.values import choice, text, whole_number
 
 MIN_BUDGET, MAX_BUDGET = 1_000, 1_000_000
@@ -162,6 +163,7 @@ def layout(**query) -> html.Div:
             className="small mt-2",
             style={"maxHeight": "16rem", "overflowY": "auto"},
         ),
+        download_control(),
     ]
     content = [
         html.Div(id="map-count", className="small text-muted mb-1", style={"minHeight": "1.5em"}),
@@ -186,7 +188,11 @@ def layout(**query) -> html.Div:
     ]
     side = [
         html.Div(
-            details_card(model_details.cached(build, model) if model else None), id="model-details"
+            details_card(
+                model_details.cached(build, model) if model else None,
+                search=to_query(filters, view),
+            ),
+            id="model-details",
         )
     ]
     return page_frame(build, filters, view, controls, content, side)
@@ -292,10 +298,14 @@ def open_clicked(click):
 
 
 @callback(
-    Output("model-details", "children"), Input("selected-model", "data"), prevent_initial_call=True
+    Output("model-details", "children"),
+    Input("selected-model", "data"),
+    Input("url", "search"),  # its links keep the filters and settings of the moment
+    prevent_initial_call=True,
 )
-def show_details(model_id):
-    return details_card(model_details.cached(served_build(), model_id) if text(model_id) else None)
+def show_details(model_id, search):
+    details = model_details.cached(served_build(), model_id) if text(model_id) else None
+    return details_card(details, search=text(search))
 
 
 @callback(
@@ -321,20 +331,26 @@ SUMMARY_COLUMNS = (
 
 @callback(
     Output("map-selection-summary", "children"),
-    inputs=dict(filters=FILTER_INPUTS, selection_text=Input("map-selection", "data")),
+    inputs=dict(
+        filters=FILTER_INPUTS,
+        selection_text=Input("map-selection", "data"),
+        search=Input("url", "search"),  # the links keep the filters and settings of the moment
+    ),
 )
-def summarize_selection(filters, selection_text):
+def summarize_selection(filters, selection_text, search):
     selection = Selection.from_text(selection_text)
     if selection is None:
         return html.Div(SELECTION_HINT, className="small text-muted")
     build, filters = served_build(), Filters.from_inputs(filters)
     downloads = histogram.cached(build, filters, selection, "downloads", True)
     return selection_card(
-        selection_summary.cached(build, filters, selection), histogram_figure(downloads, height=180)
+        selection_summary.cached(build, filters, selection),
+        histogram_figure(downloads, height=180),
+        text(search),
     )
 
 
-def selection_card(summary: dict, figure) -> dbc.Card:
+def selection_card(summary: dict, figure, search: str = "") -> dbc.Card:
     """A map selection's summary (queries.distributions.selection_summary) beside its downloads."""
     unknown = summary["downloads_unknown"]
     downloads = f"{summary['downloads']:,} downloads in all" + (
@@ -350,7 +366,9 @@ def selection_card(summary: dict, figure) -> dbc.Card:
         )
         for column, title in SUMMARY_COLUMNS
     ]
-    examples = sum(([model_link(model_id), ", "] for model_id in summary["examples"]), [])[:-1]
+    examples = sum(
+        ([model_link(model_id, "/", search), ", "] for model_id in summary["examples"]), []
+    )[:-1]
     return dbc.Card(
         dbc.CardBody(
             dbc.Row(
@@ -385,8 +403,12 @@ def link_selection_to_distributions(search):
     return "/distributions" + shared_query(text(search))
 
 
-@callback(Output("map-semantic-results", "children"), Input("map-semantic", "value"))
-def list_semantic_hits(query):
+@callback(
+    Output("map-semantic-results", "children"),
+    Input("map-semantic", "value"),
+    Input("url", "search"),  # the links keep the filters and settings of the moment
+)
+def list_semantic_hits(query, search):
     hits = semantic_search.cached(served_build(), text(query), SEMANTIC_HITS)
     if not hits:
         return ""
@@ -394,7 +416,7 @@ def list_semantic_hits(query):
         [
             html.Li(
                 [
-                    model_link(hit["model_id"]),
+                    model_link(hit["model_id"], "/", text(search)),
                     html.Span(f" {hit['similarity']:.2f}", className="text-muted"),
                 ]
             )

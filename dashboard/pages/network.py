@@ -36,7 +36,7 @@ from dashboard.queries.models import model_details
 from dashboard.queries.network import expand, expansions, parse_group_id
 from dashboard.queries.views import drawn_network
 from dashboard.serving import served_build
-from dashboard.url_state import from_query, mapping, unless_default
+from dashboard.url_state import from_query, mapping, to_query, unless_default
 from dashboard.values import choice, text, whole_number
 
 SHOW = {"both": "family and similar models", "family": "family tree", "similar": "similar models"}
@@ -211,7 +211,11 @@ def layout(**query) -> html.Div:
     ]
     side = [
         html.Div(
-            details_card(model_details.cached(build, model) if model else None, page="/network"),
+            details_card(
+                model_details.cached(build, model) if model else None,
+                page="/network",
+                search=to_query(filters, view),
+            ),
             id="network-details",
         )
     ]
@@ -267,11 +271,13 @@ def network_graph(filters: Filters, state: NetworkState, expanded=None) -> tuple
 @callback(
     Output("network-details", "children"),
     Input("network-selected", "data"),
+    Input("url", "search"),  # its links keep the filters and settings of the moment
     prevent_initial_call=True,
 )
-def show_details(model_id):
+def show_details(model_id, search):
     """The details of the centre, once it changes (the page's layout holds the first centre's)."""
-    return details_card(model_details.cached(served_build(), text(model_id)), page="/network")
+    details = model_details.cached(served_build(), text(model_id))
+    return details_card(details, page="/network", search=text(search))
 
 
 @callback(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import pyarrow.compute as pc
 
 from dashboard.cache import cached_query
 from dashboard.data import Build
+from dashboard.prepare import FIELD_SEPARATOR
 from dashboard.queries.points import first_in_order
 from dashboard.queries.ranking import category_counts, top_values
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
@@ -22,15 +24,26 @@ OPTIONS_MAX_BYTES = 64_000  # the most label and value text one dropdown's optio
 
 @cached_query
 def find_models(build: Build, text: str, limit: int = 20) -> list[str]:
-    """Ids containing ``text`` (literally, any case), most downloaded first: what a model picker
-    offers."""
-    text = " ".join((text or "").split()).lower()
+    """Ids containing ``text`` (literally, any case), as a model picker offers them: the id that is
+    text itself first, then the ids whose name after the slash is text, then the rest; each group
+    most downloaded first."""
+    text = " ".join((text or "").replace(FIELD_SEPARATOR, " ").split()).lower()
     if not text:
         return build.ids(build.popularity_order[:limit])
-    hits = pc.match_substring(build.table.column("model_id"), text, ignore_case=True).to_numpy(
-        zero_copy_only=False
+    ids = build.table.column("search_id")  # "id\x1fauthor", lower case
+    groups = (
+        partial(pc.starts_with, ids, text + FIELD_SEPARATOR),  # the id, any case
+        partial(pc.match_substring, ids, f"/{text}{FIELD_SEPARATOR}"),  # the name after the slash
+        partial(pc.match_substring, build.table.column("model_id"), text, ignore_case=True),
     )
-    return build.ids(first_in_order(build.popularity_order, hits, limit))
+    found: list[int] = []
+    for group in groups:
+        if len(found) >= limit:
+            break
+        hits = np.array(group().to_numpy(zero_copy_only=False), dtype=np.bool_)
+        hits[found] = False
+        found += first_in_order(build.popularity_order, hits, limit - len(found)).tolist()
+    return build.ids(np.array(found, dtype=np.int64))
 
 
 @cached_query

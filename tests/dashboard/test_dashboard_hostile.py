@@ -353,13 +353,18 @@ def hrefs(component) -> list[str]:
 
 @pytest.mark.parametrize("model_id", NOT_HUB_IDS)
 def test_ids_that_are_not_hub_ids_make_no_outside_link(build, model_id):
-    card = details_card(model_details(build, model_id))
+    details = model_details(build, model_id)
+    card = details_card(details)
     links = hrefs(card)
     outside = [href for href in links if not href.startswith("/")]
-    assert sorted(outside) == [
-        "https://arxiv.org/abs/2106.09685",
-        "https://huggingface.co/datasets/squad",
+    tagged = [  # the card shows the papers of the model's arxiv: tags too (issue 15)
+        f"https://arxiv.org/abs/{tag[6:]}"
+        for tag in details["record"]["tags"]
+        if tag.startswith("arxiv:")
     ]
+    assert sorted(outside) == sorted(
+        ["https://arxiv.org/abs/2106.09685", *tagged, "https://huggingface.co/datasets/squad"]
+    )
     assert all(
         href.startswith(("/?model=", "/network?model=")) for href in links if href.startswith("/")
     )

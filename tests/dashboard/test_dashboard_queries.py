@@ -126,7 +126,8 @@ def test_a_parent_outside_the_data_is_listed_by_id(build):
 def test_find_models_and_hover_facts(build):
     found = find_models(build, "GEMMA-7b", 5)
     assert len(found) == 5 and all("gemma-7b" in model.lower() for model in found)
-    downloads = [build.numbers("downloads")[build.row(m)] for m in found]
+    assert found[0] == "google/gemma-7b"  # the exact name after the slash first (issue 15)
+    downloads = [build.numbers("downloads")[build.row(m)] for m in found[1:]]
     assert downloads == sorted(downloads, reverse=True)
     facts = model_facts(build, build.row("google/gemma-7b"))
     assert (
