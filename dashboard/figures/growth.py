@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures.colours import OTHER_COLOUR, PALETTE
+from dashboard.figures.colours import value_colour
 from dashboard.shown import plotly_text
-from dashboard.values import OTHER
+from dashboard.values import legend_name
 
 RECONSTRUCTED = "the build's models by creation date (reconstructed: deleted models are missing)"
 TRACKED = "the Hub's count (tracked snapshots)"
@@ -54,21 +54,23 @@ def cumulative_figure(reconstructed: dict, snapshots: list[dict], height: int = 
 
 
 def stacked_figure(by_group: dict, title: str, height: int = 380) -> go.Figure:
-    """Cumulative models by creation month, stacked by group (reconstructed from creation dates)."""
+    """Cumulative models by creation month, stacked by group (reconstructed from creation dates),
+    each group in its colour of every view; a long name shortened in the legend, whole on
+    hover."""
     figure = go.Figure()
     months = pd.to_datetime(by_group["months"])
-    for i, (name, counts) in enumerate(zip(by_group["groups"], by_group["cumulative"])):
-        colour = PALETTE[i % len(PALETTE)] if name != OTHER else OTHER_COLOUR
-        name = plotly_text(name)  # a library or pipeline from the build: text, never markup
+    for name, counts in zip(by_group["groups"], by_group["cumulative"], strict=True):
+        # a library or pipeline from the build: text, never markup
+        short, full = (plotly_text(part, len(part)) for part in legend_name(name))
         figure.add_trace(
             go.Scatter(
                 x=months,
                 y=counts,
-                name=name,
+                name=short,
                 mode="lines",
                 stackgroup="one",
-                line={"width": 0.5, "color": colour},
-                hovertemplate="%{x|%Y-%m}: %{y:,}<extra>" + name + "</extra>",
+                line={"width": 0.5, "color": value_colour(by_group["coloured"], name)},
+                hovertemplate="%{x|%Y-%m}: %{y:,}<extra>" + full + "</extra>",
             )
         )
     figure.update_layout(

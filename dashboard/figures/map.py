@@ -14,7 +14,7 @@ import base64
 
 import numpy as np
 
-from dashboard.figures.colours import RELATION_COLOURS, SIMILAR_COLOUR, group_colours
+from dashboard.figures.colours import RELATION_COLOURS, SIMILAR_COLOUR, legend_colours
 from dashboard.filters import Selection
 from dashboard.queries.map import COLOUR_CHOICES, MapContents
 from dashboard.shown import plotly_text
@@ -91,7 +91,7 @@ def map_figure(
         )
     else:
         names = contents.group_names
-        colours = group_colours(len(names), contents.coloured)
+        colours = legend_colours(names, contents.coloured)
         for group, (name, colour) in enumerate(zip(names, colours, strict=True)):
             at = np.flatnonzero(contents.groups == group)
             if len(at):

@@ -17,7 +17,7 @@ import numpy as np
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.filters import Filters, filter_mask
-from dashboard.queries.ranking import top_values
+from dashboard.queries.ranking import coloured_values, top_values
 from tracker.history import History
 from tracker.report import growth_report
 
@@ -86,23 +86,35 @@ def reconstructed_growth(build: Build, filters: Filters) -> dict[str, Any]:
 @cached_query
 def reconstructed_by_group(build: Build, filters: Filters, column: str) -> dict[str, Any]:
     """Cumulative models by creation month for the TOP_GROUPS most common libraries or pipelines
-    (the rest as OTHER), over the models that pass the filters."""
+    of those coloured in every view (coloured_values: the rest as OTHER, the models without one
+    as NO_VALUE), over the models that pass the filters; "coloured": the category's coloured
+    values, for figures.colours.value_colour."""
     mask = filter_mask(build, filters)
     created = build.numbers("created_at")[mask]
     codes = build.codes(column)[mask]
     known = ~np.isnan(created)
     created, codes = created[known], codes[known]
     if not len(created):
-        return {"months": [], "groups": [], "cumulative": np.zeros((0, 0), dtype=np.int64)}
+        return {
+            "months": [],
+            "groups": [],
+            "cumulative": np.zeros((0, 0), dtype=np.int64),
+            "coloured": [],
+        }
     moments = created.astype("datetime64[s]").astype("datetime64[M]")
     months = np.arange(moments.min(), moments.max() + 1)
     month_index = (moments - months[0]).astype(np.int64)
     names = build.categories(column)
-    top = top_values(names, np.bincount(codes, minlength=len(names)), TOP_GROUPS)
+    coloured = coloured_values(build, column).ranked
+    uncoloured = set(names).difference(coloured)
+    top = top_values(
+        names, np.bincount(codes, minlength=len(names)), TOP_GROUPS, left_out=uncoloured
+    )
     counts = np.zeros((len(top.names), len(months)), dtype=np.int64)
     np.add.at(counts, (top.group_of[codes], month_index), 1)
     return {
         "months": months.astype(str).tolist(),
         "groups": top.names,
         "cumulative": np.cumsum(counts, axis=1),
+        "coloured": coloured,
     }

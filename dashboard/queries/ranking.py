@@ -2,7 +2,9 @@
 
 Every view that names "the top N and the rest" ranks this way: the map's legend and the
 network's node colours, the drift view's licenses, a map selection's top libraries, the
-filter panel's choices and the growth view's groups. Ties go to the lower code.
+filter panel's choices and the growth view's groups. Ties go to the lower code. The models
+without a value (NO_VALUE) are never in the OTHER group: when NO_VALUE is not among the top
+values it is a group of its own, listed last.
 """
 
 from __future__ import annotations
@@ -23,18 +25,14 @@ class TopValues:
     """The top values of a category and the group each of its values falls in."""
 
     codes: np.ndarray  # the top values' codes (indices into the names), most frequent first
-    names: list[str]  # their names, then ``other`` when some other value occurs
-    group_of: np.ndarray  # each code's group, an index into names: its rank, or the last (other)
+    names: list[str]  # their names, then ``other`` when some other value occurs, then NO_VALUE
+    group_of: np.ndarray  # each code's group, an index into names: its rank, other or NO_VALUE
+    has_other: bool  # whether some value beyond the top ones (and not NO_VALUE) occurs
 
     @property
     def ranked(self) -> list[str]:
-        """The top values' names, most frequent first (without the other group)."""
+        """The top values' names, most frequent first (without the other and NO_VALUE groups)."""
         return self.names[: len(self.codes)]
-
-    @property
-    def has_other(self) -> bool:
-        """Whether some value beyond the top ones occurs (names then ends with the other group)."""
-        return len(self.names) > len(self.codes)
 
 
 def top_values(
@@ -46,7 +44,7 @@ def top_values(
 ) -> TopValues:
     """The ``top`` most frequent of ``names`` (``counts[i]``: how often names[i] occurs), never a
     value that does not occur nor one of ``left_out``; every other value that occurs is in one
-    group named ``other``, listed last."""
+    group named ``other``, listed after them, but NO_VALUE, a group of its own listed last."""
     counts = np.asarray(counts)
     codes: list[int] = []
     for code in np.argsort(-counts, kind="stable"):
@@ -54,14 +52,20 @@ def top_values(
             break
         if names[code] not in left_out:
             codes.append(int(code))
-    has_other = int(np.count_nonzero(counts > 0)) > len(codes)
+    occurring = counts > 0
+    occurring[codes] = False
+    apart = [int(code) for code in np.flatnonzero(occurring) if names[int(code)] == NO_VALUE]
+    occurring[apart] = False
+    has_other = bool(occurring.any())
     group_of = np.full(len(names), len(codes), dtype=np.int64)
     group_of[codes] = np.arange(len(codes))
+    group_of[apart] = len(codes) + has_other
     group_of.flags.writeable = False  # kept with the build by coloured_values
     return TopValues(
         np.asarray(codes, dtype=np.int64),
-        [names[code] for code in codes] + ([other] if has_other else []),
+        [names[code] for code in codes] + ([other] if has_other else []) + [NO_VALUE] * len(apart),
         group_of,
+        has_other,
     )
 
 

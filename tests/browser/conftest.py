@@ -9,6 +9,9 @@ Fixtures
                             the helpers below, handed out as fixtures so a test module
                             never has to import this conftest (free_port is tests/conftest.py's)
 
+Screenshots go to a temporary folder, so a test run modifies no tracked file; set
+HFMAP_SCREENSHOTS=docs/screenshots (a folder, relative to the repository) to retake the README's.
+
 `make test` installs chromium and chromium-driver (Debian) when they are missing. Without
 them these tests fail when the environment variable CI is set and skip otherwise.
 """
@@ -16,11 +19,13 @@ them these tests fail when the environment variable CI is set and skip otherwise
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -30,7 +35,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS_VARIABLE = "HFMAP_SCREENSHOTS"  # where screenshots go (unset: a temporary folder)
 HEALTH_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
 
@@ -168,10 +173,23 @@ def wait_until(condition, timeout: float = 30.0, message: str = "condition"):
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {message}", pytrace=False)
 
 
+def screenshot_folder() -> Path:
+    """HFMAP_SCREENSHOTS (relative to the repository), or one temporary folder per test run."""
+    chosen = os.environ.get(SCREENSHOTS_VARIABLE)
+    return REPO / chosen if chosen else _temporary_folder()
+
+
+@functools.cache
+def _temporary_folder() -> Path:
+    return Path(tempfile.mkdtemp(prefix="hfmap-screenshots-"))
+
+
 def screenshot(driver, name: str) -> Path:
-    """Save the window as docs/screenshots/NAME.png and return its path."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save the window as NAME.png in the screenshot folder (screenshot_folder) and return its
+    path."""
+    folder = screenshot_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     if not driver.save_screenshot(str(path)):
         pytest.fail(f"could not save the screenshot {path}", pytrace=False)
     return path

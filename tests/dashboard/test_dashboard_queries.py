@@ -233,15 +233,12 @@ def test_top_values_name_the_most_frequent_and_group_the_rest(build, models):
     expected = models["library_name"].fillna(NO_VALUE).value_counts()
     assert {names[code]: counts[code] for code in range(len(names))} == expected.to_dict()
     top = top_values(names, counts, 3, left_out={NO_VALUE})
-    assert top.ranked == ["transformers", "diffusers", "vllm"] and top.names == [*top.ranked, OTHER]
+    assert top.ranked == ["transformers", "diffusers", "vllm"]
+    assert top.names == [*top.ranked, OTHER, NO_VALUE]  # the models without one are not "other"
     assert list(counts[top.codes]) == [672, 183, 19]
     groups = np.bincount(top.group_of[build.codes("library_name")], minlength=len(top.names))
-    assert list(groups) == [
-        672,
-        183,
-        19,
-        build.size - 672 - 183 - 19,
-    ]  # (none) is in the other group
+    none = int(counts[names.index(NO_VALUE)])
+    assert list(groups) == [672, 183, 19, build.size - 672 - 183 - 19 - none, none]
     everything = top_values(names, counts, len(names), other="(rest)")
     assert not everything.has_other and len(everything.names) == (counts > 0).sum()
     assert everything.names[:2] == ["transformers", NO_VALUE]
@@ -382,11 +379,12 @@ def test_reconstructed_growth_counts_models_by_creation_day(build, models):
 
 def test_reconstructed_history_by_library_stacks_to_the_total(build):
     by_library = reconstructed_by_group(build, Filters(), "library_name")
-    assert (
-        by_library["groups"][0] == "transformers"
-        and by_library["groups"][-1] == "other"
-        and len(by_library["groups"]) == 9
-    )
+    assert by_library["groups"][0] == "transformers" and by_library["groups"][-2:] == [
+        OTHER,
+        NO_VALUE,
+    ]
+    assert len(by_library["groups"]) == 10  # 8 of the values coloured in every view, other, none
+    assert set(by_library["groups"][:8]) <= set(by_library["coloured"])
     assert (
         by_library["cumulative"][:, -1].sum()
         == reconstructed_growth(build, Filters())["cumulative"][-1]
