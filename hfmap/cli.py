@@ -484,11 +484,17 @@ def _sample(args, console: Console) -> None:
 
 
 def _similar(args, console: Console) -> None:
+    from pipeline.build_format import WEAK_MATCH
     from pipeline.similar import similar_models
 
     result = similar_models(args.build, args.query, k=args.k, free_text=args.text)
     for row in result.itertuples():
-        console.print(Text(f"{row.similarity:6.3f}  ") + literal(row.model_id))
+        console.print(Text(f"{row.similarity:5.2f}  ") + literal(row.model_id))
+    if args.text and (result.empty or result["similarity"].iloc[0] < WEAK_MATCH):
+        console.print(
+            literal(f"The best match is weak (below {WEAK_MATCH}): few models carry these words."),
+            soft_wrap=True,
+        )
 
 
 def _report_bug(error: BaseException) -> int:

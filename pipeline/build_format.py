@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.errors import BuildFormatError, NoSharedWordsError
@@ -533,7 +534,8 @@ class SimilaritySearch:
         """Each model's downloads and likes (ties are ranked by them)."""
         table = pq.read_table(self.build.table("models"), columns=["downloads", "likes"])
         downloads, likes = (
-            table.column(name).to_numpy().astype(np.int64) for name in ("downloads", "likes")
+            pc.fill_null(table.column(name), 0).to_numpy().astype(np.int64)
+            for name in ("downloads", "likes")
         )
         return downloads, likes
 

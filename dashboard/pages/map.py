@@ -20,7 +20,7 @@ from dashboard.model_download import download_control
 from dashboard.queries.distributions import histogram, selection_summary
 from dashboard.queries.map import COLOUR_CHOICES, SIZE_CHOICES
 from dashboard.queries.models import model_details, model_facts
-from dashboard.queries.semantic import semantic_search
+from dashboard.queries.semantic import semantic_results, semantic_search
 from dashboard.queries.views import SEMANTIC_HITS, map_view
 from dashboard.serving import served_build, served_settings
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, count_text, shorten
@@ -156,7 +156,7 @@ def layout(**query) -> html.Div:
             type="search",
             value=state.semantic,
             debounce=True,
-            placeholder="describe a model, e.g. japanese speech recognition",
+            placeholder="describe a model, e.g. chinese text generation",
         ),
         html.Div(
             id="map-semantic-results",
@@ -409,22 +409,31 @@ def link_selection_to_distributions(search):
     Input("url", "search"),  # the links keep the filters and settings of the moment
 )
 def list_semantic_hits(query, search):
-    hits = semantic_search.cached(served_build(), text(query), SEMANTIC_HITS)
-    if not hits:
-        return ""
-    return html.Ol(
+    """The hits, each with its score (0 to 1, see pipeline.build_format), and a sentence when the
+    build knows no word of the query or the best match is weak."""
+    results = semantic_results.cached(served_build(), text(query), SEMANTIC_HITS)
+    note = results["note"] and html.Div(results["note"], id="semantic-note", className="text-muted")
+    if not results["hits"]:
+        return note or ""
+    hits = html.Ol(
         [
             html.Li(
                 [
                     model_link(hit["model_id"], "/", text(search)),
-                    html.Span(f" {hit['similarity']:.2f}", className="text-muted"),
+                    html.Span(
+                        f" {hit['similarity']:.2f}",
+                        className="text-muted semantic-score",
+                        title="score: the share of the query's words the model carries, "
+                        "and its embedding's closeness",
+                    ),
                 ]
             )
-            for hit in hits
+            for hit in results["hits"]
         ],
         id="semantic-hits",
         className="ps-3",
     )
+    return [note, hits] if note else hits
 
 
 @callback(
