@@ -233,7 +233,7 @@ def test_network_shows_the_family_of_a_known_model_and_recentres_on_click(
 ):
     open_view(
         browser,
-        dashboard_url + "/network?model=google%2Fgemma-7b&show=family&nodes=1000",
+        dashboard_url + "/network?model=google%2Fgemma-7b&show=family&nodes=1000&layout=cose",
         "#network-graph",
         wait_for,
     )
