@@ -15,16 +15,30 @@ import base64
 import numpy as np
 
 from dashboard.figures.colours import RELATION_COLOURS, SIMILAR_COLOUR, legend_colours
+from dashboard.figures.density import density_image
 from dashboard.filters import Selection
+from dashboard.queries.density import DensityLayer
 from dashboard.queries.map import COLOUR_CHOICES, MapContents
 from dashboard.shown import plotly_text
+from dashboard.values import legend_name
 
-SIZES = {2: (3, 14), 3: (2, 9)}  # marker size range in px
+SIZES = {2: (3, 14), 3: (3, 10)}  # marker size range in px (3D: at the default budget)
+
+
+def size_range(dims: int, points: int) -> tuple[int, int]:
+    """The marker size range in px: the SIZES range, and in 3D larger the fewer points are drawn
+    (a 3D scene shrinks every marker with its depth: 3-10 px at 20,000 points, 6-13 px at 100)."""
+    low, high = SIZES[dims]
+    if dims == 3:
+        grow = int(np.clip(np.round(np.log10(20_000 / max(points, 1)) * 1.3), 0, 3))
+        low, high = low + grow, high + grow
+    return low, high
 
 
 def point_sizes(values: np.ndarray, dims: int) -> np.ndarray:
-    """Whole-pixel marker sizes growing with log(1 + value) (unknown = 0), over the SIZES range."""
-    low, high = SIZES[dims]
+    """Whole-pixel marker sizes growing with log(1 + value) (unknown = 0), over the size range
+    for this many points."""
+    low, high = size_range(dims, len(values))
     logged = np.log1p(np.maximum(np.nan_to_num(values, nan=0.0), 0.0))
     top = logged.max() if len(logged) else 0.0
     if top <= 0:
@@ -42,18 +56,22 @@ def typed_array(values: np.ndarray) -> dict:
 
 
 def map_figure(
-    contents: MapContents, zoom: Selection | None = None, selection: Selection | None = None
+    contents: MapContents,
+    zoom: Selection | None = None,
+    selection: Selection | None = None,
+    density: DensityLayer | None = None,
 ) -> dict:
     """The map as a plotly figure dict: the hits of a semantic search are ringed, the opened
     model is starred, a family's links are drawn as parent-child lines coloured by relation; a 2D
-    map starts at the ``zoom`` box and shows the ``selection`` region (both restored from the
-    URL). A dict, not a go.Figure: plotly.py's validation of 100k points would take longer than
-    everything else."""
+    map shows the box of ``contents.view`` (the ``zoom`` box restored from the URL, or the frame
+    of every model), the ``density`` image of every model beneath the points, and the
+    ``selection`` region. A dict, not a go.Figure: plotly.py's validation of 100k points would
+    take longer than everything else."""
     dims, rows, coordinates = contents.dims, contents.rows, contents.coordinates
     if contents.size_values is not None:
         sizes = point_sizes(contents.size_values, dims)
     else:
-        sizes = np.full(len(rows), SIZES[dims][0] + 1, dtype=np.uint8)
+        sizes = np.full(len(rows), size_range(dims, len(rows))[0] + 1, dtype=np.uint8)
     kind = "scattergl" if dims == 2 else "scatter3d"
     data = []
 
@@ -94,10 +112,9 @@ def map_figure(
         colours = legend_colours(names, contents.coloured)
         for group, (name, colour) in enumerate(zip(names, colours, strict=True)):
             at = np.flatnonzero(contents.groups == group)
-            if len(at):
-                add(
-                    at, plotly_text(name), {"color": colour}
-                )  # a value from the build: text, never markup
+            if len(at):  # a value from the build: text, never markup; in full on hover
+                short, full = legend_name(name)
+                add(at, plotly_text(short), {"color": colour}, meta=full)
     data += family_lines(contents.family_links, dims)
     if contents.hits is not None:
         ring = {
@@ -119,13 +136,13 @@ def map_figure(
         )
     layout = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "legend": {
+        "legend": {  # below the plot, outside it
             "itemsizing": "constant",
             "title": {"text": COLOUR_CHOICES.get(contents.colour_by, contents.colour_by)},
-            "bgcolor": "rgba(255,255,255,0.8)",
-            "x": 0.01,
+            "orientation": "h",
+            "x": 0,
             "xanchor": "left",
-            "y": 0.99,
+            "y": -0.04,
             "yanchor": "top",
         },
         "modebar": {"orientation": "v"},
@@ -148,15 +165,19 @@ def map_figure(
                 **labels,
             }
         )
+        # equal scales; the plot area shrinks to the box's shape rather than show beyond it
         layout.update(
-            xaxis={"visible": False},
-            yaxis={"visible": False, "scaleanchor": "x"},
+            xaxis={"visible": False, "constrain": "domain"},
+            yaxis={"visible": False, "scaleanchor": "x", "constrain": "domain"},
             dragmode="pan",
             plot_bgcolor="#ffffff",
         )
-        if zoom is not None:
-            x0, x1, y0, y1 = zoom.points
+        box = zoom.points if zoom is not None else contents.view
+        if box is not None:
+            x0, x1, y0, y1 = box
             layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]
+        if density is not None:
+            layout["images"] = [density_image(density.source, density.box)]
         if selection is not None:
             layout["selections"] = [selection_shape(selection)]
     else:

@@ -8,15 +8,17 @@ selection summarizes the models inside it and cross-filters the distributions.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard.components import FILTER_INPUTS, details_card, model_link, page_frame
 from dashboard.figures.distributions import histogram_figure
 from dashboard.filters import Filters, Selection
 from dashboard.model_download import download_control
+from dashboard.queries.density import matches_frame
 from dashboard.queries.distributions import histogram, selection_summary
 from dashboard.queries.map import COLOUR_CHOICES, SIZE_CHOICES
 from dashboard.queries.models import model_details, model_facts
@@ -166,21 +168,50 @@ def layout(**query) -> html.Div:
         download_control(),
     ]
     content = [
-        html.Div(id="map-count", className="small text-muted mb-1", style={"minHeight": "1.5em"}),
-        html.Div(id="map-hover", className="small mb-1", style={"minHeight": "1.5em"}),
-        dcc.Loading(
-            dcc.Graph(
-                id="map-graph",
-                style={"height": "72vh"},
-                clear_on_unhover=True,
-                config={
-                    "scrollZoom": True,
-                    "displaylogo": False,
-                    "modeBarButtonsToRemove": ["toImage"],
-                },
-            ),
-            delay_show=300,
+        # one line of fixed height above the map: nothing above it changes height, so a point
+        # stays where the pointer found it
+        html.Div(
+            [
+                html.Div(id="map-count", className="small text-muted text-truncate flex-grow-1"),
+                dbc.Button(
+                    "Zoom to matches",
+                    id="map-zoom-matches",
+                    size="sm",
+                    color="link",
+                    className="py-0 text-nowrap",
+                    style={"display": "none"},
+                ),
+            ],
+            className="d-flex align-items-center mb-1",
+            style={"height": "1.75rem", "overflow": "hidden"},
         ),
+        html.Div(
+            [
+                dcc.Loading(
+                    dcc.Graph(
+                        id="map-graph",
+                        style={"height": "72vh"},
+                        clear_on_unhover=True,
+                        config={
+                            "scrollZoom": True,
+                            "displaylogo": False,
+                            "modeBarButtonsToRemove": ["toImage"],
+                        },
+                    ),
+                    delay_show=300,
+                ),
+                # the hovered model's facts at the pointer (fetched on hover: the figure carries
+                # only rows); never under the pointer, so a click reaches the point
+                dcc.Tooltip(
+                    html.Div(id="map-hover", className="small", style={"maxWidth": "22rem"}),
+                    id="map-tooltip",
+                    direction="right",
+                ),
+            ],
+            style={"position": "relative"},
+        ),
+        dcc.Store(id="map-frame"),
+        dcc.Store(id="map-framed"),
         html.Div(id="map-selection-summary", className="mt-2"),
         dcc.Store(id="map-zoom", data=state.zoom),
         dcc.Store(id="map-selection", data=selection),
@@ -271,19 +302,102 @@ def event_row(event) -> int | None:
     return row
 
 
-@callback(Output("map-hover", "children"), Input("map-graph", "hoverData"))
+def hover_bbox(event) -> dict | None:
+    """The pixel box of a hover event's first point (plotly's ``bbox``, relative to the graph),
+    when it is four finite numbers."""
+    points = event.get("points") if isinstance(event, dict) else None
+    first = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
+    bbox = first.get("bbox")
+    keys = ("x0", "x1", "y0", "y1")
+    if not isinstance(bbox, dict) or not all(
+        isinstance(bbox.get(key), (int, float))
+        and not isinstance(bbox.get(key), bool)
+        and math.isfinite(bbox[key])
+        for key in keys
+    ):
+        return None
+    return {key: bbox[key] for key in keys}
+
+
+@callback(
+    Output("map-tooltip", "show"),
+    Output("map-tooltip", "bbox"),
+    Output("map-hover", "children"),
+    Input("map-graph", "hoverData"),
+)
 def show_hovered(hover):
-    """The hovered model's facts (the figure carries only rows, not text)."""
+    """The hovered model's id and facts in a tooltip at the point (the figure carries only rows,
+    not text); a 3D point, whose event has no box, shows them at the map's top left corner."""
     row = event_row(hover)
     if row is None:
-        return ""
+        return False, no_update, no_update
     facts = model_facts.cached(served_build(), row)
-    return [
-        html.B(shorten(facts["model_id"])),
-        f" · {shorten(facts['library'], LABEL_CHARS)} · {shorten(facts['pipeline'], LABEL_CHARS)} "
-        "· "
-        f"{count_text(facts['downloads'])} downloads · {count_text(facts['likes'])} likes",
-    ]
+    return (
+        True,
+        hover_bbox(hover) or {"x0": 0, "x1": 0, "y0": 0, "y1": 0},
+        [
+            html.Div(html.B(shorten(facts["model_id"], LABEL_CHARS)), className="text-break"),
+            html.Div(
+                f"{shorten(facts['library'], LABEL_CHARS)} · "
+                f"{shorten(facts['pipeline'], LABEL_CHARS)}"
+            ),
+            html.Div(
+                f"{count_text(facts['downloads'])} downloads · {count_text(facts['likes'])} likes"
+            ),
+        ],
+    )
+
+
+@callback(
+    Output("map-zoom-matches", "style"),
+    inputs=dict(filters=FILTER_INPUTS, semantic=Input("map-semantic", "value")),
+)
+def offer_zoom_to_matches(filters, semantic):
+    """The "Zoom to matches" button, shown while a filter or a semantic search is set."""
+    active = Filters.from_inputs(filters).active or bool(text(semantic).strip())
+    return {} if active else {"display": "none"}
+
+
+FILTER_STATES = {
+    name: State(i.component_id, i.component_property) for name, i in FILTER_INPUTS.items()
+}
+
+
+@callback(
+    output=Output("map-frame", "data"),
+    inputs=dict(_clicks=Input("map-zoom-matches", "n_clicks")),
+    state=dict(semantic=State("map-semantic", "value"), filters=FILTER_STATES),
+    prevent_initial_call=True,
+)
+def frame_matches(_clicks, semantic, filters):
+    """The box of the matching models (the filters', else the semantic search's hits)."""
+    build = served_build()
+    hits = semantic_search.cached(build, " ".join(text(semantic).split()), SEMANTIC_HITS)
+    box = matches_frame.cached(
+        build, Filters.from_inputs(filters), tuple(hit["row"] for hit in hits)
+    )
+    return list(box) if box else no_update
+
+
+# The map moves to the box as if the user had zoomed there: the relayout event then re-queries the
+# visible box like any zoom (remember_zoom).
+clientside_callback(
+    """
+    function (box) {
+        const gd = document.querySelector('#map-graph .js-plotly-plot');
+        if (box && gd && window.Plotly) {
+            window.Plotly.relayout(gd, {
+                'xaxis.range[0]': box[0], 'xaxis.range[1]': box[1],
+                'yaxis.range[0]': box[2], 'yaxis.range[1]': box[3],
+            });
+        }
+        return window.dash_clientside.no_update;
+    }
+    """,
+    Output("map-framed", "data"),
+    Input("map-frame", "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
@@ -345,7 +459,7 @@ def summarize_selection(filters, selection_text, search):
     downloads = histogram.cached(build, filters, selection, "downloads", True)
     return selection_card(
         selection_summary.cached(build, filters, selection),
-        histogram_figure(downloads, height=180),
+        histogram_figure(downloads, height=180, label="selection"),  # beside all models
         text(search),
     )
 

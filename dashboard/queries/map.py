@@ -32,7 +32,13 @@ SIZE_CHOICES = {
     "trending_score": "trending score",
     "none": "same size",
 }
-LABELLED_CLUSTERS = 15
+Box = tuple[float, float, float, float]  # x0, x1, y0, y1 of the 2D map
+LABELLED_CLUSTERS = 15  # most cluster labels drawn
+LABEL_TEXT_CHARS = 28  # a cluster label on the map is cut to this many characters
+# A label's size on screen, for placing labels apart: the map's text is 11 px Open Sans, whose
+# characters average under 6.5 px; the plot is at least about this many pixels wide and high.
+LABEL_CHAR_PIXELS, LABEL_PAD_PIXELS, LABEL_LINE_PIXELS = 7.0, 8.0, 16.0
+PLOT_PIXELS = (560, 440)
 MAX_DEPTH_GROUP = 4  # depths from here on share one legend group
 
 
@@ -55,6 +61,7 @@ class MapContents:
     cluster_labels: dict[
         str, list[object]
     ]  # "text": the largest drawn clusters' labels; axes: centres
+    view: Box | None = None  # the box a 2D map shows (a zoom, or the frame of every model)
 
 
 def cluster_names(build: Build) -> list[str]:
@@ -106,14 +113,73 @@ def family_links(build: Build, family: Graph, dims: int) -> dict[str, dict[str, 
     return links
 
 
-def cluster_labels(build: Build, dims: int, rows: np.ndarray) -> dict[str, list[object]]:
+def short_label(label: str, limit: int = LABEL_TEXT_CHARS) -> str:
+    """A cluster label cut to its first comma-separated words that fit ``limit`` characters (the
+    first word cut with "…" when even it is longer)."""
+    words = [word.strip() for word in str(label).split(",") if word.strip()]
+    kept: list[str] = []
+    for word in words:
+        if len(", ".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    if kept:
+        return ", ".join(kept)
+    return words[0][: limit - 1] + "…" if words else ""
+
+
+def label_box(text: str, x: float, y: float, units_per_pixel: float) -> Box:
+    """The box (x0, x1, y0, y1, in map units) a label of text centred at (x, y) takes, estimated
+    from its length in LABEL_CHAR_PIXELS wide characters and LABEL_LINE_PIXELS high lines."""
+    half_width = (len(text) * LABEL_CHAR_PIXELS + LABEL_PAD_PIXELS) / 2 * units_per_pixel
+    half_height = LABEL_LINE_PIXELS / 2 * units_per_pixel
+    return (x - half_width, x + half_width, y - half_height, y + half_height)
+
+
+def place_labels(
+    texts: list[str],
+    xs: list[float],
+    ys: list[float],
+    view: Box,
+    plot_pixels: tuple[int, int] = PLOT_PIXELS,
+    most: int = LABELLED_CLUSTERS,
+) -> list[int]:
+    """Which labels (indices, in the given order: largest cluster first) to show on a 2D view of
+    the box drawn in a plot of about ``plot_pixels``: each one whose box lies inside the view and
+    meets no label shown before it, at most ``most``."""
+    x0, x1, y0, y1 = view
+    units_per_pixel = max((x1 - x0) / plot_pixels[0], (y1 - y0) / plot_pixels[1])
+    placed: list[Box] = []
+    shown: list[int] = []
+    for index, (text, x, y) in enumerate(zip(texts, xs, ys, strict=True)):
+        if len(shown) >= most or not text:
+            continue
+        a0, a1, b0, b1 = box = label_box(text, x, y, units_per_pixel)
+        if a0 < x0 or a1 > x1 or b0 < y0 or b1 > y1:
+            continue
+        if any(a0 < c1 and c0 < a1 and b0 < d1 and d0 < b1 for c0, c1, d0, d1 in placed):
+            continue
+        placed.append(box)
+        shown.append(index)
+    return shown
+
+
+def cluster_labels(
+    build: Build, dims: int, rows: np.ndarray, view: Box | None = None
+) -> dict[str, list[object]]:
     """The labels ("text") and centres ("x", "y" and, in 3D, "z") of the largest clusters among
-    the drawn rows."""
+    the drawn rows: in 3D the LABELLED_CLUSTERS largest, on a 2D view of a box those that fit in
+    it without meeting each other (``place_labels``), each label cut short (``short_label``)."""
     drawn = build.clusters["cluster"].isin(np.unique(build.numbers("cluster")[rows]))
-    clusters = build.clusters[drawn].nlargest(LABELLED_CLUSTERS, "size")
+    clusters = build.clusters[drawn].sort_values("size", ascending=False, kind="stable")
+    texts = [short_label(label) for label in clusters["label"]]
+    axes = {axis: clusters[column].round(3).tolist() for axis, column in COORDINATES[dims].items()}
+    if dims == 2 and view is not None:
+        kept = place_labels(texts, axes["x"], axes["y"], view)
+    else:
+        kept = list(range(min(LABELLED_CLUSTERS, len(texts))))
     return {
-        "text": clusters["label"].tolist(),
-        **{axis: clusters[column].round(3).tolist() for axis, column in COORDINATES[dims].items()},
+        "text": [texts[i] for i in kept],
+        **{axis: [values[i] for i in kept] for axis, values in axes.items()},
     }
 
 
@@ -126,9 +192,11 @@ def map_contents(
     hits: list[int] | None = None,
     opened: int | None = None,
     family: Graph | None = None,
+    view: Box | None = None,
 ) -> MapContents:
     """What the map draws of the given rows: ``hits`` (rows found by the semantic search) are
-    ringed, the ``opened`` row is starred, a ``family`` graph's links are drawn by relation."""
+    ringed, the ``opened`` row is starred, a ``family`` graph's links are drawn by relation;
+    ``view`` is the box a 2D map shows (its labels fit in it)."""
     coordinates = {
         axis: np.round(build.numbers(column)[rows].astype(np.float32), 3)
         for axis, column in COORDINATES[dims].items()
@@ -153,5 +221,6 @@ def map_contents(
         hits=np.flatnonzero(np.isin(rows, hits)) if hits else None,
         opened=np.flatnonzero(rows == opened) if opened is not None else np.zeros(0, np.int64),
         family_links=family_links(build, family, dims) if family is not None else {},
-        cluster_labels=cluster_labels(build, dims, rows),
+        cluster_labels=cluster_labels(build, dims, rows, view),
+        view=view if dims == 2 else None,
     )

