@@ -69,6 +69,7 @@ def layout(**query) -> html.Div:
             id="dist-log",
             label="Log scale (heavy-tailed counts)",
             value=state.log,
+            disabled=not log_applies(state.attribute),
             className="mt-2",
         ),
         html.Div(id="dist-selection", className="small mt-2"),
@@ -146,6 +147,19 @@ def statistics_table(result: Histogram) -> dbc.Table:
         rows.append(("at zero", f"{result.at_most_zero:,}"))
     body = html.Tbody([html.Tr([html.Th(name), html.Td(value)]) for name, value in rows])
     return dbc.Table([body], size="sm", className="w-auto small", id="dist-stats-table")
+
+
+def log_applies(attribute: str) -> bool:
+    """Whether the log-scale switch changes the histogram of this attribute (heavy-tailed counts:
+    yes; creation dates: no, so the switch is disabled)."""
+    return ATTRIBUTES[attribute][1]
+
+
+@callback(
+    Output("dist-log", "disabled"), Input("dist-attribute", "value"), prevent_initial_call=True
+)
+def enable_log_switch(attribute):
+    return not log_applies(choice(attribute, ATTRIBUTES, DistributionsState.attribute))
 
 
 @callback(Output("dist-region", "data"), Input("dist-clear", "n_clicks"), prevent_initial_call=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dash_table, html
+from dash import Input, Output, State, callback, dash_table, html, no_update
 
 from dashboard.components import FILTER_INPUTS, page_frame
 from dashboard.filters import Filters
@@ -160,6 +160,33 @@ def update_families(filters, view, query):
     ]
     what = "families" + (" with a model that passes the filters" if filters.active else "")
     return rows, pages, page, f"{result['families']:,} {what}"
+
+
+def largest_first(sort_by, sorted_before: str) -> list[dict] | None:
+    """The table's sort after a header click, with numbers largest first: the table sorts a
+    newly clicked column ascending (its first click) and a descending column not at all (its
+    next click); this makes them descending and ascending, so clicks go largest first, smallest
+    first, largest first… (``sorted_before``: the column sorted before the click). None: keep
+    the table's sort (a click on the family column sorts it A-Z first)."""
+    if not isinstance(sort_by, list) or not sort_by:
+        return [{"column_id": sorted_before, "direction": "asc"}]
+    first = sort_by[0] if isinstance(sort_by[0], dict) else {}
+    column = first.get("column_id")
+    numeric = column in COLUMNS and column != "root_id"
+    if numeric and first.get("direction") == "asc" and column != sorted_before:
+        return [{"column_id": column, "direction": "desc"}]
+    return None
+
+
+@callback(
+    Output("families-table", "sort_by"),
+    Input("families-table", "sort_by"),
+    State("view-state", "data"),
+    prevent_initial_call=True,
+)
+def sort_largest_first(sort_by, view):
+    before = choice(mapping(view).get("sort"), COLUMNS, FamiliesState.sort)
+    return largest_first(sort_by, before) or no_update
 
 
 @callback(

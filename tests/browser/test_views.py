@@ -318,11 +318,10 @@ def test_families_sort_and_open_in_the_network_view(
     first = lambda: text_of(browser, "#families-table tbody tr:nth-child(2) td:first-child")  # noqa: E731 (row 1 is the header)
     assert first() == "meta-llama/Llama-2-7b-chat-hf"
     screenshot(browser, "families")
-    downloads_sort = browser.find_element(
-        By.CSS_SELECTOR,
-        "#families-table th[data-dash-column='total_downloads'] .column-header--sort",
-    )
-    downloads_sort.click()  # ascending
+    downloads_sort = "#families-table th[data-dash-column='total_downloads'] .column-header--sort"
+    browser.find_element(By.CSS_SELECTOR, downloads_sort).click()  # largest first
+    wait_until(lambda: "sort=total_downloads" in browser.current_url, message="the sort")
+    browser.find_element(By.CSS_SELECTOR, downloads_sort).click()  # then smallest first
     wait_until(lambda: first() == "bigscience/bloom", message="families sorted by downloads")
     assert "sort=total_downloads" in browser.current_url
     browser.find_element(By.LINK_TEXT, "google/gemma-7b").click()
