@@ -171,18 +171,23 @@ LARGE_FAMILIES = {
     "stabilityai/stable-diffusion-xl-base-1.0": "most direct children",
 }
 FAMILY_RUNS = 3
-# Records in window.__network, in milliseconds since navigation start: each network-graph.elements
-# request (sent, its whole response arrived, its bytes) and, after every cytoscape layout of a graph
+# Records in window.__network, in milliseconds since navigation start: each request that brings the
+# graph's elements (the view's page, which holds the first graph, and every network-graph.elements
+# update: sent, its whole response arrived, its bytes) and, after every cytoscape layout of a graph
 # with nodes, the next animation frame (cytoscape draws in its own frame callback, queued before
 # this one). dash-cytoscape keeps its instance in window.cy; a layout with animate: false runs at
-# once, and cytoscape emits "layoutstop" on cy when it has placed the nodes it was given.
+# once, and cytoscape emits "layoutstop" on cy when it has placed the nodes it was given; a graph
+# that came with the page is laid out as cytoscape starts, so a cy first seen with nodes counts as
+# drawn at the next frame.
 NETWORK_DRAWN_JS = """
 window.__network = {responses: [], drawn: []};
 (function () {
   const fetched = window.fetch;
   window.fetch = function (resource, init) {
     const body = init && typeof init.body === 'string' ? init.body : '';
-    if (body.indexOf('network-graph.elements') < 0) return fetched.apply(this, arguments);
+    if (body.indexOf('network-graph.elements') < 0 && body.indexOf('_pages_content') < 0) {
+      return fetched.apply(this, arguments);
+    }
     const sent = performance.now();
     return fetched.apply(this, arguments).then(function (response) {
       response.clone().arrayBuffer().then(function (data) {
@@ -199,6 +204,12 @@ window.__network = {responses: [], drawn: []};
     const cy = window.cy;
     if (!cy || cy === watched) return;
     watched = cy;
+    if (cy.nodes().length) {
+      const nodes = cy.nodes().length;
+      requestAnimationFrame(function () {
+        window.__network.drawn.push({at: performance.now(), nodes: nodes});
+      });
+    }
     cy.on('layoutstop', function (event) {
       const nodes = event.layout.options.eles.nodes().length;
       if (!nodes) return;

@@ -62,8 +62,10 @@ def create_app(
     build = serve(location, settings)
     # Bootstrap's CSS is served from dashboard/assets/ (Bootstrap 5.3.8, MIT), never from a CDN: the
     # dashboard must work on a network without internet access.
-    # eager_loading: plotly.js comes with the page instead of after the first graph asks for it
-    # (the first map is drawn about half a second sooner)
+    # no eager_loading: with it every page parsed plotly.js, MathJax and the table's chunks (8 MB of
+    # script) before drawing anything, which held the network view's first graph back by about
+    # 2 s (drawn after 3.9 s instead of 1.9 s on the real listing, issue 15); the first map was
+    # drawn no sooner with it (both 3.4 to 6.7 s on the same busy machine)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -71,7 +73,7 @@ def create_app(
         title="hfmap",
         suppress_callback_exceptions=True,
         update_title=None,
-        eager_loading=True,
+        eager_loading=False,
     )
     for module, path, name in VIEWS:
         dash.register_page(
