@@ -30,11 +30,12 @@ def find_models(build: Build, text: str, limit: int = 20) -> list[str]:
     text = " ".join((text or "").replace(FIELD_SEPARATOR, " ").split()).lower()
     if not text:
         return build.ids(build.popularity_order[:limit])
-    ids = build.table.column("search_id")  # "id\x1fauthor", lower case
-    groups = (
-        partial(pc.starts_with, ids, text + FIELD_SEPARATOR),  # the id, any case
-        partial(pc.match_substring, ids, f"/{text}{FIELD_SEPARATOR}"),  # the name after the slash
-        partial(pc.match_substring, build.table.column("model_id"), text, ignore_case=True),
+    ids = build.table.column("model_id")
+    groups = (  # each a scan of every id: 5, 40 and 60 ms at 760,000 models
+        # the id, any case ("id\x1fauthor" in lower case starts with it)
+        partial(pc.starts_with, build.table.column("search_id"), text + FIELD_SEPARATOR),
+        partial(pc.ends_with, ids, f"/{text}", ignore_case=True),  # the name after the slash
+        partial(pc.match_substring, ids, text, ignore_case=True),
     )
     found: list[int] = []
     for group in groups:
