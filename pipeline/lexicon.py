@@ -3,7 +3,8 @@
 A model carries the words of its id ("kotoba-tech/kotoba-whisper-v1.0": kotoba, tech, whisper, ...),
 its tags whole and split into words ("automatic-speech-recognition": also automatic, speech,
 recognition) and the English names of its languages ("japanese" for the tag "ja"). A query's
-words are weighted by their rarity (idf) and a model scores the weighted share of them it carries.
+words are weighted by their rarity (idf) and a model scores the weighted share of them it carries;
+a word that no model carries weighs most.
 
 Why: a TF-IDF build embeds in 64 SVD dimensions, which keep the directions of words many models
 share (whisper, llama, automatic-speech-recognition) and lose rarer ones: on the real listing
@@ -62,22 +63,24 @@ class Lexicon:
         return mask
 
     def terms(self, text: str) -> list[str]:
-        """The query's words that some model carries, each once: its tokens (TOKEN_PATTERN, lower
-        case, English stop words dropped), a token no model carries whole replaced by its words."""
+        """The query's words, each once: its tokens (TOKEN_PATTERN, lower case, English stop words
+        dropped), a token that no model carries whole replaced by its words
+        ("speech-recognition": speech, recognition)."""
         terms: list[str] = []
         for token in re.findall(TOKEN_PATTERN, text.lower()):
             parts = [token] if self._known(token) else re.split(WORD_SEPARATORS, token)
             for part in parts:
-                if part not in ENGLISH_STOP_WORDS and part not in terms and self._known(part):
+                if part and part not in ENGLISH_STOP_WORDS and part not in terms:
                     terms.append(part)
         return terms
 
     def share(self, text: str) -> npt.NDArray[np.float32] | None:
         """Each model's share of the query's words, each word weighted by its smoothed idf
-        (ln((1 + models) / (1 + carriers)) + 1, as scikit-learn's); None when no model carries any
-        word of text."""
+        (ln((1 + models) / (1 + carriers)) + 1, as scikit-learn's): a word no model carries
+        weighs most and lowers every share ("a model that writes poems" is not answered in full
+        by the models named "model"); None when no model carries any word of text."""
         terms = self.terms(text)
-        if not terms:
+        if not any(self._known(term) for term in terms):
             return None
         share = np.zeros(self.size, dtype=np.float32)
         total = 0.0
