@@ -201,7 +201,7 @@ def layout(**query) -> html.Div:
             stylesheet=STYLESHEET,
             style={"width": "100%", "height": "74vh"},
             layout=graph_layout_ if graph_layout_ is not no_update else {"name": "preset"},
-            minZoom=0.1,
+            minZoom=0.02,  # a tree of many generations still fits the view
             maxZoom=4,
             boxSelectionEnabled=False,
             autoRefreshLayout=False,

@@ -24,6 +24,7 @@ MAX_ANCESTORS = (
     100  # ancestors drawn at most: a chain 50,000 links deep, or 10,000 parents, stay a small graph
 )
 LEVEL_LIMIT = 12  # models per generation the tree draws before it groups the rest
+TREE_DEPTH = 4  # generations of descendants the tree draws; deeper ones are groups until opened
 EXPAND_STEP = 24  # models of a group one click on its "+N more" node adds
 
 
@@ -134,10 +135,11 @@ def lineage_tree(
     level until ``max_nodes``; when a level does not fit, its most downloaded models are kept, so
     the drawn tree stays connected, and the ancestors left out are counted.
 
-    With ``level_limit``, each generation draws at most that many models (the most downloaded)
-    and every drawn model's other children become one group per relation (``Graph.groups``),
-    also below the last generation the budget allows; ``expanded`` holds (parent row, relation,
-    n): the group's n most downloaded children are drawn too."""
+    With ``level_limit``, each generation draws at most that many models (the most downloaded),
+    TREE_DEPTH generations deep, and every drawn model's other children become one group per
+    relation (``Graph.groups``), also below the last generation the budget or the depth allows;
+    ``expanded`` holds (parent row, relation, n): the group's n most downloaded children are
+    drawn too."""
     graph = Graph(centre=row, nodes=[row], descendants_total=descendants_total)
     graph.generation[row] = 0
     seen = {row}
@@ -186,6 +188,8 @@ def lineage_tree(
         under = links_by_child[first]  # the placing link of each child
         room = max(0, max_nodes - len(graph.nodes))
         limit = room if level_limit is None else min(level_limit, room)
+        if level_limit is not None and level > TREE_DEPTH:
+            limit = 0  # deeper generations: only what the groups opened
         ranked = np.argsort(-downloads[children], kind="stable")
         kept = set(int(c) for c in children[ranked[:limit]])
         if level_limit is not None:

@@ -26,6 +26,7 @@ from dashboard.queries.family_export import (
 )
 from dashboard.queries.network import (
     EXPAND_STEP,
+    TREE_DEPTH,
     GraphModels,
     expand,
     expansions,
@@ -232,3 +233,12 @@ def test_family_endpoints_send_the_whole_family_with_each_links_relation(client,
         missing = client.get(path)
         assert missing.status_code == 404
         assert missing.get_json()["error"].count(".") == 1  # one sentence
+
+
+def test_generations_below_the_tree_depth_wait_in_a_group():
+    chain = links([(row, row + 1, "finetune") for row in range(10)])
+    graph = lineage_tree(chain, np.zeros(11), 0, 150, LIMIT)
+    assert max(graph.generation.values()) == TREE_DEPTH
+    assert graph.groups == [(TREE_DEPTH, "finetune", 1)]  # "+1 more" under the deepest drawn
+    deeper = lineage_tree(chain, np.zeros(11), 0, 150, LIMIT, ((TREE_DEPTH, "finetune", 1),))
+    assert max(deeper.generation.values()) == TREE_DEPTH + 1
