@@ -16,11 +16,13 @@ from dashboard.card_markdown import card_markdown
 from dashboard.data import Build
 from dashboard.filters import Filters
 from dashboard.queries.models import category_options
-from dashboard.shown import URL_VALUE_CHARS, count_text, shorten, tooltip
+from dashboard.shown import FULL_VALUE_CHARS, URL_VALUE_CHARS, count_text, shorten, tooltip
 from dashboard.url_state import model_href
 
 HUB_URL = "https://huggingface.co"
-CHIPS_SHOWN = 40  # of each kind (licenses, languages, tags, …) in the details card
+CHIPS_SHOWN = 40  # of each kind (licenses, tags, …) in the details card
+LANGUAGES_SHOWN = 12  # Whisper names 99: the rest are "+87 more", named on hover
+CHILDREN_SHOWN = 10  # the most downloaded children listed; the family network shows them all
 CHIP_CHARS = 80
 ARXIV_ID = re.compile(
     r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?"
@@ -153,8 +155,9 @@ def page_frame(
     return html.Div([dcc.Store(id="view-state", data=view), dbc.Row(columns)])
 
 
-def chips(values, kind: str) -> list:
-    """Coloured badges for the first CHIPS_SHOWN values (each shortened), and "+N more"."""
+def chips(values, kind: str, limit: int = CHIPS_SHOWN) -> list:
+    """Coloured badges for the first ``limit`` values (each shortened), and "+N more" naming the
+    rest on hover."""
     values = list(values or ())
     shown = [
         dbc.Badge(
@@ -164,11 +167,14 @@ def chips(values, kind: str) -> list:
             className="me-1 mb-1 fw-normal text-start",
             style={"whiteSpace": "normal", "overflowWrap": "anywhere"},  # a long value wraps
         )
-        for value in values[:CHIPS_SHOWN]
+        for value in values[:limit]
     ]
-    if len(values) > CHIPS_SHOWN:
+    if len(values) > limit:
+        rest = shorten(", ".join(str(value) for value in values[limit:]), FULL_VALUE_CHARS)
         shown.append(
-            html.Span(f"+{len(values) - CHIPS_SHOWN:,} more", className="small text-muted me-1")
+            html.Span(
+                f"+{len(values) - limit:,} more", title=rest, className="small text-muted me-1"
+            )
         )
     return shown
 
@@ -320,13 +326,13 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
     more_parents = details["n_parents"] - len(details["parents"])
     children = [
         html.Li([link(c["model_id"]), " ", *chips([c["relation"]], "relation")])
-        for c in details["children"]
+        for c in details["children"][:CHILDREN_SHOWN]
     ]
     similar = [
         html.Li([link(s["model_id"]), html.Span(f" {s['similarity']:.2f}", className="text-muted")])
         for s in details["similar"]
     ]
-    more_children = details["n_children"] - len(details["children"])
+    more_children = details["n_children"] - len(children)
     excerpt = card_markdown(record.get("card_excerpt"))
     return dbc.Card(
         dbc.CardBody(
@@ -364,7 +370,8 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
                     className="row small mb-2",
                 ),
                 html.Div(
-                    chips(lists["licenses"], "license") + chips(lists["languages"], "language"),
+                    chips(lists["licenses"], "license")
+                    + chips(lists["languages"], "language", LANGUAGES_SHOWN),
                     id="details-chips",
                 ),
                 html.Div(chips(lists["tags"], "tag"), className="mb-1", id="details-tags"),

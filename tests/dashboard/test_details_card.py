@@ -12,7 +12,13 @@ from dash import dcc
 from markdown_it import MarkdownIt
 
 from dashboard.card_markdown import card_markdown
-from dashboard.components import card_lists, details_card, model_link
+from dashboard.components import (
+    CHILDREN_SHOWN,
+    LANGUAGES_SHOWN,
+    card_lists,
+    details_card,
+    model_link,
+)
 from dashboard.queries.models import find_models, model_details
 from dashboard.url_state import from_query, model_href
 
@@ -116,6 +122,23 @@ def test_the_card_wraps_long_values_instead_of_scrolling_sideways(build):
     assert card.style["overflowWrap"] == "anywhere"
     chip = next(c for c in components(card) if type(c).__name__ == "Badge")
     assert chip.style["whiteSpace"] == "normal"
+
+
+def test_long_lists_are_cut_short_and_name_the_rest_on_hover(build):
+    details = model_details(build, "meta-llama/Llama-2-7b-chat-hf")
+    languages = [f"l{i}" for i in range(99)]  # Whisper's card names 99 languages
+    details = {**details, "record": {**details["record"], "languages": languages}}
+    card = details_card(details)
+    holder = next(c for c in components(card) if getattr(c, "id", None) == "details-chips")
+    assert [c.children for c in components(holder) if type(c).__name__ == "Badge"][1:] == (
+        languages[:LANGUAGES_SHOWN]
+    )
+    (more,) = [c for c in holder.children if type(c).__name__ == "Span"]
+    assert more.children == f"+{99 - LANGUAGES_SHOWN} more"
+    assert more.title == ", ".join(languages[LANGUAGES_SHOWN:])
+    children = next(c for c in components(card) if getattr(c, "id", None) == "details-children")
+    assert details["n_children"] == 437 and len(children.children) == CHILDREN_SHOWN + 1
+    assert children.children[-1].children == f"… and {437 - CHILDREN_SHOWN:,} more"
 
 
 # ---------------------------------------------------------------- the excerpt as safe Markdown
