@@ -1,7 +1,7 @@
 """The Evolution view in a real headless Chromium, served by `hfmap serve` over the bundled
 sample: the resemblance figure and the finding sentence, the relation and the family restriction
 (both kept in the URL), the paper's numbers labelled as the paper's, and a screenshot for the
-README (docs/screenshots/evolution.png)."""
+README (evolution.png, in docs/screenshots with HFMAP_SCREENSHOTS=docs/screenshots)."""
 
 import re
 from urllib.parse import parse_qs, urlsplit

@@ -2,7 +2,7 @@
 
 Each test loads a page, waits for what a person would see, acts the way a person would
 (typing, clicking a point, dragging a box) and checks the page's answer. Screenshots of
-each view go to docs/screenshots/ (the README shows them).
+each view are taken (the README's with HFMAP_SCREENSHOTS=docs/screenshots).
 """
 
 import re
