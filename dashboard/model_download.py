@@ -33,7 +33,7 @@ def download_control() -> html.Div:
                 outline=True,
             ),
             html.Div(id="models-download-note", className="small text-muted mt-1"),
-            dcc.Download(id="models-download"),
+            dcc.Loading(dcc.Download(id="models-download"), type="dot", delay_show=300),
         ],
         className="mt-3",
     )
