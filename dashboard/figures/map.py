@@ -136,13 +136,14 @@ def map_figure(
         )
     layout = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "legend": {  # below the plot, outside it
+        # outside the plot, on its left (the mode bar is on its right): the map is as high as
+        # the view allows, and as wide (equal scales), which leaves room beside it
+        "legend": {
             "itemsizing": "constant",
             "title": {"text": COLOUR_CHOICES.get(contents.colour_by, contents.colour_by)},
-            "orientation": "h",
-            "x": 0,
-            "xanchor": "left",
-            "y": -0.04,
+            "x": -0.01,
+            "xanchor": "right",
+            "y": 1,
             "yanchor": "top",
         },
         "modebar": {"orientation": "v"},
@@ -154,17 +155,20 @@ def map_figure(
         "text": [plotly_text(label) for label in contents.cluster_labels["text"]],
     }
     if dims == 2:
-        data.append(
+        # labels as annotations: drawn above the points (a text trace lies under WebGL's), each on
+        # a light background, placed apart by queries.map.place_labels
+        layout["annotations"] = [
             {
-                "type": "scatter",
-                "mode": "text",
-                "hoverinfo": "skip",
-                "name": "cluster labels",
-                "showlegend": False,
-                "textfont": {"size": 11, "color": "#222222"},
-                **labels,
+                "x": x,
+                "y": y,
+                "text": text,
+                "showarrow": False,
+                "font": {"size": 11, "color": "#222222"},
+                "bgcolor": "rgba(255,255,255,0.75)",
+                "borderpad": 1,
             }
-        )
+            for x, y, text in zip(labels["x"], labels["y"], labels["text"], strict=True)
+        ]
         # equal scales; the plot area shrinks to the box's shape rather than show beyond it
         layout.update(
             xaxis={"visible": False, "constrain": "domain"},

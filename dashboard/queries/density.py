@@ -25,7 +25,7 @@ from dashboard.queries.map import legend_groups
 
 Box = tuple[float, float, float, float]  # x0, x1, y0, y1
 
-DENSITY_PIXELS = 640  # the longer side of the density image, in pixels
+DENSITY_PIXELS = 512  # the longer side of the density image, in pixels (about the plot's)
 FRAME_PERCENTILE = 0.5  # a view frames the models between this percentile and 100 minus it
 FRAME_PAD = 0.04  # and this share of the framed span on each side
 FRAME_ALL_BELOW = 200  # fewer models than this are all framed (no percentile)
@@ -101,30 +101,41 @@ def density_counts(
     x0, x1, y0, y1 = box
     x, y = build.numbers("x2d"), build.numbers("y2d")
     rows = np.flatnonzero(mask & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    in_box = None if groups is None else groups[np.searchsorted(np.flatnonzero(mask), rows)]
+    return count_positions(x[rows], y[rows], box, shape, in_box, group_count)
+
+
+def count_positions(
+    x: np.ndarray,
+    y: np.ndarray,
+    box: Box,
+    shape: tuple[int, int],
+    groups: np.ndarray | None = None,
+    group_count: int = 1,
+) -> np.ndarray:
+    """Positions counted per pixel of the box with datashader (``density_counts``)."""
+    x0, x1, y0, y1 = (float(value) for value in box)
     width, height = shape
     canvas = ds.Canvas(plot_width=width, plot_height=height, x_range=(x0, x1), y_range=(y0, y1))
-    frame = pd.DataFrame({"x": x[rows], "y": y[rows]})
+    frame = pd.DataFrame({"x": x, "y": y})
     if groups is None:
         counts = canvas.points(frame, "x", "y", agg=ds.count()).values[np.newaxis]
     else:  # datashader compiles its code per number of categories: always GROUP_SLOTS
         slots = max(group_count, GROUP_SLOTS)
-        in_box = groups[np.searchsorted(np.flatnonzero(mask), rows)]
-        frame["group"] = pd.Categorical.from_codes(in_box, categories=range(slots))
+        frame["group"] = pd.Categorical.from_codes(groups, categories=range(slots))
         aggregate = canvas.points(frame, "x", "y", agg=ds.count_cat("group"))
         counts = np.moveaxis(aggregate.values, -1, 0)[:group_count]
     return np.ascontiguousarray(counts, dtype=np.uint32)
 
 
 def warm_up_density() -> None:
-    """Compile datashader's code for the density layer (a second or two, once per process) on a
-    few positions, so the first map served does not wait for it."""
-    canvas = ds.Canvas(plot_width=4, plot_height=4, x_range=(0, 1), y_range=(0, 1))
-    frame = pd.DataFrame({"x": np.zeros(2, np.float32), "y": np.zeros(2, np.float32)})
-    canvas.points(frame, "x", "y", agg=ds.count())
-    frame["group"] = pd.Categorical.from_codes([0, 1], categories=range(GROUP_SLOTS))
-    counts = canvas.points(frame, "x", "y", agg=ds.count_cat("group")).values
-    density_png(np.moveaxis(counts, -1, 0).astype(np.uint32), ["#000000"] * GROUP_SLOTS)
-    density_png(counts[np.newaxis, :, :, 0].astype(np.uint32))
+    """Compile datashader's code for the density layer (seconds, once per process) on a few
+    positions of the types a build holds, so the first map served does not wait for it."""
+    x = y = np.zeros(2, dtype=np.float32)
+    box, shape = (0.0, 1.0, 0.0, 1.0), (4, 4)
+    density_png(count_positions(x, y, box, shape))
+    groups = np.arange(2, dtype=np.int64)
+    density_png(count_positions(x, y, box, shape, groups, 2), ["#000000", "#ffffff"])
 
 
 @cache_value_type

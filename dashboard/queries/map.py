@@ -37,8 +37,8 @@ LABELLED_CLUSTERS = 15  # most cluster labels drawn
 LABEL_TEXT_CHARS = 28  # a cluster label on the map is cut to this many characters
 # A label's size on screen, for placing labels apart: the map's text is 11 px Open Sans, whose
 # characters average under 6.5 px; the plot is at least about this many pixels wide and high.
-LABEL_CHAR_PIXELS, LABEL_PAD_PIXELS, LABEL_LINE_PIXELS = 7.0, 8.0, 16.0
-PLOT_PIXELS = (560, 440)
+LABEL_CHAR_PIXELS, LABEL_PAD_PIXELS, LABEL_LINE_PIXELS = 7.0, 8.0, 18.0
+PLOT_PIXELS = (440, 400)
 MAX_DEPTH_GROUP = 4  # depths from here on share one legend group
 
 

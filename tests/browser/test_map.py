@@ -1,7 +1,7 @@
 """The Map view in a real headless Chromium over the bundled sample: the density layer of every
 model beneath the points, the tooltip at the pointer and a click that opens the hovered model
 (nothing above the map moves on hover), cluster labels that never overlap nor leave the plot, a
-legend below the plot with long values in full on hover, and "Zoom to matches"."""
+legend beside the plot with long values in full on hover, and "Zoom to matches"."""
 
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -66,9 +66,9 @@ def test_the_density_of_every_model_lies_beneath_the_points(
     image_box = boxes(browser, "#map-graph .layer-subplot .imagelayer image")[0]
     plot_box = boxes(browser, "#map-graph .nsewdrag")[0]
     assert image_box["left"] <= plot_box["left"] + 1 and image_box["right"] >= plot_box["right"] - 1
-    # the legend sits outside the plot, below it, and names each value in full on hover
+    # the legend sits outside the plot, beside it, and names each value in full on hover
     legend = boxes(browser, "#map-graph .legend .legendtext")
-    assert legend and min(entry["top"] for entry in legend) >= plot_box["bottom"]
+    assert legend and max(entry["right"] for entry in legend) <= plot_box["left"]
     titles = browser.execute_script(
         "return Array.from(document.querySelectorAll('#map-graph .legend .traces > title'))"
         ".map((t) => t.textContent)"
@@ -116,7 +116,7 @@ def test_cluster_labels_never_overlap_nor_leave_the_plot(
     for query in ("", "?zoom=box%3A-10%2C10%2C-5%2C15"):
         open_map(browser, dashboard_url + "/" + query, wait_for, wait_until)
         labels = wait_until(
-            lambda: boxes(browser, "#map-graph .textpoint text"), message="cluster labels"
+            lambda: boxes(browser, "#map-graph .annotation-text"), message="cluster labels"
         )
         plot = boxes(browser, "#map-graph .nsewdrag")[0]
         for i, label in enumerate(labels):

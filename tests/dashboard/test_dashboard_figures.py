@@ -48,11 +48,9 @@ def test_map_draws_every_row_once_as_compact_typed_arrays(build, dims, colour):
     )  # hover facts come from the server, no per-point strings
     assert len(markers) <= 13  # 12 groups + other: a legend a person can read
     labels = (
-        [t for t in figure["data"] if t["mode"] == "text"]
-        if dims == 2
-        else figure["layout"]["scene"]["annotations"]
+        figure["layout"]["annotations"] if dims == 2 else figure["layout"]["scene"]["annotations"]
     )
-    assert len(labels) >= 1  # cluster labels: a text trace in 2D, annotations in 3D
+    assert len(labels) >= 1  # cluster labels: annotations (above the points in 2D)
     assert len(to_json_plotly(figure)) < 30 * len(rows) + 20_000  # about 21 bytes a point
 
 
