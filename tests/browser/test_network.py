@@ -50,6 +50,20 @@ window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'));
 """
 
 
+# JavaScript: the pairs of shown labels whose boxes (as cytoscape measured the drawn text) overlap,
+# and how many labels are shown
+LABEL_OVERLAPS = """
+const boxes = window.cy.nodes().filter(n => n.data('label')).map(n => Object.assign(
+    {label: n.data('label')},
+    n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true})));
+const overlaps = [];
+boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+  if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps.push([a.label, b.label]);
+}));
+return {shown: boxes.length, overlaps: overlaps};
+"""
+
+
 def network_url(base: str, model: str, query: str = "") -> str:
     return f"{base}/network?model={quote(model, safe='')}{query}"
 
@@ -102,6 +116,8 @@ def test_a_large_family_opens_in_the_app_within_two_seconds(
     assert opened <= 2000
     nodes = browser.execute_script(NODES)
     assert any(n["more"] and n["label"].startswith("+") for n in nodes)  # grouped, readable
+    labels = browser.execute_script(LABEL_OVERLAPS)
+    assert labels["shown"] > 5 and labels["overlaps"] == []
     assert warnings_and_errors(browser) == []
 
 
