@@ -124,7 +124,9 @@ def test_ids_that_are_not_hub_ids_make_no_link_and_card_html_is_stripped(
     assert card.find_elements(By.CSS_SELECTOR, "img") == []
     links = [a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, "a")]
     outside = [href for href in links if not href.startswith(hostile_url)]
-    assert outside == [
-        "https://huggingface.co/datasets/squad"
-    ]  # the one valid data set id; the others are text
+    # the one valid data set id of the field (the others are text), then those of the model's
+    # dataset: tags, which the card shows with them (issue 15)
+    assert outside[0] == "https://huggingface.co/datasets/squad"
+    assert all(href.startswith("https://huggingface.co/datasets/") for href in outside)
+    assert not any("evil" in href for href in outside)
     assert evil_links(browser) == [] and not any(href.startswith("javascript:") for href in links)
