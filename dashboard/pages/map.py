@@ -230,11 +230,12 @@ def layout(**query) -> html.Div:
 
 
 def zoom_from_relayout(relayout: dict | None, current: str | None) -> str | None:
-    """The visible box of the 2D map after a relayout event ("x0,x1,y0,y1"), None when zoomed out;
-    the current box when the event holds no new one (or one that is not four finite numbers)."""
+    """The visible box of the 2D map after a relayout event ("x0,x1,y0,y1"), None when zoomed out
+    (autorange); the current box when the event holds no new one (or one that is not four finite
+    numbers), as when the graph is first drawn or resized (autosize): a zoom from the URL stays."""
     if not isinstance(relayout, dict) or not relayout:
         return current
-    if relayout.get("xaxis.autorange") or relayout.get("autosize"):
+    if relayout.get("xaxis.autorange"):
         return None
     keys = ("xaxis.range[0]", "xaxis.range[1]", "yaxis.range[0]", "yaxis.range[1]")
     if all(key in relayout for key in keys):

@@ -151,4 +151,10 @@ def test_zoom_to_matches_frames_the_filtered_models(
     assert x1 - x0 < 0.8 * (start[1] - start[0])  # closer than the view of every model
     framed = [p for p in points if x0 <= p["dx"] <= x1 and y0 <= p["dy"] <= y1]
     assert len(framed) >= 0.95 * len(points)  # the matching models (all drawn) are in view
+    open_map(browser, browser.current_url, wait_for, wait_until)  # the URL, bookmarked
+    assert browser.execute_script(x_range, MAP) == [x0, x1]  # opens at the same box
+    image = browser.execute_script(
+        "return document.querySelector(arguments[0])._fullLayout.images[0]", MAP
+    )
+    assert image["x"] == x0 and image["y"] == y1  # the density of that box
     assert console_errors(browser) == []

@@ -231,3 +231,13 @@ def test_3d_points_grow_when_fewer_are_drawn():
     assert size_range(3, 100)[0] >= 6
     assert size_range(2, 100) == size_range(2, 100_000)
     assert (point_sizes(np.zeros(20_000), 3) == size_range(3, 20_000)[0]).all()
+
+
+def test_a_zoom_from_the_url_survives_the_first_draw_and_autorange_zooms_out():
+    from dashboard.pages.map import zoom_from_relayout
+
+    zoom = "box:2,10,-8,0"
+    assert zoom_from_relayout({"autosize": True}, zoom) == zoom  # first drawn, or resized
+    assert zoom_from_relayout({"xaxis.autorange": True, "yaxis.autorange": True}, zoom) is None
+    box = {"xaxis.range[0]": 1, "xaxis.range[1]": 2, "yaxis.range[0]": 3, "yaxis.range[1]": 4}
+    assert zoom_from_relayout(box, zoom) == "box:1,2,3,4"
