@@ -23,7 +23,11 @@ from hostile_builds import (
 )
 from selenium.webdriver.common.by import By
 
-EVIL_CARD = '<img src="https://evil.example/card.png" onerror="alert(1)"><a href="https://evil.example/card">card</a>'
+EVIL_CARD = (
+    '<img src="https://evil.example/card.png" onerror="alert(1)"><a href="https://evil.example/card">'
+    "card</a> <!-- hidden --><script>alert(2)</script> [js](javascript:alert(3)) "
+    "[data](data:text/html;base64,PHNjcmlwdD4=) [ok](https://ok.example/page) **bold**"
+)
 
 
 def plant(tables) -> None:
@@ -119,11 +123,22 @@ def test_ids_that_are_not_hub_ids_make_no_link_and_card_html_is_stripped(
     heading = wait_for(browser, "#details-model-id", timeout=60)
     assert heading.text.strip() == model_id and heading.find_elements(By.CSS_SELECTOR, "a") == []
     card = browser.find_element(By.CSS_SELECTOR, "#model-details-card")
-    excerpt = card.find_element(By.CSS_SELECTOR, "#details-excerpt").text
-    assert excerpt == "card"  # the card's HTML is stripped to its text (issue 15)
+    excerpt = card.find_element(By.CSS_SELECTOR, "#details-excerpt")
+    # the card's HTML and comments are stripped to its text, a link elsewhere than http(s) is its
+    # text alone, and the rest is Markdown (issue 15)
+    assert excerpt.text == "card js data ok bold"
+    assert [a.get_attribute("href") for a in excerpt.find_elements(By.CSS_SELECTOR, "a")] == [
+        "https://ok.example/page"
+    ]
+    assert excerpt.find_element(By.CSS_SELECTOR, "a").get_attribute("target") == "_blank"
+    assert excerpt.find_elements(By.CSS_SELECTOR, "strong")[0].text == "bold"
     assert card.find_elements(By.CSS_SELECTOR, "img") == []
     links = [a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, "a")]
-    outside = [href for href in links if not href.startswith(hostile_url)]
+    outside = [
+        href
+        for href in links
+        if not href.startswith(hostile_url) and href != "https://ok.example/page"
+    ]
     # the one valid data set id of the field (the others are text), then those of the model's
     # dataset: tags, which the card shows with them (issue 15)
     assert outside[0] == "https://huggingface.co/datasets/squad"
