@@ -346,7 +346,7 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
                         dcc.Link(
                             text,
                             href=model_href(model_id, target, search, page),
-                            className="me-3 small",
+                            className="me-3 small d-inline-block",
                             id=f"details-to-{target.strip('/') or 'map'}",
                         )
                         for target, text in OTHER_VIEWS
@@ -375,10 +375,12 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
                     id="details-chips",
                 ),
                 html.Div(chips(lists["tags"], "tag"), className="mb-1", id="details-tags"),
-                html.Div(
+                html.Div(  # each link a box of its own: lines break between links, not inside
                     [
                         external_link(
-                            f"arXiv:{shorten(paper, 40)}", arxiv_url(paper), className="me-2 small"
+                            f"arXiv:{shorten(paper, 40)}",
+                            arxiv_url(paper),
+                            className="me-2 small d-inline-block",
                         )
                         for paper in lists["arxiv_papers"][:CHIPS_SHOWN]
                     ],
@@ -389,7 +391,7 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
                         external_link(
                             shorten(dataset, CHIP_CHARS),
                             hub_url(dataset, "datasets"),
-                            className="me-2 small",
+                            className="me-2 small d-inline-block",
                         )
                         for dataset in lists["datasets"][:CHIPS_SHOWN]
                     ],
