@@ -33,7 +33,8 @@ SIZE_CHOICES = {
     "none": "same size",
 }
 Box = tuple[float, float, float, float]  # x0, x1, y0, y1 of the 2D map
-LABELLED_CLUSTERS = 15  # most cluster labels drawn
+LABELLED_CLUSTERS = 15  # most cluster labels drawn on the 2D map
+LABELLED_CLUSTERS_3D = 8  # and in 3D, where a turn of the scene may bring any two together
 LABEL_TEXT_CHARS = 28  # a cluster label on the map is cut to this many characters
 # A label's size on screen, for placing labels apart: the map's text is 11 px Open Sans, whose
 # characters average under 6.5 px; the plot is at least about this many pixels wide and high.
@@ -167,7 +168,7 @@ def cluster_labels(
     build: Build, dims: int, rows: np.ndarray, view: Box | None = None
 ) -> dict[str, list[object]]:
     """The labels ("text") and centres ("x", "y" and, in 3D, "z") of the largest clusters among
-    the drawn rows: in 3D the LABELLED_CLUSTERS largest, on a 2D view of a box those that fit in
+    the drawn rows: in 3D the LABELLED_CLUSTERS_3D largest, on a 2D view of a box those that fit in
     it without meeting each other (``place_labels``), each label cut short (``short_label``)."""
     drawn = build.clusters["cluster"].isin(np.unique(build.numbers("cluster")[rows]))
     clusters = build.clusters[drawn].sort_values("size", ascending=False, kind="stable")
@@ -176,7 +177,7 @@ def cluster_labels(
     if dims == 2 and view is not None:
         kept = place_labels(texts, axes["x"], axes["y"], view)
     else:
-        kept = list(range(min(LABELLED_CLUSTERS, len(texts))))
+        kept = list(range(min(LABELLED_CLUSTERS_3D, len(texts))))
     return {
         "text": [texts[i] for i in kept],
         **{axis: [values[i] for i in kept] for axis, values in axes.items()},
