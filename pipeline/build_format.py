@@ -479,14 +479,16 @@ def open_build(path: Path) -> OpenBuild:
 # ---------------------------------------------------------------- similarity search
 
 
-# A free-text hit's score: share + (1 - share) * cosine / 2, where share is the rarity-weighted
-# share of the query's words the model carries (pipeline.lexicon; 0 when no model carries one) and
-# cosine its embedding's similarity to the query's (at least 0). A model that carries every word
-# scores 1 whatever its cosine, and the cosine alone makes at most 0.5: in 64 TF-IDF dimensions it
-# favours models whose text is little but the query's words (llama: 1.00 for
-# "osanseviero/is_it_a_llama", 0.70 for meta-llama/Llama-2-7b-hf, whose other words the embedding
-# keeps). Scores equal to TIE_DECIMALS are ties, the most downloaded, then liked, first. A best
-# hit below WEAK_MATCH carries less than half of the query's weighted words: the views say so.
+# A free-text hit's score: share + (1 - share) * cosine * kept / 2, where share is the
+# rarity-weighted share of the query's words the model carries (pipeline.lexicon; 0 when no model
+# carries one), cosine its embedding's similarity to the query's (at least 0) and kept how much of
+# the query its embedding keeps (Embedder.kept: 1 for MiniLM; TF-IDF's 64 SVD dimensions keep 0.03
+# of "japanese speech recognition", 0.88 of "llama"). A model that carries every word scores 1
+# whatever its cosine, and the cosine alone makes at most 0.5: it favours models whose text is
+# little but the query's kept words (llama: 1.00 for "osanseviero/is_it_a_llama", 0.70 for
+# meta-llama/Llama-2-7b-hf, whose other words the embedding keeps). Scores equal to TIE_DECIMALS
+# are ties, the most downloaded, then liked, first. A best hit below WEAK_MATCH carries less than
+# half of the query's weighted words: the views say so.
 WEAK_MATCH = 0.5
 TIE_DECIMALS = 2
 
@@ -595,8 +597,9 @@ class SimilaritySearch:
         self, text: str, k: int = 10
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Rows of the k models nearest to free text and their scores, best first: the share of
-        the text's words the model carries, the rest of the way to 1 filled half as much as the
-        model's cosine to the text's embedding; models with neither are left out.
+        the text's words the model carries, the rest of the way to 1 filled by half the model's
+        cosine to the text's embedding times the share of the text the embedding keeps; models
+        with neither are left out.
         NoSharedWordsError when the build knows no word of text."""
         query = self.embedder.transform([text])[0]
         share = self.lexicon.share(text)
@@ -605,10 +608,8 @@ class SimilaritySearch:
                 f"No word of {text!r} occurs in this build's models: try a task (speech "
                 "recognition), a language, a library or a word of model names."
             )
-        cosine = np.clip(self.cosines(query), 0, 1)
-        scores = (cosine / 2 if share is None else share + (1 - share) * cosine / 2).astype(
-            np.float32
-        )
+        dense = np.clip(self.cosines(query), 0, 1) * float(self.embedder.kept([text])[0]) / 2
+        scores = (dense if share is None else share + (1 - share) * dense).astype(np.float32)
         scores[scores <= 0] = -np.inf  # nothing in common with the text
         rows = self.ranked(scores, k)
         return rows, scores[rows].astype(np.float32)

@@ -72,6 +72,11 @@ class Embedder(ABC):
         """fit then transform the same texts."""
         return self.fit(texts).transform(texts, progress=progress)
 
+    def kept(self, texts: Sequence[str]) -> np.ndarray:
+        """How much of each text its vector keeps, from 0 to 1 (float32): all of it, unless the
+        embedder has no dimension for some of its words (TfidfEmbedder)."""
+        return np.ones(len(texts), dtype=np.float32)
+
 
 # --------------------------------------------------------------------------- MiniLM
 
@@ -257,6 +262,15 @@ class TfidfEmbedder(Embedder):
             if bar is not None:
                 bar.update(len(chunk))
         return vectors
+
+    def kept(self, texts: Sequence[str]) -> np.ndarray:
+        """The length of each text's TF-IDF weights (unit rows) that the SVD's dimensions keep:
+        1 for words the dimensions span, near 0 for rare ones ("japanese speech recognition":
+        0.03 on the real listing, "llama": 0.88); 0 for a text of unknown words."""
+        if self.vectorizer is None or self.components is None:
+            raise ValueError("TfidfEmbedder.kept called before fit (or load).")
+        reduced = self.vectorizer.transform(list(texts)) @ self.components.T
+        return np.linalg.norm(np.asarray(reduced), axis=1).astype(np.float32)
 
     @property
     def state_id(self) -> str:

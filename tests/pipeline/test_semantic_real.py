@@ -122,6 +122,14 @@ def test_a_word_outside_the_embedding_still_finds_its_model_once(real_speech_bui
         search.near_text("nikolajvestergaardx", k=10)
 
 
+def test_the_embedding_counts_as_much_as_it_keeps_of_the_query(real_speech_build):
+    """TF-IDF's SVD keeps words many models share and drops rare ones: the query's cosine weighs
+    by the share of its TF-IDF weights the dimensions keep."""
+    embedder = SimilaritySearch(resolve_build(real_speech_build)).embedder
+    common, rare, unknown = embedder.kept(["llama", "japanese speech recognition", "qzxv"])
+    assert common > 0.5 > rare > 0 and unknown == 0
+
+
 # ---------------------------------------------------------------- the lexicon
 
 
