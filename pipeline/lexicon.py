@@ -42,12 +42,13 @@ class Lexicon:
         self._tags, self._tag_offsets, tag_names = _index(tags)
         self._tag_count = len(tag_names)
         self._tag_words: dict[str, list[int]] = {}  # word -> the distinct tags holding it
-        for number, tag in enumerate(tag_names):
+        for number, tag in enumerate(tag_names.to_pylist()):
             for word in _tag_words(tag):
                 self._tag_words.setdefault(word, []).append(number)
         ids = pc.utf8_lower(pc.fill_null(model_ids, ""))
-        self._ids, self._id_offsets, id_names = _index(pc.split_pattern_regex(ids, WORD_SEPARATORS))
-        self._id_words = {word: number for number, word in enumerate(id_names) if word}
+        self._ids, self._id_offsets, self._id_words = _index(
+            pc.split_pattern_regex(ids, WORD_SEPARATORS)
+        )  # the ids' distinct words, kept in Arrow: 400k of them at 760k models
 
     def carriers(self, word: str) -> npt.NDArray[np.bool_]:
         """Whether each model carries word (lower case) in its id, its tags or its languages."""
@@ -57,7 +58,7 @@ class Lexicon:
             wanted = np.zeros(self._tag_count, dtype=bool)
             wanted[tags] = True
             mask[_rows(self._tag_offsets, np.flatnonzero(wanted[self._tags]))] = True
-        number = self._id_words.get(word)
+        number = self._id_word(word)
         if number is not None:
             mask[_rows(self._id_offsets, np.flatnonzero(self._ids == number))] = True
         return mask
@@ -93,7 +94,12 @@ class Lexicon:
         return share
 
     def _known(self, word: str) -> bool:
-        return word in self._tag_words or word in self._id_words
+        return word in self._tag_words or self._id_word(word) is not None
+
+    def _id_word(self, word: str) -> int | None:
+        """The number of word among the ids' words, None when no id holds it."""
+        number = pc.index(self._id_words, word).as_py() if word else -1
+        return number if number >= 0 else None
 
 
 def _tag_words(tag: str) -> set[str]:
@@ -108,13 +114,13 @@ def _tag_words(tag: str) -> set[str]:
     return {word for word in words if word}
 
 
-def _index(lists: pa.Array) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], list[str]]:
+def _index(lists: pa.Array) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], pa.Array]:
     """A list array's values as numbers into their distinct values, each list's first position
     (len(lists) + 1 offsets) and the distinct values."""
     offsets = lists.offsets.to_numpy().astype(np.int64)
     encoded = pc.dictionary_encode(pc.list_flatten(lists))
     numbers = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    return numbers, offsets - offsets[0], encoded.dictionary.to_pylist()
+    return numbers, offsets - offsets[0], encoded.dictionary
 
 
 def _rows(
