@@ -176,7 +176,7 @@ def map_figure(
             dragmode="pan",
             plot_bgcolor="#ffffff",
         )
-        box = zoom.points if zoom is not None else contents.view
+        box = contents.view if contents.view is not None else zoom.points if zoom else None
         if box is not None:
             x0, x1, y0, y1 = box
             layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]

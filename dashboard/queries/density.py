@@ -62,11 +62,19 @@ def map_frame(build: Build) -> Box | None:
 
 
 def view_box(build: Build, zoom: Selection | None) -> Box | None:
-    """The box a 2D map shows: the zoom box, or the frame of every model without one."""
+    """The box a 2D map shows: the zoom box, or the frame of every model without one. A zoom
+    box (from a hand-made URL) without area is a MIN_SPAN box around its centre, one wider than
+    floats can measure the frame."""
     if zoom is None:
         return map_frame(build)
     x0, x1, y0, y1 = zoom.points
-    return (x0, x1, y0, y1)
+    width, height = x1 - x0, y1 - y0
+    if not (np.isfinite(width) and np.isfinite(height)):
+        return map_frame(build)
+    if width > 0 and height > 0:
+        return (x0, x1, y0, y1)
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, MIN_SPAN / 2
+    return (cx - half, cx + half, cy - half, cy + half)
 
 
 @cached_query

@@ -241,3 +241,15 @@ def test_a_zoom_from_the_url_survives_the_first_draw_and_autorange_zooms_out():
     assert zoom_from_relayout({"xaxis.autorange": True, "yaxis.autorange": True}, zoom) is None
     box = {"xaxis.range[0]": 1, "xaxis.range[1]": 2, "yaxis.range[0]": 3, "yaxis.range[1]": 4}
     assert zoom_from_relayout(box, zoom) == "box:1,2,3,4"
+
+
+@pytest.mark.parametrize(
+    "zoom", ["box:1,1,2,2", "box:1,2,3,3", "box:-1e308,1e308,0,1", "box:1e-300,2e-300,0,1e-300"]
+)
+def test_a_zoom_box_without_area_or_beyond_floats_draws_a_view(build, zoom):
+    figure, _ = map_view(
+        build, Filters(), 2, "library_name", "downloads", 1_000, zoom, None, False, "", None
+    )
+    x0, x1 = figure["layout"]["xaxis"]["range"]
+    y0, y1 = figure["layout"]["yaxis"]["range"]
+    assert x1 > x0 and y1 > y0 and figure["layout"]["images"][0]["sizex"] == x1 - x0
