@@ -40,10 +40,7 @@ def semantic_results(build: Build, text: str, k: int = 25) -> dict[str, Any]:
     ]
     note = None
     if not hits or hits[0]["similarity"] < WEAK_MATCH:
-        note = (
-            f"The best match is weak (score below {WEAK_MATCH}): few models carry these words; "
-            "try a task, a language, a library or a word of model names."
-        )
+        note = f"The best match is weak (score below {WEAK_MATCH}): few models carry these words."
     return {"hits": hits, "note": note}
 
 
