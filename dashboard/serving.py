@@ -22,6 +22,7 @@ from pathlib import Path
 from dashboard.data import Build
 from dashboard.queries.density import warm_up_density
 from dashboard.queries.findings import prepared_findings
+from dashboard.queries.semantic import prepare_semantic_search
 from pipeline.build_format import BuildFormatError, resolve_build
 from pipeline.config import Settings
 
@@ -44,16 +45,17 @@ def serve(location: Path, settings: Settings) -> Build:
 
 
 def warm_up(build: Build) -> None:
-    """Prepare what the first requests would otherwise wait for: the build's own indexes and
-    the findings' tables (so the first per-relation or per-family findings variant answers in
-    well under a second)."""
+    """Prepare what the first requests would otherwise wait for: the build's own indexes, the
+    findings' tables (so the first per-relation or per-family findings variant answers in well
+    under a second) and the words the semantic search matches."""
     start = time.monotonic()
     build.warm_up()
     warm_up_density()  # datashader's compiled code for the map's density layer
     try:
         prepared_findings(build)
+        prepare_semantic_search(build)
     except (OSError, BuildFormatError) as error:  # pruned while warming: the variant says so
-        log.warning("findings of build %s not prepared: %s", build.version, error)
+        log.warning("findings or search of build %s not prepared: %s", build.version, error)
     log.info("build %s warmed up in %.1f s", build.version, time.monotonic() - start)
 
 

@@ -15,6 +15,23 @@ from pipeline.errors import NoSharedWordsError
 log = logging.getLogger("hfmap.dashboard")
 
 
+def similarity_search(build: Build) -> SimilaritySearch:
+    """The build's similarity search, one per build and process."""
+    search: SimilaritySearch = build.derived(
+        "similarity-search", lambda b: SimilaritySearch(b.files)
+    )
+    return search
+
+
+def prepare_semantic_search(build: Build) -> None:
+    """Read what a build's first free-text query would wait for: the words its models carry and
+    their popularity (4-7 s at 760k models). The embedder still loads on the first query (about
+    a second for TF-IDF; MiniLM's weights are not held by a server nobody searches)."""
+    search = similarity_search(build)
+    for name in ("lexicon", "popularity"):
+        getattr(search, name)
+
+
 @cached_query
 def semantic_results(build: Build, text: str, k: int = 25) -> dict[str, Any]:
     """The k models nearest to ``text``, best first, as {"hits": [{row, model_id, similarity}],
@@ -24,8 +41,7 @@ def semantic_results(build: Build, text: str, k: int = 25) -> dict[str, Any]:
     if not text:
         return {"hits": [], "note": None}
     try:
-        search = build.derived("similarity-search", lambda b: SimilaritySearch(b.files))
-        rows, similarity = search.near_text(text, k)
+        rows, similarity = similarity_search(build).near_text(text, k)
     except NoSharedWordsError as error:
         return {"hits": [], "note": str(error)}
     except (
