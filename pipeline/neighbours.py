@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 import weakref
+from functools import cached_property
 from pathlib import Path
 from typing import Self
 
@@ -139,6 +140,25 @@ class NeighbourIndex:
         """How many vectors are indexed."""
         return len(self.vectors)
 
+    @cached_property
+    def zero_rows(self) -> np.ndarray:
+        """Whether each indexed vector is zero (a text with no known term): it has no direction,
+        so it is no one's neighbour and has none (pynndescent gave one model ten times over at
+        similarity 0 to such a query)."""
+        return ~np.asarray(self.vectors).any(axis=1)
+
+    def _no_zero_vectors(
+        self, queries: np.ndarray, indices: np.ndarray, similarities: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """indices and similarities without any neighbour of a zero query or any zero indexed
+        vector (the found ones moved to the front of their rows, -1 / NaN after them)."""
+        none = ~np.asarray(queries).any(axis=1)[:, None] | self.zero_rows[np.maximum(indices, 0)]
+        indices = np.where(none, -1, indices)
+        order = np.argsort(indices < 0, axis=1, kind="stable")
+        indices = np.take_along_axis(indices, order, axis=1)
+        similarities = np.take_along_axis(np.where(none, np.nan, similarities), order, axis=1)
+        return indices, similarities.astype(np.float32)
+
     @property
     def stale_share(self) -> float:
         """Share of this build's rows that the nndescent graph does not hold or holds out of
@@ -166,7 +186,8 @@ class NeighbourIndex:
             if exclude_self_ids.shape != (len(vectors),):
                 raise ValueError("exclude_self_ids needs one indexed row number per query vector.")
         if self.kind == "exact":
-            return _exact_search(vectors, self.vectors, k, exclude_self_ids, progress)
+            found = _exact_search(vectors, self.vectors, k, exclude_self_ids, progress)
+            return self._no_zero_vectors(vectors, *found)
         extra = 0 if exclude_self_ids is None else 1
         wanted = k + extra + (k if self.n_stale else 0)  # stale slots are dropped below
         slots, distances = self.nndescent.query(vectors, k=min(wanted, len(self.base_rows)))
@@ -182,7 +203,9 @@ class NeighbourIndex:
         indices = np.take_along_axis(indices, order, axis=1)
         similarities = np.take_along_axis(similarities, order, axis=1)
         indices[~np.isfinite(similarities)] = -1
-        return _drop_excluded(indices, similarities, exclude_self_ids, k)
+        return self._no_zero_vectors(
+            vectors, *_drop_excluded(indices, similarities, exclude_self_ids, k)
+        )
 
     def self_neighbours(self, k: int = 10, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Each indexed vector's k nearest other vectors (itself excluded) and their
@@ -197,9 +220,10 @@ class NeighbourIndex:
             fresh_graph and k < self.nndescent.neighbor_graph[0].shape[1]
         ):  # the k-NN graph already holds the answer
             indices, distances = self.nndescent.neighbor_graph
-            return _drop_excluded(
+            found = _drop_excluded(
                 indices.astype(np.int64), (1.0 - distances).astype(np.float32), own_rows, k
             )
+            return self._no_zero_vectors(self.vectors, *found)
         return self.query(self.vectors, k, exclude_self_ids=own_rows, progress=progress)
 
     def save(self, directory: str | Path) -> None:

@@ -202,3 +202,23 @@ def test_a_state_file_naming_a_path_outside_its_folder_is_refused(vectors, tmp_p
         NeighbourIndex.load(tmp_path / "index", vectors)
     with pytest.raises(ValueError, match="not a .npy file beside it"):
         NeighbourIndex.load(tmp_path / "index", vectors, lazy=True).save(tmp_path / "copy")
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_zero_vector_has_no_neighbours_and_is_no_ones(exact):
+    """A text with no known term embeds as zero: it has no direction, so no cosine. pynndescent
+    answered such a query with one model ten times over at similarity 0 (the real listing's
+    9,396 zero-vector models each listed Zarkelburg/Illusiondoffer ten times)."""
+    vectors = unit_vectors(600)
+    zero = np.arange(0, 600, 50)
+    vectors[zero] = 0
+    index = NeighbourIndex.build(vectors, exact_threshold=10_000 if exact else 100, seed=0)
+    table = knn_table(index, vectors, k=10)
+    assert not table["model_index"].isin(zero).any()
+    assert not table["neighbour_index"].isin(zero).any()
+    assert not table.duplicated(["model_index", "neighbour_index"]).any()
+    ranks = table.groupby("model_index")["rank"].apply(list)
+    assert ranks.map(lambda rank: rank == list(range(1, len(rank) + 1))).all()
+    assert table["model_index"].nunique() == 600 - len(zero)
+    found, similarities = index.query(np.zeros((2, 12), np.float32), k=5)
+    assert (found == -1).all() and np.isnan(similarities).all()
