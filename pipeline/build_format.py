@@ -487,8 +487,8 @@ def open_build(path: Path) -> OpenBuild:
 # whatever its cosine, and the cosine alone makes at most 0.5: it favours models whose text is
 # little but the query's kept words (llama: 1.00 for "osanseviero/is_it_a_llama", 0.70 for
 # meta-llama/Llama-2-7b-hf, whose other words the embedding keeps). Scores equal to TIE_DECIMALS
-# are ties, the most downloaded, then liked, first. A best hit below WEAK_MATCH carries less than
-# half of the query's weighted words: the views say so.
+# decimals are ties, the most downloaded, then liked, first. A best hit below WEAK_MATCH carries
+# less than half of the query's weighted words: the views say so.
 WEAK_MATCH = 0.5
 TIE_DECIMALS = 2
 
@@ -570,8 +570,8 @@ class SimilaritySearch:
         return top.astype(np.int64), similarity[top].astype(np.float32)
 
     def ranked(self, scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
-        """Rows of the k best finite scores, best first: scores equal to TIE_DECIMALS are ties,
-        ranked by downloads, then likes, then row."""
+        """Rows of the k best finite scores, best first: scores equal to TIE_DECIMALS decimals are
+        ties, ranked by downloads, then likes, then row."""
         rounded = np.round(scores.astype(np.float64), TIE_DECIMALS)
         finite = np.isfinite(rounded)
         wanted = min(k, int(finite.sum()))

@@ -25,6 +25,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from pipeline.sources.language_codes import LANGUAGE_NAMES
 from pipeline.text import DROPPED_TAG_PREFIXES, STRIPPED_TAG_PREFIXES, TOKEN_PATTERN
 
+# A query's first words that are matched (each is a pass over the models' words: ~20 ms at 760k).
+MAX_QUERY_TERMS = 16
 # A tag's or an id's words: split on - _ . / : and spaces.
 WORD_SEPARATORS = r"[-_./:\s]+"
 _DROPPED = "^(?:" + "|".join(prefix.rstrip(":") for prefix in DROPPED_TAG_PREFIXES) + "):"
@@ -64,16 +66,19 @@ class Lexicon:
         return mask
 
     def terms(self, text: str) -> list[str]:
-        """The query's words, each once: its tokens (TOKEN_PATTERN, lower case, English stop words
-        dropped), a token that no model carries whole replaced by its words
-        ("speech-recognition": speech, recognition)."""
+        """The query's first MAX_QUERY_TERMS words, each once: its tokens (TOKEN_PATTERN, lower
+        case, English stop words dropped), a token that no model carries whole replaced by its
+        words ("speech-recognition": speech, recognition)."""
         terms: list[str] = []
-        for token in re.findall(TOKEN_PATTERN, text.lower()):
-            parts = [token] if self._known(token) else re.split(WORD_SEPARATORS, token)
+        for token in re.finditer(TOKEN_PATTERN, text.lower()):
+            if len(terms) >= MAX_QUERY_TERMS:
+                break
+            word = token.group()
+            parts = [word] if self._known(word) else re.split(WORD_SEPARATORS, word)
             for part in parts:
                 if part and part not in ENGLISH_STOP_WORDS and part not in terms:
                     terms.append(part)
-        return terms
+        return terms[:MAX_QUERY_TERMS]
 
     def share(self, text: str) -> npt.NDArray[np.float32] | None:
         """Each model's share of the query's words, each word weighted by its smoothed idf

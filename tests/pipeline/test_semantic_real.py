@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.build_format import TIE_DECIMALS, WEAK_MATCH, SimilaritySearch, resolve_build
 from pipeline.errors import NoSharedWordsError
-from pipeline.lexicon import Lexicon
+from pipeline.lexicon import MAX_QUERY_TERMS, Lexicon
 from pipeline.similar import similar_models
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,3 +176,5 @@ def test_a_query_is_weighted_by_rarity_and_its_unknown_words_weigh_most(lexicon)
     whisper = lexicon.share("whisper zzyzx")
     assert whisper[0] == whisper[1] < 0.5 and whisper[2] == whisper[3] == 0
     assert lexicon.share("zzyzx qqq") is None
+    words = [f"w{number}" for number in range(1000)]
+    assert lexicon.terms(" ".join(words)) == words[:MAX_QUERY_TERMS]  # a pasted page is cut
