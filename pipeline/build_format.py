@@ -526,7 +526,7 @@ class SimilaritySearch:
     def lexicon(self) -> Lexicon:
         from pipeline.lexicon import Lexicon
 
-        table = pq.read_table(self.build.table("models"), columns=["model_id", "tags"])
+        table = self._models_columns(["model_id", "tags"])
         return Lexicon(
             table.column("model_id").combine_chunks(), table.column("tags").combine_chunks()
         )
@@ -534,12 +534,23 @@ class SimilaritySearch:
     @cached_property
     def popularity(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Each model's downloads and likes (ties are ranked by them)."""
-        table = pq.read_table(self.build.table("models"), columns=["downloads", "likes"])
+        table = self._models_columns(["downloads", "likes"])
         downloads, likes = (
             pc.fill_null(table.column(name), 0).to_numpy().astype(np.int64)
             for name in ("downloads", "likes")
         )
         return downloads, likes
+
+    def _models_columns(self, columns: list[str]) -> pa.Table:
+        """Columns of the build's models table, one row per embedding; BuildFormatError when the
+        table and the embeddings disagree on how many models there are."""
+        table = pq.read_table(self.build.table("models"), columns=columns)
+        if table.num_rows != len(self.vectors):
+            raise BuildFormatError(
+                f"{self.build.path} holds {table.num_rows} models but {len(self.vectors)} "
+                "embeddings; rebuild it."
+            )
+        return table
 
     def cosines(self, query: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Every model's cosine similarity to query (one vector); -inf for a zero vector's model,
