@@ -433,6 +433,10 @@ def remember_selection(selected, dims):
     if dims == 3:
         return no_update
     selection = Selection.from_plotly(selected)
+    if selection is None and isinstance(selected, dict) and selected.get("points") is not None:
+        # points without a region: plotly selecting again inside the drawn region when the figure
+        # is redrawn (a bookmarked selection's first draw), not a new selection nor a deselect
+        return no_update
     return selection.to_text() if selection else None
 
 

@@ -34,12 +34,14 @@ def offered(browser, option: str) -> bool:
     return searching and any(option in t for t in texts(browser, ".dash-dropdown-content"))
 
 
-def type_into_dropdown(browser, before: str, typed: str) -> None:
-    """Tab from the element ``before`` to the dropdown after it and type, as a keyboard user: the
-    first key opens its search box, the rest go there (sent at once, the keys typed while the
-    box takes the focus are lost, as they would be for a person typing that fast)."""
+def type_into_dropdown(browser, before: str, typed: str, tab: bool = True) -> None:
+    """Tab from the element ``before`` to the dropdown after it (tab=False: ``before`` is the
+    dropdown) and type, as a keyboard user: the first key opens its search box, the rest go there
+    (sent at once, the keys typed while the box takes the focus are lost, as they would be for a
+    person typing that fast)."""
     browser.execute_script("document.getElementById(arguments[0]).focus()", before)
-    ActionChains(browser).send_keys(Keys.TAB).perform()
+    if tab:
+        ActionChains(browser).send_keys(Keys.TAB).perform()
     ActionChains(browser).send_keys(typed[0]).perform()
     deadline = time.monotonic() + 10
     while "dash-dropdown-search" not in (browser.switch_to.active_element.get_attribute("class")):
@@ -103,7 +105,20 @@ def test_the_selection_histogram_names_its_bars_selection(
     browser.get(f"{dashboard_url}/?sel={box}")
     wait_for(browser, "#selection-card .js-plotly-plot", timeout=60)
     legend = wait_until(
-        lambda: texts(browser, "#selection-card .legendtext"), message="the selection's legend"
+        lambda: browser.execute_script(
+            "return [...document.querySelectorAll('#selection-card .legendtext')]"
+            ".map(item => item.textContent)"
+        ),
+        timeout=60,
+        message="the selection's legend",
     )
     assert legend == ["all models", "selection"]
+
+    # a redraw (another colouring) keeps the bookmarked selection: plotly's reselection of the
+    # points inside the drawn region is no new selection (it cleared the selection before)
+    type_into_dropdown(browser, "map-colour", "pipe", tab=False)
+    wait_until(lambda: offered(browser, "pipeline"), message="pipeline offered")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_until(lambda: "colour=pipeline_tag" in browser.current_url, message="the new colouring")
+    assert "sel=box" in browser.current_url and texts(browser, "#selection-count")
     assert console_errors(browser) == []
