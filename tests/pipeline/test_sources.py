@@ -400,7 +400,7 @@ def test_bad_rows_are_counted_with_examples(tmp_path):
     assert models.loc["bad/list", "tags"] == []
     assert models.loc["odd/relation", "parent_model"] == ["p/q"]
     assert models.loc["big/card", "card_length"] == len(huge_card)
-    assert len(models.loc["big/card", "card_excerpt"]) <= 500
+    assert len(models.loc["big/card", "card_excerpt"]) <= 512
 
     report = log.to_dict()
     assert report["rejected"]["row without model_id"]["count"] == 2
