@@ -67,6 +67,7 @@ HUB_TAGS = frozenset(
         "custom_code",
     }
 )
+LICENSE_ROWS = 100_000  # models license_terms counts license values and id words on
 _WORD = re.compile(r"(?u)(?=.*[^\W\d_]).{2,}")  # two characters or more, a letter among them
 
 CLUSTER_COLUMNS = ("cluster", "size", "label", "top_terms")
@@ -246,22 +247,23 @@ def license_terms(model_ids, licenses) -> frozenset[str]:
     6,297 real models and licenses 1,199; "mit" licenses 51,208 and names 582).
 
     model_ids: the models' ids; licenses: each model's licenses (lists); pandas or Arrow
-    columns."""
-    ids = pc.utf8_lower(pc.fill_null(_arrow(model_ids), ""))
+    columns. Counted on at most LICENSE_ROWS evenly spaced models (760k real models: 1.9 s on all,
+    0.5 s so; the counts compared are thousands apart)."""
+    rows = pa.array(np.arange(0, len(model_ids), max(1, len(model_ids) // LICENSE_ROWS)))
+    ids = pc.fill_null(_arrow(model_ids, pa.string()).take(rows), "")
     words = pc.list_flatten(pc.split_pattern(pc.utf8_lower(id_words(ids)), " "))
-    values = pc.utf8_lower(pc.list_flatten(_arrow(licenses)))
+    values = pc.utf8_lower(pc.list_flatten(_arrow(licenses, pa.list_(pa.string())).take(rows)))
     as_license = _counts(values)
-    as_word = _counts(pc.filter(words, pc.is_in(words, pa.array(list(as_license)))))
+    as_word = _counts(pc.filter(words, pc.is_in(words, pa.array(list(as_license), pa.string()))))
     return frozenset(v for v, n in as_license.items() if as_word.get(v, 0) <= n)
 
 
-def _arrow(column) -> pa.Array:
-    """A pandas or Arrow column as one Arrow array."""
+def _arrow(column, arrow_type: pa.DataType) -> pa.Array:
+    """A pandas or Arrow column as one Arrow array of arrow_type."""
     if isinstance(column, pa.ChunkedArray):
-        return column.combine_chunks()
-    if isinstance(column, pa.Array):
-        return column
-    return pa.array(column, from_pandas=True)
+        column = column.combine_chunks()
+    array = column if isinstance(column, pa.Array) else pa.array(column, from_pandas=True)
+    return array if array.type == arrow_type else array.cast(arrow_type)
 
 
 def _counts(values: pa.Array) -> dict[str, int]:

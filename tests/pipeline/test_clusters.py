@@ -147,3 +147,12 @@ def test_real_listing_labels_are_no_hub_tag_licence_or_number(real_slice, monkey
     monkeypatch.setattr(clusters, "label_terms", lambda terms, *_: np.ones(len(terms), bool))
     _, loose = cluster(vectors, texts, k=24, seed=0)
     assert {t for label in loose["label"] for t in label.split(", ")} & boilerplate
+
+
+def test_license_values_name_no_cluster_unless_more_models_are_named_by_them():
+    from pipeline.clusters import license_terms
+
+    ids = pd.Series(["google/gemma-7b", "me/gemma-2b-it", "me/MitModel", "me/plain"])
+    licenses = pd.Series([["gemma"], [], ["MIT"], None])
+    assert license_terms(ids, licenses) == {"mit"}  # gemma names two models, licenses one
+    assert license_terms(ids, pd.Series([[], [], None, []])) == frozenset()
