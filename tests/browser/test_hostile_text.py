@@ -23,6 +23,8 @@ from hostile_builds import (
 )
 from selenium.webdriver.common.by import By
 
+from dashboard.values import legend_name
+
 EVIL_CARD = (
     '<img src="https://evil.example/card.png" onerror="alert(1)"><a href="https://evil.example/card">'
     "card</a> <!-- hidden --><script>alert(2)</script> [js](javascript:alert(3)) "
@@ -110,7 +112,16 @@ def test_an_html_library_is_text_in_the_map_legend(browser, hostile_url, wait_fo
         30,
         "the planted library in the legend",
     )
-    assert legend == [EVIL_LIBRARY]  # the tag's characters, shown as text
+    assert legend == [legend_name(EVIL_LIBRARY)[0]]  # the tag's characters, shown as text
+    titles = wait_until(  # in full on hover: the entry's SVG title, text too
+        lambda: browser.execute_script(
+            "return Array.from(document.querySelectorAll('#map-graph .legend .traces > title'))"
+            ".map(t => t.textContent).filter(t => t.includes('evil'))"
+        ),
+        30,
+        "the planted library's full name on hover",
+    )
+    assert titles == [EVIL_LIBRARY]
     assert evil_links(browser) == []
     assert browser.find_elements(By.CSS_SELECTOR, "#map-graph .legend a") == []
 

@@ -103,7 +103,12 @@ def test_a_click_opens_the_model_hovered_and_nothing_above_the_map_moves(
     assert boxes(browser, above) == before
     ActionChains(browser).click().perform()  # where the pointer is: on the hovered point
     wait_until(
-        lambda: [e.text for e in browser.find_elements(By.ID, "details-model-id")] == [model_id],
+        lambda: (
+            browser.execute_script(  # read in the page: the card may be redrawn meanwhile
+                "const e = document.getElementById('details-model-id'); return e && e.textContent"
+            )
+            == model_id
+        ),
         message=f"the details of {model_id}",
     )
     assert parse_qs(urlsplit(browser.current_url).query)["model"] == [model_id]
