@@ -249,9 +249,14 @@ def test_the_compose_services_run_together_as_local_processes(
             assert (
                 twin.stop("redis") is not None
             )  # Redis goes away: the dashboard stays up, uncached
-            health = wait_until(
-                lambda: (h := get_json(url + "/health"))["status"] == "degraded" and h,
-                30,
+            health = wait_until(  # of a worker serving the new build: twelve requests may all
+                # have gone to one worker while the other still warmed the new build up
+                lambda: (
+                    (h := get_json(url + "/health"))["status"] == "degraded"
+                    and h["build"] == second_build
+                    and h
+                ),
+                60,
                 "a degraded health",
             )
             assert health["cache"] == "degraded" and health["rows"] == 1271

@@ -64,10 +64,7 @@ def test_a_link_in_the_details_card_keeps_the_filters_and_the_settings(
     likes = browser.find_element(By.ID, "filter-min-likes")  # a filter changed after the card
     likes.send_keys("2", Keys.ENTER)
     wait_until(
-        lambda: (
-            "min_likes=2"
-            in browser.find_element(By.CSS_SELECTOR, "#details-parents a").get_attribute("href")
-        ),
+        lambda: "min_likes=2" in text_of(browser, "#details-parents a", "href"),
         message="the card's links to follow the new filter",
     )
     click(browser, "#details-parents a")
