@@ -525,14 +525,15 @@ def traffic_summary(traffic: dict, main_output: str) -> dict:
     callbacks = [r for r in traffic["first_load"] if r["output"]]
     largest = max(callbacks, key=lambda r: r["bytes"])
     slowest = max(callbacks, key=lambda r: r["seconds"])
-    main = next(r for r in callbacks if main_output in r["output"])
+    # None: the view's first figure came with the page (the network view's tree), no callback
+    main = next((r for r in callbacks if main_output in r["output"]), None)
     return {
         "callbacks": len(callbacks),
         "callback_bytes": sum(r["bytes"] for r in callbacks),
         "largest_output": largest["output"],
         "largest_bytes": largest["bytes"],
-        "main_bytes": main["bytes"],
-        "main_seconds": main["seconds"],
+        "main_bytes": main["bytes"] if main else None,
+        "main_seconds": main["seconds"] if main else None,
         "slowest_output": slowest["output"],
         "slowest_seconds": slowest["seconds"],
         "other_bytes": sum(r["bytes"] for r in traffic["first_load"] if not r["output"]),
@@ -1055,7 +1056,7 @@ def markdown(results: dict, host: dict, command: str) -> str:
             f" {latency['cold_min_downloads']['p50_ms']:.0f} / "
             f"{latency['cold_min_downloads']['p95_ms']:.0f} |"
             f" {latency['warm']['p50_ms']:.0f} / {latency['warm']['p95_ms']:.0f} |"
-            f" {results['traffic'][path]['main_seconds'] * 1000:.0f} | "
+            f" {first_load_ms(results['traffic'][path]['main_seconds'])} | "
             f"{megabytes(latency['bytes'])} |"
         )
     lines += [
@@ -1089,6 +1090,10 @@ def markdown(results: dict, host: dict, command: str) -> str:
         lines += findings_table(results["findings"])
     lines += ["", "### Targets", ""] + [f"- {line}" for line in target_lines(results)]
     return "\n".join(lines) + "\n"
+
+
+def first_load_ms(seconds: float | None) -> str:
+    return "with the page" if seconds is None else f"{seconds * 1000:.0f}"
 
 
 def family_table(families: list[dict]) -> list[str]:
