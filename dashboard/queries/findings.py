@@ -42,7 +42,9 @@ def prepared_findings(build: Build) -> BuildFindings:
 
     def prepare(build: Build) -> BuildFindings:
         files = build.files
-        return BuildFindings.read(files.table("models"), files.table("edges"), files.embeddings)
+        found = BuildFindings.read(files.table("models"), files.table("edges"), files.embeddings)
+        found.structure  # noqa: B018  (every whole-build variant reads it: computed once, here)
+        return found
 
     prepared: BuildFindings = build.derived("findings", prepare)
     return prepared
