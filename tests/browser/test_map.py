@@ -111,7 +111,10 @@ def test_a_click_opens_the_model_hovered_and_nothing_above_the_map_moves(
         ),
         message=f"the details of {model_id}",
     )
-    assert parse_qs(urlsplit(browser.current_url).query)["model"] == [model_id]
+    wait_until(  # the address follows the card (one callback later)
+        lambda: parse_qs(urlsplit(browser.current_url).query).get("model") == [model_id],
+        message=f"{model_id} in the address",
+    )
     assert console_errors(browser) == []
 
 

@@ -138,7 +138,10 @@ def test_hovering_and_clicking_a_model_shows_it_and_opens_its_details(
     )
     details = text_of(browser, "#model-details-card")
     assert "Parents" in details and "Similar models" in details and "family" in details
-    assert parse_qs(urlsplit(browser.current_url).query)["model"] == [model_id]
+    wait_until(  # the address follows the card (one callback later)
+        lambda: parse_qs(urlsplit(browser.current_url).query).get("model") == [model_id],
+        message=f"{model_id} in the address",
+    )
     assert console_errors(browser) == []
 
 
