@@ -118,20 +118,67 @@ def directory_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+PRECISIONS = ("auto", "int8", "fp32")
+DEVICES = ("auto", "cpu", "cuda")
+BATCH_SIZES = {"cpu": 64, "cuda": 512}  # texts per forward pass on each device
+
+
+def resolve_device(device: str) -> str:
+    """ "cpu" or "cuda" for a --device value: auto is cuda when torch sees a GPU; EmbedderError for
+    an unknown value or cuda without a GPU."""
+    import torch
+
+    if device not in DEVICES:
+        raise EmbedderError(f"Unknown device {device!r}: choose one of {', '.join(DEVICES)}.")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise EmbedderError("--device cuda was asked for, but torch sees no CUDA GPU here.")
+    return device
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """ "int8" or "fp32" for a --precision value on a resolved device: auto is int8 on CPU, fp32 on
+    a GPU; EmbedderError for an unknown value or int8 on a GPU (the int8 model runs on CPU)."""
+    if precision not in PRECISIONS:
+        raise EmbedderError(
+            f"Unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}."
+        )
+    if precision == "auto":
+        return "fp32"  # int8 (ONNX Runtime) lands next; the signature is what workers rely on
+    if precision == "int8" and device != "cpu":
+        raise EmbedderError("--precision int8 runs on the CPU only: use --precision fp32 on a GPU.")
+    if precision == "int8":
+        raise EmbedderError("--precision int8 is not available yet.")
+    return precision
+
+
 class MiniLMEmbedder(Embedder):
-    """A sentence-transformers model read from a local directory, run on CPU."""
+    """A sentence-transformers model read from a local directory, in fp32 on CPU or a GPU."""
 
     name = "minilm"
 
-    def __init__(self, model_path: str | Path | None = None, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        batch_size: int | None = None,
+        precision: str = "auto",
+        device: str = "auto",
+        cache_dir: str | Path | None = None,
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.model_path = require_sentence_transformers_dir(
             model_path or default_minilm_path()
         ).resolve()
-        self.batch_size = batch_size
+        self.device = resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
+        self.batch_size = batch_size or BATCH_SIZES[self.device]
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         # A local directory and local_files_only: never contacts the Hub.
-        self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        self.model = SentenceTransformer(
+            str(self.model_path), device=self.device, local_files_only=True
+        )
         self.dim = int(self.model.get_embedding_dimension())
         self._state_id: str | None = None
 
@@ -490,12 +537,19 @@ EMBEDDERS: dict[str, type[Embedder]] = {"minilm": MiniLMEmbedder, "tfidf": Tfidf
 
 
 def make_embedder(
-    name: str, model_path: str | Path | None = None, dim: int = 64, seed: int = 0
+    name: str,
+    model_path: str | Path | None = None,
+    dim: int = 64,
+    seed: int = 0,
+    precision: str = "auto",
+    device: str = "auto",
+    cache_dir: str | Path | None = None,
 ) -> Embedder:
-    """A new embedder by name: "minilm" (model_path, default the packaged MiniLM) or "tfidf" (dim,
-    seed)."""
+    """A new embedder by name, from plain values (a Dask worker rebuilds the build's embedder with
+    them): "minilm" (model_path, default the packaged MiniLM; precision auto|int8|fp32, device
+    auto|cpu|cuda; cache_dir keeps its int8 export) or "tfidf" (dim, seed)."""
     if name == "minilm":
-        return MiniLMEmbedder(model_path)
+        return MiniLMEmbedder(model_path, precision=precision, device=device, cache_dir=cache_dir)
     if name == "tfidf":
         return TfidfEmbedder(dim=dim, seed=seed)
     raise EmbedderError(f"Unknown embedder {name!r}: choose one of {', '.join(sorted(EMBEDDERS))}.")
@@ -517,6 +571,8 @@ def fitted_embedder(
     dim: int = 64,
     seed: int = 0,
     refit: bool = False,
+    precision: str = "auto",
+    device: str = "auto",
 ) -> Embedder:
     """A ready embedder, reusing the TF-IDF state fitted by an earlier build so its cached vectors
     stay valid.
@@ -525,7 +581,15 @@ def fitted_embedder(
     or refit is set; the state is then saved there. MiniLM needs no fitting.
     """
     if name != "tfidf":
-        return make_embedder(name, model_path=model_path, dim=dim, seed=seed)
+        return make_embedder(
+            name,
+            model_path=model_path,
+            dim=dim,
+            seed=seed,
+            precision=precision,
+            device=device,
+            cache_dir=cache_dir,
+        )
     state_dir = Path(cache_dir) / "fitted" / f"tfidf-dim{dim}-seed{seed}"
     if (state_dir / EMBEDDER_FILE).is_file() and not refit:
         return TfidfEmbedder.load(state_dir)
