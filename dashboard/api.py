@@ -10,6 +10,10 @@ GET /api/models.csv?<a view's query>  the models that pass the query's filters (
                                   selection, sel=, when it has one) as CSV, most downloaded first,
                                   at most 100,000 (limit= for fewer); the headers X-Hfmap-Matching
                                   and X-Hfmap-Rows say how many matched and how many are written
+GET /api/compare?a=ID&b=ID        two models compared: their traits (what only a, only b and both
+                                  have), their similarity by each measure of the Evolution view
+                                  beside its typical means, and the path between them through
+                                  their closest common ancestor; 404 for a model the build lacks
 GET /api/family.graphml?model=ID  the model's family (itself, its ancestors, its descendants and
 GET /api/family.csv?model=ID      their links) as GraphML, or its links as CSV
                                   (parent_id,child_id,relation); 404 for a model the build lacks
@@ -24,6 +28,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify, request
 
 from dashboard.filters import Selection
+from dashboard.queries.compare import compare_models, comparison_json, typical_similarity
 from dashboard.queries.family_export import (
     export_file_name,
     family_edges_csv,
@@ -150,6 +155,21 @@ def models_export():
             "X-Hfmap-Rows": str(export.rows),
         },
     )
+
+
+@api.get("/compare")
+def compare():
+    """Models ?a= and ?b= of the served build compared (the Compare view's numbers); 400 without
+    both ids, 404 for an id the build lacks."""
+    a, b = request.args.get("a") or "", request.args.get("b") or ""
+    if not (a and b):
+        return jsonify({"error": "give the two models to compare as ?a=ID&b=ID."}), 400
+    build = served_build()
+    comparison = compare_models.cached(build, a, b)
+    if comparison is None:
+        missing = a if build.row(a) is None else b
+        return jsonify({"error": f"the served build holds no model {missing[:200]!r}."}), 404
+    return jsonify(comparison_json(comparison, typical_similarity.cached(build)))
 
 
 def family_file(kind: str):

@@ -25,7 +25,7 @@ from dashboard.api import api
 from dashboard.cache import cache_health, init_query_cache
 from dashboard.components import FILTER_INPUTS
 from dashboard.filters import Filters
-from dashboard.pages import distributions, drift, evolution, families, growth, network
+from dashboard.pages import compare, distributions, drift, evolution, families, growth, network
 from dashboard.pages import map as map_page
 from dashboard.pages.growth import ago
 from dashboard.queries.models import find_models
@@ -48,6 +48,7 @@ VIEWS = [  # (module, path, name)
     (drift, "/drift", "Drift"),
     (evolution, "/evolution", "Evolution"),
     (growth, "/growth", "Growth"),
+    (compare, "/compare", "Compare"),
 ]
 
 

@@ -352,6 +352,14 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
                         for target, text in OTHER_VIEWS
                         if target != page
                     ]
+                    + [
+                        dcc.Link(  # the Compare view with this model as A (B to be picked)
+                            "Compare with…",
+                            href=model_href(model_id, "/compare", search, page, a=model_id),
+                            className="me-3 small d-inline-block",
+                            id="details-compare",
+                        )
+                    ]
                     if len(model_id) <= URL_VALUE_CHARS
                     else [],
                     className="mb-2",

@@ -40,6 +40,7 @@ from findings.pairs import PairSample
 __all__ = [
     "CARD_MIN_CHARS",
     "LINEAGE_TAG_PREFIX",
+    "MEASURED_COLUMNS",
     "MEASURES",
     "RESAMPLES",
     "TFIDF_FEATURES",
@@ -47,6 +48,7 @@ __all__ = [
     "canonical_text",
     "mean_interval",
     "measure_pairs",
+    "pair_similarities",
     "resample_rows",
     "tfidf_vectors",
 ]
@@ -57,6 +59,8 @@ TFIDF_FEATURES = 512
 RESAMPLES = 10_000
 LINEAGE_TAG_PREFIX = "base_model:"
 _TRAIT_FIELDS = ("tags", "licenses", "languages", "pipeline_tag", "library_name", "datasets")
+# the models table's columns the measures read
+MEASURED_COLUMNS = (*_TRAIT_FIELDS, "card_length", "card_excerpt", "card_auto_generated")
 _BLOCK = 1000
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -178,8 +182,7 @@ class PairMeasures:
     def __init__(self, models: pa.Table, embeddings: np.ndarray | None, rows: np.ndarray):
         self.rows = np.unique(np.asarray(rows, dtype=np.int64))
         self.position = {int(row): place for place, row in enumerate(self.rows)}
-        columns = [*_TRAIT_FIELDS, "card_length", "card_excerpt", "card_auto_generated"]
-        records = models.select(columns).take(pa.array(self.rows)).to_pylist()
+        records = models.select(list(MEASURED_COLUMNS)).take(pa.array(self.rows)).to_pylist()
         traits = [_traits_of(record) for record in records]
         self.texts = [_text_of(each) for each in traits]
         self.tags = [frozenset(each["tags"]) for each in traits]
@@ -251,6 +254,21 @@ class PairMeasures:
         first, second = first[both], second[both]
         dots = np.einsum("ij,ij->i", self.embeddings[first], self.embeddings[second])
         return dots / (norms[first] * norms[second])
+
+
+def pair_similarities(
+    models: pa.Table, embeddings: np.ndarray | None, first: int, second: int
+) -> dict[str, float | None]:
+    """Each measure's similarity of the one pair of rows ``first`` and ``second`` (the dashboard's
+    comparison of two models), by PairMeasures as for sampled pairs; None where the measure leaves
+    the pair out (a card too short or auto-generated, no tag on either, a zero or no embedding).
+    The TF-IDF vocabulary and idf are fitted on the pair's two cards alone."""
+    measures = PairMeasures(models, embeddings, np.array([first, second]))
+    sample = PairSample(np.array([first]), np.array([second]), 1)
+    return {
+        measure: float(values[0]) if values is not None and len(values) else None
+        for measure, values in measures.similarities(sample).items()
+    }
 
 
 def measure_pairs(
