@@ -16,11 +16,13 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from dashboard.components import FILTER_INPUTS, details_card, model_link, page_frame
 from dashboard.figures.distributions import histogram_figure
+from dashboard.figures.minimap import MINIMAP_SIZE, minimap_figure
 from dashboard.filters import Filters, Selection
 from dashboard.model_download import download_control
 from dashboard.queries.density import matches_frame
 from dashboard.queries.distributions import histogram, selection_summary
 from dashboard.queries.map import COLOUR_CHOICES, SIZE_CHOICES
+from dashboard.queries.minimap import minimap_layer
 from dashboard.queries.models import model_details, model_facts
 from dashboard.queries.semantic import semantic_results, semantic_search
 from dashboard.queries.views import SEMANTIC_HITS, map_view
@@ -207,6 +209,18 @@ def layout(**query) -> html.Div:
                     id="map-tooltip",
                     direction="right",
                 ),
+                # the 3D map seen from above, with where its camera looks; a click turns the
+                # camera there (dashboard/assets/minimap.js)
+                html.Div(
+                    dcc.Graph(
+                        id="map-minimap",
+                        config={"staticPlot": True},
+                        style={"width": f"{MINIMAP_SIZE}px", "height": f"{MINIMAP_SIZE}px"},
+                    ),
+                    id="map-minimap-box",
+                    title="The 3D map seen from above: click to look there",
+                    style=minimap_style(dims),
+                ),
             ],
             style={"position": "relative"},
         ),
@@ -227,6 +241,35 @@ def layout(**query) -> html.Div:
         )
     ]
     return page_frame(build, filters, view, controls, content, side)
+
+
+def minimap_style(dims: int) -> dict:
+    """The minimap's place, the 3D map's bottom left corner (the legend is above it, a colour bar
+    on the right); hidden on the 2D map."""
+    style = {
+        "position": "absolute",
+        "left": "0.25rem",
+        "bottom": "0.25rem",
+        "background": "rgba(255,255,255,0.85)",
+        "border": "1px solid #dee2e6",
+        "borderRadius": "0.25rem",
+        "cursor": "crosshair",
+    }
+    return style if dims == 3 else {**style, "display": "none"}
+
+
+@callback(
+    Output("map-minimap", "figure"),
+    Output("map-minimap-box", "style"),
+    inputs=dict(filters=FILTER_INPUTS, dims=Input("map-dims", "value")),
+)
+def update_minimap(filters, dims):
+    """The 3D map's minimap of the models that pass the filters; hidden on the 2D map. Its camera
+    marks, and a click on it, stay in the browser (dashboard/assets/minimap.js)."""
+    if dims != 3:
+        return no_update, minimap_style(2)
+    layer = minimap_layer.cached(served_build(), Filters.from_inputs(filters))
+    return minimap_figure(layer), minimap_style(3)
 
 
 def zoom_from_relayout(relayout: dict | None, current: str | None) -> str | None:
