@@ -15,6 +15,13 @@ from huggingface_hub.utils import validate_repo_id
 from dashboard.card_markdown import card_markdown
 from dashboard.data import Build
 from dashboard.filters import Filters
+from dashboard.queries.lineage_path import (
+    CUT_AT_CYCLE,
+    CUT_AT_LIMIT,
+    CUT_AT_MISSING,
+    PATH_LIMIT,
+    RootPath,
+)
 from dashboard.queries.models import category_options
 from dashboard.shown import FULL_VALUE_CHARS, URL_VALUE_CHARS, count_text, shorten, tooltip
 from dashboard.url_state import model_href
@@ -23,6 +30,7 @@ HUB_URL = "https://huggingface.co"
 CHIPS_SHOWN = 40  # of each kind (licenses, tags, …) in the details card
 LANGUAGES_SHOWN = 12  # Whisper names 99: the rest are "+87 more", named on hover
 CHILDREN_SHOWN = 10  # the most downloaded children listed; the family network shows them all
+PATH_HEAD, PATH_TAIL = 6, 4  # links of a longer path to root shown: its first and last ones
 CHIP_CHARS = 80
 ARXIV_ID = re.compile(
     r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?"
@@ -423,6 +431,8 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
                     className="small",
                     id="details-parents",
                 ),
+                html.H6("Path to root", className="mt-2"),
+                path_to_root_list(details["path_to_root"], link),
                 html.H6(f"Children ({details['n_children']:,})"),
                 html.Ul(
                     children
@@ -437,4 +447,40 @@ def details_card(details: dict | None, page: str = "/", search: str = "") -> dbc
         ),
         id="model-details-card",
         style={"overflowWrap": "anywhere", "minWidth": 0},
+    )
+
+
+PATH_ENDS = {  # why a path to root stopped short of the family's root (lineage_path.RootPath.cut)
+    CUT_AT_CYCLE: "The path stops here: the next parent is already on it (a cycle in the data).",
+    CUT_AT_LIMIT: f"The path stops here, after {PATH_LIMIT} links; it goes on.",
+    CUT_AT_MISSING: "The path stops here: that parent is not in this build.",
+}
+
+
+def path_to_root_list(path: RootPath, link) -> html.Ul:
+    """A model's path to its family's root, one item per primary parent with the relation that
+    links it (``link`` makes a model's link); a long path as its first and last links with
+    "… N more links …" between them, and a note where the path stops short of the root."""
+    items = [
+        html.Li(
+            [
+                *chips([step.relation], "relation"),
+                link(step.parent)
+                if step.parent_in_data
+                else html.Span(shorten(step.parent), title="not in this build"),
+            ]
+        )
+        for step in path.links
+    ]
+    if len(items) > PATH_HEAD + PATH_TAIL + 1:
+        hidden = len(items) - PATH_HEAD - PATH_TAIL
+        items[PATH_HEAD:-PATH_TAIL] = [
+            html.Li(f"… {hidden:,} more links …", className="text-muted")
+        ]
+    if path.cut is not None:
+        items.append(html.Li(PATH_ENDS[path.cut], className="text-muted"))
+    return html.Ul(
+        items or [html.Li("none: the root of its family")],
+        className="small",
+        id="details-path-to-root",
     )

@@ -66,8 +66,11 @@ def path_to_root(build: Build, model_id: str, limit: int = PATH_LIMIT) -> RootPa
     """The model's primary-parent links up to its family's root (at most ``limit``); an empty path
     for a root or for a model the build does not hold."""
     row = build.row(model_id)
-    if row is None:
-        return RootPath()
+    return RootPath() if row is None else root_path(build, row, limit)
+
+
+def root_path(build: Build, row: int, limit: int = PATH_LIMIT) -> RootPath:
+    """``path_to_root`` of the model at a row."""
     links: list[Link] = []
     cut = AT_ROOT
     for link, _, stop in primary_links(build, row, limit):

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from dashboard.cache import cached_query
 from dashboard.data import Build
 from dashboard.prepare import FIELD_SEPARATOR
+from dashboard.queries.lineage_path import root_path
 from dashboard.queries.points import first_in_order
 from dashboard.queries.ranking import category_counts, top_values
 from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten
@@ -82,8 +83,9 @@ def category_options(build: Build, column: str, limit: int = 300) -> list[dict[s
 
 @cached_query
 def model_details(build: Build, model_id: str) -> dict[str, Any] | None:
-    """One model's stored fields, its parents and children with their relations, its family and
-    its nearest models; None when the build does not hold it."""
+    """One model's stored fields, its parents and children with their relations, its path to its
+    family's root (a lineage_path.RootPath), its family and its nearest models; None when the build
+    does not hold it."""
     row = build.row(model_id)
     if row is None:
         return None
@@ -115,6 +117,7 @@ def model_details(build: Build, model_id: str) -> dict[str, Any] | None:
         "n_parents": len(parent_edges),
         "children": children,
         "n_children": len(child_edges),
+        "path_to_root": root_path(build, row),
         "family_size": int(family["size"].iat[0]) if len(family) else 1,
         "similar": [
             {"model_id": model, "similarity": round(float(s), 3)}

@@ -5,11 +5,15 @@ pipeline itself never leaves), and on every model of the real sample."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pandas as pd
 import pytest
+from dash import dcc, html
 from hostile_builds import PARENT_COLUMNS, hostile_build
 
 from dashboard.cache_codec import decode, encode
+from dashboard.components import PATH_ENDS, PATH_HEAD, PATH_TAIL, details_card
 from dashboard.data import Build
 from dashboard.queries.lineage_path import (
     CUT_AT_CYCLE,
@@ -22,7 +26,10 @@ from dashboard.queries.lineage_path import (
     path_between,
     path_to_root,
 )
+from dashboard.queries.models import model_details
+from dashboard.url_state import from_query
 
+FILTERED = "?search=f%2F&min_downloads=0&libraries=transformers"
 DEEP = 100  # models in the deep chain d/0 <- d/1 <- ... <- d/99
 
 # (model, primary parent, depth, root) of the hand-made families; the links below
@@ -184,3 +191,68 @@ def test_every_sample_model_reaches_its_root_in_depth_links(dashboard_build):
         assert len(path.links) == int(model["depth"]), model
         top = path.links[-1].parent if path.links else model["model_id"]
         assert top == model["root_id"], model
+
+
+# ---------------------------------------------------------------- the details card's path to root
+
+
+def components(node):
+    """Every component in a layout tree."""
+    yield node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from components(child)
+
+
+def path_items(build, model_id: str, page: str = "/", search: str = "") -> list:
+    """The items of the card's "Path to root" list for a model."""
+    card = details_card(model_details(build, model_id), page, search)
+    (path,) = [c for c in components(card) if getattr(c, "id", None) == "details-path-to-root"]
+    return path.children
+
+
+def item_text(item) -> str:
+    """What an item reads: its texts and badges, one after the other."""
+    return " ".join(
+        c if isinstance(c, str) else c.children
+        for c in (item.children if isinstance(item.children, list) else [item.children])
+        if isinstance(c, str) or isinstance(getattr(c, "children", None), str)
+    )
+
+
+def test_the_card_links_each_model_of_the_path_with_its_relation_keeping_the_filters(build):
+    for page in ("/", "/network"):
+        items = path_items(build, "f/a2", page, FILTERED)
+        assert [item_text(item) for item in items] == [
+            "adapter f/a1",
+            "quantized f/a",
+            "finetune f/root",
+        ]
+        for item, parent in zip(items, ("f/a1", "f/a", "f/root")):
+            (link,) = [c for c in components(item) if isinstance(c, dcc.Link)]
+            filters, view = from_query(urlsplit(link.href).query)
+            assert urlsplit(link.href).path == page and view["model"] == parent
+            assert filters == from_query(FILTERED)[0]
+    assert [item_text(item) for item in path_items(build, "f/root")] == [
+        "none: the root of its family"
+    ]
+
+
+def test_the_card_shortens_a_long_path_and_says_where_it_stops(build):
+    items = path_items(build, f"d/{DEEP - 1}")
+    assert len(items) == PATH_HEAD + 1 + PATH_TAIL + 1
+    texts = [item_text(item) for item in items]
+    assert texts[:PATH_HEAD] == [f"finetune d/{DEEP - 2 - i}" for i in range(PATH_HEAD)]
+    assert texts[PATH_HEAD] == f"… {PATH_LIMIT - PATH_HEAD - PATH_TAIL} more links …"
+    assert texts[-2] == f"finetune d/{DEEP - 1 - PATH_LIMIT}"
+    assert texts[-1] == PATH_ENDS[CUT_AT_LIMIT]
+    assert item_text(path_items(build, "c/z")[-1]) == PATH_ENDS[CUT_AT_CYCLE]
+
+
+def test_the_card_shows_a_parent_outside_the_data_without_a_link(build):
+    first, note = path_items(build, "m/child")
+    assert not [c for c in components(first) if isinstance(c, dcc.Link)]
+    (gone,) = [c for c in components(first) if isinstance(c, html.Span)]
+    assert (gone.children, gone.title) == ("m/gone", "not in this build")
+    assert item_text(note) == PATH_ENDS[CUT_AT_MISSING]
