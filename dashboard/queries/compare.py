@@ -53,7 +53,8 @@ TYPICAL = ("parent_child", "siblings", "same_family", "different_families")
 @dataclass(frozen=True)
 class Trait:
     """One trait of the two models: its values in a and in b (one value for a single-valued
-    trait, each value once for a list), and whether a list trait."""
+    trait; each value once for a list, whose values are compared case aside, as the details card
+    lists them: "MIT" is "mit"), and whether a list trait."""
 
     name: str
     a: list[str]
@@ -62,19 +63,26 @@ class Trait:
 
     @property
     def differ(self) -> bool:
-        return set(self.a) != set(self.b) if self.listed else self.a != self.b
+        return bool(self.only_a or self.only_b) if self.listed else self.a != self.b
 
     @property
     def only_a(self) -> list[str]:
-        return [value for value in self.a if value not in self.b]
+        return _not_in(self.a, self.b)
 
     @property
     def only_b(self) -> list[str]:
-        return [value for value in self.b if value not in self.a]
+        return _not_in(self.b, self.a)
 
     @property
     def both(self) -> list[str]:
-        return [value for value in self.a if value in self.b]
+        """The values both have, as a writes them."""
+        other = {value.lower() for value in self.b}
+        return [value for value in self.a if value.lower() in other]
+
+
+def _not_in(values: list[str], other: list[str]) -> list[str]:
+    lower = {value.lower() for value in other}
+    return [value for value in values if value.lower() not in lower]
 
 
 @cache_value_type
