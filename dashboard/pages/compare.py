@@ -383,7 +383,7 @@ def remember_view(a, b, view):
 clientside_callback(
     """function (b, a) {
         if (a && !b) {
-            const picker = document.querySelector('#compare-b input, #compare-b button');
+            const picker = document.getElementById('compare-b');  // the dropdown's button
             if (picker) { picker.focus(); }
         }
         return window.dash_clientside.no_update;
