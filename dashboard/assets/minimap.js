@@ -152,19 +152,6 @@
     );
   }
 
-  // Plotly._guiRelayout, which plotly.js does not export: a relayout as if the user had made it,
-  // so the figure's uirevision keeps this camera when the server sends a new figure (filters).
-  function guiRelayout(gd, update) {
-    const full = gd._fullLayout;
-    full._guiEditing = true;
-    try {
-      return window.Plotly.relayout(gd, update);
-    } finally {
-      full._guiEditing = false;
-      if (gd._fullLayout) gd._fullLayout._guiEditing = false;
-    }
-  }
-
   let lastClick = null; // plotly may hand one click on to its plot twice
 
   /** Turn the 3D camera to look at the minimap's point under a click. */
@@ -183,7 +170,8 @@
     const py = event.clientY - box.top - ya._offset;
     if (px < 0 || px > xa._length || py < 0 || py > ya._length) return;
     const camera = cameraLookingAt(drawnFrame(scene), scene.camera, xa.p2d(px), ya.p2d(py));
-    guiRelayout(gd, {"scene.camera": camera});
+    // its relayout event keeps the camera for the next figure (pages/map.py's map-camera)
+    window.Plotly.relayout(gd, {"scene.camera": camera});
   }
 
   function hook() {

@@ -1,13 +1,21 @@
 """The 3D map's minimap: the matching models' density seen from above (the x, y plane of the 3D
-positions, ``queries.minimap``) and where the 3D camera looks.
+positions, ``queries.minimap``) and where the 3D camera looks; and the camera a new 3D figure
+starts from.
 
 The camera's marks are traces the browser moves (dashboard/assets/minimap.js, from the 3D graph's
 camera, without asking the server): the line from the camera's side to the point it looks at, the
-camera's end of it and that point. The server draws them empty; it never knows the camera.
-A click on the minimap turns the 3D camera towards the clicked point, in the browser too.
+camera's end of it and that point. The server draws them empty. A click on the minimap turns the
+3D camera towards the clicked point, in the browser too.
+
+A new 3D figure (other filters, colours, an opened model) would start from its first camera:
+the figure's uirevision does not keep a turned camera in this dcc.Graph (after a turn plotly no
+longer holds the camera it turned from, so the next figure's camera wins). So the page keeps the
+last camera the browser reported and draws the next figure from it (``with_camera``).
 """
 
 from __future__ import annotations
+
+import math
 
 from dashboard.figures.density import density_image
 from dashboard.queries.density import DensityLayer
@@ -59,3 +67,51 @@ def minimap_figure(layer: DensityLayer | None) -> dict:
         layout["xaxis"]["range"], layout["yaxis"]["range"] = [x0, x1], [y0, y1]
         layout["images"] = [{**density_image(layer.source, layer.box), "opacity": IMAGE_OPACITY}]
     return {"data": data, "layout": layout}
+
+
+CAMERA_VECTORS = {  # plotly's layout.scene.camera: its vectors and their defaults
+    "eye": None,  # required
+    "center": {"x": 0.0, "y": 0.0, "z": 0.0},
+    "up": {"x": 0.0, "y": 0.0, "z": 1.0},
+}
+PROJECTIONS = ("perspective", "orthographic")
+
+
+def scene_camera(value: object) -> dict | None:
+    """A 3D camera the browser reported (plotly's layout.scene.camera) as plain finite numbers:
+    its eye, center and up (the two last as plotly's defaults when absent) and its projection
+    type; None when it is not such a camera (an eye on the center sees nothing)."""
+    if not isinstance(value, dict):
+        return None
+    camera: dict = {}
+    for name, default in CAMERA_VECTORS.items():
+        vector = value.get(name)
+        if vector is None and default is not None:
+            camera[name] = dict(default)
+            continue
+        if not isinstance(vector, dict):
+            return None
+        numbers = [vector.get(axis) for axis in "xyz"]
+        if not all(
+            isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n)
+            for n in numbers
+        ):
+            return None
+        camera[name] = {axis: float(n) for axis, n in zip("xyz", numbers, strict=True)}
+    if all(camera["eye"][axis] == camera["center"][axis] for axis in "xyz"):
+        return None
+    projection = value.get("projection")
+    kind = projection.get("type") if isinstance(projection, dict) else None
+    if kind in PROJECTIONS:
+        camera["projection"] = {"type": kind}
+    return camera
+
+
+def with_camera(figure: dict, camera: object) -> dict:
+    """The map's figure drawn from the given camera (``scene_camera``) when it is a 3D figure and
+    that is a camera; else the figure as it is. A copy: the figure may be the query cache's."""
+    camera = scene_camera(camera)
+    scene = figure.get("layout", {}).get("scene")
+    if camera is None or not isinstance(scene, dict):
+        return figure
+    return {**figure, "layout": {**figure["layout"], "scene": {**scene, "camera": camera}}}

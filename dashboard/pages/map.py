@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html,
 
 from dashboard.components import FILTER_INPUTS, details_card, model_link, page_frame
 from dashboard.figures.distributions import histogram_figure
-from dashboard.figures.minimap import MINIMAP_SIZE, minimap_figure
+from dashboard.figures.minimap import MINIMAP_SIZE, minimap_figure, with_camera
 from dashboard.filters import Filters, Selection
 from dashboard.model_download import download_control
 from dashboard.queries.density import matches_frame
@@ -225,6 +225,7 @@ def layout(**query) -> html.Div:
             style={"position": "relative"},
         ),
         dcc.Store(id="map-frame"),
+        dcc.Store(id="map-camera"),  # the 3D camera the map was left at (see update_map)
         dcc.Store(id="map-framed"),
         html.Div(id="map-selection-summary", className="mt-2"),
         dcc.Store(id="map-zoom", data=state.zoom),
@@ -312,13 +313,15 @@ def remember_zoom(relayout, current):
     Output("map-count", "children"),
     # the selection is drawn when the map is, but a new selection does not redraw the map
     inputs=dict(
-        filters=FILTER_INPUTS, view={**STATE_INPUTS, "selection": State("map-selection", "data")}
+        filters=FILTER_INPUTS,
+        view={**STATE_INPUTS, "selection": State("map-selection", "data")},
+        camera=State("map-camera", "data"),  # a 3D map is drawn from the camera it was left at
     ),
 )
-def update_map(filters, view):
+def update_map(filters, view, camera=None):
     filters, state = Filters.from_inputs(filters), MapState(**view)
     plane = state.dims == 2  # zoom and selection are regions of the 2D map
-    return map_view.cached(
+    figure, count = map_view.cached(
         served_build(),
         filters,
         state.dims,
@@ -331,6 +334,22 @@ def update_map(filters, view):
         " ".join(state.semantic.split()),
         state.selection if plane else None,
     )
+    return with_camera(figure, camera), count
+
+
+# The 3D camera after each turn of the scene or click on its minimap (plotly's relayout event),
+# for the next figure (update_map): in the browser, so a turn costs no request.
+clientside_callback(
+    """
+    function (relayout) {
+        const camera = relayout && relayout['scene.camera'];
+        return camera || window.dash_clientside.no_update;
+    }
+    """,
+    Output("map-camera", "data"),
+    Input("map-graph", "relayoutData"),
+    prevent_initial_call=True,
+)
 
 
 def event_row(event) -> int | None:
