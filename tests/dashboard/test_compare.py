@@ -381,3 +381,19 @@ def texts(tree) -> list[str]:
             if isinstance(child, str):
                 found.append(child)
     return found
+
+
+def test_hand_made_values_get_a_sentence_never_an_error(served):
+    from dashboard.pages.compare import offer_a, remember_view, update_comparison
+
+    long_id = "x/" + "y" * 5_000
+    status, body = open_page(served["client"], f"?a={long_id}&b={PLANTED['left']}")
+    assert status == 200
+    said = [line for line in texts(json.loads(body)) if line.startswith("No model")]
+    assert said == ["No model x/" + "y" * 298 + "… (5,002 characters) in this build."]
+    shown = update_comparison(a=["x"], b={"y": 1}, search=7)
+    assert [line for line in texts(shown) if line.startswith("Pick")] == [
+        "Pick two models to compare."
+    ]
+    assert remember_view(a=5, b=None, view="junk") == {"a": None, "b": None}
+    assert all(len(option["value"]) <= 500 for option in offer_a(typed=[1], chosen={"a": 1}))
