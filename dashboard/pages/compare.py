@@ -85,7 +85,10 @@ def picker(id_: str, label: str, chosen: str) -> html.Div:
             dbc.Label(label, html_for=id_, className="mb-0 small"),
             dcc.Dropdown(
                 id=id_,
-                options=picker_options("", chosen),
+                # the chosen model alone: the options callback offers more as the page loads
+                options=[{"label": shorten(chosen, LABEL_CHARS), "value": chosen}]
+                if chosen
+                else [],
                 value=chosen or None,
                 placeholder="Find a model…",
             ),
@@ -98,13 +101,11 @@ def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
     state = CompareState.from_query(view)
-    known = CompareState(
-        *(model if build.row(model) is not None else "" for model in (state.a, state.b))
-    )
+    unknown = unknown_models(state)
     controls = [
         html.H6("Compare", className="card-title"),
-        picker("compare-a", "Model A", known.a),
-        picker("compare-b", "Model B", known.b),
+        picker("compare-a", "Model A", "" if state.a in unknown else state.a),
+        picker("compare-b", "Model B", "" if state.b in unknown else state.b),
         html.P(
             "Their traits side by side, how alike they are by each measure of the Evolution "
             "view, and their lineage. The filters do not apply here.",
@@ -113,7 +114,7 @@ def layout(**query) -> html.Div:
         dcc.Store(id="compare-focus"),
     ]
     content = [
-        html.Div(comparison_block(state, to_query(filters, view)), id="compare-result"),
+        html.Div(comparison_block(state, to_query(filters, view), unknown), id="compare-result"),
     ]
     return page_frame(build, filters, view, controls, content)
 
@@ -121,17 +122,22 @@ def layout(**query) -> html.Div:
 # ---------------------------------------------------------------- sections (plain functions)
 
 
-def comparison_block(state: CompareState, search: str) -> list:
-    """What the view shows for two chosen models: a sentence for an unknown id or a missing
-    choice, else the comparison."""
+def unknown_models(state: CompareState) -> list[str]:
+    """The chosen ids the served build does not hold, each once."""
     build = served_build()
-    unknown = [model for model in (state.a, state.b) if model and build.row(model) is None]
-    said = [
-        html.P(f"No model {shorten(model)} in this build.", className="compare-unknown")
-        for model in dict.fromkeys(unknown)
-    ]
+    chosen = dict.fromkeys(model for model in (state.a, state.b) if model)
+    return [model for model in chosen if build.row(model) is None]
+
+
+def comparison_block(state: CompareState, search: str, unknown: list[str]) -> list:
+    """What the view shows for two chosen models: a sentence for each unknown id (``unknown``),
+    a hint for a missing choice, else the comparison."""
+    build = served_build()
     if unknown:
-        return said
+        return [
+            html.P(f"No model {shorten(model)} in this build.", className="compare-unknown")
+            for model in unknown
+        ]
     if not (state.a and state.b):
         hint = "Pick two models to compare."
         if state.a:
@@ -366,7 +372,8 @@ def offer_b(typed, chosen):
     prevent_initial_call=True,
 )
 def update_comparison(a, b, search):
-    return comparison_block(CompareState(a, b), text(search))
+    state = CompareState(a, b)
+    return comparison_block(state, text(search), unknown_models(state))
 
 
 @callback(
