@@ -98,6 +98,13 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         action="store_true",
         help="refit the whole map even if the current build could be carried forward",
     )
+    build.add_argument(
+        "--cluster",
+        default=settings.dask_scheduler,
+        metavar="ADDRESS",
+        help="a Dask scheduler (tcp://HOST:8786): MiniLM's embedding, the placement of the map's "
+        "other models and exact neighbour searches run on its workers",
+    )
     build.add_argument("--quiet", action="store_true", help="no progress output")
     build.add_argument(
         "--if-missing",
@@ -457,6 +464,7 @@ def _build(args, settings: Settings, console: Console) -> None:
         full=args.full,
         keep_builds=settings.keep_builds,
         progress=not args.quiet,
+        cluster=args.cluster or None,
     )
     summary: list = []  # read from the finished build before it becomes current, printed after
 

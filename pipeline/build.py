@@ -69,6 +69,7 @@ class BuildOptions:
     keep_builds: int = 3
     full: bool = False
     progress: bool = True
+    cluster: str | None = None  # a Dask scheduler's address: the heavy map stages run there
 
 
 @dataclass
@@ -118,13 +119,25 @@ def run_build(
 ) -> BuildResult:
     """Run every stage and write one complete build; raises before writing anything on failure.
 
-    before_switch(path) is called on the complete build before it becomes current (BuildWriter)."""
+    before_switch(path) is called on the complete build before it becomes current (BuildWriter).
+    With options.cluster the scheduler is reached before any stage (pipeline.cluster)."""
     console = console or Console(stderr=True)
-    stages = _Stages(console, quiet=not options.progress)
-    log = IssueLog()
     started = time.perf_counter()
     check_source(options.source)  # a missing or unknown source fails before any stage starts
+    if options.cluster is None:
+        return _run_stages(options, console, before_switch, started, None)
+    from pipeline.cluster import connected  # dask: only a build on a cluster imports it
 
+    with connected(options.cluster, progress=options.progress) as runner:
+        return _run_stages(options, console, before_switch, started, runner)
+
+
+def _run_stages(
+    options: BuildOptions, console: Console, before_switch, started: float, runner
+) -> BuildResult:
+    """run_build's stages, their heavy maps on runner's cluster when there is one (else None)."""
+    stages = _Stages(console, quiet=not options.progress)
+    log = IssueLog()
     with stages.stage("read source"):
         source = read_source(
             options.source, log, progress=options.progress, cache_dir=options.cache_dir
@@ -133,7 +146,7 @@ def run_build(
     with stages.stage("lineage"):
         lineage = build_lineage(models, log)
     with stages.stage("embed"):
-        embedded = _embed(options, source)
+        embedded = _embed(options, source, runner, console)
         del source
     with stages.stage("previous build"):
         mode = _mode(options, embedded, models["model_id"])
@@ -144,14 +157,16 @@ def run_build(
     texts = list(embedded.texts) if mode.carried is None else None
     embedded.texts = None
     carried, vectors = mode.carried, embedded.vectors
+    if carried and runner:
+        carried.index.runner = runner  # the exact search of the new models
     background = _neighbours_in_background(options, carried, vectors)
     with stages.stage("project"):
-        coords = _project(options, carried, vectors)
+        coords = _project(options, carried, vectors, runner)
     with stages.stage("cluster"):
         labels, clusters = _cluster(options, carried, vectors, texts, models)
         del texts
     with stages.stage("neighbours"):
-        index, neighbours = _neighbours(options, carried, vectors, background)
+        index, neighbours = _neighbours(options, carried, vectors, background, runner)
     if background:
         stages.record(BESIDE, background.seconds)
     placed = _Placed(coords, labels, clusters, index, neighbours)
@@ -209,8 +224,9 @@ class _Placed:
     neighbours: pd.DataFrame
 
 
-def _embed(options: BuildOptions, source: SourceRows) -> _Embedded:
-    """Each model's vector, from the embedding cache where its text key is there."""
+def _embed(options: BuildOptions, source: SourceRows, runner, console: Console) -> _Embedded:
+    """Each model's vector, from the embedding cache where its text key is there (MiniLM embeds
+    the others on runner's cluster when there is one)."""
     models = source.models
     embedder_name = choose_embedder(options.embedder, len(models), options.minilm_max_rows)
     # each text computed only where needed: the row store gives the keys of the rows it
@@ -226,8 +242,18 @@ def _embed(options: BuildOptions, source: SourceRows) -> _Embedded:
         seed=options.seed,
         refit=options.refit,
     )
+    embedding = embedder
+    if runner and embedder_name == "minilm":
+        from pipeline.cluster import EmbedderOnCluster
+
+        # each worker rebuilds the embedder from plain values (its own packaged weights, unless
+        # --model-path names others, which must then be at that path on every worker)
+        settings = {"name": "minilm", "model_path": options.model_path}
+        embedding = EmbedderOnCluster(embedder, settings, runner)
+    elif runner and options.progress:
+        console.print("--cluster embeds with MiniLM only: TF-IDF embeds in this process.")
     vectors, newly_embedded = EmbeddingCache(options.cache_dir).embed(
-        embedder, texts, keys=keys, progress=options.progress
+        embedding, texts, keys=keys, progress=options.progress
     )
     return _Embedded(embedder, vectors, keys, texts, newly_embedded)
 
@@ -267,8 +293,11 @@ def _neighbours_in_background(
     )
 
 
-def _project(options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray) -> dict:
-    """The 3D and 2D map coordinates (coords[3], coords[2])."""
+def _project(
+    options: BuildOptions, carried: CarriedBuild | None, vectors: np.ndarray, runner
+) -> dict:
+    """The 3D and 2D map coordinates (coords[3], coords[2]); the models outside UMAP's fit sample
+    placed on runner's cluster when there is one."""
     if carried:
         return carried_coordinates(carried, vectors)
     from pipeline.project import project  # umap: only a full build needs it
@@ -278,6 +307,7 @@ def _project(options: BuildOptions, carried: CarriedBuild | None, vectors: np.nd
         seed=options.seed,
         fit_sample_size=options.fit_sample_size,
         progress=options.progress,
+        runner=runner,
     )
 
 
@@ -309,14 +339,17 @@ def _neighbours(
     carried: CarriedBuild | None,
     vectors: np.ndarray,
     background: NeighboursInBackground | None,
+    runner,
 ) -> tuple[NeighbourIndex, pd.DataFrame]:
-    """The neighbour index and each model's nearest models."""
+    """The neighbour index and each model's nearest models (exact searches on runner's cluster
+    when there is one)."""
     if carried:
-        index = carried.index.carried_to(vectors, carried.row_now)
+        index = carried.index.carried_to(vectors, carried.row_now)  # keeps the runner
         return index, carried_neighbours(carried, index, vectors, k=NEIGHBOURS_PER_MODEL)
     if background:  # this stage's seconds: the wait for the worker and reading its table
         return background.result()
     index = NeighbourIndex.build(vectors, seed=options.seed)
+    index.runner = runner
     return index, knn_table(index, vectors, k=NEIGHBOURS_PER_MODEL)
 
 
@@ -423,7 +456,7 @@ def _options_used(options: BuildOptions) -> dict:
     return {
         name: str(value) if isinstance(value, Path) else value
         for name, value in asdict(options).items()
-        if name != "progress"
+        if name not in ("progress", "cluster")
     }
 
 

@@ -54,6 +54,9 @@ class Settings:
     track_timeout: float = 4 * 3600.0
     # HFMAP_TOP_AUTHORS: how many authors a snapshot counts models for
     top_authors: int = 100
+    # HFMAP_DASK_SCHEDULER: a Dask scheduler's address (tcp://HOST:8786): `hfmap build` runs its
+    # heavy map stages on that cluster (the default of --cluster)
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -77,6 +80,7 @@ class Settings:
             "hub_timeout": "HFMAP_HUB_TIMEOUT",
             "track_timeout": "HFMAP_TRACK_TIMEOUT",
             "top_authors": "HFMAP_TOP_AUTHORS",
+            "dask_scheduler": "HFMAP_DASK_SCHEDULER",
         }
         values = {}
         for setting in fields(cls):

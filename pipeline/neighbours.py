@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Self
 
@@ -40,6 +40,7 @@ INDEX_FILE = "neighbour_index.json"
 NNDESCENT_FOLDER = "nndescent"
 BASE_ROWS_FILE = "base_rows.npy"
 EXACT_BLOCK_CELLS = 1 << 25  # similarities computed per block (128 MiB of float32)
+CLUSTER_SEARCH_BLOCKS = 8  # blocks per task of an exact search on a cluster
 NNDESCENT_NEIGHBOURS = 16  # graph width: k=10 neighbours + self + slack for recall
 # Random-projection trees that seed the graph. pynndescent's default grows with sqrt(n)
 # (49 trees at 760k); on the real listing's 760k tfidf vectors 12 trees gave the same
@@ -76,6 +77,7 @@ class NeighbourIndex:
         self.kind = kind  # "exact" or "nndescent"
         self._nndescent = nndescent  # None: read from saved_folder when first needed
         self.saved_folder = saved_folder  # where this nndescent graph is already saved, if anywhere
+        self.runner = None  # a pipeline.cluster.ClusterRunner: exact searches run on its cluster
         if kind == "nndescent":
             self.base_rows = (
                 np.arange(len(vectors), dtype=np.int64)
@@ -131,9 +133,14 @@ class NeighbourIndex:
         """This index reused by a later build whose vectors are ``vectors``; row_now[i] is where
         this index's row i went (-1: removed or changed). An exact index is simply rebuilt."""
         if self.kind == "exact":
-            return type(self).build(vectors, exact_threshold=len(vectors) + 1)
-        base_rows = np.where(self.base_rows >= 0, row_now[np.maximum(self.base_rows, 0)], -1)
-        return type(self)(vectors, "nndescent", self._nndescent, base_rows, self.saved_folder)
+            carried = type(self).build(vectors, exact_threshold=len(vectors) + 1)
+        else:
+            base_rows = np.where(self.base_rows >= 0, row_now[np.maximum(self.base_rows, 0)], -1)
+            carried = type(self)(
+                vectors, "nndescent", self._nndescent, base_rows, self.saved_folder
+            )
+        carried.runner = self.runner
+        return carried
 
     @property
     def size(self) -> int:
@@ -186,7 +193,7 @@ class NeighbourIndex:
             if exclude_self_ids.shape != (len(vectors),):
                 raise ValueError("exclude_self_ids needs one indexed row number per query vector.")
         if self.kind == "exact":
-            found = _exact_search(vectors, self.vectors, k, exclude_self_ids, progress)
+            found = _exact_search(vectors, self.vectors, k, exclude_self_ids, progress, self.runner)
             return self._no_zero_vectors(vectors, *found)
         extra = 0 if exclude_self_ids is None else 1
         wanted = k + extra + (k if self.n_stale else 0)  # stale slots are dropped below
@@ -194,7 +201,9 @@ class NeighbourIndex:
         indices = self.base_rows[slots]
         similarities = np.where(indices >= 0, 1.0 - distances, -np.inf).astype(np.float32)
         if len(self.delta_rows):
-            delta, delta_similarities = _exact_search(vectors, self.delta_vectors, k + extra)
+            delta, delta_similarities = _exact_search(
+                vectors, self.delta_vectors, k + extra, runner=self.runner
+            )
             indices = np.hstack(
                 [indices, np.where(delta >= 0, self.delta_rows[np.maximum(delta, 0)], -1)]
             )
@@ -277,17 +286,30 @@ def _exact_search(
     k: int,
     exclude_self_ids: np.ndarray | None = None,
     progress: bool = False,
+    runner=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k cosine search of queries over unit vectors (blocked); -1 / NaN where fewer
-    exist."""
-    queries = normalize(queries)
+    exist. runner (a pipeline.cluster.ClusterRunner): runs of blocks are searched on its cluster,
+    the vectors sent to each worker once (the same blocks as here, so the same answers)."""
     size = len(vectors)
+    block = max(1, min(4096, EXACT_BLOCK_CELLS // max(size, 1)))
+    if runner is not None and len(queries):
+        rows = block * CLUSTER_SEARCH_BLOCKS
+        parts = [
+            (
+                queries[start : start + rows],
+                None if exclude_self_ids is None else exclude_self_ids[start : start + rows],
+            )
+            for start in range(0, len(queries), rows)
+        ]
+        found = runner.map(partial(_search_part, k=k), parts, shared=(vectors,), desc="neighbours")
+        return tuple(np.concatenate(columns) for columns in zip(*found))
+    queries = normalize(queries)
     k_found = max(0, min(k, size - (exclude_self_ids is not None)))
     indices = np.full((len(queries), k), -1, dtype=np.int64)
     similarities = np.full((len(queries), k), np.nan, dtype=np.float32)
     if k_found == 0 or len(queries) == 0:
         return indices, similarities
-    block = max(1, min(4096, EXACT_BLOCK_CELLS // max(size, 1)))
     with tqdm(total=len(queries), desc="neighbours", unit="vec", disable=not progress) as bar:
         for start in range(0, len(queries), block):
             stop = min(start + block, len(queries))
@@ -301,6 +323,13 @@ def _exact_search(
             similarities[start:stop, :k_found] = np.take_along_axis(top_sims, order, axis=1)
             bar.update(stop - start)
     return indices, similarities
+
+
+def _search_part(
+    queries: np.ndarray, exclude_self_ids: np.ndarray | None, vectors: np.ndarray, k: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """_exact_search of some of the queries (a cluster worker's task)."""
+    return _exact_search(queries, vectors, k, exclude_self_ids)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -70,8 +70,12 @@ def project(
     min_dist: float = 0.1,
     chunk_size: int = 100_000,
     progress: bool = False,
+    runner=None,
 ) -> dict[int, np.ndarray]:
-    """Coordinates of every vector for each requested dimension: {3: (n, 3), 2: (n, 2)} float32."""
+    """Coordinates of every vector for each requested dimension: {3: (n, 3), 2: (n, 2)} float32.
+
+    runner (a pipeline.cluster.ClusterRunner): the chunks outside the fit sample are placed on its
+    cluster, the fitted model sent to each worker once (the same graphs as here)."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n = len(vectors)
     jit_cache.enable()
@@ -88,6 +92,9 @@ def project(
     chunks = [rest_rows[s : s + chunk_size] for s in range(0, len(rest_rows), chunk_size)]
 
     def placement_graphs(model: UMAP) -> list[scipy.sparse.csr_matrix]:
+        if runner is not None:
+            blocks = [(vectors[rows],) for rows in chunks]
+            return runner.map(placement_graph, blocks, shared=(model, reducer), desc="umap place")
         hidden = not progress or not chunks
         with tqdm(total=len(rest_rows), desc="umap place", unit="pt", disable=hidden) as bar:
             graphs = []
@@ -263,6 +270,14 @@ def umap_layout(
     jit_cache.enable()
     model = fitted_umap(data, n_components, n_neighbors, min_dist, seed, precomputed, n_epochs)
     return model.embedding_
+
+
+def placement_graph(
+    vectors: np.ndarray, model: UMAP, reducer: PCA | None
+) -> scipy.sparse.csr_matrix:
+    """neighbour_graph of vectors through the pre-reduction (a cluster worker's task)."""
+    jit_cache.enable()
+    return neighbour_graph(model, reduce(reducer, vectors))
 
 
 def neighbour_graph(model: UMAP, data: np.ndarray) -> scipy.sparse.csr_matrix:
