@@ -11,7 +11,6 @@ build may hold), and says where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from dashboard.cache_codec import cache_value_type
@@ -71,13 +70,7 @@ def path_to_root(build: Build, model_id: str, limit: int = PATH_LIMIT) -> RootPa
 
 def root_path(build: Build, row: int, limit: int = PATH_LIMIT) -> RootPath:
     """``path_to_root`` of the model at a row."""
-    links: list[Link] = []
-    cut = AT_ROOT
-    for link, _, stop in primary_links(build, row, limit):
-        if link is not None:
-            links.append(link)
-        cut = stop
-    return RootPath(links, cut)
+    return walk_up(build, row, limit)[0]
 
 
 def path_between(build: Build, a: str, b: str, limit: int = PATH_LIMIT) -> LineagePath | None:
@@ -87,57 +80,37 @@ def path_between(build: Build, a: str, b: str, limit: int = PATH_LIMIT) -> Linea
     row_a, row_b = build.row(a), build.row(b)
     if row_a is None or row_b is None:
         return None
-    if row_a == row_b:
-        return LineagePath(build.model_id(row_a))
-    up: list[Link] = []
-    place = {row_a: 0}  # each model of a's path: how many of its links lead up to it
-    cut_a = AT_ROOT
-    for link, parent, stop in primary_links(build, row_a, limit):
-        if link is not None:
-            up.append(link)
-            if parent is not None:
-                place[parent] = len(up)
-        cut_a = stop
-    if row_b in place:
-        return LineagePath(build.model_id(row_b), up[: place[row_b]], [])
-    down: list[Link] = []
-    cut_b = AT_ROOT
-    for link, parent, stop in primary_links(build, row_b, limit):
-        if link is not None:
-            down.append(link)
-            if parent in place:
-                return LineagePath(link.parent, up[: place[parent]], down)
-        cut_b = stop
-    return LineagePath(None, cut=cut_a or cut_b)
+    path_a, rows_a = walk_up(build, row_a, limit)
+    path_b, rows_b = walk_up(build, row_b, limit)
+    place = {row: links for links, row in enumerate([row_a, *rows_a]) if row >= 0}
+    for links, row in enumerate([row_b, *rows_b]):
+        if row in place:
+            ancestor = path_b.links[links - 1].parent if links else build.model_id(row_b)
+            return LineagePath(ancestor, path_a.links[: place[row]], path_b.links[:links])
+    return LineagePath(None, cut=path_a.cut or path_b.cut)
 
 
-def primary_links(
-    build: Build, row: int, limit: int
-) -> Iterator[tuple[Link | None, int | None, str | None]]:
-    """Walk up from ``row`` along primary parents: each step yields (link, parent row or None when
-    the parent is not in the data, None); the last step yields the reason the walk stopped (None:
-    the root) with its last link, or with no link when it stopped at ``row`` itself."""
+def walk_up(build: Build, row: int, limit: int) -> tuple[RootPath, list[int]]:
+    """The path from ``row`` up along primary parents, and the row of each link's parent (-1 for a
+    parent outside the data). Stops at the root, after ``limit`` links, at a parent outside the
+    data, or before a parent already on the path."""
+    links: list[Link] = []
+    rows: list[int] = []
     seen = {row}
     child_id = build.model_id(row)
-    while True:
-        parent_id = primary_parent(build, row)
-        if parent_id is None:
-            yield None, None, AT_ROOT
-            return
-        if len(seen) > limit:  # limit links followed, and there is another
-            yield None, None, CUT_AT_LIMIT
-            return
+    while (parent_id := primary_parent(build, row)) is not None:
+        if len(links) == limit:
+            return RootPath(links, CUT_AT_LIMIT), rows
         parent, relation = parent_link(build, row, parent_id)
         if parent in seen:
-            yield None, None, CUT_AT_CYCLE
-            return
-        link = Link(child_id, parent_id, relation, parent is not None)
+            return RootPath(links, CUT_AT_CYCLE), rows
+        links.append(Link(child_id, parent_id, relation, parent is not None))
         if parent is None:
-            yield link, None, CUT_AT_MISSING
-            return
+            return RootPath(links, CUT_AT_MISSING), rows + [-1]
+        rows.append(parent)
         seen.add(parent)
-        yield link, parent, AT_ROOT
         row, child_id = parent, parent_id
+    return RootPath(links), rows
 
 
 def primary_parent(build: Build, row: int) -> str | None:
