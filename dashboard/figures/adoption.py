@@ -23,6 +23,7 @@ KIND_NAMES = {
     "unspecified": "unspecified",
 }
 MIX_ROW_PIXELS = 130
+MIX_MARGINS = {"l": 60, "r": 10, "t": 80, "b": 40}
 
 
 def family_names(root_id: str) -> tuple[str, str]:
@@ -122,14 +123,13 @@ def mix_figure(curves: dict) -> go.Figure:
     colours = {"root": ROOT_COLOUR, **RELATION_COLOURS}
     for place, family in enumerate(families, start=1):
         full = family_names(family["root_id"])[1]
-        first = family["first"]
         for kind, added in zip(MEMBER_KINDS, family["added"], strict=True):
             if not added.any():
                 continue
             figure.add_trace(
-                go.Bar(
-                    x=months[first:],
-                    y=added[first:],
+                go.Bar(  # every month, so a family of one month has bars as wide as the others'
+                    x=months,
+                    y=added,
                     name=KIND_NAMES[kind],
                     legendgroup=kind,
                     showlegend=kind not in shown_kinds(families[: place - 1]),
@@ -143,12 +143,14 @@ def mix_figure(curves: dict) -> go.Figure:
                 row=place,
                 col=1,
             )
+    plotted = MIX_ROW_PIXELS * len(families)  # the panels' height, without the margins
     figure.update_layout(
         barmode="stack",
-        height=MIX_ROW_PIXELS * len(families) + 90,
-        margin={"l": 60, "r": 10, "t": 30, "b": 40},
+        height=plotted + MIX_MARGINS["t"] + MIX_MARGINS["b"],
+        margin=MIX_MARGINS,
         plot_bgcolor="#ffffff",
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.5, "xanchor": "center"},
+        # above the first panel's title
+        legend={"orientation": "h", "y": 1 + 28 / plotted, "yanchor": "bottom", "x": 0},
         bargap=0.1,
     )
     figure.update_annotations(font={"size": 12})
