@@ -24,7 +24,13 @@ def test_services_volumes_and_their_order():
         "redis",
         "pipeline",
         "dashboard",
-    }  # the dashboard runs the tracker
+        "dask-scheduler",
+        "dask-worker",
+    }  # the dashboard runs the tracker; the Dask services only with the cluster profile
+    assert {name for name, spec in config["services"].items() if spec.get("profiles")} == {
+        "dask-scheduler",
+        "dask-worker",
+    }
     assert set(config["volumes"]) == {"builds", "cache", "tracker-data", "redis-data"}
     dashboard = config["services"]["dashboard"]
     assert dashboard["depends_on"] == {
@@ -36,6 +42,37 @@ def test_services_volumes_and_their_order():
             config["services"][name]["image"] == "hfmap:latest"
             and config["services"][name]["build"] == "."
         )
+
+
+def test_the_cluster_profile_runs_a_private_dask_scheduler_and_workers_of_the_hfmap_image():
+    services = compose()["services"]
+    for name in ("dask-scheduler", "dask-worker"):
+        spec = services[name]
+        # the project image: the workers need hfmap and the packaged MiniLM weights
+        assert spec["profiles"] == ["cluster"] and spec["image"] == "hfmap:latest"
+        assert spec["restart"] == "unless-stopped" and "ports" not in spec  # never published
+    assert service_command("dask-scheduler", DEFAULTS) == [
+        "dask",
+        "scheduler",
+        "--port",
+        "8786",
+        "--no-dashboard",
+    ]
+    assert "8786" in healthcheck_command("dask-scheduler", DEFAULTS)[-1]
+    worker = service_command("dask-worker", DEFAULTS)
+    assert worker[:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
+    assert worker[worker.index("--nworkers") + 1] == "1"  # `--scale dask-worker=N` adds workers
+    assert services["dask-worker"]["depends_on"] == {
+        "dask-scheduler": {"condition": "service_healthy"}
+    }
+    # the pipeline job builds in its own container unless HFMAP_DASK_SCHEDULER names the scheduler,
+    # and waits for the scheduler only when the profile is on
+    assert service_environment("pipeline", DEFAULTS)["HFMAP_DASK_SCHEDULER"] == ""
+    on = {"HFMAP_DASK_SCHEDULER": "tcp://dask-scheduler:8786"}
+    assert service_environment("pipeline", on)["HFMAP_DASK_SCHEDULER"] == on["HFMAP_DASK_SCHEDULER"]
+    assert services["pipeline"]["depends_on"] == {
+        "dask-scheduler": {"condition": "service_healthy", "required": False}
+    }
 
 
 def test_redis_persists_append_only_on_a_volume_checks_its_health_and_stays_private():
