@@ -147,22 +147,25 @@
     if (!moved) return; // also ends the restyle -> afterplot -> showCamera round
     window.Plotly.restyle(
       mini,
-      {x: marks.map((mark) => mark.x), y: marks.map((mark) => mark.y)},
+      {
+        x: marks.map(function (mark) {
+          return mark.x;
+        }),
+        y: marks.map(function (mark) {
+          return mark.y;
+        }),
+      },
       [0, 1, 2]
     );
   }
 
-  let lastClick = null; // plotly may hand one click on to its plot twice
-
-  /** Turn the 3D camera to look at the minimap's point under a click. */
+  /** Turn the 3D camera to look at the minimap's point under a click (the minimap is a static
+   * plot: the click reaches it as the browser's own). */
   function lookAt(event) {
     const gd = document.querySelector(MAP);
     const mini = document.querySelector(MINIMAP);
     const scene = mapScene(gd);
     if (!scene || !mini || !mini._fullLayout || !window.Plotly) return;
-    if (lastClick && lastClick.x === event.clientX && lastClick.y === event.clientY &&
-        event.timeStamp - lastClick.time < 300) return;
-    lastClick = {x: event.clientX, y: event.clientY, time: event.timeStamp};
     const xa = mini._fullLayout.xaxis;
     const ya = mini._fullLayout.yaxis;
     const box = mini.getBoundingClientRect();
