@@ -184,7 +184,7 @@ def test_the_marks_show_the_point_looked_at_and_the_side_looked_from(page):
 
 
 def test_a_click_on_the_minimap_turns_the_3d_camera_there_and_filters_keep_it(
-    browser, dashboard_url, wait_for, wait_until, console_errors, screenshot
+    browser, dashboard_url, wait_for, wait_until, console_errors
 ):
     before = open_3d_map(browser, dashboard_url + "/?dims=3", wait_for, wait_until)
     assert wait_until(lambda: marks_of_camera(state(browser)), message="marks of the camera")
@@ -220,7 +220,6 @@ def test_a_click_on_the_minimap_turns_the_3d_camera_there_and_filters_keep_it(
     )
     marked = wait_until(lambda: marks_of_camera(now := state(browser)) and now, message="marks")
     assert abs(marked["marks"][2]["x"][0] - before["marks"][2]["x"][0]) > 5 * pixel
-    screenshot(browser, "map-3d-minimap")
     # a filter redraws the map (its points, the minimap's density): the camera stays
     minimum = browser.find_element(By.ID, "filter-min-likes")
     minimum.send_keys(Keys.CONTROL, "a")
