@@ -1269,22 +1269,17 @@ def target_lines(results: dict) -> list[str]:
     return lines
 
 
-def with_dashboard_section(text: str, section: str) -> str:
-    """The benchmarks page with its dashboard section of the same kind (synthetic "## Dashboard (",
-    or REAL_HEADING) replaced by section, or section added at the end; the other one is kept."""
-    heading = REAL_HEADING if section.startswith(REAL_HEADING) else "## Dashboard ("
-    start = text.find("\n" + heading)
+def with_section(text: str, section: str) -> str:
+    """The benchmarks page with the section that has section's heading (its first line up to the
+    count in brackets: "## Dashboard (", "## Dashboard, real Hub listing (") replaced by section,
+    up to the next "## " heading; section is added at the end when the page has none."""
+    heading = section.split("\n", 1)[0]
+    prefix = heading[: heading.index(" (") + 2] if " (" in heading else heading
+    start = text.find("\n" + prefix)
     if start < 0:
         return text.rstrip("\n") + "\n\n" + section
-    following = [
-        i
-        for i in (
-            text.find("\n## Dashboard (", start + 1),
-            text.find("\n" + REAL_HEADING, start + 1),
-        )
-        if i > start
-    ]
-    end = min(following) if following else len(text)
+    end = text.find("\n## ", start + 1)
+    end = len(text) if end < 0 else end
     return text[:start].rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n" + text[end:]
 
 
@@ -1352,9 +1347,7 @@ def main() -> None:
             flush=True,
         )
     text = args.out.read_text() if args.out.exists() else "# Benchmarks\n"
-    args.out.write_text(
-        with_dashboard_section(text, markdown(results, results["machine"], command))
-    )
+    args.out.write_text(with_section(text, markdown(results, results["machine"], command)))
     print(f"bench: wrote the dashboard section of {args.out}")
 
 

@@ -5,6 +5,7 @@ Fixtures
     dashboard_url           `hfmap serve` over sample_build, started once; its base URL
     tracker_history         the snapshot history that server reads
     served_app              the `served_app(command, env, port)` context manager (below)
+    serve_build             `serve_build(build, tracker_db)`: `hfmap serve` over a build
     console_errors, wait_for, wait_until, screenshot
                             the helpers below, handed out as fixtures so a test module
                             never has to import this conftest (free_port is tests/conftest.py's)
@@ -282,25 +283,28 @@ def tracker_history(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(sample_build, served_app, tracker_history, free_port) -> Iterator[str]:
+def serve_build(served_app, free_port):
+    """`serve_build(build, tracker_db)`: `hfmap serve` over a build on a free port, with the
+    embedded cache (REDIS_URL unset) and the prepared files beside the build; a context manager
+    yielding its base URL."""
+
+    def start(build: Path, tracker_db: Path):
+        port = free_port()
+        env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+        env.update(
+            HF_HUB_OFFLINE="1",
+            HF_DATASETS_OFFLINE="1",
+            HFMAP_CACHE_DIR=str(build.parent / "cache"),
+            HFMAP_TRACKER_DB=str(tracker_db),
+        )
+        command = [sys.executable, "-m", "hfmap", "serve", "--build", str(build)]
+        return served_app([*command, "--port", str(port)], env, port)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(sample_build, serve_build, tracker_history) -> Iterator[str]:
     """`hfmap serve` over the sample build, with the embedded cache (REDIS_URL unset)."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        HFMAP_CACHE_DIR=str(sample_build.parent / "cache"),
-        HFMAP_TRACKER_DB=str(tracker_history),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "hfmap",
-        "serve",
-        "--build",
-        str(sample_build),
-        "--port",
-        str(port),
-    ]
-    with served_app(command, env, port) as url:
+    with serve_build(sample_build, tracker_history) as url:
         yield url

@@ -5,9 +5,7 @@ placeholder's example finds what it names, and a weak best match is called weak.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from collections.abc import Iterator
 
 import pandas as pd
@@ -24,17 +22,10 @@ EXAMPLE = "chinese text generation"
 
 
 @pytest.fixture(scope="module")
-def speech_url(real_speech_build, served_app, free_port, tmp_path_factory) -> Iterator[str]:
+def speech_url(real_speech_build, serve_build, tmp_path_factory) -> Iterator[str]:
     """`hfmap serve` over the real slice's build."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HFMAP_CACHE_DIR=str(real_speech_build.parent / "cache"),
-        HFMAP_TRACKER_DB=str(tmp_path_factory.mktemp("tracker") / "tracker.sqlite"),
-    )
-    command = [sys.executable, "-m", "hfmap", "serve", "--build", str(real_speech_build)]
-    with served_app([*command, "--port", str(port)], env, port) as url:
+    tracker_db = tmp_path_factory.mktemp("tracker") / "tracker.sqlite"
+    with serve_build(real_speech_build, tracker_db) as url:
         yield url
 
 
