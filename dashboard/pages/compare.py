@@ -27,7 +27,7 @@ from dashboard.queries.lineage_path import (
 )
 from dashboard.queries.models import find_models
 from dashboard.serving import served_build
-from dashboard.shown import LABEL_CHARS, URL_VALUE_CHARS, shorten, tooltip
+from dashboard.shown import LABEL_CHARS, TEXT_CHARS, URL_VALUE_CHARS, shorten, tooltip
 from dashboard.url_state import from_query, mapping, to_query
 from dashboard.values import text
 
@@ -101,7 +101,7 @@ def layout(**query) -> html.Div:
     build = served_build()
     filters, view = from_query(query)
     state = CompareState.from_query(view)
-    unknown = unknown_models(state)
+    shown, unknown = comparison_block(state, to_query(filters, view))
     controls = [
         html.H6("Compare", className="card-title"),
         picker("compare-a", "Model A", "" if state.a in unknown else state.a),
@@ -113,39 +113,34 @@ def layout(**query) -> html.Div:
         ),
         dcc.Store(id="compare-focus"),
     ]
-    content = [
-        html.Div(comparison_block(state, to_query(filters, view), unknown), id="compare-result"),
-    ]
+    content = [html.Div(shown, id="compare-result")]
     return page_frame(build, filters, view, controls, content)
 
 
 # ---------------------------------------------------------------- sections (plain functions)
 
 
-def unknown_models(state: CompareState) -> list[str]:
-    """The chosen ids the served build does not hold, each once."""
+def comparison_block(state: CompareState, search: str) -> tuple[list, list[str]]:
+    """What the view shows for two chosen models, and the chosen ids the build does not hold: the
+    comparison, else a sentence for each unknown id, or a hint for a missing choice."""
     build = served_build()
+    comparison = compare_models.cached(build, state.a, state.b) if state.a and state.b else None
+    if comparison is not None:
+        return comparison_sections(comparison, typical_similarity.cached(build), search), []
     chosen = dict.fromkeys(model for model in (state.a, state.b) if model)
-    return [model for model in chosen if build.row(model) is None]
-
-
-def comparison_block(state: CompareState, search: str, unknown: list[str]) -> list:
-    """What the view shows for two chosen models: a sentence for each unknown id (``unknown``),
-    a hint for a missing choice, else the comparison."""
-    build = served_build()
+    unknown = [model for model in chosen if build.row(model) is None]
     if unknown:
         return [
             html.P(f"No model {shorten(model)} in this build.", className="compare-unknown")
             for model in unknown
-        ]
-    if not (state.a and state.b):
-        hint = "Pick two models to compare."
-        if state.a:
-            hint = f"Pick a second model (Model B) to compare with {shorten(state.a)}."
-        return [html.P(hint, className="text-muted", id="compare-hint")]
-    comparison = compare_models.cached(build, state.a, state.b)
-    if comparison is None:  # the build was replaced meanwhile
-        return [html.P("Reload the page: the build changed.", className="compare-unknown")]
+        ], unknown
+    hint = "Pick two models to compare."
+    if state.a:
+        hint = f"Pick a second model (Model B) to compare with {shorten(state.a)}."
+    return [html.P(hint, className="text-muted", id="compare-hint")], []
+
+
+def comparison_sections(comparison: Comparison, typical: dict, search: str) -> list:
     return [
         header(comparison, search),
         html.H5("Traits", className="mt-3"),
@@ -156,7 +151,7 @@ def comparison_block(state: CompareState, search: str, unknown: list[str]) -> li
         ),
         trait_table(comparison),
         html.H5("Similarity", className="mt-3"),
-        similarity_table(comparison.similarity, typical_similarity.cached(build)),
+        similarity_table(comparison.similarity, typical),
         html.H5("Lineage", className="mt-3"),
         lineage_block(comparison.path, search),
     ]
@@ -183,7 +178,10 @@ def open_link(model: str, search: str):
 def values_cell(trait, values: list[str]) -> list:
     if trait.listed:
         return chips(values, CHIP_KINDS[trait.name]) if values else []
-    return [html.Span(shorten(value), title=tooltip(value)) for value in values]
+    return [
+        value if len(value) <= TEXT_CHARS else html.Span(shorten(value), title=tooltip(value))
+        for value in values
+    ]
 
 
 def trait_table(comparison: Comparison) -> dbc.Table:
@@ -372,8 +370,8 @@ def offer_b(typed, chosen):
     prevent_initial_call=True,
 )
 def update_comparison(a, b, search):
-    state = CompareState(a, b)
-    return comparison_block(state, text(search), unknown_models(state))
+    shown, _ = comparison_block(CompareState(a, b), text(search))
+    return shown
 
 
 @callback(
