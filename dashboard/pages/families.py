@@ -465,7 +465,7 @@ def update_adoption(filters, families, scale, tab):
 
 
 def growth_text(growth: float | None) -> str:
-    return "began in the window" if growth is None else f"+{growth:.0%}"
+    return "began in the window" if growth is None else f"+{growth:,.0%}"
 
 
 @callback(
