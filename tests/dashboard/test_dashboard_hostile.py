@@ -366,7 +366,9 @@ def test_ids_that_are_not_hub_ids_make_no_outside_link(build, model_id):
         ["https://arxiv.org/abs/2106.09685", *tagged, "https://huggingface.co/datasets/squad"]
     )
     assert all(
-        href.startswith(("/?model=", "/network?model=")) for href in links if href.startswith("/")
+        href.startswith(("/?model=", "/network?model=", "/compare?model="))
+        for href in links
+        if href.startswith("/")
     )
     assert not any("javascript" in href.split("?")[0] or "/../" in href for href in links)
     heading = json.dumps(card.to_plotly_json(), default=lambda c: c.to_plotly_json())
