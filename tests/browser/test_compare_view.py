@@ -78,6 +78,13 @@ def test_compare_with_from_the_details_card_then_reload(
     browser.get(f"{dashboard_url}/network?search=gemma&model={A.replace('/', '%2F')}")
     wait_for(browser, "#details-compare", timeout=60)
     wait_until(lambda: text_of(browser, "#details-model-id") == A, message="the model's details")
+    wait_until(  # the navigation bar's link to the view keeps the filters and the opened model
+        lambda: (
+            "search=gemma" in text_of(browser, "#nav-compare", "href")
+            and "model=google%2Fgemma-7b-it" in text_of(browser, "#nav-compare", "href")
+        ),
+        message="the Compare link to carry the state",
+    )
     click(browser, "#details-compare")
     wait_until(lambda: urlsplit(browser.current_url).path == "/compare", message="the view")
     hint = wait_until(lambda: text_of(browser, "#compare-hint"), message="the hint")
