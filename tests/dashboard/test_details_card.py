@@ -217,7 +217,7 @@ def test_every_model_link_in_the_card_keeps_the_filters(build):
         card = details_card(details, page, FILTERED + "&colour=license")
         links = [c for c in components(card) if isinstance(c, dcc.Link)]
         kinds = {urlsplit(link.href).path for link in links}
-        assert kinds == {"/", "/network"}  # the other view, and models in this view
+        assert kinds == {"/", "/network", "/compare"}  # the other view, models here, Compare
         assert len(links) > 10  # parents, children, similar models, the family
         for link in links:
             filters, view = from_query(urlsplit(link.href).query)
