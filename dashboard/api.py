@@ -17,6 +17,9 @@ GET /api/compare?a=ID&b=ID        two models compared: their traits (what only a
 GET /api/family.graphml?model=ID  the model's family (itself, its ancestors, its descendants and
 GET /api/family.csv?model=ID      their links) as GraphML, or its links as CSV
                                   (parent_id,child_id,relation); 404 for a model the build lacks
+GET /api/adoption?<the Families view's query>  its Over time and Fastest growing numbers: the
+                                  curves of families= (default: the 5 largest) and the rankings
+                                  over window= days, counting the models that pass the filters
 
 Answers come from the same cached queries as the Growth and Evolution views.
 """
@@ -28,6 +31,8 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify, request
 
 from dashboard.filters import Selection
+from dashboard.pages.families import FamiliesState
+from dashboard.queries.adoption import adoption_report
 from dashboard.queries.compare import compare_models, comparison_json, typical_similarity
 from dashboard.queries.family_export import (
     export_file_name,
@@ -130,6 +135,15 @@ def findings():
     except FindingsUnavailableError as error:
         return jsonify({"error": str(error)}), 503
     return jsonify({**found, "paper": PAPER_FINDINGS})
+
+
+@api.get("/adoption")
+def adoption():
+    """The Families view's Over time and Fastest growing numbers for its query (the filters,
+    families= and window=, read as the view reads them)."""
+    filters, view = from_query(request.query_string.decode("utf-8", "replace"))
+    state = FamiliesState.from_query(view)
+    return jsonify(adoption_report(served_build(), filters, state.families, state.window))
 
 
 @api.get("/models.csv")

@@ -423,3 +423,30 @@ def widest_families(build: Build, filters: Filters) -> dict[str, Any]:
     several = np.flatnonzero(shape["members"] > 1)
     top = ranked(build, several, shape["widest"], shape["members"])
     return {"listed": int(len(several)), "rows": generation_rows(build, shape, top)}
+
+
+def adoption_report(
+    build: Build, filters: Filters, roots: tuple[str, ...], days: int
+) -> dict[str, Any]:
+    """The Families view's Over time and Fastest growing numbers as plain JSON data (GET
+    /api/adoption): the curves of ``roots`` (none: the SHOWN_BY_DEFAULT largest families), with
+    their arrays as lists, and the four rankings over a window of ``days`` days."""
+    roots = roots or tuple(largest_families.cached(build, filters))
+    curves = adoption_curves.cached(build, filters, roots)
+    families = [
+        {
+            **family,
+            "cumulative": family["cumulative"].tolist(),
+            "normalized": family["normalized"].tolist(),
+            "added": dict(zip(MEMBER_KINDS, family["added"].tolist(), strict=True)),
+        }
+        for family in curves["families"]
+    ]
+    return {
+        "build": build.version,
+        "curves": {**curves, "families": families},
+        "fastest_growing": fastest_growing.cached(build, filters, days),
+        "newest_large_families": newest_large_families.cached(build, filters, days),
+        "deepest_families": deepest_families.cached(build, filters),
+        "widest_families": widest_families.cached(build, filters),
+    }

@@ -44,6 +44,7 @@ from dashboard.queries.adoption import (
     newest_large_families,
     widest_families,
 )
+from pipeline.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 # id: (creation date or None, base_model tags after "base_model:", library)
@@ -96,9 +97,9 @@ def hub_record(model_id: str, created: str | None, parents: list[str], library: 
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory) -> Build:
-    """The hand-made records built by the real pipeline (`hfmap build`), as the dashboard reads
-    them."""
+def built(tmp_path_factory) -> Path:
+    """The hand-made records built by the real pipeline (`hfmap build`): the folder holding its
+    builds directory ("builds") and the dashboard's cache directory ("cache")."""
     tmp = tmp_path_factory.mktemp("adoption")
     source = tmp / "families.jsonl"
     source.write_text(
@@ -108,7 +109,13 @@ def build(tmp_path_factory) -> Build:
     command += ["tfidf", "--out", str(tmp / "builds"), "--cache-dir", str(tmp / "cache"), "--quiet"]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
-    return Build.load(tmp / "builds", tmp / "cache")
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def build(built) -> Build:
+    """The build as the dashboard reads it."""
+    return Build.load(built / "builds", built / "cache")
 
 
 def family(curves: dict, root_id: str) -> dict:
@@ -294,3 +301,21 @@ def test_the_views_state_reads_hand_edited_urls(build):
     assert FamiliesState.from_query({"window": "365"}).window == 365
     assert len(chosen_families([f"org/m{k}" for k in range(30)])) == 10
     assert chosen_families(["a,b", "x" * 600, 3, "ok"]) == ("ok",)
+
+
+def test_the_api_answers_the_views_numbers_for_its_query(built):
+    from dashboard.app import create_app
+
+    settings = Settings(cache_dir=built / "cache", tracker_db=built / "tracker.sqlite")
+    client = create_app(built / "builds", settings).server.test_client()
+    answer = client.get("/api/adoption?families=org/beta,org/nowhere&window=30&libraries=peft")
+    assert answer.status_code == 200
+    report = answer.get_json()
+    beta = report["curves"]["families"][0]
+    assert (beta["root_id"], beta["members"], beta["cumulative"]) == ("org/beta", 1, [1])
+    assert beta["added"]["adapter"] == [1] and report["curves"]["not_found"] == ["org/nowhere"]
+    assert report["fastest_growing"]["start"] == "2023-05-01"
+    largest = client.get("/api/adoption?window=7").get_json()  # not a window: 90 days
+    assert [f["root_id"] for f in largest["curves"]["families"]][:2] == ["org/alpha", "org/beta"]
+    assert largest["fastest_growing"]["days"] == 90
+    assert [r["root_id"] for r in largest["deepest_families"]["rows"]][0] == "org/gamma"
