@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 from dashboard.data import Build
+from dashboard.queries.adoption import prepare_adoption
 from dashboard.queries.density import warm_up_density
 from dashboard.queries.findings import prepared_findings
+from dashboard.queries.minimap import minimap_frame
 from dashboard.queries.semantic import prepare_semantic_search
 from pipeline.build_format import BuildFormatError, resolve_build
 from pipeline.config import Settings
@@ -45,12 +47,15 @@ def serve(location: Path, settings: Settings) -> Build:
 
 
 def warm_up(build: Build) -> None:
-    """Prepare what the first requests would otherwise wait for: the build's own indexes, the
-    findings' tables (so the first per-relation or per-family findings variant answers in well
-    under a second) and the words the semantic search matches."""
+    """Prepare what the first requests would otherwise wait for: the build's own indexes and those
+    of the families over time and the 3D map's minimap, the findings' tables (so the first
+    per-relation or per-family findings variant answers in well under a second) and the words the
+    semantic search matches."""
     start = time.monotonic()
     build.warm_up()
     warm_up_density()  # datashader's compiled code for the map's density layer
+    prepare_adoption(build)  # the Families view's indexes of families over time
+    minimap_frame(build)
     try:
         prepared_findings(build)
         prepare_semantic_search(build)
