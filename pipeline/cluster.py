@@ -44,9 +44,9 @@ from tqdm.auto import tqdm
 from pipeline.embed import Embedder
 from pipeline.errors import UserError
 
-CONNECT_TIMEOUT_S = 10.0  # reaching the scheduler
+CONNECT_TIMEOUT_S = 5.0  # reaching the scheduler
 FIRST_WORKER_TIMEOUT_S = 60.0  # a scheduler without workers: wait this long for the first one
-NO_WORKER_GRACE_S = 20.0  # a map stops when no worker has been left for this long
+NO_WORKER_GRACE_S = 15.0  # a map stops when no worker has been left for this long
 TASK_RETRIES = 2  # a task that raised runs again this many times
 IN_FLIGHT_PER_WORKER = 4  # blocks submitted ahead per worker (bounds the scheduler's memory)
 PARTITION_TEXTS = 1024  # texts per embedding partition (whole batches)
@@ -275,7 +275,11 @@ def embed_on_cluster(
     runner.client.register_plugin(plugin, name=plugin.name)
     batches = encode_batches(embedder, texts)
     partitions, rows = [], []
-    per_partition = max(1, PARTITION_TEXTS // embedder.batch_size)
+    # whole batches, at most PARTITION_TEXTS texts, at least two partitions per worker
+    per_partition = max(
+        1,
+        min(PARTITION_TEXTS // embedder.batch_size, -(-len(batches) // (2 * runner.workers()))),
+    )
     for start in range(0, len(batches), per_partition):
         chosen = batches[start : start + per_partition]
         partitions.append(([[texts[row] for row in batch] for batch in chosen],))
@@ -288,16 +292,21 @@ def embed_on_cluster(
 
 
 def encode_batches(embedder: Embedder, texts: Sequence[str]) -> list[np.ndarray]:
-    """The rows of each batch that embedder.transform(texts) encodes together: sentence-transformers
-    sorts the texts by length (longest first; interleaved for a model that flattens its inputs)
-    and cuts batch_size at a time. Its vectors differ in their last bits with the company a text
-    keeps in a batch, and UMAP turns such differences into another map."""
-    from sentence_transformers import SentenceTransformer
-
-    order = np.argsort([-SentenceTransformer._input_length(text) for text in texts])
-    if embedder.model._can_flatten_inputs():
-        order = SentenceTransformer._interleave_sorted_indices(order)
+    """The rows of each batch that embedder.transform(texts) encodes together. Its vectors differ
+    (in their last bits in fp32, more in int8, whose activations are quantized per batch) with the
+    company a text keeps in a batch, and UMAP turns such differences into another map. In fp32,
+    sentence-transformers' encode sorts the texts by length (longest first; interleaved for a model
+    that flattens its inputs) and cuts batch_size at a time; in int8, MiniLMEmbedder cuts its
+    batches the same way from a stable sort by length."""
     size = embedder.batch_size
+    if getattr(embedder, "precision", "fp32") == "int8":  # MiniLMEmbedder._transform_int8
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+    else:
+        from sentence_transformers import SentenceTransformer
+
+        order = np.argsort([-SentenceTransformer._input_length(text) for text in texts])
+        if embedder.model._can_flatten_inputs():
+            order = SentenceTransformer._interleave_sorted_indices(order)
     return [order[start : start + size] for start in range(0, len(order), size)]
 
 
@@ -310,14 +319,3 @@ def _embed_partition(batches: list[list[str]], plugin: str, state_id: str) -> np
             f"{state_id}): give the workers the same weights and settings."
         )
     return np.concatenate([embedder.transform(batch) for batch in batches])
-
-
-def worker_loads(runner: ClusterRunner, settings: dict) -> dict[str, int]:
-    """How many times each worker has loaded the embedder of settings (for tests and the bench)."""
-    name = EmbedderOnWorker(settings).name
-
-    def loads(dask_worker) -> int:
-        plugin = dask_worker.plugins.get(name)
-        return plugin.loads if plugin is not None else 0
-
-    return runner.client.run(loads)
