@@ -62,6 +62,7 @@ def test_the_cluster_profile_runs_a_private_dask_scheduler_and_workers_of_the_hf
     worker = service_command("dask-worker", DEFAULTS)
     assert worker[:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
     assert worker[worker.index("--nworkers") + 1] == "1"  # `--scale dask-worker=N` adds workers
+    assert service_volumes("dask-worker") == [("cache", "/data/cache", False)]
     assert services["dask-worker"]["depends_on"] == {
         "dask-scheduler": {"condition": "service_healthy"}
     }
