@@ -24,6 +24,8 @@ from bench.run import ROOT  # noqa: E402
 
 WINDOW = (1400, 1000)
 FAMILY = "mistralai/Mistral-7B-v0.1"  # the real listing's family with the most descendants
+# two of its grandchildren, on two branches: their path meets at FAMILY
+COMPARED = ("Intel/neural-chat-7b-v3-3", "TheBloke/zephyr-7B-beta-AWQ")
 # name -> (path and query, the CSS selector of what must be drawn)
 SHOTS = {
     "map": ("/", "#map-graph .js-plotly-plot .gl-container"),
@@ -34,6 +36,12 @@ SHOTS = {
     ),
     "distributions": ("/distributions?attr=downloads", "#dist-graph .js-plotly-plot"),
     "families": ("/families", "#families-table td"),
+    "families-over-time": ("/families?tab=time", "#adoption-curves .js-plotly-plot"),
+    "families-growing": ("/families?tab=growing", "#growing-fastest td"),
+    "compare": (
+        f"/compare?a={quote(COMPARED[0], safe='')}&b={quote(COMPARED[1], safe='')}",
+        "#compare-path",
+    ),
     "drift": ("/drift", "#drift-findings-list"),
     "evolution": ("/evolution", "#evolution-findings .js-plotly-plot, .js-plotly-plot"),
 }
