@@ -41,19 +41,21 @@ def real_texts(source: str, count: int, cache_dir: Path) -> list[str]:
     return ModelTexts(rows.models, rows.texts).at(list(range(min(count, len(rows.models)))))
 
 
-def in_process_rate(texts: list[str]) -> float:
+def in_process_rate(texts: list[str], cache_dir: Path) -> float:
     """Models per second of MiniLM in this process (its model loaded first)."""
-    embedder = make_embedder("minilm")
+    embedder = make_embedder("minilm", cache_dir=cache_dir)
     embedder.transform(texts[:WARM_UP_TEXTS])
     started = time.perf_counter()
     embedder.transform(texts)
     return len(texts) / (time.perf_counter() - started)
 
 
-def cluster_rate(texts: list[str], workers: int) -> float:
+def cluster_rate(texts: list[str], workers: int, cache_dir: Path) -> float:
     """Models per second of MiniLM on a LocalCluster of workers processes (one thread each)."""
-    embedder = make_embedder("minilm")
-    settings = {"name": "minilm", "model_path": None}
+    embedder = make_embedder("minilm", cache_dir=cache_dir)
+    # what a build gives its workers (pipeline.build._embed)
+    settings = {"name": "minilm", "model_path": None, "precision": embedder.precision}
+    settings |= {"device": embedder.device, "cache_dir": str(cache_dir)}
     with (
         LocalCluster(
             n_workers=workers,
@@ -85,13 +87,15 @@ def main() -> None:
 
     texts = real_texts(args.source, args.models, args.cache_dir)
     load_before = os.getloadavg()[0]
-    rows = [("in process", in_process_rate(texts))]
+    rows = [("in process", in_process_rate(texts, args.cache_dir))]
     for workers in args.workers:
-        rows.append((f"{workers} local worker{'s' * (workers > 1)}", cluster_rate(texts, workers)))
+        name = f"{workers} local worker{'s' * (workers > 1)}"
+        rows.append((name, cluster_rate(texts, workers, args.cache_dir)))
     load_after = os.getloadavg()[0]
 
+    precision = make_embedder("minilm", cache_dir=args.cache_dir).precision
     print(
-        f"MiniLM on {len(texts)} real texts ({args.source}), {os.cpu_count()} CPUs, "
+        f"MiniLM ({precision}) on {len(texts)} real texts ({args.source}), {os.cpu_count()} CPUs, "
         f"load {load_before:.1f} -> {load_after:.1f}\n"
     )
     print(f"| setup | models/s | {HUB_MODELS / 1e6:.2f}M models |")
