@@ -66,6 +66,19 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         default=settings.minilm_path,
         help="local sentence-transformers model directory for minilm",
     )
+    build.add_argument(
+        "--precision",
+        default=settings.minilm_precision,
+        choices=["auto", "int8", "fp32"],
+        help="minilm: int8 (ONNX Runtime, CPU; exported once into the cache) or fp32; "
+        f"auto = int8 on CPU, fp32 on a GPU (default {settings.minilm_precision})",
+    )
+    build.add_argument(
+        "--device",
+        default=settings.minilm_device,
+        choices=["auto", "cpu", "cuda"],
+        help=f"where minilm runs; auto = cuda if there is a GPU (default {settings.minilm_device})",
+    )
     build.add_argument("--dim", type=int, default=64, help="tfidf vector dimensions (default 64)")
     build.add_argument(
         "--seed", type=int, default=0, help="random seed: same input + seed gives the same map"
@@ -465,6 +478,8 @@ def _build(args, settings: Settings, console: Console) -> None:
         keep_builds=settings.keep_builds,
         progress=not args.quiet,
         cluster=args.cluster or None,
+        precision=args.precision,
+        device=args.device,
     )
     summary: list = []  # read from the finished build before it becomes current, printed after
 

@@ -70,6 +70,8 @@ class BuildOptions:
     full: bool = False
     progress: bool = True
     cluster: str | None = None  # a Dask scheduler's address: the heavy map stages run there
+    precision: str = "auto"  # MiniLM: int8 (ONNX Runtime, CPU) or fp32; auto: int8 on CPU
+    device: str = "auto"  # MiniLM: cpu, cuda, or auto (cuda when torch sees a GPU)
 
 
 @dataclass
@@ -241,6 +243,8 @@ def _embed(options: BuildOptions, source: SourceRows, runner, console: Console) 
         dim=options.dim,
         seed=options.seed,
         refit=options.refit,
+        precision=options.precision,
+        device=options.device,
     )
     embedding = embedder
     if runner and embedder_name == "minilm":
@@ -249,6 +253,9 @@ def _embed(options: BuildOptions, source: SourceRows, runner, console: Console) 
         # each worker rebuilds the embedder from plain values (its own packaged weights, unless
         # --model-path names others, which must then be at that path on every worker)
         settings = {"name": "minilm", "model_path": options.model_path}
+        # the build's precision on every worker (int8 runs on CPU; fp32 on a worker's GPU if any)
+        settings |= {"precision": embedder.precision, "cache_dir": str(options.cache_dir)}
+        settings["device"] = "cpu" if embedder.precision == "int8" else options.device
         embedding = EmbedderOnCluster(embedder, settings, runner)
     elif runner and options.progress:
         console.print("--cluster embeds with MiniLM only: TF-IDF embeds in this process.")

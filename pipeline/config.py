@@ -21,6 +21,10 @@ class Settings:
     cache_dir: Path = Path(".hfmap-cache")
     # HFMAP_MINILM_PATH: local sentence-transformers model dir
     minilm_path: str | None = None
+    # HFMAP_MINILM_PRECISION: MiniLM's precision: auto (int8 on CPU, fp32 on a GPU), int8, fp32
+    minilm_precision: str = "auto"
+    # HFMAP_MINILM_DEVICE: where MiniLM runs: auto (cuda when torch sees a GPU), cpu, cuda
+    minilm_device: str = "auto"
     # HFMAP_MINILM_MAX_ROWS: --embedder auto uses minilm up to this many rows
     minilm_max_rows: int = 5_000
     # HFMAP_KEEP_BUILDS: finished builds kept besides the current one's predecessors
@@ -65,6 +69,8 @@ class Settings:
             "build_dir": "HFMAP_BUILD_DIR",
             "cache_dir": "HFMAP_CACHE_DIR",
             "minilm_path": "HFMAP_MINILM_PATH",
+            "minilm_precision": "HFMAP_MINILM_PRECISION",
+            "minilm_device": "HFMAP_MINILM_DEVICE",
             "minilm_max_rows": "HFMAP_MINILM_MAX_ROWS",
             "keep_builds": "HFMAP_KEEP_BUILDS",
             "redis_url": "REDIS_URL",
