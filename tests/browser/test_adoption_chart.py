@@ -5,9 +5,9 @@ them; the growth rankings link each family to the network view."""
 
 from __future__ import annotations
 
-import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from page_actions import click, query_of
 from selenium.common.exceptions import (
     ElementClickInterceptedException,
     StaleElementReferenceException,
@@ -29,24 +29,6 @@ OFFERED = "return [...document.querySelectorAll('[role=option] input')].map(e =>
 
 def names_of(browser, css: str = CURVES) -> list[str] | None:
     return browser.execute_script(TRACE_NAMES, css)
-
-
-def query_of(browser) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(browser.current_url).query)
-
-
-def click(browser, css: str) -> None:
-    """A real click on the first element matching css, scrolled into view first (again, while a
-    redrawn page moves it)."""
-    for _ in range(20):
-        try:
-            element = browser.find_element(By.CSS_SELECTOR, css)
-            browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-            element.click()
-            return
-        except (ElementClickInterceptedException, StaleElementReferenceException):
-            time.sleep(0.2)
-    raise AssertionError(f"could not click {css}")
 
 
 def click_option(browser, value: str) -> bool:
