@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from dash_pages import open_page
 from hostile_builds import hostile_build
 
 from dashboard.components import details_card
@@ -111,25 +112,6 @@ def served(sample_build, tmp_path_factory):
 @pytest.fixture(scope="module")
 def build(served):
     return served["build"]
-
-
-def open_page(client, search: str) -> tuple[int, str]:
-    """The Compare view as the browser opens it: Dash pages' router callback."""
-    payload = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/compare"},
-            {"id": "_pages_location", "property": "search", "value": search},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=payload)
-    return response.status_code, response.get_data(as_text=True)
 
 
 def traits_of(comparison) -> dict:
@@ -278,7 +260,9 @@ def test_the_path_goes_through_the_closest_common_ancestor(build):
 def test_models_of_two_families_share_no_ancestor(build, served):
     path = compare_models(build, PLANTED["left"], PLANTED["stranger"]).path
     assert path.ancestor is None and path.up == path.down == []
-    status, body = open_page(served["client"], f"?a={PLANTED['left']}&b={PLANTED['stranger']}")
+    status, body = open_page(
+        served["client"], "/compare", f"?a={PLANTED['left']}&b={PLANTED['stranger']}"
+    )
     assert status == 200 and "They share no ancestor." in texts(json.loads(body))
 
 
@@ -288,14 +272,16 @@ def test_models_of_two_families_share_no_ancestor(build, served):
 def test_an_unknown_id_is_one_sentence(build, served):
     assert compare_models(build, "no/such-model", PLANTED["left"]) is None
     assert compare_models(build, PLANTED["left"], "no/such-model") is None
-    status, body = open_page(served["client"], f"?a=no/such-model&b={PLANTED['left']}")
+    status, body = open_page(served["client"], "/compare", f"?a=no/such-model&b={PLANTED['left']}")
     assert status == 200
     assert "No model no/such-model in this build." in texts(json.loads(body))
     assert "compare-traits" not in body and "Traceback" not in body
 
 
 def test_the_page_marks_the_rows_that_differ(served):
-    status, body = open_page(served["client"], f"?a={PLANTED['left']}&b={PLANTED['right']}")
+    status, body = open_page(
+        served["client"], "/compare", f"?a={PLANTED['left']}&b={PLANTED['right']}"
+    )
     assert status == 200
     page = json.loads(body)  # (its JSON writes "/" as "\/")
     assert "8 of 14 traits differ." in texts(page)
@@ -310,7 +296,7 @@ def test_the_page_marks_the_rows_that_differ(served):
 
 
 def test_only_a_asks_for_the_second_model(served):
-    status, body = open_page(served["client"], f"?a={PLANTED['left']}&search=llama")
+    status, body = open_page(served["client"], "/compare", f"?a={PLANTED['left']}&search=llama")
     assert status == 200
     hint = f"Pick a second model (Model B) to compare with {PLANTED['left']}."
     assert hint in texts(json.loads(body))
@@ -387,7 +373,7 @@ def test_hand_made_values_get_a_sentence_never_an_error(served):
     from dashboard.pages.compare import offer_a, remember_view, update_comparison
 
     long_id = "x/" + "y" * 5_000
-    status, body = open_page(served["client"], f"?a={long_id}&b={PLANTED['left']}")
+    status, body = open_page(served["client"], "/compare", f"?a={long_id}&b={PLANTED['left']}")
     assert status == 200
     said = [line for line in texts(json.loads(body)) if line.startswith("No model")]
     assert said == ["No model x/" + "y" * 298 + "… (5,002 characters) in this build."]

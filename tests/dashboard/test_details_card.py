@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from dash import dcc
+from dash_pages import components
 from markdown_it import MarkdownIt
 
 from dashboard.card_markdown import card_markdown
@@ -45,15 +46,6 @@ def build(dashboard_build):
 
 def rendered(markdown: str) -> str:
     return RENDERER.render(markdown)
-
-
-def components(node):
-    """Every component in a layout tree."""
-    yield node
-    children = getattr(node, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from components(child)
 
 
 def badges(card, id_: str) -> list[str]:

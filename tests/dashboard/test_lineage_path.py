@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import pytest
 from dash import dcc, html
+from dash_pages import components
 from hostile_builds import PARENT_COLUMNS, hostile_build
 
 from dashboard.cache_codec import decode, encode
@@ -194,15 +195,6 @@ def test_every_sample_model_reaches_its_root_in_depth_links(dashboard_build):
 
 
 # ---------------------------------------------------------------- the details card's path to root
-
-
-def components(node):
-    """Every component in a layout tree."""
-    yield node
-    children = getattr(node, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from components(child)
 
 
 def path_items(build, model_id: str, page: str = "/", search: str = "") -> list:
