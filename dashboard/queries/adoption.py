@@ -83,7 +83,7 @@ def family_of_model(build: Build) -> np.ndarray:
     known_roots = len(build.table.column("root_id").chunk(0).dictionary) if build.size else 0
     row_of_code = np.full(known_roots, -1, dtype=np.int32)
     row_of_code[codes[named]] = np.flatnonzero(named)
-    family = row_of_code[build.codes("root_id")]
+    family: np.ndarray = row_of_code[build.codes("root_id")]
     family.flags.writeable = False
     return family
 
@@ -107,7 +107,8 @@ def largest_first(roots: pa.Array, rows: np.ndarray, keys: tuple[np.ndarray, ...
     columns = {f"key{place}": pa.array(-key[rows]) for place, key in enumerate(keys)}
     table = pa.table({**columns, "root": roots.take(pa.array(rows, pa.int64()))})
     order = pc.sort_indices(table, sort_keys=[(name, "ascending") for name in table.column_names])
-    return rows[order.to_numpy()]
+    ordered: np.ndarray = rows[order.to_numpy()]
+    return ordered
 
 
 def picker_order(build: Build) -> tuple[np.ndarray, pa.Array]:
@@ -165,7 +166,8 @@ def largest_families(build: Build, filters: Filters, count: int = SHOWN_BY_DEFAU
     family = build.derived("adoption-family-of-model", family_of_model)
     members = np.bincount(family[counted_members(build, filters)], minlength=len(build.families))
     top = ranked(build, np.flatnonzero(members > 0), members, limit=count)
-    return build.families["root_id"].iloc[top].astype(str).tolist()
+    roots: list[str] = build.families["root_id"].iloc[top].astype(str).tolist()
+    return roots
 
 
 @cached_query
@@ -305,7 +307,9 @@ def window_counts(build: Build, filters: Filters, days: int) -> dict[str, Any]:
     }
 
 
-def window_answer(counts: dict[str, Any], listed: np.ndarray, days: int, rows: list) -> dict:
+def window_answer(
+    counts: dict[str, Any], listed: np.ndarray, days: int, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
     """A ranking's answer: its rows with the window's dates and the counts said beside it."""
     return {
         "days": int(days),
@@ -400,7 +404,9 @@ def generations(build: Build, filters: Filters) -> dict[str, np.ndarray]:
     }
 
 
-def generation_rows(build: Build, shape: dict[str, np.ndarray], top: np.ndarray) -> list[dict]:
+def generation_rows(
+    build: Build, shape: dict[str, np.ndarray], top: np.ndarray
+) -> list[dict[str, Any]]:
     roots = build.families["root_id"]
     return [
         {

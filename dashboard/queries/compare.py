@@ -103,7 +103,7 @@ class Comparison:
         return sum(trait.differ for trait in self.traits)
 
 
-def card_length_text(record: dict) -> str:
+def card_length_text(record: dict[str, Any]) -> str:
     """The card's length as the comparison shows it: unknown where the source said nothing of
     cards."""
     if record.get("has_card") is None:
@@ -114,14 +114,14 @@ def card_length_text(record: dict) -> str:
     return "a card" if length is None else f"{count_text(length)} characters"
 
 
-def auto_generated_text(record: dict) -> str:
+def auto_generated_text(record: dict[str, Any]) -> str:
     auto = record.get("card_auto_generated")
     if not record.get("has_card"):
         return "no card" if record.get("has_card") is False else UNKNOWN
     return UNKNOWN if auto is None else "yes" if auto else "no"
 
 
-def single_values(record: dict) -> dict[str, str]:
+def single_values(record: dict[str, Any]) -> dict[str, str]:
     """The single-valued traits of a model as text ("unknown" where the source did not say)."""
     created = record.get("created_at")
     return {
@@ -140,7 +140,7 @@ def single_values(record: dict) -> dict[str, str]:
     }
 
 
-def compare_traits(a: dict, b: dict) -> list[Trait]:
+def compare_traits(a: dict[str, Any], b: dict[str, Any]) -> list[Trait]:
     """The traits of two models' records (Build.record), in TRAITS order."""
     lists_a, lists_b = card_lists(a), card_lists(b)
     single_a, single_b = single_values(a), single_values(b)
@@ -167,7 +167,9 @@ def build_embeddings(build: Build) -> np.ndarray | None:
     return vectors
 
 
-def pair_similarity(build: Build, rows: list[int], records: list[dict]) -> dict[str, float | None]:
+def pair_similarity(
+    build: Build, rows: list[int], records: list[dict[str, Any]]
+) -> dict[str, float | None]:
     """Each measure's similarity of two models of the build, its rows and their records
     (findings.resemblance's code, as the Evolution view's findings measure sampled pairs), from
     their stored fields and embeddings."""
@@ -188,6 +190,7 @@ def compare_models(build: Build, a: str, b: str) -> Comparison | None:
     records = [build.record(row_a), build.record(row_b)]
     similarity = pair_similarity(build, [row_a, row_b], records)
     path = path_between(build, a, b)
+    assert path is not None  # (None only for a model the build lacks)
     return Comparison(a, b, compare_traits(*records), similarity, path)
 
 
@@ -206,7 +209,7 @@ def typical_similarity(build: Build) -> dict[str, dict[str, dict[str, Any]]]:
     }
 
 
-def comparison_json(comparison: Comparison, typical: dict) -> dict[str, Any]:
+def comparison_json(comparison: Comparison, typical: dict[str, Any]) -> dict[str, Any]:
     """A comparison as /api/compare answers it: the traits with what only a, only b and both
     have, the similarities beside their typical means, and the lineage path."""
     path = comparison.path

@@ -115,7 +115,8 @@ def walk_up(build: Build, row: int, limit: int) -> tuple[RootPath, list[int]]:
 
 def primary_parent(build: Build, row: int) -> str | None:
     """The model's primary parent id as the build chose it (None for a root)."""
-    return build.details.column("primary_parent")[int(row)].as_py()
+    parent: str | None = build.details.column("primary_parent")[int(row)].as_py()
+    return parent
 
 
 def parent_link(build: Build, row: int, parent_id: str) -> tuple[int | None, str]:

@@ -50,6 +50,8 @@ def spread(counts: np.ndarray, reach: int = SPREAD) -> np.ndarray:
     padded = np.pad(counts, ((0, 0), (reach, reach), (reach, reach)))
     _, height, width = counts.shape
     side = 2 * reach + 1
-    return sum(
-        padded[:, dy : dy + height, dx : dx + width] for dy in range(side) for dx in range(side)
-    ).astype(counts.dtype)
+    total = np.zeros_like(counts)
+    for dy in range(side):
+        for dx in range(side):
+            total += padded[:, dy : dy + height, dx : dx + width]
+    return total
