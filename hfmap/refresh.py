@@ -156,6 +156,9 @@ def refreshed(
         cache_dir=settings.cache_dir,
         keep_builds=settings.keep_builds,
         progress=False,
+        cluster=settings.dask_scheduler,
+        precision=settings.minilm_precision,
+        device=settings.minilm_device,
     )
     try:
         before = model_ids(previous) if previous is not None else set()

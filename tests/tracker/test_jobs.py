@@ -383,3 +383,28 @@ def test_the_growth_view_says_who_runs_a_job_and_when_a_holder_went_silent(histo
     history.clear_schedule("web-1:41")
     nobody = shown_text(tracker_state(growth_report(history), str(history_path), now))
     assert "no scheduled tracker is running" in nobody
+
+
+def test_the_refresh_builds_on_the_cluster_the_settings_name(sample_build, history_path, tmp_path):
+    """HFMAP_DASK_SCHEDULER reaches the refresh's build as it does `hfmap build`: a scheduler
+    nobody listens on fails the refresh with the build's own sentence, the current build stays."""
+    builds = tmp_path / "builds"
+    first = resolve_build(sample_build)
+    shutil.copytree(first, builds / first.name)
+    (builds / POINTER).write_text(first.name + "\n")
+    listing = tmp_path / "hub-listing.jsonl"
+    listing.write_text("{}\n")
+    env = tracker_env(
+        "http://127.0.0.1:9",
+        history_path,
+        HFMAP_CACHE_DIR=str(tmp_path / "cache"),
+        HFMAP_DASK_SCHEDULER="tcp://127.0.0.1:9",
+    )
+    command = [sys.executable, "-m", "hfmap", "refresh", "--listing", str(listing)]
+    command += ["--out", str(builds), "--embedder", "tfidf"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    refresh = History(history_path).latest_refresh()
+    assert refresh.outcome == "failed"
+    assert refresh.error.startswith("Cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+    assert (builds / POINTER).read_text().strip() == first.name
