@@ -1,7 +1,7 @@
 """Two models side by side (issue 16): their traits with the differences found, their similarity
 by each measure of the Evolution view, and the values those measures typically take in the build.
 
-The lists (licenses, languages, tags, data sets) are the details card's (components.card_lists:
+The lists (licenses, languages, tags, data sets) are the details card's (model_lists.card_lists:
 each value once, prefixed tags counted in their field); every value is compared as the text the
 card shows. The similarities come from findings.resemblance, the code the Evolution view's
 findings use, for this one pair; the typical values are the means the build's stored findings
@@ -19,10 +19,10 @@ import pyarrow as pa
 
 from dashboard.cache import cached_query
 from dashboard.cache_codec import cache_value_type
-from dashboard.components import card_lists
 from dashboard.data import Build
+from dashboard.model_lists import card_lists
 from dashboard.queries.findings import stored_findings
-from dashboard.queries.lineage_path import LineagePath, path_between
+from dashboard.queries.lineage_path import LineagePath, rows_path
 from dashboard.shown import count_text
 from findings.resemblance import MEASURED_COLUMNS, MEASURES, pair_similarities
 
@@ -43,7 +43,7 @@ TRAITS = (  # the traits compared, in the order shown
     "depth",
 )
 LISTS = {"licenses": "licenses", "languages": "languages", "tags": "tags", "data sets": "datasets"}
-# (a list trait: its list in the details card, components.card_lists)
+# (a list trait: its list in the details card, model_lists.card_lists)
 UNKNOWN = "unknown"
 # the configurations of pairs whose typical similarity is shown beside the pair's, closest first
 TYPICAL = ("parent_child", "siblings", "same_family", "different_families")
@@ -90,7 +90,7 @@ def _not_in(values: list[str], other: list[str]) -> list[str]:
 class Comparison:
     """Two models of a build compared: their traits, their similarity by each measure (None: the
     measure leaves this pair out) and the path between them through their closest common
-    ancestor (lineage_path.path_between)."""
+    ancestor (lineage_path.rows_path)."""
 
     a: str
     b: str
@@ -189,8 +189,7 @@ def compare_models(build: Build, a: str, b: str) -> Comparison | None:
         return None
     records = [build.record(row_a), build.record(row_b)]
     similarity = pair_similarity(build, [row_a, row_b], records)
-    path = path_between(build, a, b)
-    assert path is not None  # (None only for a model the build lacks)
+    path = rows_path(build, row_a, row_b)
     return Comparison(a, b, compare_traits(*records), similarity, path)
 
 

@@ -80,6 +80,11 @@ def path_between(build: Build, a: str, b: str, limit: int = PATH_LIMIT) -> Linea
     row_a, row_b = build.row(a), build.row(b)
     if row_a is None or row_b is None:
         return None
+    return rows_path(build, row_a, row_b, limit)
+
+
+def rows_path(build: Build, row_a: int, row_b: int, limit: int = PATH_LIMIT) -> LineagePath:
+    """``path_between`` the models at two rows."""
     path_a, rows_a = walk_up(build, row_a, limit)
     path_b, rows_b = walk_up(build, row_b, limit)
     place = {row: links for links, row in enumerate([row_a, *rows_a]) if row >= 0}
