@@ -70,7 +70,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         "--precision",
         default=settings.minilm_precision,
         choices=["auto", "int8", "fp32"],
-        help="minilm: int8 (ONNX Runtime, CPU; exported once into the cache) or fp32; "
+        help="minilm: int8 (OpenVINO, CPU; exported once into the cache) or fp32; "
         f"auto = int8 on CPU, fp32 on a GPU (default {settings.minilm_precision})",
     )
     build.add_argument(
@@ -440,6 +440,8 @@ def _check_out_dir(out: Path) -> None:
 
 
 def _build(args, settings: Settings, console: Console) -> None:
+    if args.quiet:  # transformers' and huggingface_hub's bars ("Loading weights"): read at import
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     from pipeline.build import BuildOptions, run_build
     from pipeline.build_format import POINTER
     from pipeline.embed import require_sentence_transformers_dir

@@ -70,7 +70,7 @@ class BuildOptions:
     full: bool = False
     progress: bool = True
     cluster: str | None = None  # a Dask scheduler's address: the heavy map stages run there
-    precision: str = "auto"  # MiniLM: int8 (ONNX Runtime, CPU) or fp32; auto: int8 on CPU
+    precision: str = "auto"  # MiniLM: int8 (OpenVINO, CPU) or fp32; auto: int8 on CPU
     device: str = "auto"  # MiniLM: cpu, cuda, or auto (cuda when torch sees a GPU)
 
 

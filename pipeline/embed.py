@@ -123,8 +123,14 @@ PRECISIONS = ("auto", "int8", "fp32")
 DEVICES = ("auto", "cpu", "cuda")
 BATCH_SIZES = {"cpu": 64, "cuda": 512}  # texts per forward pass of the fp32 model on each device
 INT8_BATCH_SIZE = 64  # texts tokenized at a time (the int8 model runs on each text alone)
-INT8_FILE = "model_int8.onnx"
+INT8_FILE = "model_int8.onnx"  # ONNX Runtime's int8 export, saved by builds before OpenVINO
+OPENVINO_FILE = "model_int8_openvino.onnx"  # the int8 model OpenVINO runs
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# OpenVINO's CPU plugin quantizes a linear layer's input to int8 in groups of this many values of
+# one token (its own scale per group), so a text's vector never depends on other texts. On 400 of
+# the sample's texts, models per CPU-second and lowest cosine to fp32: 32: 39.2 and 0.9983; 128:
+# 44.4 and 0.9976; 384 (one group per token of the attention's inputs): 45.7 and 0.9957
+DYNAMIC_QUANTIZATION_GROUP = 128
 
 
 def resolve_device(device: str) -> str:
@@ -164,11 +170,23 @@ def default_cache_dir() -> Path:
 
 class MiniLMEmbedder(Embedder):
     """A sentence-transformers model read from a local directory: in fp32 (torch, on CPU or a GPU)
-    or, on CPU, int8 (its transformer exported once to ONNX with dynamically quantized weights,
-    run by ONNX Runtime; sentence-transformers still tokenizes, pools and normalizes).
+    or, on CPU, int8 (its transformer exported once to ONNX with int8 weights, run by OpenVINO;
+    sentence-transformers still tokenizes, pools and normalizes).
 
-    The int8 vectors differ a little from the fp32 ones (cosine >= 0.99 on real texts), so the two
-    have different state ids and never share cached vectors."""
+    int8 runs each text alone, unpadded, on one core per text (one OpenVINO stream per core, the
+    texts in parallel): the linear layers' weights int8 (one scale per output column), their inputs
+    quantized to int8 per group of DYNAMIC_QUANTIZATION_GROUP values of a token, the rest in bf16
+    where the CPU has it. No scale or padding is shared between texts, so a text's vector is the
+    same (bit for bit) whatever it is embedded with (the cache, Dask partitions and incremental
+    builds agree). On the bundled sample's texts (AMD EPYC Zen 4, 2 cores, load 6-7 from other
+    work): 37 models per CPU-second against 19 for the ONNX Runtime int8 of before and 13 for
+    fp32 torch; lowest cosine to the fp32 vectors over the 1,271 texts 0.9976 (docs/benchmarks.md).
+    Padded batches changed a text's vector by up to 2e-3 (int8 and bf16 rounding magnify the last
+    bits that padding moves); batches of equal-length texts were bit-equal but gained nothing.
+
+    The int8 vectors differ a little from the fp32 ones, so the two have different state ids and
+    never share cached vectors; an int8 embedder saved by an older build (ONNX Runtime's export,
+    backend "onnx") still loads and runs as it did."""
 
     name = "minilm"
 
@@ -180,6 +198,7 @@ class MiniLMEmbedder(Embedder):
         device: str = "auto",
         cache_dir: str | Path | None = None,
         int8_file: str | Path | None = None,
+        backend: str | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -193,22 +212,24 @@ class MiniLMEmbedder(Embedder):
             str(self.model_path), device=self.device, local_files_only=True
         )
         self.dim = int(self.model.get_embedding_dimension())
-        self.session = None
+        self.session = None  # ONNX Runtime's, for an int8 embedder saved by an older build
+        self.compiled = None  # OpenVINO's compiled int8 model
+        self.backend = "torch"
+        self.int8_file: Path | None = None
         if self.precision == "int8":
             self.batch_size = batch_size or INT8_BATCH_SIZE
-            self.int8_file = Path(
-                int8_file or int8_export(self.model, self.model_path, cache_dir)
-            ).resolve()
-            self.session = _onnx_session(self.int8_file)
+            self.backend = backend or "openvino"
+            if self.backend == "onnx":  # only ever loaded: an older build's export
+                self.int8_file = Path(int8_file or "").resolve()
+                self.session = _onnx_session(self.int8_file)
+            else:
+                self.int8_file = Path(
+                    int8_file or openvino_export(self.model, self.model_path, cache_dir)
+                ).resolve()
+                self.compiled = _openvino_compiled(self.int8_file)
         else:
             self.batch_size = batch_size or BATCH_SIZES[self.device]
-            self.int8_file = None
         self._state_id: str | None = None
-
-    @property
-    def backend(self) -> str:
-        """What runs the transformer: "onnx" (int8) or "torch" (fp32)."""
-        return "onnx" if self.precision == "int8" else "torch"
 
     def fit(self, texts: Sequence[str]) -> Self:
         """Pretrained: nothing to learn."""
@@ -218,7 +239,7 @@ class MiniLMEmbedder(Embedder):
         """Encode in batches; sentence-transformers normalizes the rows."""
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.session is not None:
+        if self.precision == "int8":
             return self._transform_int8(list(texts), progress)
         vectors = self.model.encode(
             list(texts),
@@ -230,93 +251,131 @@ class MiniLMEmbedder(Embedder):
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _transform_int8(self, texts: list[str], progress: bool) -> np.ndarray:
-        """The ONNX model on each text alone: its activations' int8 scales are then its own, so
-        its vector does not depend on the texts embedded with it (cache, partitions, incremental
-        builds agree), and no padding is computed. Tokenized batch_size texts at a time, pooled
-        and normalized by the model's own sentence-transformers modules."""
+        """The int8 model on each text alone, unpadded: no scale or padding shared with other
+        texts. Tokenized batch_size texts at a time; OpenVINO runs them one per stream (core) at
+        once; pooled and normalized by the model's own sentence-transformers modules."""
         import torch
 
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        inputs = [item.name for item in self.session.get_inputs()]
+        run = self._run_openvino if self.compiled is not None else self._run_onnx
         bar = tqdm(total=len(texts), desc="minilm int8 embed", unit="text", disable=not progress)
         with bar, torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 batch = self.model.preprocess(texts[start : start + self.batch_size])
                 lengths = batch["attention_mask"].sum(dim=1).tolist()
-                for row, length in enumerate(lengths):
-                    features = {name: batch[name][row : row + 1, :length] for name in inputs}
-                    feed = {name: tensor.numpy() for name, tensor in features.items()}
-                    features["token_embeddings"] = torch.from_numpy(self.session.run(None, feed)[0])
+                feeds = [
+                    {name: batch[name][row : row + 1, :length].numpy() for name in ONNX_INPUTS}
+                    for row, length in enumerate(lengths)
+                ]
+                for row, tokens in enumerate(run(feeds)):
+                    features = {
+                        "token_embeddings": torch.from_numpy(tokens),
+                        "attention_mask": torch.from_numpy(feeds[row]["attention_mask"]),
+                    }
                     for module in list(self.model)[1:]:  # pooling, normalize
                         features = module(features)
                     vectors[start + row] = features["sentence_embedding"][0].numpy()
                 bar.update(len(lengths))
         return vectors
 
+    def _run_openvino(self, feeds: list[dict]) -> list[np.ndarray]:
+        """The token embeddings of each feed (one text), as many at once as OpenVINO has
+        streams."""
+        import openvino
+
+        outputs: list[np.ndarray] = [np.empty(0)] * len(feeds)
+
+        def keep(request, row: int) -> None:
+            outputs[row] = request.get_output_tensor(0).data.copy()
+
+        queue = openvino.AsyncInferQueue(self.compiled)
+        queue.set_callback(keep)
+        for row, feed in enumerate(feeds):
+            queue.start_async(
+                {name: np.ascontiguousarray(array) for name, array in feed.items()}, row
+            )
+        queue.wait_all()
+        return outputs
+
+    def _run_onnx(self, feeds: list[dict]) -> list[np.ndarray]:
+        """The token embeddings of each feed (one text) by ONNX Runtime (an older build's int8)."""
+        inputs = [item.name for item in self.session.get_inputs()]
+        return [self.session.run(None, {name: feed[name] for name in inputs})[0] for feed in feeds]
+
     @property
     def state_id(self) -> str:
-        """fp32: hash of the model directory's files (config, tokenizer, weights); int8: that and
-        the int8 model file's hash."""
+        """fp32: hash of the model directory's files (config, tokenizer, weights); int8: that, the
+        backend (OpenVINO: and the precisions it computes in on this CPU) and the int8 model
+        file's hash."""
         if self._state_id is None:
             weights = directory_fingerprint(self.model_path)
             if self.int8_file is None:
                 self._state_id = weights
             else:
-                digest = xxhash.xxh3_64(f"{weights}-onnx-int8-".encode())
+                backend = "onnx" if self.compiled is None else _openvino_precisions(self.compiled)
+                digest = xxhash.xxh3_64(f"{weights}-{backend}-int8-".encode())
                 _hash_file(digest, self.int8_file)
                 self._state_id = digest.hexdigest()
         return self._state_id
 
     def save(self, directory: str | Path) -> None:
-        """Record the model path (the weights stay where they are) and precision; the int8 model
-        file is kept beside (hard-linked when it can be), so ``load`` runs the very same model."""
+        """Record the model path (the weights stay where they are), precision and backend; the
+        int8 model file is kept beside (hard-linked when it can be), so ``load`` runs the very
+        same model."""
         directory = Path(directory)
         saved = {"name": self.name, "model_path": str(self.model_path)}
         saved |= {"precision": self.precision, "backend": self.backend, "state_id": self.state_id}
         if self.int8_file is not None:
             directory.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(self.int8_file, directory / INT8_FILE)
+            _link_or_copy(self.int8_file, directory / _int8_file_name(self.backend))
         _write_json(directory / EMBEDDER_FILE, saved)
 
     @classmethod
     def load(cls, directory: str | Path) -> Self:
-        """Reopen the model directory recorded by ``save``, on CPU, at the saved precision (fp32
-        for an embedder saved before precisions existed)."""
+        """Reopen the model directory recorded by ``save``, on CPU, at the saved precision and
+        backend (fp32 for an embedder saved before precisions existed)."""
         directory = Path(directory)
         saved = json.loads((directory / EMBEDDER_FILE).read_text())
         precision = saved.get("precision", "fp32")
-        int8_file = directory / INT8_FILE if precision == "int8" else None
-        return cls(saved["model_path"], precision=precision, device="cpu", int8_file=int8_file)
+        backend = saved.get("backend") if precision == "int8" else None
+        int8_file = directory / _int8_file_name(backend) if backend else None
+        return cls(
+            saved["model_path"],
+            precision=precision,
+            device="cpu",
+            int8_file=int8_file,
+            backend=backend,
+        )
 
 
-def int8_export(model, model_path: Path, cache_dir: str | Path | None = None) -> Path:
+def _int8_file_name(backend: str | None) -> str:
+    """The int8 model's file name for a backend (an older build's ONNX Runtime export: "onnx")."""
+    return INT8_FILE if backend == "onnx" else OPENVINO_FILE
+
+
+def openvino_export(model, model_path: Path, cache_dir: str | Path | None = None) -> Path:
     """The int8 ONNX file of the sentence-transformers model read from model_path, made once per
-    weights into <cache_dir>/models/<weights fingerprint>-onnx-int8/ (atomically: a concurrent
+    weights into <cache_dir>/models/<weights fingerprint>-openvino-int8/ (atomically: a concurrent
     build waits for nothing and never reads half an export; the first one finished is kept)."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    folder = cache_dir / "models" / f"{directory_fingerprint(model_path)}-onnx-int8"
-    if not (folder / INT8_FILE).is_file():
+    folder = cache_dir / "models" / f"{directory_fingerprint(model_path)}-openvino-int8"
+    if not (folder / OPENVINO_FILE).is_file():
         log.info("MiniLM: exporting %s to int8 ONNX once, into %s", model_path, folder)
         with atomic_directory(folder, replace=False) as staging:
-            _export_int8(model, staging / INT8_FILE)
-    return folder / INT8_FILE
+            _export_int8(model, staging / OPENVINO_FILE)
+    return folder / OPENVINO_FILE
 
 
 def _export_int8(model, target: Path) -> None:
     """Write model's transformer to target as ONNX with int8 weights: exported by torch.onnx (the
-    TorchScript exporter), its layer norms and GELUs fused by onnxruntime's transformer optimizer,
-    then the weights of most linear layers dynamically quantized (onnxruntime.quantization: one
-    int8 scale per output column; activations quantized per run as it runs). The feed-forward
-    down projections stay fp32: their inputs, GELU outputs, have outliers that int8 activations
-    clip (with them int8 the lowest cosine to fp32 was 0.98 on the sample's texts), and so do the
-    first layer and the attention's products of two activations (_quantized_linear_layers).
-    Shows a line per step on a terminal."""
+    TorchScript exporter), then every linear layer's weight matrix rewritten as int8 values and
+    one fp32 scale per output column, read through a DequantizeLinear node (_int8_weights), the
+    form OpenVINO's CPU plugin runs as an int8 matrix product. Shows a line per step on a
+    terminal."""
     import warnings
 
     import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.optimizer import optimize_model
 
     class LastHiddenState(torch.nn.Module):
         """The Hugging Face model's token embeddings, from its inputs given by name."""
@@ -334,7 +393,7 @@ def _export_int8(model, target: Path) -> None:
     example = model.preprocess(["an example text", "another"])
     fp32 = target.with_name("model_fp32.onnx")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*ONNX_INPUTS, "token_embeddings")}
-    steps = tqdm(total=3, desc="minilm int8 export (once)", unit="step", disable=None)
+    steps = tqdm(total=2, desc="minilm int8 export (once)", unit="step", disable=None)
     with steps, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the tracer's notes on shapes it treats as constants
         torch.onnx.export(
@@ -348,48 +407,83 @@ def _export_int8(model, target: Path) -> None:
             dynamo=False,
         )
         steps.update()
-        fused = optimize_model(
-            str(fp32),
-            model_type="bert",
-            num_heads=inner.config.num_attention_heads,
-            hidden_size=inner.config.hidden_size,
-        )
-        fused.save_model_to_file(str(fp32))
-        steps.update()
-        quantize_dynamic(
-            fp32,
-            target,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            nodes_to_quantize=_quantized_linear_layers(onnx.load(fp32)),
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        graph_model = onnx.load(fp32)
+        _int8_weights(graph_model.graph)
+        onnx.save(graph_model, target)
         steps.update()
     fp32.unlink()
 
 
-def _quantized_linear_layers(graph_model) -> list[str]:
-    """The MatMul nodes to quantize: those of a linear layer (one input a weight) whose output is
-    at least as wide as its input (attention's projections, the feed-forward up projections; not
-    the down projections nor the products of two activations), outside the first transformer
-    layer (named /layer.0/ by the exporter after the Hugging Face module), whose errors every
-    later layer carries (kept fp32, the lowest cosine of the sample's texts to fp32 went from
-    0.990 to 0.995 at the same speed)."""
-    weights = {weight.name: tuple(weight.dims) for weight in graph_model.graph.initializer}
-    return [
-        node.name
-        for node in graph_model.graph.node
-        if node.op_type == "MatMul"
-        and len(shape := weights.get(node.input[1], ())) == 2
-        and shape[1] >= shape[0]
-        and "/layer.0/" not in node.name
-    ]
+def _int8_weights(graph) -> None:
+    """Rewrite in place each MatMul of graph whose second input is a 2-D weight (a linear layer):
+    the weight becomes int8 values (symmetric, one scale per output column: its largest absolute
+    value / 127) dequantized by a DequantizeLinear node in front of the MatMul."""
+    from onnx import helper, numpy_helper
+
+    weights = {tensor.name: tensor for tensor in graph.initializer}
+    nodes = []
+    for node in graph.node:
+        weight = weights.pop(node.input[1], None) if node.op_type == "MatMul" else None
+        if weight is not None and len(weight.dims) == 2:
+            values = numpy_helper.to_array(weight)
+            scale = np.abs(values).max(axis=0) / 127
+            scale = np.where(scale > 0, scale, 1).astype(np.float32)
+            quantized = np.clip(np.round(values / scale), -127, 127).astype(np.int8)
+            graph.initializer.remove(weight)
+            graph.initializer.extend(
+                [
+                    numpy_helper.from_array(quantized, f"{weight.name}_int8"),
+                    numpy_helper.from_array(scale, f"{weight.name}_scale"),
+                ]
+            )
+            nodes.append(
+                helper.make_node(
+                    "DequantizeLinear",
+                    [f"{weight.name}_int8", f"{weight.name}_scale"],
+                    [weight.name],
+                    axis=1,
+                    name=f"{weight.name}_dequantize",
+                )
+            )
+        elif weight is not None:
+            weights[weight.name] = weight
+        nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
+def _openvino_compiled(path: Path):
+    """OpenVINO's CPU model of the int8 file: one stream of one thread per core (a text's
+    operators are too small to share a core's work: 37 models per CPU-second with two threads on
+    one text, 40 with one), bf16 where the CPU computes it (40 against 35 in fp32, the lowest
+    cosine to fp32 0.9983 against 0.9984), the linear layers' inputs quantized per token group,
+    threads not pinned to cores (other work shares them)."""
+    import openvino
+
+    core = openvino.Core()
+    cores = os.cpu_count() or 1
+    bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    config = {
+        "NUM_STREAMS": cores,
+        "INFERENCE_NUM_THREADS": cores,
+        "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+        "DYNAMIC_QUANTIZATION_GROUP_SIZE": DYNAMIC_QUANTIZATION_GROUP,
+        "ENABLE_CPU_PINNING": False,
+    }
+    return core.compile_model(core.read_model(str(path)), "CPU", config)
+
+
+def _openvino_precisions(compiled) -> str:
+    """The compiled model's compute precision and quantization group, which its vectors depend
+    on (bf16 on a CPU that has it, f32 elsewhere)."""
+    precision = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()  # bf16, f32
+    group = compiled.get_property("DYNAMIC_QUANTIZATION_GROUP_SIZE")
+    return f"openvino-{precision}-group{group}"
 
 
 def _onnx_session(path: Path):
-    """An ONNX Runtime CPU session of the int8 model, one thread per core, whose threads sleep
-    between operators instead of spinning (a text's operators are short: spinning threads took
-    the cores from the other thread and the tokenizer, 6.7 texts/s against 12 without)."""
+    """An ONNX Runtime CPU session of an older build's int8 model, one thread per core, whose
+    threads sleep between operators instead of spinning."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
