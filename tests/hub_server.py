@@ -118,7 +118,15 @@ class TestHub:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, models: list[dict], page_size: int = 1000):
+    def __init__(
+        self,
+        models: list[dict],
+        page_size: int = 1000,
+        address: tuple[str, int] = ("127.0.0.1", 0),
+        url: str | None = None,
+    ):
+        """address: where it listens; url: how clients reach it (and its next links say), when
+        that is not http://127.0.0.1:<port> (containers reach the host by another name)."""
         self.models, self.page_size = models, page_size
         self.faults = Faults()
         self.requests: list[dict] = []
@@ -128,11 +136,11 @@ class TestHub:
         self.paths: list[str] = []
         self.encodings: list[str | None] = []  # the Content-Encoding of every answer
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.server = ThreadingHTTPServer(address, self.handler())
         self.server.handle_error = lambda request, address: (
             None
         )  # a client that gave up on a slow page
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.url = url or f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> TestHub:
