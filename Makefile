@@ -64,8 +64,11 @@ check: install
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
+# Two test processes (pytest-xdist, each test file on one of them), then the tests marked serial
+# alone: they time how fast servers stop, kill processes or listen on fixed ports.
 test: install browser
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --dist loadfile -m "not serial"
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m serial
 
 bench: install
 	$(BIN)/python bench/run.py

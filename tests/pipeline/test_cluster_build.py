@@ -19,6 +19,7 @@ from hfmap.cli import main
 from pipeline.build import BuildOptions, run_build
 from pipeline.build_format import POINTER, read_manifest, resolve_build
 
+pytestmark = pytest.mark.serial  # make test runs it alone (pyproject.toml)
 BIN = Path(sys.executable).parent
 LOCAL_CLUSTER_PORT, SCHEDULER_PORT, NOBODY_PORT = 8790, 8791, 8799
 MODELS = 110  # two MiniLM batches (of 64 and 46 texts)

@@ -30,6 +30,7 @@ from tracker.history import History
 from tracker.jobs import check_seconds, job_plan, refresh_due
 from tracker.lock import lock_name
 
+pytestmark = pytest.mark.serial  # make test runs it alone (pyproject.toml)
 INTERVAL = 2.0
 
 
