@@ -292,12 +292,13 @@ def embed_on_cluster(
 
 
 def encode_batches(embedder: Embedder, texts: Sequence[str]) -> list[np.ndarray]:
-    """The rows of each batch that embedder.transform(texts) encodes together. Its vectors differ
-    (in their last bits in fp32, more in int8, whose activations are quantized per batch) with the
-    company a text keeps in a batch, and UMAP turns such differences into another map. In fp32,
-    sentence-transformers' encode sorts the texts by length (longest first; interleaved for a model
-    that flattens its inputs) and cuts batch_size at a time; in int8, MiniLMEmbedder cuts its
-    batches the same way from a stable sort by length."""
+    """The rows of each batch that embedder.transform(texts) encodes together. In fp32 its vectors
+    differ in their last bits with the company a text keeps in a batch (padding), and UMAP turns
+    such differences into another map: sentence-transformers' encode sorts the texts by length
+    (longest first; interleaved for a model that flattens its inputs) and cuts batch_size at a
+    time, and the partitions follow the same cuts. int8 runs each text alone (its vector is the
+    same in any company), so any cut would do; it is cut from a stable sort by length, which gives
+    partitions of even work."""
     size = embedder.batch_size
     if getattr(embedder, "precision", "fp32") == "int8":  # MiniLMEmbedder._transform_int8
         order = np.argsort([-len(text) for text in texts], kind="stable")
