@@ -5,24 +5,35 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+TEST_STAMP := $(VENV)/.installed-test
 RUNTIME_LOCK := requirements/runtime.txt
 TEST_LOCK := requirements/test.txt
 PIP_VERSION := 26.3
 PIP_TOOLS_VERSION := 7.6.2
 
-.PHONY: install lock browser run check test bench bench-dashboard clean
+.PHONY: install install-test lock browser run check test bench bench-dashboard clean
 
-# Everything is installed from the lock (requirements/test.txt: exact versions and their hashes,
-# the CPU build of torch, so no CUDA package can come in), then hfmap itself without dependencies.
-$(STAMP): pyproject.toml $(TEST_LOCK)
+# Everything is installed from the locks (exact versions and their hashes, the CPU build of torch,
+# so no CUDA package can come in), then hfmap itself without dependencies: `make run` needs only
+# the runtime lock (requirements/runtime.txt); check and test add the test lock's tools on top
+# (requirements/test.txt agrees with the runtime lock on every package they share). --no-compile:
+# Python writes the bytecode of the modules it imports as it first imports them, instead of pip
+# compiling every file of every package (60 of the 90 s of the runtime install here).
+$(RUNTIME_STAMP): pyproject.toml $(RUNTIME_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
-	$(BIN)/pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/pip install --quiet --no-compile --require-hashes -r $(RUNTIME_LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+	touch $@
 
-install: $(STAMP)
+$(TEST_STAMP): $(RUNTIME_STAMP) $(TEST_LOCK)
+	$(BIN)/pip install --quiet --no-compile --require-hashes -r $(TEST_LOCK)
+	touch $@
+
+install: $(RUNTIME_STAMP)
+
+install-test: $(TEST_STAMP)
 
 # Rewrites the locks from pyproject.toml and requirements/lock.in, keeping every pin that still
 # fits (LOCK_ARGS=--upgrade moves all to the newest, LOCK_ARGS='--upgrade-package NAME' one).
@@ -59,21 +70,21 @@ run: install
 	$(BIN)/hfmap serve
 
 # Lint, format and types (configured in pyproject.toml); .ci/run runs it before the tests.
-check: install
+check: install-test
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
 # Two test processes (pytest-xdist, each test file on one of them), then the tests marked serial
 # alone: they time how fast servers stop, kill processes or listen on fixed ports.
-test: install browser
+test: install-test browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n 2 --dist loadfile -m "not serial"
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m serial
 
 bench: install
 	$(BIN)/python bench/run.py
 
-bench-dashboard: install browser
+bench-dashboard: install-test browser
 	$(BIN)/python bench/dashboard.py
 
 clean:
