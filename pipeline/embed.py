@@ -13,10 +13,11 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Self
@@ -214,6 +215,7 @@ class MiniLMEmbedder(Embedder):
         self.dim = int(self.model.get_embedding_dimension())
         self.session = None  # ONNX Runtime's, for an int8 embedder saved by an older build
         self.compiled = None  # OpenVINO's compiled int8 model
+        self.requests: list = []  # its inference requests, one per stream
         self.backend = "torch"
         self.int8_file: Path | None = None
         if self.precision == "int8":
@@ -279,23 +281,28 @@ class MiniLMEmbedder(Embedder):
         return vectors
 
     def _run_openvino(self, feeds: list[dict]) -> list[np.ndarray]:
-        """The token embeddings of each feed (one text), as many at once as OpenVINO has
-        streams."""
-        import openvino
+        """The token embeddings of each feed (one text), as many at once as OpenVINO has streams:
+        each of that many threads of this process runs one text at a time on its own request.
+        Synchronous requests, not OpenVINO's AsyncInferQueue: a Python callback on OpenVINO's
+        threads deadlocked the release of a compiled model (its stream thread waiting for the
+        GIL that the releasing thread held)."""
+        if not self.requests:  # one per stream, made once
+            streams = self.compiled.get_property("NUM_STREAMS")
+            self.requests = [self.compiled.create_infer_request() for _ in range(streams)]
+        idle: queue.SimpleQueue = queue.SimpleQueue()
+        for request in self.requests:
+            idle.put(request)
 
-        outputs: list[np.ndarray] = [np.empty(0)] * len(feeds)
+        def infer(feed: dict) -> np.ndarray:
+            request = idle.get()
+            try:
+                request.infer({name: np.ascontiguousarray(array) for name, array in feed.items()})
+                return request.get_output_tensor(0).data.copy()
+            finally:
+                idle.put(request)
 
-        def keep(request, row: int) -> None:
-            outputs[row] = request.get_output_tensor(0).data.copy()
-
-        queue = openvino.AsyncInferQueue(self.compiled)
-        queue.set_callback(keep)
-        for row, feed in enumerate(feeds):
-            queue.start_async(
-                {name: np.ascontiguousarray(array) for name, array in feed.items()}, row
-            )
-        queue.wait_all()
-        return outputs
+        with ThreadPoolExecutor(max_workers=idle.qsize(), thread_name_prefix="openvino") as pool:
+            return list(pool.map(infer, feeds))
 
     def _run_onnx(self, feeds: list[dict]) -> list[np.ndarray]:
         """The token embeddings of each feed (one text) by ONNX Runtime (an older build's int8)."""
