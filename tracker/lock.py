@@ -75,7 +75,6 @@ def holding(history: History, job: str) -> Iterator[None]:
     """Say in the history that this process runs the job (it holds its lock) for the block, with a
     sign of life every HEARTBEAT_SECONDS."""
     holder = this_process()
-    history.job_running(job, holder)
     done = threading.Event()
 
     def beat() -> None:
@@ -85,8 +84,9 @@ def holding(history: History, job: str) -> Iterator[None]:
             except Exception as error:  # a busy or unwritable history must not end the run
                 log.warning("could not record that the %s job is alive: %s", job, error)
 
-    threading.Thread(target=beat, name=f"hfmap-{job}-heartbeat", daemon=True).start()
-    try:
+    try:  # a SIGTERM (sys.exit) just after the history names the holder still clears it
+        history.job_running(job, holder)
+        threading.Thread(target=beat, name=f"hfmap-{job}-heartbeat", daemon=True).start()
         yield
     finally:
         done.set()
@@ -105,8 +105,6 @@ def what_runs(job: str) -> str:
 def redis_lock(redis_url: str, name: str = LOCK_NAME, job: str = "snapshot") -> Iterator[None]:
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
     lock = client.lock(name, timeout=LOCK_SECONDS, blocking=False, thread_local=False)
-    if not lock.acquire():
-        raise LockHeldError(what_runs(job))
     done = threading.Event()
 
     def keep() -> None:
@@ -116,9 +114,10 @@ def redis_lock(redis_url: str, name: str = LOCK_NAME, job: str = "snapshot") -> 
             except redis.RedisError as error:
                 log.warning("could not extend the snapshot lock: %s", error)
 
-    keeper = threading.Thread(target=keep, name="hfmap-lock-keeper", daemon=True)
-    keeper.start()
-    try:
+    if not lock.acquire():
+        raise LockHeldError(what_runs(job))
+    try:  # a SIGTERM (sys.exit) while the keeper starts still releases the lock
+        threading.Thread(target=keep, name="hfmap-lock-keeper", daemon=True).start()
         yield
     finally:
         done.set()
