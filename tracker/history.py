@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,6 +145,24 @@ class Refresh:
         return cls(**{name: row[name] for name in row.keys()})  # noqa: SIM118 (a Row iterates values)
 
 
+BUSY_SECONDS = 30.0  # how long a connection waits for another's lock
+
+
+def write_ahead_log(connection: sqlite3.Connection) -> None:
+    """Switch the file to WAL (kept in the file: a no-op once done). SQLite answers "database is
+    locked" at once, without waiting, when another connection holds the lock this needs (two
+    processes opening a new history together): retried until BUSY_SECONDS."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class History:
     """The snapshot history in one SQLite file (created on first write)."""
 
@@ -153,11 +172,13 @@ class History:
     def connect(self, write: bool = False) -> sqlite3.Connection:
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30)
-            connection.execute("PRAGMA journal_mode=WAL")
+            connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
+            write_ahead_log(connection)
             connection.executescript(SCHEMA)
         else:
-            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            connection = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_SECONDS
+            )
         connection.row_factory = sqlite3.Row
         return connection
 
