@@ -271,10 +271,15 @@ def _follow_parent() -> None:
 
 
 def _exit_on_sigterm() -> None:
-    """SIGTERM ends the command like an exception, so its locks and temporary files are released."""
+    """SIGTERM ends the command like an exception, so its locks and temporary files are released;
+    a second SIGTERM is ignored, so it cannot interrupt that release."""
     import signal
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    def exit_once(*_) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(128 + signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, exit_once)
 
 
 def _track(args, settings: Settings, console: Console) -> int:

@@ -179,9 +179,9 @@ class MiniLMEmbedder(Embedder):
     quantized to int8 per group of DYNAMIC_QUANTIZATION_GROUP values of a token, the rest in bf16
     where the CPU has it. No scale or padding is shared between texts, so a text's vector is the
     same (bit for bit) whatever it is embedded with (the cache, Dask partitions and incremental
-    builds agree). On the bundled sample's texts (AMD EPYC Zen 4, 2 cores, load 6-7 from other
-    work): 37 models per CPU-second against 19 for the ONNX Runtime int8 of before and 13 for
-    fp32 torch; lowest cosine to the fp32 vectors over the 1,271 texts 0.9976 (docs/benchmarks.md).
+    builds agree). On the bundled sample's 1,271 texts (AMD EPYC Zen 4, 2 cores, quiet machine):
+    94.0 models/s (49.6 per CPU-second) against 29.9 for fp32 torch; lowest cosine to the fp32
+    vectors 0.9976 (docs/benchmarks.md, bench/minilm.py).
     Padded batches changed a text's vector by up to 2e-3 (int8 and bf16 rounding magnify the last
     bits that padding moves); batches of equal-length texts were bit-equal but gained nothing.
 
@@ -222,7 +222,9 @@ class MiniLMEmbedder(Embedder):
             self.batch_size = batch_size or INT8_BATCH_SIZE
             self.backend = backend or "openvino"
             if self.backend == "onnx":  # only ever loaded: an older build's export
-                self.int8_file = Path(int8_file or "").resolve()
+                if int8_file is None:
+                    raise ValueError("an ONNX Runtime int8 embedder needs its saved int8 file")
+                self.int8_file = Path(int8_file).resolve()
                 self.session = _onnx_session(self.int8_file)
             else:
                 self.int8_file = Path(

@@ -66,11 +66,13 @@ def test_the_cluster_profile_runs_a_private_dask_scheduler_and_workers_of_the_hf
     assert services["dask-worker"]["depends_on"] == {
         "dask-scheduler": {"condition": "service_healthy"}
     }
-    # the pipeline job builds in its own container unless HFMAP_DASK_SCHEDULER names the scheduler,
-    # and waits for the scheduler only when the profile is on
-    assert service_environment("pipeline", DEFAULTS)["HFMAP_DASK_SCHEDULER"] == ""
-    on = {"HFMAP_DASK_SCHEDULER": "tcp://dask-scheduler:8786"}
-    assert service_environment("pipeline", on)["HFMAP_DASK_SCHEDULER"] == on["HFMAP_DASK_SCHEDULER"]
+    # the pipeline job and the dashboard's scheduled refresh build in their own containers unless
+    # HFMAP_DASK_SCHEDULER names the scheduler; the job waits for it only when the profile is on
+    scheduler = "tcp://dask-scheduler:8786"
+    for service in ("pipeline", "dashboard"):
+        assert service_environment(service, DEFAULTS)["HFMAP_DASK_SCHEDULER"] == ""
+        on = service_environment(service, {"HFMAP_DASK_SCHEDULER": scheduler})
+        assert on["HFMAP_DASK_SCHEDULER"] == scheduler
     assert services["pipeline"]["depends_on"] == {
         "dask-scheduler": {"condition": "service_healthy", "required": False}
     }

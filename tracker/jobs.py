@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,7 +239,7 @@ class ScheduledJobs:
             )
 
     def stop(self) -> None:
-        """Stop scheduling, end running jobs' processes (within STOP_SECONDS each, together)."""
+        """Stop scheduling, end running jobs' processes (all within STOP_SECONDS)."""
         if self.stopping.is_set():
             return
         self.stopping.set()
@@ -247,8 +248,9 @@ class ScheduledJobs:
         for child in running:
             with contextlib.suppress(ProcessLookupError):
                 child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_SECONDS
         for child in running:
-            end(child)
+            end(child, deadline)
         self.scheduler.shutdown(wait=False)
         try:
             self.history.clear_schedule(self.name)
@@ -258,14 +260,11 @@ class ScheduledJobs:
             )
 
 
-def end(child: subprocess.Popen) -> None:
-    """SIGTERM a job's process, SIGKILL it after STOP_SECONDS."""
-    if child.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        child.send_signal(signal.SIGTERM)
+def end(child: subprocess.Popen, deadline: float) -> None:
+    """Wait for a job's process, sent SIGTERM once (a second one would interrupt its clean-up),
+    until deadline (time.monotonic()); SIGKILL it then."""
     try:
-        child.wait(STOP_SECONDS)
+        child.wait(max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             child.kill()

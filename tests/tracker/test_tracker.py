@@ -145,6 +145,28 @@ def test_two_trackers_started_at_once_take_one_snapshot(hub, history_path, lock,
         assert not redis.Redis.from_url(redis_url).exists(LOCK_NAME)  # released
 
 
+def test_a_run_sent_sigterm_again_and_again_still_clears_its_claim(hub, history_path):
+    """A stopping server sends a job's process SIGTERM; a second one arriving while the run
+    releases its claim must not interrupt that release (it did: the holder stayed recorded)."""
+    hub.faults = Faults(slow={0: 30})  # the run waits on its first page
+    env = tracker_env(hub.url, history_path)
+    command = [sys.executable, "-m", "hfmap", "track", "--once"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not History(history_path).jobs().get("snapshot", {}).get("holder"):
+            assert process.poll() is None and time.monotonic() < deadline, "no run began"
+            time.sleep(0.05)
+        while process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.0005)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 128 + signal.SIGTERM, process.stderr.read()
+    assert History(history_path).jobs()["snapshot"]["holder"] is None
+
+
 def test_the_scheduler_fires_on_its_interval_until_stopped(hub, history_path):
     env = tracker_env(hub.url, history_path)
     process = subprocess.Popen(
