@@ -287,10 +287,18 @@ class MiniLMEmbedder(Embedder):
         each of that many threads of this process runs one text at a time on its own request.
         Synchronous requests, not OpenVINO's AsyncInferQueue: a Python callback on OpenVINO's
         threads deadlocked the release of a compiled model (its stream thread waiting for the
-        GIL that the releasing thread held)."""
+        GIL that the releasing thread held).
+
+        The embedder's first text runs alone, on this thread: the binding's first conversions
+        between numpy arrays and tensors initialize static values of its C++ code, and two
+        threads making them at once deadlocked (one waits with the GIL for the static that the
+        other initializes, which waits for the GIL: pybind11's lookup of numpy's API). Seen in
+        about one fresh process in 30 (a Dask worker, a build's process), hanging it for good."""
+        first: list[np.ndarray] = []
         if not self.requests:  # one per stream, made once
             streams = self.compiled.get_property("NUM_STREAMS")
             self.requests = [self.compiled.create_infer_request() for _ in range(streams)]
+            first = [_infer(self.requests[0], feeds[0])]
         idle: queue.SimpleQueue = queue.SimpleQueue()
         for request in self.requests:
             idle.put(request)
@@ -298,13 +306,12 @@ class MiniLMEmbedder(Embedder):
         def infer(feed: dict) -> np.ndarray:
             request = idle.get()
             try:
-                request.infer({name: np.ascontiguousarray(array) for name, array in feed.items()})
-                return request.get_output_tensor(0).data.copy()
+                return _infer(request, feed)
             finally:
                 idle.put(request)
 
         with ThreadPoolExecutor(max_workers=idle.qsize(), thread_name_prefix="openvino") as pool:
-            return list(pool.map(infer, feeds))
+            return first + list(pool.map(infer, feeds[len(first) :]))
 
     def _run_onnx(self, feeds: list[dict]) -> list[np.ndarray]:
         """The token embeddings of each feed (one text) by ONNX Runtime (an older build's int8)."""
@@ -459,6 +466,12 @@ def _int8_weights(graph) -> None:
         nodes.append(node)
     del graph.node[:]
     graph.node.extend(nodes)
+
+
+def _infer(request, feed: dict) -> np.ndarray:
+    """One text's token embeddings by an OpenVINO inference request."""
+    request.infer({name: np.ascontiguousarray(array) for name, array in feed.items()})
+    return request.get_output_tensor(0).data.copy()
 
 
 def _openvino_compiled(path: Path):

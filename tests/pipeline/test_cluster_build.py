@@ -16,7 +16,6 @@ import pytest
 from distributed import Client, LocalCluster
 
 from hfmap.cli import main
-from pipeline.build import BuildOptions, run_build
 from pipeline.build_format import POINTER, read_manifest, resolve_build
 
 pytestmark = pytest.mark.serial  # make test runs it alone (pyproject.toml)
@@ -41,9 +40,15 @@ def source(tmp_path_factory, sample_published) -> Path:
 
 @pytest.fixture(scope="module")
 def in_process(tmp_path_factory, source) -> Path:
-    """The build made in this process, without a cluster."""
+    """The build made without a cluster."""
     folder = tmp_path_factory.mktemp("in-process")
-    return run_build(_options(source, folder, cluster=None)).path
+    build = _cli(source, folder, cluster=None)
+    try:
+        err = _finish(build)
+    finally:
+        build.kill()
+    assert build.returncode == 0, err
+    return resolve_build(folder / "builds")
 
 
 @pytest.fixture(scope="module")
@@ -95,25 +100,15 @@ def dask_processes(tmp_path_factory):
             process.wait()
 
 
-def _options(source: Path, folder: Path, cluster: str | None) -> BuildOptions:
-    return BuildOptions(
-        source=str(source),
-        out_dir=folder / "builds",
-        cache_dir=folder / "cache",  # its own: every build embeds all its texts
-        embedder="minilm",
-        fit_sample_size=FIT_SAMPLE,
-        progress=False,
-        cluster=cluster,
-    )
-
-
-def _cli(source: Path, folder: Path, cluster: str) -> subprocess.Popen:
+def _cli(source: Path, folder: Path, cluster: str | None) -> subprocess.Popen:
+    """`hfmap build` of source into folder (on the cluster at that address, if one), as a command:
+    a build that hangs is ended and shown by _finish, never holding the test session."""
+    on_cluster = ["--cluster", cluster] if cluster else []
     return subprocess.Popen(
         [
             str(BIN / "hfmap"),
             "build",
-            "--cluster",
-            cluster,
+            *on_cluster,
             "--source",
             str(source),
             "--embedder",
@@ -123,14 +118,29 @@ def _cli(source: Path, folder: Path, cluster: str) -> subprocess.Popen:
             "--out",
             str(folder / "builds"),
             "--cache-dir",
-            str(folder / "cache"),
+            str(folder / "cache"),  # its own: every build embeds all its texts
             "--quiet",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=ENVIRONMENT,
+        env={**ENVIRONMENT, "PYTHONFAULTHANDLER": "1"},
     )
+
+
+def _finish(build: subprocess.Popen) -> str:
+    """The build's standard error once it has exited; a build still running after TIMEOUT_S is
+    aborted and the test fails with every thread's stack (faulthandler prints them on SIGABRT)."""
+    try:
+        return build.communicate(timeout=TIMEOUT_S)[1]
+    except subprocess.TimeoutExpired:
+        build.send_signal(signal.SIGABRT)
+        try:
+            err = build.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            build.kill()
+            err = build.communicate()[1]
+        pytest.fail(f"the build was still running after {TIMEOUT_S} s:\n{err[-30_000:]}")
 
 
 def _assert_same_build(build: Path, expected: Path) -> None:
@@ -161,8 +171,13 @@ def _when_embedding_runs(address: str, deadline: float) -> dict[str, int]:
 def test_a_build_on_a_local_cluster_is_the_in_process_build(
     tmp_path, source, in_process, local_cluster
 ):
-    build = run_build(_options(source, tmp_path, local_cluster.scheduler_address)).path
-    _assert_same_build(build, in_process)
+    build = _cli(source, tmp_path, local_cluster.scheduler_address)
+    try:
+        err = _finish(build)
+    finally:
+        build.kill()
+    assert build.returncode == 0, err
+    _assert_same_build(resolve_build(tmp_path / "builds"), in_process)
     with Client(local_cluster, set_as_default=False) as client:
         plugins = client.run(
             lambda dask_worker: {
@@ -184,7 +199,7 @@ def test_the_cli_builds_on_a_scheduler_and_a_worker_whose_process_is_killed_mid_
     try:
         pids = _when_embedding_runs(address, time.monotonic() + TIMEOUT_S)
         os.kill(next(iter(pids.values())), signal.SIGKILL)  # the nanny starts another
-        _, err = build.communicate(timeout=TIMEOUT_S)
+        err = _finish(build)
     finally:
         build.kill()
     assert build.returncode == 0, err
@@ -205,7 +220,7 @@ def test_no_worker_left_stops_the_build_in_one_sentence_and_keeps_the_current_bu
     try:
         _when_embedding_runs(address, time.monotonic() + TIMEOUT_S)
         os.killpg(worker.pid, signal.SIGKILL)  # the nanny and its worker: no worker is left
-        _, err = build.communicate(timeout=TIMEOUT_S)
+        err = _finish(build)
     finally:
         build.kill()
     assert build.returncode == 2
