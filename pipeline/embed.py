@@ -292,8 +292,9 @@ class MiniLMEmbedder(Embedder):
         The embedder's first text runs alone, on this thread: the binding's first conversions
         between numpy arrays and tensors initialize static values of its C++ code, and two
         threads making them at once deadlocked (one waits with the GIL for the static that the
-        other initializes, which waits for the GIL: pybind11's lookup of numpy's API). Seen in
-        about one fresh process in 30 (a Dask worker, a build's process), hanging it for good."""
+        other initializes, which waits for the GIL: pybind11's lookup of numpy's API): 2 of 100
+        fresh processes hung for good that way, none with the first text alone
+        (bench/openvino_first_inference.py)."""
         first: list[np.ndarray] = []
         if not self.requests:  # one per stream, made once
             streams = self.compiled.get_property("NUM_STREAMS")
