@@ -41,14 +41,7 @@ def source(tmp_path_factory, sample_published) -> Path:
 @pytest.fixture(scope="module")
 def in_process(tmp_path_factory, source) -> Path:
     """The build made without a cluster."""
-    folder = tmp_path_factory.mktemp("in-process")
-    build = _cli(source, folder, cluster=None)
-    try:
-        err = _finish(build)
-    finally:
-        build.kill()
-    assert build.returncode == 0, err
-    return resolve_build(folder / "builds")
+    return _built(source, tmp_path_factory.mktemp("in-process"), cluster=None)
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +136,17 @@ def _finish(build: subprocess.Popen) -> str:
         pytest.fail(f"the build was still running after {TIMEOUT_S} s:\n{err[-30_000:]}")
 
 
+def _built(source: Path, folder: Path, cluster: str | None) -> Path:
+    """The current build after `hfmap build` of source into folder has exited 0."""
+    build = _cli(source, folder, cluster)
+    try:
+        err = _finish(build)
+    finally:
+        build.kill()
+    assert build.returncode == 0, err
+    return resolve_build(folder / "builds")
+
+
 def _assert_same_build(build: Path, expected: Path) -> None:
     """The same vectors (within float tolerance: they are equal), map, clusters and neighbours."""
     np.testing.assert_allclose(
@@ -171,13 +175,7 @@ def _when_embedding_runs(address: str, deadline: float) -> dict[str, int]:
 def test_a_build_on_a_local_cluster_is_the_in_process_build(
     tmp_path, source, in_process, local_cluster
 ):
-    build = _cli(source, tmp_path, local_cluster.scheduler_address)
-    try:
-        err = _finish(build)
-    finally:
-        build.kill()
-    assert build.returncode == 0, err
-    _assert_same_build(resolve_build(tmp_path / "builds"), in_process)
+    _assert_same_build(_built(source, tmp_path, local_cluster.scheduler_address), in_process)
     with Client(local_cluster, set_as_default=False) as client:
         plugins = client.run(
             lambda dask_worker: {
